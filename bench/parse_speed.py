@@ -1,0 +1,74 @@
+"""Parse-only throughput on the seed corpus, one core: `python -m bench.parse_speed`.
+
+Text seeds and their PDF versions (generated once with bench.corpus_pdf); prints documents/s and
+MB/s, the median of several repeats. `measure` is reusable by other benchmarks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+from bench.corpus_pdf import text_to_pdf
+from services.parser.core import parse_document
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "tests" / "fixtures" / "corpus" / "seeds"
+
+
+def measure(docs: list[tuple[str, bytes]], repeats: int) -> dict[str, float]:
+    """Parse every (name, bytes) document `repeats` times; median documents/s and MB/s over the repeats."""
+    if not docs:
+        return {"docs": 0, "repeats": repeats, "docs_per_s": 0.0, "mb_per_s": 0.0, "ms_per_doc": 0.0}
+    for name, data in docs:  # warm up: imports, regex compilation, the municipality table
+        parse_document(data, name)
+    size = sum(len(data) for _, data in docs)
+    timings: list[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for name, data in docs:
+            parse_document(data, name)
+        timings.append(time.perf_counter() - start)
+    median = statistics.median(timings)
+    return {
+        "docs": len(docs),
+        "repeats": repeats,
+        "docs_per_s": len(docs) / median,
+        "mb_per_s": size / median / 1e6,
+        "ms_per_doc": median / len(docs) * 1000,
+    }
+
+
+def seed_documents() -> list[tuple[str, bytes]]:
+    """The text seeds as bytes."""
+    return [(p.name, p.read_bytes()) for p in sorted(SEEDS.glob("*.txt"))]
+
+
+def pdf_documents(texts: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
+    """PDF versions of the text seeds, with running headers and page-number footers."""
+    out = []
+    for name, data in texts:
+        text = data.decode("utf-8")
+        first = next(line for line in text.splitlines() if line.strip())
+        header = first.replace("REFERAT ", "") + " - Åbent referat"
+        out.append((name.replace(".txt", ".pdf"), text_to_pdf(text, header)))
+    return out
+
+
+def main() -> None:
+    """Print the throughput for text and PDF seeds."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    texts = seed_documents()
+    pdfs = pdf_documents(texts)
+    for label, docs, repeats in (("text", texts, args.repeats * 4), ("pdf", pdfs, args.repeats)):
+        r = measure(docs, repeats)
+        print(f"{label:4}: {r['docs_per_s']:8.1f} docs/s  {r['mb_per_s']:6.2f} MB/s  "
+              f"{r['ms_per_doc']:6.2f} ms/doc  ({r['docs']:.0f} docs x {r['repeats']:.0f} repeats, median)")
+
+
+if __name__ == "__main__":
+    main()

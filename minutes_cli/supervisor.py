@@ -1,0 +1,184 @@
+"""`minutes up` topology as processes: embedded Redis, ingest, N parsers, M stores; restarts what dies."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from shared.logging import get_logger
+from shared.redis_server import ADDRESS_FILE, RedisServer, write_address
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Child:
+    """One service process and how to start it again."""
+
+    name: str
+    args: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+def _pump(stream: IO[bytes], label: str, sink: Callable[[str], None]) -> None:
+    # Interleave the children's logs line by line, each labelled with its service.
+    for raw in iter(stream.readline, b""):
+        sink(f"{label} {raw.decode(errors='replace').rstrip()}")
+    stream.close()
+
+
+def _default_sink(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+class Stack:
+    """Starts and supervises the whole pipeline on one machine."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        parsers: int | None = None,
+        stores: int | None = None,
+        ingest: bool = True,
+        env: dict[str, str] | None = None,
+        sink: Callable[[str], None] | None = None,
+        restart: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.parsers = parsers or settings.parsers
+        self.stores = stores or settings.stores
+        self.with_ingest = ingest
+        self.extra_env = env or {}
+        self.sink = sink or _default_sink
+        self.restart = restart
+        self.redis: RedisServer | None = None
+        self.redis_url = settings.redis_url or ""
+        self.children: dict[str, Child] = {}
+        self._stopping = threading.Event()
+        self._monitor: threading.Thread | None = None
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            MINUTES_REDIS_URL=self.redis_url,
+            MINUTES_DATA_DIR=str(self.settings.data_dir.resolve()),
+            MINUTES_INBOX=str(self.settings.inbox.resolve()),
+            MINUTES_DATABASE_URL=self.settings.effective_database_url,
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start(self) -> str:
+        """Start Redis (unless one is configured), migrate the database, then every service."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings.inbox.mkdir(parents=True, exist_ok=True)
+        if not self.redis_url:
+            self.redis = RedisServer(self.settings.data_dir / "redis", binary=self.settings.redis_server_bin)
+            self.redis_url = self.redis.start()
+            write_address(self.settings.data_dir, self.redis_url)
+        self._run_once(["migrate"])
+        names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
+        names += [f"store-{i + 1}" for i in range(self.stores)]
+        for name in names:
+            self.children[name] = Child(name, [sys.executable, "-m", "minutes_cli.main", "service", name.split("-")[0]])
+            self._spawn(self.children[name])
+        self._monitor = threading.Thread(target=self._watch, name="supervisor", daemon=True)
+        self._monitor.start()
+        return self.redis_url
+
+    def _run_once(self, args: list[str]) -> None:
+        done = subprocess.run([sys.executable, "-m", "minutes_cli.main", *args], env=self._env(), capture_output=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"minutes {' '.join(args)} failed: {done.stderr.decode(errors='replace')[-2000:]}")
+
+    def _spawn(self, child: Child) -> None:
+        # Own session: a Ctrl-C reaches only the supervisor, which then stops the services in order.
+        proc = subprocess.Popen(
+            child.args, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        child.process, child.started_at = proc, time.monotonic()
+        assert proc.stdout is not None
+        pump = threading.Thread(target=_pump, args=(proc.stdout, f"[{child.name}]", self.sink), daemon=True)
+        pump.start()
+        child.threads = [pump]
+        log.info("service started", service=child.name, pid=proc.pid)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.2):
+            for child in list(self.children.values()):
+                proc = child.process
+                if proc is None or proc.poll() is None or not self.restart or self._stopping.is_set():
+                    continue
+                # Back off a crash-looping service instead of spinning.
+                delay = min(5.0, 0.25 * 2 ** min(child.restarts, 5))
+                if time.monotonic() - child.started_at < delay:
+                    continue
+                child.restarts += 1
+                log.warning(
+                    "service died, restarting", service=child.name, code=proc.returncode, restarts=child.restarts
+                )
+                self._spawn(child)
+
+    def pid(self, name: str) -> int | None:
+        """Pid of a running service."""
+        child = self.children.get(name)
+        return child.process.pid if child and child.process and child.process.poll() is None else None
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send a signal to one service (fault injection); the monitor restarts it when `restart` is on."""
+        pid = self.pid(name)
+        if pid:
+            os.kill(pid, sig)
+
+    def start_service(self, name: str) -> None:
+        """Start a stopped service again (when `restart` is off)."""
+        self._spawn(self.children[name])
+
+    def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
+        """SIGTERM every service, wait for them to drain (SIGKILL after `timeout`), then stop Redis."""
+        self._stopping.set()
+        procs = {n: c.process for n, c in self.children.items() if c.process is not None}
+        for proc in procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        codes: dict[str, int | None] = {}
+        for name, proc in procs.items():
+            try:
+                codes[name] = proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                codes[name] = proc.wait()
+                log.warning("service did not stop in time, killed", service=name)
+        for child in self.children.values():
+            for thread in child.threads:
+                thread.join(1.0)
+        if self.redis is not None:
+            self.redis.stop()
+            (Path(self.settings.data_dir) / ADDRESS_FILE).unlink(missing_ok=True)
+        return codes
+
+    def wait(self) -> None:
+        """Block until interrupted (Ctrl-C or SIGTERM)."""
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,112 @@
+"""One-shot ingest of files and folders (`minutes ingest PATH...`): same rules and events as the watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from services.ingest import files
+from services.ingest.bootstrap import build_broker, build_deps
+from services.ingest.handlers import IngestResult, ingest_many
+from shared.blobs import BlobStore
+from shared.broker import ensure_groups, resolve_redis_url
+from shared.settings import Settings
+
+CHUNK = 200
+
+Progress = Callable[[Sequence[IngestResult], int], None]
+
+
+@dataclass
+class BackfillReport:
+    """Counts of one backfill, with the reason for every rejected file."""
+
+    total: int = 0
+    new: int = 0
+    known: int = 0
+    gone: int = 0
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+
+    def add(self, results: Sequence[IngestResult]) -> None:
+        """Count a chunk of results."""
+        for result in results:
+            if result.status == "new":
+                self.new += 1
+            elif result.status == "known":
+                self.known += 1
+            elif result.status == "gone":
+                self.gone += 1
+            else:
+                self.rejected.append((result.path, result.reason or "rejected"))
+
+    def reasons(self) -> Counter[str]:
+        """How many files were rejected for each reason (symlink targets folded together)."""
+        return Counter(reason.split(" (points to")[0] for _, reason in self.rejected)
+
+
+def collect(paths: Sequence[Path]) -> tuple[list[Path], list[IngestResult]]:
+    """The files to ingest (folders walked recursively, temp and hidden names skipped) and missing paths."""
+    found: list[Path] = []
+    missing: list[IngestResult] = []
+    for given in paths:
+        path = Path(given).absolute()
+        if path.is_dir() and not path.is_symlink():
+            found.extend(_walk(path))
+        elif path.exists() or path.is_symlink():
+            # An explicitly named file is taken even with a temp-like name; symlinks are still rejected.
+            found.append(path)
+        else:
+            missing.append(IngestResult(path, "rejected", reason="no such file or folder"))
+    return sorted(dict.fromkeys(found)), missing
+
+
+def _walk(root: Path) -> list[Path]:
+    out: list[Path] = []
+    for folder, dirnames, filenames in os.walk(root):  # never follows symlinked folders
+        dirnames[:] = sorted(name for name in dirnames if not files.is_ignored_name(name))
+        base = Path(folder)
+        for name in filenames:
+            if not files.is_ignored_name(name):
+                out.append(base / name)
+        # os.walk lists symlinks to folders as folders: keep them so they are reported, not silently skipped.
+        out.extend(base / name for name in dirnames if (base / name).is_symlink())
+    return out
+
+
+async def backfill(
+    paths: list[Path],
+    settings: Settings,
+    progress: Progress | None = None,
+    *,
+    blobs: BlobStore | None = None,
+) -> BackfillReport:
+    """Ingest the given files and folders once; `progress(results, total)` is called after each chunk."""
+    candidates, missing = await asyncio.to_thread(collect, paths)
+    report = BackfillReport(total=len(candidates) + len(missing))
+    report.add(missing)
+    if progress and missing:
+        progress(missing, report.total)
+    if not candidates:
+        return report
+    redis_url = resolve_redis_url(settings)
+    broker, publisher = build_broker(redis_url)
+    client = Redis.from_url(redis_url)
+    try:
+        async with broker:
+            await ensure_groups(client)
+            # watch_inbox=False: a backfill never moves or deletes the user's files.
+            deps = build_deps(settings, publisher, client, blobs, watch_inbox=False)
+            for start in range(0, len(candidates), CHUNK):
+                results = await ingest_many(candidates[start : start + CHUNK], deps)
+                report.add(results)
+                if progress:
+                    progress(results, report.total)
+    finally:
+        await client.aclose()
+    return report

@@ -1,0 +1,199 @@
+"""Pure inbox rules: which names to ignore, when a file is complete, what its bytes are, why it is rejected."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PDF = "application/pdf"
+HTML = "text/html"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TEXT = "text/plain"
+BINARY = "application/octet-stream"
+
+PROCESSED_DIR = "processed"
+REJECTED_DIR = "rejected"
+
+# Suffixes of half-written files: browsers, rsync/curl temp files, editors' swap files.
+TEMP_SUFFIXES = (".part", ".tmp", ".temp", ".crdownload", ".download", ".partial", ".swp", ".swx", "~")
+# Linux NAME_MAX, in bytes: a reason file name must fit in it.
+NAME_MAX = 255
+
+
+def is_ignored_name(name: str) -> bool:
+    """True for names that are never documents: dotfiles, Office lock files, temporary download names."""
+    lowered = name.lower()
+    return name.startswith(".") or name.startswith("~$") or lowered.endswith(TEMP_SUFFIXES)
+
+
+def is_ignored(path: Path, inbox: Path) -> bool:
+    """True when the path is not a candidate: an ignored name, or inside the processed/ or rejected/ folder."""
+    try:
+        parts = path.relative_to(inbox).parts
+    except ValueError:
+        return True
+    if not parts:
+        return True
+    if parts[0] in (PROCESSED_DIR, REJECTED_DIR):
+        return True
+    # A temporary or hidden folder hides everything below it (e.g. `.sync/`), like the name rules for files.
+    return any(is_ignored_name(part) for part in parts)
+
+
+def sniff_content_type(data: bytes) -> str:
+    """The content type of the bytes from their magic numbers: pdf, docx, html, text, else octet-stream."""
+    if data.startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
+        return PDF
+    if data.startswith(b"PK\x03\x04"):
+        return DOCX if _is_docx(data) else BINARY
+    head = data[:2048]
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<!doctype html", b"<html", b"<head", b"<body")) or (
+        lowered.startswith(b"<") and (b"<html" in lowered or b"<body" in lowered)
+    ):
+        return HTML
+    return TEXT if _looks_like_text(data[:8192]) else BINARY
+
+
+def _is_docx(data: bytes) -> bool:
+    """A zip is a docx when it holds the Word main part (checked in the central directory, not by name)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+    return "word/document.xml" in names
+
+
+def _looks_like_text(sample: bytes) -> bool:
+    """UTF-8 (or Latin-1/cp1252 without control bytes) text: what old municipal exports produce."""
+    if not sample or b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8")
+        return True
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut at the sample's end is still UTF-8.
+        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
+            return True
+    controls = sum(1 for byte in sample if byte < 32 and byte not in (9, 10, 12, 13))
+    return controls == 0
+
+
+@dataclass(frozen=True)
+class FileSig:
+    """What identifies one version of a file on disk without reading it."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+    is_symlink: bool = False
+    is_regular: bool = True
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileSig:
+        """The signature of an lstat result."""
+        return cls(
+            size=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            ino=st.st_ino,
+            is_symlink=stat.S_ISLNK(st.st_mode),
+            is_regular=stat.S_ISREG(st.st_mode),
+        )
+
+
+@dataclass
+class SettleTracker:
+    """Decides when a file is complete: unchanged (size, mtime) for `settle_s`, or already old when first seen.
+
+    A file renamed into the inbox after being written (or present at start-up) has an mtime older than
+    `settle_s` and is complete at once; one still being written keeps changing and waits.
+    """
+
+    settle_s: float
+    # Writers often create a file and fill it a moment later: an empty file waits longer before it is
+    # rejected as empty, so a slow start is not mistaken for an empty document.
+    empty_settle_s: float = 2.0
+    _since: dict[Path, tuple[FileSig, float]] = field(default_factory=dict)
+
+    def observe(self, path: Path, sig: FileSig | None, now: float, wall_now: float) -> bool:
+        """Record the path's current signature; True when it is complete (and stop tracking it)."""
+        if sig is None:  # gone before it settled
+            self._since.pop(path, None)
+            return False
+        if sig.is_symlink or not sig.is_regular:
+            # Never read, so nothing to wait for: the handler rejects it.
+            self._since.pop(path, None)
+            return True
+        settle = max(self.settle_s, self.empty_settle_s) if sig.size == 0 else self.settle_s
+        previous = self._since.get(path)
+        if previous is None:
+            if wall_now - sig.mtime_ns / 1e9 >= settle:
+                return True
+            self._since[path] = (sig, now)
+            return False
+        old_sig, since = previous
+        if old_sig != sig:
+            self._since[path] = (sig, now)
+            return False
+        if now - since >= settle:
+            del self._since[path]
+            return True
+        return False
+
+    def forget(self, path: Path) -> None:
+        """Stop tracking a path (deleted)."""
+        self._since.pop(path, None)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._since
+
+    def __len__(self) -> int:
+        return len(self._since)
+
+    def paths(self) -> list[Path]:
+        """The paths waiting to settle."""
+        return list(self._since)
+
+
+def name_problem(name: str) -> str | None:
+    """Why a file name cannot be ingested, or None: spaces, Danish letters, long names and dashes are fine."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "file name is not valid UTF-8"
+    if any(ord(char) < 32 or ord(char) == 127 for char in name):
+        return "file name contains control characters"
+    return None
+
+
+def display_name(name: str) -> str:
+    """A name safe to log and to put in an event (undecodable bytes shown as escapes)."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def size_problem(size: int, max_file_mb: float) -> str | None:
+    """Why a file of this size is rejected, or None."""
+    if size == 0:
+        return "empty file"
+    if size > max_file_mb * 1024 * 1024:
+        return f"file is {size / 1024 / 1024:.1f} MB, over the {max_file_mb:g} MB cap"
+    return None
+
+
+def fit_name(name: str, suffix: str = "") -> str:
+    """`name + suffix` shortened (in the middle of the name) to fit NAME_MAX bytes."""
+    full = name + suffix
+    if len(os.fsencode(full)) <= NAME_MAX:
+        return full
+    budget = NAME_MAX - len(os.fsencode(suffix))
+    stem = name
+    while len(os.fsencode(stem)) > budget:
+        stem = stem[:-1]
+    return stem + suffix

@@ -1,0 +1,143 @@
+"""Blocking file work run in threads: check one file, read it without following links, store its bytes."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from services.ingest import files
+from shared.blobs import BlobStore
+
+# Read in 1 MiB chunks so hashing overlaps the reads and a file over the cap is stopped early.
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A complete file whose bytes are in the blob store."""
+
+    path: Path
+    document_id: str
+    size: int
+    content_type: str
+    blob_ref: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file ingest will not take, and why (the reason is shown to the user as is)."""
+
+    path: Path
+    reason: str
+    error_type: str
+    size: int | None
+    marker: str  # identifies this version of the file, so a rescan does not report it again
+
+
+def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Stored | Rejected | None:
+    """Check one file and store its bytes; a Rejected says why not; None when it vanished meanwhile."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return _reject(path, f"unreadable: {exc.strerror or exc}", "Unreadable", None, "")
+    marker = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    if stat.S_ISLNK(st.st_mode):
+        # Never followed: a link could expose any file the service can read (e.g. outside the inbox).
+        return _reject(path, _symlink_reason(path), "SymlinkNotFollowed", None, marker)
+    if not stat.S_ISREG(st.st_mode):
+        return _reject(path, "not a regular file", "NotRegularFile", None, marker)
+    problem = files.name_problem(path.name)
+    if problem:
+        return _reject(path, problem, "InvalidName", st.st_size, marker)
+    problem = files.size_problem(st.st_size, max_file_mb)
+    if problem:
+        return _reject(path, problem, "EmptyFile" if st.st_size == 0 else "FileTooLarge", st.st_size, marker)
+    try:
+        data = _read_capped(path, int(max_file_mb * 1024 * 1024))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # swapped for a symlink between lstat and open
+            return _reject(path, _symlink_reason(path), "SymlinkNotFollowed", None, marker)
+        return _reject(path, f"unreadable: {exc.strerror or exc}", "Unreadable", st.st_size, marker)
+    # Sizes are re-checked on the bytes read: the file may have changed since the lstat.
+    problem = files.size_problem(len(data), max_file_mb)
+    if problem:
+        kind = "EmptyFile" if not data else "FileTooLarge"
+        return _reject(path, problem, kind, len(data), marker)
+    digest = hashlib.sha256(data).hexdigest()
+    blob_ref = blobs.put(data)
+    return Stored(path, digest, len(data), files.sniff_content_type(data), blob_ref)
+
+
+def _read_capped(path: Path, cap: int) -> bytes:
+    """Read at most cap+1 bytes, refusing symlinks and never blocking on a FIFO swapped in meanwhile."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        chunks: list[bytes] = []
+        total = 0
+        while total <= cap:
+            chunk = os.read(fd, min(CHUNK, cap + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _symlink_reason(path: Path) -> str:
+    """The symlink reason, naming the target (which is only read, never opened)."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return "symlink not followed"
+    return f"symlink not followed (points to {files.display_name(str(target))})"
+
+
+def _reject(path: Path, reason: str, error_type: str, size: int | None, marker: str) -> Rejected:
+    return Rejected(path, reason, error_type, size, f"{marker}:{reason}")
+
+
+def unique_destination(folder: Path, name: str, suffix_for_room: str = "") -> Path:
+    """A path in `folder` for `name` that does not exist yet (`name (2)`, `name (3)`, ...)."""
+    candidate = folder / files.fit_name(name, suffix_for_room)
+    if suffix_for_room:
+        candidate = candidate.with_name(candidate.name[: -len(suffix_for_room)])
+    if not candidate.exists() and not candidate.is_symlink():
+        return candidate
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem:
+        stem, ext = name, ""
+    for n in range(2, 10_000):
+        tail = f" ({n}){'.' + ext if ext else ''}"
+        candidate = folder / files.fit_name(stem, tail + suffix_for_room)
+        if suffix_for_room:
+            candidate = candidate.with_name(candidate.name[: -len(suffix_for_room)])
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+    raise FileExistsError(f"no free name for {name} in {folder}")
+
+
+def move_into(path: Path, folder: Path, reason: str | None = None) -> Path | None:
+    """Move a file (or symlink, not its target) into `folder`, with `<name>.reason.txt` when a reason is given."""
+    folder.mkdir(parents=True, exist_ok=True)
+    room = ".reason.txt" if reason is not None else ""
+    target = unique_destination(folder, path.name, room)
+    try:
+        os.rename(path, target)
+    except FileNotFoundError:
+        return None
+    if reason is not None:
+        note = target.with_name(target.name + ".reason.txt")
+        note.write_text(reason + "\n", encoding="utf-8")
+    return target

@@ -1,0 +1,225 @@
+"""Inbox watcher: a start-up scan, inotify (watchfiles) and a periodic rescan, yielding complete files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import stat
+import time
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+
+from watchfiles import Change, awatch
+
+from services.ingest import files
+from services.ingest.files import FileSig, SettleTracker
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def scan(root: Path, inbox: Path) -> list[tuple[Path, FileSig]]:
+    """Every candidate under `root` (recursively, never through symlinked folders) with its lstat signature."""
+    found: list[tuple[Path, FileSig]] = []
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            log.warning("cannot list folder", folder=str(folder), error=str(exc))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            if files.is_ignored(path, inbox):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(path)
+                    continue
+                found.append((path, FileSig.of(entry.stat(follow_symlinks=False))))
+            except OSError:
+                continue  # vanished while scanning
+    return found
+
+
+def _lstat(path: Path) -> FileSig | None:
+    try:
+        return FileSig.of(os.lstat(path))
+    except OSError:
+        return None
+
+
+def _is_real_dir(path: Path) -> bool:
+    """A folder, not a symlink to one (an lstat: cheap enough for the event loop)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+class InboxWatcher:
+    """Produces batches of complete files: each version of a file (size, mtime, inode) is yielded once."""
+
+    def __init__(
+        self,
+        inbox: Path,
+        settle_s: float = 0.5,
+        rescan_interval_s: float = 30.0,
+        force_polling: bool = False,
+        debounce_ms: int = 50,
+        max_batch: int = 500,
+    ) -> None:
+        self.inbox = Path(inbox).resolve()
+        # watchfiles logs every batch of changes at INFO ("3 changes detected"): our own lines say more.
+        logging.getLogger("watchfiles").setLevel(max(logging.WARNING, logging.getLogger().level))
+        self.rescan_interval_s = rescan_interval_s
+        self.force_polling = force_polling
+        self.debounce_ms = debounce_ms
+        self.max_batch = max_batch
+        self._tracker = SettleTracker(settle_s)
+        self._tick_s = min(max(settle_s / 4, 0.05), 0.25)
+        self._pending: set[Path] = set()
+        self._yielded: dict[Path, FileSig] = {}
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._ready = asyncio.Event()
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set once the start-up scan is done and inotify is watching."""
+        return self._ready
+
+    @property
+    def stopped(self) -> asyncio.Event:
+        """Set once `stop()` was called."""
+        return self._stop
+
+    def stop(self) -> None:
+        """Ask the watcher to finish (stops awatch's thread too)."""
+        self._stop.set()
+        self._wake.set()
+
+    def retry(self, paths: Iterable[Path]) -> None:
+        """Forget that these files were yielded so they come again (after a failed attempt)."""
+        for path in paths:
+            self._yielded.pop(path, None)
+            self._pending.add(path)
+        self._wake.set()
+
+    def add(self, paths: Iterable[Path]) -> None:
+        """Consider these paths (e.g. from an event) at the next check."""
+        for path in paths:
+            if not files.is_ignored(path, self.inbox):
+                self._pending.add(path)
+        self._wake.set()
+
+    def _merge(self, found: list[tuple[Path, FileSig]]) -> None:
+        for path, sig in found:
+            if self._yielded.get(path) != sig:
+                self._pending.add(path)
+        self._wake.set()
+
+    async def rescan(self) -> None:
+        """Scan the whole inbox (in a thread: it may hold thousands of files)."""
+        self._merge(await asyncio.to_thread(scan, self.inbox, self.inbox))
+
+    def _check(self) -> list[Path]:
+        """Stat every pending path once; return the ones that are complete."""
+        ready: list[Path] = []
+        now, wall = time.monotonic(), time.time()
+        for path in list(self._pending):
+            sig = _lstat(path)
+            if sig is None:
+                self._forget(path)
+                continue
+            if self._yielded.get(path) == sig:  # unchanged since it was handled
+                self._pending.discard(path)
+                self._tracker.forget(path)
+                continue
+            if self._tracker.observe(path, sig, now, wall):
+                self._pending.discard(path)
+                self._yielded[path] = sig
+                ready.append(path)
+                if len(ready) >= self.max_batch:
+                    break
+        return sorted(ready)
+
+    def _forget(self, path: Path) -> None:
+        self._pending.discard(path)
+        self._tracker.forget(path)
+        self._yielded.pop(path, None)
+
+    async def batches(self) -> AsyncIterator[list[Path]]:
+        """Yield lists of complete files until `stop()`: present ones first, then new and changed ones."""
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        watch_task = asyncio.create_task(self._watch())
+        rescan_task = asyncio.create_task(self._rescan_loop())
+        try:
+            await self.rescan()
+            self._ready.set()
+            while not self._stop.is_set():
+                self._wake.clear()
+                ready = self._check()
+                if ready:
+                    yield ready
+                    continue
+                timeout = self._tick_s if self._pending else None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            self._stop.set()
+            rescan_task.cancel()
+            # awatch notices the stop event within its step (10 ms) and returns.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(watch_task, 5)
+            with contextlib.suppress(asyncio.CancelledError):
+                await rescan_task
+
+    async def _rescan_loop(self) -> None:
+        """The safety net: inotify can overflow, and network mounts report nothing."""
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.rescan_interval_s)
+            if self._stop.is_set():
+                return
+            try:
+                await self.rescan()
+            except Exception:
+                log.exception("inbox rescan failed")
+
+    async def _watch(self) -> None:
+        """Feed inotify events into the pending set; restart awatch if it fails (the rescan covers the gap)."""
+        while not self._stop.is_set():
+            try:
+                async for changes in awatch(
+                    self.inbox,
+                    watch_filter=self._wanted,
+                    debounce=self.debounce_ms,
+                    step=10,
+                    stop_event=self._stop,
+                    force_polling=self.force_polling,
+                    recursive=True,
+                ):
+                    await self._on_changes(changes)
+            except Exception:
+                log.exception("inbox watch failed, retrying")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), 1.0)
+
+    def _wanted(self, change: Change, raw: str) -> bool:
+        return not files.is_ignored(Path(raw), self.inbox)
+
+    async def _on_changes(self, changes: set[tuple[Change, str]]) -> None:
+        for change, raw in changes:
+            path = Path(raw)
+            if change == Change.deleted:
+                self._forget(path)
+            elif _is_real_dir(path):
+                # A folder moved in brings files inotify never reported one by one.
+                self._merge(await asyncio.to_thread(scan, path, self.inbox))
+            else:
+                self._pending.add(path)
+        self._wake.set()

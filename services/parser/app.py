@@ -1,0 +1,95 @@
+"""The parser service: a consumer group of workers turning DocumentReceived into meeting and item events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from faststream import FastStream
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.annotations import RedisStreamMessage
+from faststream.specification import AsyncAPI
+
+from services.parser.bootstrap import bootstrap
+from services.parser.handlers import ParserDeps, handle_document
+from services.parser.pool import ParsePool
+from shared import streams
+from shared.broker import consumer_name, ensure_groups, make_broker, resolve_redis_url
+from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
+from shared.logging import get_logger
+from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
+from shared.service import Periodic
+from shared.settings import Settings
+
+log = get_logger(__name__)
+
+# Few entries per read: a worker should not hoard documents in its pending list while the others idle.
+PREFETCH = 4
+
+
+def register(broker: RedisBroker, settings: Settings, deps: ParserDeps, consumer: str) -> None:
+    """Attach the reader and the reclaimer of the documents stream to the broker."""
+    items = broker.publisher(
+        stream=streams.ITEMS,
+        title="minutes:items",
+        description="MeetingParsed, then one AgendaItemParsed per item of the document.",
+        schema=MeetingParsed | AgendaItemParsed,
+    )
+    reader = StreamSub(streams.DOCUMENTS, group=streams.PARSER_GROUP, consumer=consumer, max_records=PREFETCH)
+    # The reclaimer only runs XAUTOCLAIM: it finishes entries a dead worker left pending.
+    reclaimer = StreamSub(
+        streams.DOCUMENTS, group=streams.PARSER_GROUP, consumer=consumer, min_idle_time=settings.claim_idle_ms
+    )
+
+    async def on_new(body: Any, msg: RedisStreamMessage) -> None:
+        # Read with `>`: never delivered before, so this is delivery 1 (no XPENDING round trip needed).
+        ids = msg.raw_message.get("message_ids") or [b""]
+        await handle_document(body, ids[0].decode(), 1, deps)
+
+    async def on_reclaimed(body: Any, msg: RedisStreamMessage) -> None:
+        ids = msg.raw_message.get("message_ids") or [b""]
+        # Deliveries as Redis counts them (XPENDING), so restarts and reclaims all count toward the limit.
+        deliveries = await msg.get_delivery_count()
+        await handle_document(body, ids[0].decode(), deliveries, deps)
+
+    description = "Documents to parse (DocumentReceived)."
+    broker.subscriber(stream=reader, title="minutes:documents", description=description)(on_new)
+    broker.subscriber(stream=reclaimer, title="minutes:documents#reclaim", description=description)(on_reclaimed)
+    _ = items, DocumentReceived  # the publisher object documents the items stream in AsyncAPI
+
+
+def create_app(settings: Settings, deps: ParserDeps | None = None, broker: RedisBroker | None = None) -> FastStream:
+    """Build the parser app; nothing connects until it starts."""
+    broker = broker or make_broker(resolve_redis_url(settings), "parser")
+    deps = deps or bootstrap(settings, broker)
+    register(broker, settings, deps, consumer_name("parser"))
+
+    async def trim() -> None:
+        client = await broker.connect()
+        await trim_acknowledged(client, {streams.DOCUMENTS: (streams.PARSER_GROUP,)})
+        await prune_consumers(client, streams.DOCUMENTS, streams.PARSER_GROUP, DEAD_CONSUMER_IDLE_MS)
+
+    janitor = Periodic("trim-documents", 30.0, trim)
+
+    async def on_startup() -> None:
+        if isinstance(deps.parser, ParsePool):
+            deps.parser.start()
+        await ensure_groups(await broker.connect())
+
+    async def after_startup() -> None:
+        janitor.start()
+        log.info("parser ready", max_deliveries=settings.max_deliveries, claim_idle_ms=settings.claim_idle_ms)
+
+    async def on_shutdown() -> None:
+        await janitor.stop()
+        if isinstance(deps.parser, ParsePool):
+            deps.parser.close()
+
+    return FastStream(
+        broker,
+        logger=logging.getLogger("minutes.parser.app"),
+        on_startup=[on_startup],
+        after_startup=[after_startup],
+        on_shutdown=[on_shutdown],
+        specification=AsyncAPI(title="minutes parser", version="1.0.0", description=__doc__),
+    )

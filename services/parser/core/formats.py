@@ -1,0 +1,100 @@
+"""Which format a document is (from its bytes, the file name only as a hint) and its text."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from io import BytesIO
+from typing import Final
+
+from services.parser.core.decode import decode_text
+from services.parser.core.errors import EmptyDocument, UnsupportedDocument
+
+# Signatures of formats the parser refuses, to say precisely what was sent.
+_REFUSED_MAGIC: Final[tuple[tuple[bytes, str], ...]] = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
+    (b"\xd0\xcf\x11\xe0", "a legacy Office file (.doc/.xls)"),
+    (b"{\\rtf", "an RTF document"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"\x00\x00\x00", "binary data"),
+)
+_HTML_START: Final = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<!--|<div|<p[\s>]|<table)", re.I)
+_HTML_TAGS: Final = re.compile(rb"<(?:html|body|div|p|table|h[1-6]|span|br)[\s/>]", re.I)
+# Everything but C0 controls (tab, line feed, vertical tab, form feed and carriage return are text).
+_TEXT_BYTES: Final = bytes([9, 10, 11, 12, 13, *range(32, 256)])
+_EXTENSIONS: Final = {".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx", ".txt": "txt"}
+
+
+def detect_format(data: bytes, filename: str | None = None) -> str:
+    """The document format ("txt", "pdf", "html" or "docx"), decided by content, not by name."""
+    if not data.strip():
+        raise EmptyDocument("the document is empty")
+    head = data[:1024]
+    if b"%PDF-" in head:
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        if _is_docx(data):
+            return "docx"
+        raise UnsupportedDocument("a ZIP archive that is not a Word .docx document")
+    for magic, what in _REFUSED_MAGIC:
+        if data.startswith(magic):
+            raise UnsupportedDocument(f"unsupported file type: {what}")
+    sniff = head.lstrip(b"\xef\xbb\xbf")
+    if _HTML_START.match(sniff) or len(_HTML_TAGS.findall(data[:8192])) >= 3:
+        return "html"
+    if _looks_binary(data[:4096]):
+        hint = _EXTENSIONS.get(_suffix(filename), "")
+        what = f" (named .{hint})" if hint else ""
+        raise UnsupportedDocument(f"binary data that is neither text, PDF, HTML nor DOCX{what}")
+    return "txt"
+
+
+def extract_text(data: bytes, filename: str | None = None) -> str:
+    """The plain text of a document of any supported format."""
+    return extract_text_and_site(data, filename)[0]
+
+
+def extract_text_and_site(data: bytes, filename: str | None = None) -> tuple[str, str]:
+    """The plain text of a document, and text around it that only says whose it is (HTML pages)."""
+    fmt = detect_format(data, filename)
+    if fmt == "html":
+        from services.parser.core.html import html_text_and_site
+
+        return html_text_and_site(decode_text(data))
+    return _plain_text(data, fmt), ""
+
+
+def _plain_text(data: bytes, fmt: str) -> str:
+    if fmt == "pdf":
+        from services.parser.core.pdf import pdf_text  # pypdfium2 loads only when a PDF arrives
+
+        return pdf_text(data)
+    if fmt == "docx":
+        from services.parser.core.docx_text import docx_text
+
+        return docx_text(data)
+    return decode_text(data)
+
+
+def _is_docx(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            return "word/document.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return False
+
+
+def _looks_binary(sample: bytes) -> bool:
+    """Text has almost no control bytes; UTF-16 text is recognised by its BOM."""
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    if b"\x00" in sample:
+        return True
+    controls = len(sample.translate(None, _TEXT_BYTES))
+    return controls > max(8, len(sample) // 50)
+
+
+def _suffix(filename: str | None) -> str:
+    if not filename or "." not in filename:
+        return ""
+    return filename[filename.rfind(".") :].casefold()

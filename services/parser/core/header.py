@@ -1,0 +1,216 @@
+"""The meeting header: kind, committee, date, start time, location, participants, absentees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from services.parser.core.dates import find_date, find_time, strip_dates
+from services.parser.core.normalize import continues
+from services.parser.core.patterns import (
+    AGENDA_WORDS,
+    BARE_HEADER_LABELS,
+    COMMITTEE_WORD,
+    HEADER_LABELS,
+    KIND_AFTER,
+    KIND_TITLE,
+    PARTY_SUFFIX,
+    ROLE_WORDS,
+    TERM_SUFFIX,
+)
+
+# Labels longest first, so `mødedato og tidspunkt` wins over `mødedato` and `dato`.
+_LABELS: Final = sorted(HEADER_LABELS, key=lambda kv: len(kv[0]), reverse=True)
+_LIST_SPLIT: Final = re.compile(r"\s*(?:,|;|\s+og\s+)\s*")
+_HEADER_SCAN: Final = 60  # the header of a real document is never longer than this many lines
+
+
+@dataclass
+class Header:
+    """What the lines before the first item say about the meeting."""
+
+    kind_word: str | None = None
+    committee: str | None = None
+    meeting_date: dt.date | None = None
+    start_time: str | None = None
+    location: str | None = None
+    participants: list[str] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+    loose_date: dt.date | None = None  # first date on an unlabelled line (`fra ordinært møde tirsdag den …`)
+    loose_time: str | None = None
+    cues: int = 0  # how many header fields were recognised: a measure of "is this minutes at all"
+
+
+def parse_header(lines: list[str], width: int | None = None) -> Header:
+    """Read label/value pairs and the title line from the header lines (`width`: PDF wrap width)."""
+    header = Header()
+    values: dict[str, list[str]] = {}
+    lines = lines[:_HEADER_SCAN]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        hit = _label(line)
+        if hit is None:
+            _title_line(line, header)
+            i += 1
+            continue
+        fieldname, value = hit
+        if fieldname in ("title", "mail"):
+            # E-mail headers: the subject reads like a title line; sender and recipients say nothing.
+            if fieldname == "title":
+                _title_line(value, header)
+            i += 1
+            continue
+        header.cues += 1
+        consumed = 1
+        if not value:
+            # Label alone (HTML definition lists, DOCX tables): the value is on the following lines.
+            value_lines = []
+            for nxt in lines[i + 1 : i + 40]:
+                if _label(nxt) is not None:
+                    break
+                value_lines.append(nxt)
+                if fieldname != "participants" and fieldname != "absent":
+                    break
+                if fieldname in ("participants", "absent") and not _looks_like_name(nxt):
+                    value_lines.pop()
+                    break
+            consumed += len(value_lines)
+            value = "\n".join(value_lines)
+        else:
+            # A long value wrapped onto the next line(s) of a PDF (`…, Anne Mette Bak, Sabah` / `Abid`).
+            last = line
+            while i + consumed < len(lines) and continues(last, lines[i + consumed], width):
+                last = lines[i + consumed]
+                if _label(last) is not None:
+                    break
+                value = f"{value} {last}"
+                consumed += 1
+        values.setdefault(fieldname, []).append(value)
+        i += consumed
+    _apply(values, header)
+    return header
+
+
+def _label(line: str) -> tuple[str, str] | None:
+    key = line.casefold()
+    for label, fieldname in _LABELS:
+        if not key.startswith(label):
+            continue
+        rest = line[len(label) :]
+        if rest.startswith(":") or rest.startswith(" :"):
+            return fieldname, rest.lstrip(" :").strip()
+        if not rest.strip():
+            return fieldname, ""
+        if rest.startswith((" ", "\t")) and label in BARE_HEADER_LABELS:
+            return fieldname, rest.strip()
+    return None
+
+
+def _title_line(line: str, header: Header) -> None:
+    """`REFERAT Arbejdsmarkedsudvalget d. 04-10-2023` or `Byrådet - Dagsorden`: kind, committee, date."""
+    m = KIND_TITLE.match(line)
+    rest: str | None = None
+    if m is not None:
+        # `Referat` alone, then `Emne: Referat fra møde i Handicaprådet den …`: the second names the committee.
+        if header.kind_word is None:
+            header.kind_word = m.group("kind").casefold()
+            header.cues += 1
+            rest = m.group("rest")
+        elif header.committee is None:
+            rest = m.group("rest")
+    else:
+        m2 = KIND_AFTER.match(line)
+        if m2 is not None and header.kind_word is None and COMMITTEE_WORD.search(m2.group("rest")):
+            header.kind_word = m2.group("kind").casefold()
+            header.cues += 1
+            rest = m2.group("rest") + line[m2.end() :]
+    if header.loose_date is None and len(line) < 160 and any(ch.isdigit() for ch in line):
+        header.loose_date = find_date(line)
+        if header.loose_date is not None:
+            header.loose_time = find_time(line)
+    if rest is not None:
+        if header.meeting_date is None:
+            header.meeting_date = find_date(rest)
+        committee = clean_committee(rest)
+        if committee and header.committee is None and COMMITTEE_WORD.search(committee):
+            header.committee = committee
+        return
+    # A line that is just a committee name (portal title, letterhead), perhaps with its term.
+    if header.committee is None and len(line) < 80 and ":" not in line:
+        base = _without_term(line)
+        if not COMMITTEE_WORD.search(base):
+            return
+        candidate = clean_committee(line)
+        if candidate and candidate == base and not any(c.isdigit() for c in candidate):
+            header.committee = candidate
+
+
+def _without_term(text: str) -> str:
+    previous = None
+    text = text.strip()
+    while previous != text:
+        previous = text
+        text = TERM_SUFFIX.sub("", text).strip(" ,-–:_")
+    return text
+
+
+def clean_committee(text: str) -> str | None:
+    """A committee name without dates, term suffixes and kind words."""
+    text = strip_dates(text)
+    text = re.sub(r"\b(?:møde|mødet|ordinært|ekstraordinært)\b\s*(?:i|på)?\s*", "", text, flags=re.I).strip(" ,-–:")
+    previous = None
+    while previous != text:
+        previous = text
+        text = TERM_SUFFIX.sub("", text).strip(" ,-–:_")
+    return text or None
+
+
+def _apply(values: dict[str, list[str]], header: Header) -> None:
+    for value in values.get("datetime", []):
+        header.meeting_date = header.meeting_date or find_date(value)
+        header.start_time = header.start_time or find_time(value)
+    for value in values.get("time", []):
+        header.start_time = header.start_time or find_time(value, loose=True)
+    for value in values.get("datetime", []):
+        header.start_time = header.start_time or find_time(value, loose=True)
+    if header.meeting_date is None and header.loose_date is not None:
+        header.meeting_date = header.loose_date
+        header.start_time = header.start_time or header.loose_time
+    for value in values.get("location", []):
+        if value and header.location is None:
+            header.location = value.replace("\n", ", ")
+    for value in values.get("committee", []):
+        committee = clean_committee(value.split("\n")[0])
+        if committee:
+            header.committee = committee
+    for value in values.get("participants", []):
+        header.participants.extend(split_people(value))
+    for value in values.get("absent", []):
+        header.absent.extend(split_people(value))
+    if header.absent:
+        gone = {a.casefold() for a in header.absent}
+        header.participants = [p for p in header.participants if p.casefold() not in gone]
+
+
+def split_people(value: str) -> list[str]:
+    """`Anne Hansen (A), formand, Ole Bo (V) og Eva Ny` -> names, roles and party letters dropped."""
+    people: list[str] = []
+    for chunk in value.split("\n"):
+        for part in _LIST_SPLIT.split(chunk):
+            name = PARTY_SUFFIX.sub("", part).strip(" .()-–")
+            if not name or name.casefold() in ROLE_WORDS or name.casefold() in ("ingen", "intet"):
+                continue
+            people.append(name)
+    return people
+
+
+def _looks_like_name(line: str) -> bool:
+    return len(line) < 80 and not any(ch.isdigit() for ch in line) and line[:1].isupper() and ":" not in line
+
+
+def is_agenda_word(kind_word: str | None) -> bool:
+    """Whether the printed document kind says agenda (dagsorden)."""
+    return kind_word is not None and any(w in kind_word for w in AGENDA_WORDS)

@@ -1,0 +1,269 @@
+"""Finding agenda items: which lines are item headings, their numbers and titles.
+
+Every line that could be an item heading becomes a candidate, tagged with its style (`Punkt N:`,
+`N. Title`, glued `38Title`, a bare number). One style is chosen for the document, and among its
+candidates the heaviest strictly increasing run of numbers is kept. Weight comes from evidence that
+a real item follows (a case number, section headings, body text), so a contents list (no body),
+numbered lists inside a case text and `Punkt 1. Godkendt` inside a decision lose to real headings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from services.parser.core.normalize import continues
+from services.parser.core.patterns import (
+    BARE_NUMBER,
+    CASE_IN_TITLE,
+    CASE_LABEL,
+    CASE_SHAPES,
+    CLOSED_LINES,
+    CLOSED_PREFIX,
+    DECISION,
+    DECISION_START,
+    EXPLICIT_ITEM,
+    GLUED_ITEM,
+    ITEM_KIND_SUFFIX,
+    NUMBERED_ITEM,
+    OPEN_CLOSED_SUFFIX,
+    OUTCOME_PHRASES,
+    ROUTINE_TITLE,
+)
+from services.parser.core.sections import Heading, classify_heading
+
+# Styles by how much they prove on their own; the explicit `Punkt/Pkt./Sag` prefix is decisive.
+EXPLICIT = "explicit"
+IMPLICIT_FAMILIES: Final = ("numbered", "glued", "bare")
+# How far after a heading to look for its case number and for evidence of a body.
+_CASE_WINDOW: Final = 4
+_EVIDENCE_WINDOW: Final = 60
+# Implicit styles need this much evidence per heading (a case number or a section heading).
+_IMPLICIT_MIN_WEIGHT: Final = 1.5
+_TITLE_MAX: Final = 300
+_WRAPPED_TITLE_MAX: Final = 150
+_WRAPPED_TITLE_LINES: Final = 2  # a title wraps onto two more lines at most
+# A title line that cannot end there: `… Stubbekøbing Skole og` / `etablering af ny idrætshal`.
+_DANGLING: Final = re.compile(r"(?:\s(?:og|eller|samt|i|på|for|af|til|med|om|ved|fra|mellem|vedr\.)|\s[-–]|,)$", re.I)
+_SENTENCE_START: Final = re.compile(r"^(?:At|Ad|Det|Der|Den|Som|Og|I|På|Til|For|Med)\s", re.I)
+
+
+@dataclass
+class Candidate:
+    """A line that may head an item."""
+
+    index: int
+    number: int
+    title: str
+    family: str
+    style: str
+    title_lines: int = 0  # extra lines the title took (title on the next line, wrapped titles)
+    weight: float = 0.0
+
+
+@dataclass(frozen=True)
+class ItemSpan:
+    """An accepted item: number, cleaned title, closed flag and the line range of its body."""
+
+    number: int
+    title: str
+    closed: bool
+    heading: int  # line of the item heading
+    start: int  # first body line
+    end: int  # one past the last body line
+    case_number: str | None = None  # printed in the heading: `Ny affaldsplan (2022-0365287)`
+
+
+def find_items(lines: list[str], headings: list[Heading | None], width: int | None) -> list[ItemSpan]:
+    """The items of a document, in order, from its cleaned lines and their heading classification."""
+    candidates = [c for c in (_candidate(lines, i, width) for i in range(len(lines))) if c is not None]
+    if not candidates:
+        return []
+    for pos, cand in enumerate(candidates):
+        nxt = candidates[pos + 1].index if pos + 1 < len(candidates) else len(lines)
+        cand.weight = _evidence(lines, headings, cand, nxt)
+    chosen = _choose(candidates)
+    spans: list[ItemSpan] = []
+    for pos, cand in enumerate(chosen):
+        end = chosen[pos + 1].index if pos + 1 < len(chosen) else len(lines)
+        title, closed = clean_title(cand.title)
+        case = CASE_IN_TITLE.search(title)
+        if case is not None and case.start() > 0:
+            title = title[: case.start()].rstrip()
+        spans.append(ItemSpan(cand.number, title, closed, cand.index, min(cand.index + 1 + cand.title_lines, end), end,
+                              case.group("case") if case is not None else None))
+    return spans
+
+
+def _candidate(lines: list[str], i: int, width: int | None) -> Candidate | None:
+    line = lines[i]
+    if not line[:1].isalnum():
+        return None
+    m = EXPLICIT_ITEM.match(line)
+    if m is not None:
+        prefix = m.group("prefix").casefold().rstrip(".").split()[0]
+        sep = m.group("sep") if m.group("sep") in (":", ".") else "-"
+        # `Sag` without separator or title is a case label (`Sag 12345`), not an item.
+        if prefix == "sag" and not m.group("sep"):
+            return None
+        return _with_title(lines, i, int(m.group("num")), m.group("title"), EXPLICIT, f"{prefix}{sep}", width)
+    if line[0].isdigit():
+        for family, pattern in (("numbered", NUMBERED_ITEM), ("glued", GLUED_ITEM), ("bare", BARE_NUMBER)):
+            m = pattern.match(line)
+            if m is None:
+                continue
+            title = m.groupdict().get("title") or ""
+            if title and (len(title) > _TITLE_MAX or _SENTENCE_START.match(title) or title.endswith((",", ";"))):
+                return None
+            return _with_title(lines, i, int(m.group("num")), title, family, family, width)
+    return None
+
+
+def _with_title(lines: list[str], i: int, number: int, title: str, family: str, style: str,
+                width: int | None) -> Candidate | None:
+    title = title.strip()
+    extra = 0
+    if not title:
+        # Title on the next line, possibly after a case-number line (`Pkt. 42` / `Sag 306-…` / title).
+        for j in range(i + 1, min(i + 3, len(lines))):
+            if _is_case_line(lines[j]):
+                continue
+            if classify_heading(lines[j]) is not None or EXPLICIT_ITEM.match(lines[j]):
+                return None
+            title, extra = lines[j], j - i
+            break
+        if not title:
+            return None
+    # Hard-wrapped PDFs break long titles; the continuation is neither a heading nor a case number.
+    # Titles print in a larger font and wrap before the body width: a dangling `og`/`af` or a
+    # continuation in lower case shows the break too.
+    last = i + extra
+    while last + 1 < len(lines) and (
+        continues(lines[last], lines[last + 1], width)
+        or (last - i - extra < _WRAPPED_TITLE_LINES and _title_goes_on(lines[last], lines[last + 1]))
+    ):
+        nxt = lines[last + 1]
+        if _is_case_line(nxt) or classify_heading(nxt) is not None or EXPLICIT_ITEM.match(nxt):
+            break
+        title = f"{title[:-1]}{nxt}" if title.endswith("-") and nxt[:1].islower() else f"{title} {nxt}"
+        last += 1
+    return Candidate(i, number, title, family, style, title_lines=last - i)
+
+
+def _title_goes_on(line: str, nxt: str) -> bool:
+    if len(nxt) > _WRAPPED_TITLE_MAX or len(line) > _WRAPPED_TITLE_MAX or line.endswith((".", ":", ")")):
+        return False
+    if not nxt[:1].isalpha() or (nxt[:1].isupper() and (nxt.isupper() or ROUTINE_TITLE.match(nxt))):
+        return False  # the next item, a number, or a heading in capitals
+    return nxt[:1].islower() or _DANGLING.search(line) is not None
+
+
+def _is_case_line(line: str) -> bool:
+    return bool(CASE_SHAPES.match(line)) or (len(line) < 80 and CASE_LABEL.match(line) is not None)
+
+
+def _evidence(lines: list[str], headings: list[Heading | None], cand: Candidate, nxt: int) -> float:
+    """How strongly the lines after a candidate look like an item body."""
+    body_start = cand.index + 1 + cand.title_lines
+    body_end = min(nxt, body_start + _EVIDENCE_WINDOW)
+    weight = 1.0 if cand.family == EXPLICIT else 0.2
+    if body_end > body_start:
+        weight += 0.3
+    if any(_is_case_line(lines[j]) for j in range(body_start, min(body_end, body_start + _CASE_WINDOW))):
+        weight += 1.0
+    if any(headings[j] is not None for j in range(body_start, body_end)):
+        weight += 1.0
+    if ITEM_KIND_SUFFIX.search(cand.title) or OPEN_CLOSED_SUFFIX.search(cand.title):
+        weight += 1.0
+    if CASE_IN_TITLE.search(cand.title) or ROUTINE_TITLE.match(cand.title):
+        weight += 1.0
+    # `Punkt 1. Godkendt` right under a decision heading numbers the decision, it is no new item.
+    if _reads_as_decision(cand.title) and _inside_decision(headings, cand.index):
+        return 0.0
+    return weight
+
+
+def _reads_as_decision(title: str) -> bool:
+    """`Godkendt.`, or a sentence that records an outcome (`Orienteringen blev taget til efterretning.`)."""
+    if DECISION_START.match(title):
+        return True
+    return title.endswith(".") and any(pattern.search(title) for pattern, _ in OUTCOME_PHRASES)
+
+
+def _inside_decision(headings: list[Heading | None], index: int) -> bool:
+    for j in range(index - 1, max(-1, index - 30), -1):
+        heading = headings[j]
+        if heading is not None:
+            return heading.kind == DECISION
+    return False
+
+
+def _choose(candidates: list[Candidate]) -> list[Candidate]:
+    """The document's item headings: best style, then the heaviest increasing run of numbers."""
+    by_style: dict[str, list[Candidate]] = {}
+    for cand in candidates:
+        if cand.weight > 0:
+            by_style.setdefault(cand.style, []).append(cand)
+    best: list[Candidate] = []
+    best_score = 0.0
+    best_explicit = False
+    for group in by_style.values():
+        explicit = group[0].family == EXPLICIT
+        if not explicit:
+            group = [c for c in group if c.weight >= _IMPLICIT_MIN_WEIGHT]
+        run = _heaviest_increasing(group)
+        score = sum(c.weight for c in run)
+        # Any explicit style beats every implicit one: numbered lists inside case texts are common.
+        if (explicit, score) > (best_explicit, best_score):
+            best, best_score, best_explicit = run, score, explicit
+    return best
+
+
+def _heaviest_increasing(group: list[Candidate]) -> list[Candidate]:
+    """The subsequence with strictly increasing numbers and the largest total weight.
+
+    A Fenwick tree over item numbers keeps the best run ending below each number: O(n log N), so
+    even garbage input with thousands of numbered lines stays fast.
+    """
+    if not group:
+        return []
+    size = max(c.number for c in group) + 2
+    tree: list[tuple[float, int]] = [(0.0, -1)] * (size + 1)
+    total = [0.0] * len(group)
+    back = [-1] * len(group)
+    for j, cand in enumerate(group):
+        # best run ending at a number < cand.number (tree positions are number + 1)
+        best, pos = (0.0, -1), cand.number
+        while pos > 0:
+            best = max(best, tree[pos])
+            pos -= pos & -pos
+        total[j], back[j] = best[0] + cand.weight, best[1]
+        pos = cand.number + 1
+        while pos <= size:
+            if tree[pos] < (total[j], j):
+                tree[pos] = (total[j], j)
+            pos += pos & -pos
+    k = max(range(len(group)), key=lambda x: total[x])
+    run: list[Candidate] = []
+    while k != -1:
+        run.append(group[k])
+        k = back[k]
+    return run[::-1]
+
+
+def clean_title(title: str) -> tuple[str, bool]:
+    """A title without item-kind letters and open/closed markers, and whether it marks a closed item."""
+    closed = False
+    title = ITEM_KIND_SUFFIX.sub("", title).strip()
+    m = OPEN_CLOSED_SUFFIX.search(title)
+    if m is not None:
+        closed = m.group("mark").casefold().startswith(("lukket", "fortrolig"))
+        title = title[: m.start()].strip()
+    title = ITEM_KIND_SUFFIX.sub("", title).strip()
+    m = CLOSED_PREFIX.match(title)
+    if m is not None:
+        closed, title = True, m.group("title").strip()
+    if title.casefold().rstrip(".") in CLOSED_LINES:
+        closed = True
+    return title, closed

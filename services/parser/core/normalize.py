@@ -1,0 +1,220 @@
+"""Text clean-up shared by every format: line ends, hyphenation, page furniture, contents lists."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Final
+
+from services.parser.core.decode import repair_mojibake
+from services.parser.core.patterns import (
+    ABSENT_LABEL,
+    CASE_LABEL,
+    CLOSINGS,
+    DECISION_START,
+    EXPLICIT_ITEM,
+    FILLER,
+    LETTERHEAD,
+    NAV_NOISE,
+    PAGE_NUMBER,
+    SECTION_NAMES,
+    TOC_HEADING,
+    TOC_LINE,
+)
+from services.parser.core.sections import classify_heading
+
+# pypdfium2 marks a line-end hyphen as U+0002 and glues the two lines together (`an\x02læg`).
+_SOFT_BREAK: Final = re.compile(r"(\S?)\x02\s*(\S?)")
+# Control characters other than tab, newline and form feed carry nothing (C0 and C1 ranges).
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\ufeff]")
+# Exotic spaces become plain ones; runs of plain spaces shrink (one space is left alone: cheap).
+_SPACES: Final = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000][ \u00a0]*| {2,}")
+_DIGITS: Final = re.compile(r"\d+")
+# Words after which a broken compound keeps its hyphen and gains a space: `Arbejdsmarkeds- og`.
+_CONJUNCTIONS: Final = ("og ", "eller ", "samt ", "til ", "som ")
+# How many lines at the top and bottom of a page may be running headers or footers.
+_FURNITURE_DEPTH: Final = 3
+# How far from the end a closing salutation (`Med venlig hilsen`) opens the signature.
+_SIGNATURE_DEPTH: Final = 15
+_ENDS_IN_PAGE: Final = re.compile(r"\s\d{1,3}$")
+_BARE_NUMBER: Final = re.compile(r"^[#\s]{1,12}$")
+
+
+def clean_text(text: str) -> str:
+    """Normalise line ends, hyphen breaks, spaces and mojibake; keep form feeds as page breaks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x02" in text:
+        text = _join_soft_breaks(text)
+    text = _CONTROL.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return repair_mojibake(text)
+
+
+def _join_soft_breaks(text: str) -> str:
+    def join(m: re.Match[str]) -> str:
+        before, after = m.group(1), m.group(2)
+        rest = text[m.end() - len(after) : m.end() + 6]
+        if rest.startswith(_CONJUNCTIONS) or rest.split(" ", 1)[0] in {"og", "eller", "samt"}:
+            return f"{before}- {after}"
+        # A hyphen after a digit or an upper-case abbreviation is a real one (`2030-fremskrivning`).
+        if before.isdigit() or before.isupper() or after.isdigit() or after.isupper():
+            return f"{before}-{after}"
+        return before + after
+
+    return _SOFT_BREAK.sub(join, text)
+
+
+def to_lines(text: str, furniture: list[str] | None = None) -> list[str]:
+    """Split cleaned text into stripped, non-empty content lines without page furniture or contents.
+
+    Running headers and footers removed from the pages are appended to `furniture` when given: they
+    often carry the municipality (`Guldborgsund Kommune · Parkvej 37`) and nothing else does.
+    """
+    pages = text.split("\f")
+    if len(pages) > 1:
+        pages = _strip_page_furniture(pages, furniture)
+    lines: list[str] = []
+    for page in pages:
+        for raw in page.split("\n"):
+            line = raw.strip()
+            if not line or FILLER.match(line) or PAGE_NUMBER.match(line):
+                continue
+            if line.casefold() in NAV_NOISE:
+                continue
+            lines.append(line)
+    return _drop_contents(lines)
+
+
+def split_trailer(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Content lines, and letterhead/signature lines that only tell who sent the document.
+
+    Municipal letterheads (`Syddjurs Kommune · Lundbergsvej 2 · 8400 Ebeltoft`) go wherever they are;
+    a closing salutation (`Med venlig hilsen`) near the end takes the signature after it along.
+    """
+    trailer: list[str] = []
+    end = len(lines)
+    for i in range(len(lines) - 1, max(-1, len(lines) - 1 - _SIGNATURE_DEPTH), -1):
+        if lines[i].casefold().rstrip(",.!") in CLOSINGS and i > 0:
+            end = i
+            break
+    trailer.extend(lines[end:])
+    kept: list[str] = []
+    for line in lines[:end]:
+        if len(line) < 200 and "ommune" in line.casefold():
+            m = LETTERHEAD.match(line)
+            if m is not None and (not m.group("tail") or any(ch.isdigit() for ch in m.group("tail"))):
+                trailer.append(line)
+                continue
+        kept.append(line)
+    return kept, trailer
+
+
+def _strip_page_furniture(pages: list[str], removed: list[str] | None = None) -> list[str]:
+    """Remove lines that recur at the top or bottom of most pages (running headers and footers)."""
+    split = [[ln.strip() for ln in p.split("\n") if ln.strip()] for p in pages]
+    edges: Counter[str] = Counter()
+    originals: dict[str, list[tuple[int, str]]] = {}
+    for page_no, lines in enumerate(split):
+        seen = {_DIGITS.sub("#", ln): ln for ln in lines[:_FURNITURE_DEPTH] + lines[-_FURNITURE_DEPTH:]}
+        edges.update(seen.keys())
+        for key, ln in seen.items():
+            originals.setdefault(key, []).append((page_no, ln))
+    # Recurring on most pages (and on two at least): a header, not content. Half is too little for
+    # short files, where `Godkendt.` or an attendance line can end two pages of four by chance.
+    threshold = max(2, -(-len(split) * 3 // 5))
+    # Section and item headings can sit at a page edge on every page of a short file: never furniture.
+    furniture = {
+        key
+        for key, n in edges.items()
+        if n >= threshold
+        and len(key) < 120
+        and key.casefold().rstrip(":") not in SECTION_NAMES
+        and not EXPLICIT_ITEM.match(key)
+        and not any(_content_line(ln) for _, ln in originals[key])
+        and (not _BARE_NUMBER.match(key) or _page_numbers(originals[key]))
+    }
+    if not furniture:
+        return pages
+    out: list[str] = []
+    for lines in split:
+        top = len(lines)
+        keep: list[str] = []
+        for i, ln in enumerate(lines):
+            at_edge = i < _FURNITURE_DEPTH or i >= top - _FURNITURE_DEPTH
+            if at_edge and _DIGITS.sub("#", ln) in furniture:
+                if removed is not None:
+                    removed.append(ln)
+                continue
+            keep.append(ln)
+        out.append("\n".join(keep))
+    return out
+
+
+def _content_line(line: str) -> bool:
+    """A heading, decision or attendance line that happens to open or end several pages."""
+    if not line[:1].isalpha():
+        return False
+    if classify_heading(line) is not None or ABSENT_LABEL.match(line) or DECISION_START.match(line):
+        return True
+    if EXPLICIT_ITEM.match(line):
+        return True
+    # `Sagsnr.: 22/4401` under items that open three pages: the digits differ, the shape does not.
+    return len(line) < 120 and CASE_LABEL.match(line) is not None
+
+
+def _page_numbers(found: list[tuple[int, str]]) -> bool:
+    """Bare numbers at page edges are page numbers when they step with the pages (`3`, `4`, `5`).
+
+    Item numbers printed alone at the top of a page (`111` / title) jump by more than the pages do.
+    """
+    offsets = Counter(int(ln) - page_no for page_no, ln in found if ln.isdigit())
+    return bool(offsets) and offsets.most_common(1)[0][1] * 2 > len(found)
+
+
+def _drop_contents(lines: list[str]) -> list[str]:
+    """Drop the table of contents: its heading, dot-leader lines and the page-numbered lines after it."""
+    out: list[str] = []
+    in_toc = False
+    for line in lines:
+        if TOC_HEADING.match(line):
+            in_toc = True
+            continue
+        # Only the tail can hold leaders and a page number; searching whole paragraphs is slow.
+        if len(line) < 300 and TOC_LINE.search(line[-40:]):
+            continue
+        if in_toc:
+            # Contents entries without leaders still end in a page number; the first line that does
+            # not is real content again.
+            if _ENDS_IN_PAGE.search(line) and len(line) < 200 and not EXPLICIT_ITEM.match(line):
+                continue
+            in_toc = False
+        out.append(line)
+    return out
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """The line width of a hard-wrapped text (PDF), or None when paragraphs are single lines."""
+    lengths = sorted(len(ln) for ln in lines if len(ln) > 30)
+    if len(lengths) < 10:
+        return None
+    width = lengths[int(len(lengths) * 0.95) - 1]
+    if width > 200:
+        return None
+    # Wrapped text has many lines close to the full width; free text has lengths all over the place.
+    near_full = sum(1 for n in lengths if n >= 0.8 * width)
+    return width if near_full >= 0.25 * len(lengths) else None
+
+
+def continues(line: str, nxt: str, width: int | None, *, strict: bool = False) -> bool:
+    """Whether `nxt` is the wrapped continuation of `line` in hard-wrapped text.
+
+    `strict` is for lists (attachments), where a new entry starts with a capital: there only a
+    lower-case start or a dangling hyphen/comma continues the line.
+    """
+    if width is None or not nxt or len(line) < 0.8 * width:
+        return False
+    first_word = nxt.split(" ", 1)[0]
+    # The line broke because the next word did not fit (character counts only approximate widths).
+    if len(line) + 1 + len(first_word) < 0.9 * width:
+        return False
+    return not strict or nxt[0].islower() or line.endswith(("-", ",", "/", "_"))

@@ -1,0 +1,119 @@
+"""Text to ParsedMeeting: clean, find items, read the header, build each item."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Final
+
+from services.parser.core.dates import find_date, strip_dates
+from services.parser.core.errors import EmptyDocument, NotMinutes
+from services.parser.core.header import Header, is_agenda_word, parse_header
+from services.parser.core.item_builder import MeetingContext, build_item, polweb_prefix
+from services.parser.core.items import find_items
+from services.parser.core.municipality import detect_municipality
+from services.parser.core.normalize import clean_text, split_trailer, to_lines, wrap_width
+from services.parser.core.patterns import DECISION, DOCUMENT_KIND_WORD
+from services.parser.core.sections import Heading, classify_heading, heading_committee
+from shared.contracts.meeting import AgendaItem, DocumentKind, ParsedMeeting
+
+# A document without items is still minutes if its header shows this many meeting fields.
+_MIN_HEADER_CUES: Final = 2
+_RUNNING_MAX: Final = 150
+
+
+def parse_text(text: str, site: str = "") -> ParsedMeeting:
+    """Parse the text of one minutes or agenda document into a ParsedMeeting.
+
+    `site` is text printed around the minutes rather than in them (a portal page's title, footer and
+    links): it only helps to tell the municipality.
+    """
+    furniture: list[str] = []
+    lines = to_lines(clean_text(text), furniture)
+    lines, trailer = split_trailer(lines)
+    furniture.extend(trailer)
+    if not lines:
+        raise EmptyDocument("the document contains no text")
+    headings = [classify_heading(line) for line in lines]
+    width = wrap_width(lines)
+    spans = find_items(lines, headings, width)
+    first = spans[0].heading if spans else len(lines)
+    header = parse_header(lines[:first], width)
+    if not spans and header.cues < _MIN_HEADER_CUES:
+        raise NotMinutes("no agenda items and no meeting header (committee, date, place) were found")
+    if header.committee is None:
+        header.committee = _committee_from_decisions(headings)
+    drop = _running_headers(lines, header, headings)
+    ctx = MeetingContext(header.meeting_date, header.committee, width)
+    items: list[AgendaItem] = []
+    for span in spans:
+        keep = [i for i in range(span.start, span.end) if i not in drop]
+        items.append(build_item(span, [lines[i] for i in keep], [headings[i] for i in keep], ctx))
+    joined = "\n".join(lines)
+    header_chars = sum(len(line) + 1 for line in lines[:first])
+    prefixes = [p for p in (polweb_prefix(item.case_number) for item in items) if p is not None]
+    extra = "\n".join([site, *furniture]) if site or furniture else ""
+    municipality = detect_municipality(joined, header_chars, prefixes, extra)
+    return ParsedMeeting(
+        kind=_kind(header, items),
+        municipality=municipality.name if municipality else None,
+        municipality_code=municipality.code if municipality else None,
+        committee=header.committee,
+        meeting_date=header.meeting_date,
+        start_time=header.start_time,
+        location=header.location,
+        participants=tuple(dict.fromkeys(header.participants)),
+        items=tuple(items),
+    )
+
+
+def _kind(header: Header, items: list[AgendaItem]) -> DocumentKind:
+    """Minutes when any decision is recorded or the title says referat; an agenda otherwise."""
+    if any(item.decision is not None for item in items):
+        return DocumentKind.MINUTES
+    if header.kind_word is not None and not is_agenda_word(header.kind_word):
+        return DocumentKind.MINUTES
+    return DocumentKind.AGENDA
+
+
+def _committee_from_decisions(headings: list[Heading | None]) -> str | None:
+    """The committee most decision headings name (`Beslutning Arbejdsmarkedsudvalget den …`)."""
+    names = Counter(
+        name
+        for h in headings
+        if h is not None and h.kind == DECISION
+        for name in [heading_committee(h)]
+        if name
+    )
+    return names.most_common(1)[0][0] if names else None
+
+
+def _running_headers(lines: list[str], header: Header, headings: list[Heading | None]) -> set[int]:
+    """Running page headers left inside the text: `Arbejdsmarkedsudvalget` / `4. oktober 2023 16:00`.
+
+    A date-only line (no colon: `4. oktober 2023:` opens a decision) that recurs is page furniture;
+    the committee name alone counts only next to such a line, as it may also start a decision.
+    A recurring dated line naming the document kind (`Plan- og Boligudvalget - Referat - 07.02.2024`)
+    is one too, unless it is a heading.
+    """
+    date_only = [i for i, ln in enumerate(lines) if _is_date_only(ln)]
+    titled = [
+        i
+        for i, ln in enumerate(lines)
+        if len(ln) < _RUNNING_MAX and headings[i] is None and not ln.endswith(":")
+        and DOCUMENT_KIND_WORD.search(ln) and find_date(ln) is not None
+    ]
+    counts = Counter(lines[i] for i in date_only + titled)
+    drop = {i for i in date_only + titled if counts[lines[i]] >= 2}
+    if header.committee:
+        key = header.committee.casefold()
+        for i in list(drop):
+            for j in (i - 1, i + 1):
+                if 0 <= j < len(lines) and lines[j].casefold() == key:
+                    drop.add(j)
+    return drop
+
+
+def _is_date_only(line: str) -> bool:
+    if len(line) >= 60 or not line[:1].isdigit() or line.endswith(":"):
+        return False
+    return find_date(line) is not None and not strip_dates(line)

@@ -1,0 +1,167 @@
+"""Section headings inside an item (`Sagsfremstilling`, `Beslutning …`), and splitting an item by them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Final
+
+from services.parser.core.dates import DATE, find_date, parse_date, strip_dates
+from services.parser.core.patterns import (
+    ATTACHMENTS,
+    ATTENDANCE,
+    COMMITTEE_WORD,
+    DECISION,
+    DECISION_HEADING,
+    GENITIVE_DECISION_HEADING,
+    INLINE_LABELS,
+    OTHER,
+    RECOMMENDATION,
+    RECOMMENDATION_HEADING,
+    RECOMMENDATION_SENTENCE,
+    SECTION_NAMES,
+)
+
+_MAX_HEADING: Final = 220
+_RECOMMEND_WORDS: Final = ("indstiller", "foreslår", "anbefaler")
+# What may follow the date of a decision heading: a clock time, `pkt. 563`, then `:`.
+_AFTER_DATE: Final = re.compile(
+    r"\s*(?:,?\s*kl\.?\s*\d{1,2}(?:[.:]\d{2})?)?\s*(?:[,.]?\s*(?:pkt|punkt)\.?\s*\d{1,4})?\s*(?P<colon>[:.]?)\s*"
+)
+_CHAIN_LEAD: Final = re.compile(r"^(?:beslutning(?:er)?\s+(?:(?:i|fra|på|af)\s+)?|behandlet\s+i\s+)", re.I)
+_LEAD_DEN: Final = re.compile(r"(?:,|\s)\s*(?:den|d\.)?\s*$", re.I)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A recognised section heading: its printed name, kind, and anything printed after it."""
+
+    name: str
+    kind: str
+    inline: str = ""
+    who: str | None = None
+    date: dt.date | None = None
+
+
+@dataclass
+class RawSection:
+    """A section while an item is being split: heading plus its lines."""
+
+    heading: Heading
+    lines: list[str] = field(default_factory=list)
+
+
+def classify_heading(line: str) -> Heading | None:
+    """The section heading a line is, if it is one."""
+    if len(line) > _MAX_HEADING or not line[:1].isalpha():
+        return None
+    bare = line.rstrip(" :")
+    key = bare.casefold()
+    kind = SECTION_NAMES.get(key)
+    if kind is not None:
+        return Heading(bare, kind)
+    name, colon, rest = line.partition(":")
+    if colon and name.strip().casefold() in SECTION_NAMES and rest.strip():
+        inline_kind = SECTION_NAMES[name.strip().casefold()]
+        # `Fraværende: Ingen` is a line of attendance, not the start of a section.
+        if inline_kind == ATTENDANCE:
+            return None
+        return Heading(name.strip(), inline_kind, rest.strip())
+    for label in INLINE_LABELS:
+        if key.startswith(label + " "):
+            return Heading(line[: len(label)], OTHER, line[len(label) :].strip())
+    if key.startswith(("beslutning", "afgørelse")):
+        return _decision_heading(line)
+    # Cheap substring tests first: these regexes run on every line of the document.
+    m = GENITIVE_DECISION_HEADING.match(line) if "beslutning" in key else None
+    if m and COMMITTEE_WORD.search(m.group("who")):
+        date = find_date(m.group("meta"))
+        return Heading(bare, DECISION, who=m.group("who")[:-1], date=date)
+    if key.startswith("indstilling") and RECOMMENDATION_HEADING.match(line):
+        return Heading(bare, RECOMMENDATION)
+    if any(w in key for w in _RECOMMEND_WORDS) and RECOMMENDATION_SENTENCE.match(line):
+        return Heading(bare, RECOMMENDATION)
+    return None
+
+
+def _decision_heading(line: str) -> Heading | None:
+    m = DECISION_HEADING.match(line)
+    if m is None:
+        return None
+    meta = (m.group("meta") or "").strip()
+    if not meta:
+        return Heading(line.rstrip(" :"), DECISION)
+    chain = chain_heading(line)
+    if chain is not None:
+        return chain
+    # `Beslutning: Godkendt.` carries the decision itself after the colon.
+    if ":" in (m.group("colon") or ""):
+        return Heading(line[: m.start("meta")].rstrip(" :-–"), DECISION, inline=meta)
+    # `Beslutning i Økonomiudvalget` (no date): a heading only when it names a committee, not a sentence.
+    if COMMITTEE_WORD.search(meta) and len(meta.split()) <= 8 and not meta.endswith("."):
+        return Heading(line.rstrip(" :"), DECISION, who=meta.rstrip(" :"))
+    return None
+
+
+def chain_heading(line: str) -> Heading | None:
+    """A dated decision heading: `Arbejdsmarkedsudvalget, 4. oktober 2023:`, `Beslutning fra X, dato, pkt. 5:`."""
+    if len(line) > _MAX_HEADING:
+        return None
+    for m in DATE.finditer(line):
+        date = parse_date(m)
+        if date is None:
+            continue
+        lead = line[: m.start()]
+        is_decision = lead.casefold().startswith(("beslutning", "afgørelse"))
+        who = _LEAD_DEN.sub("", _CHAIN_LEAD.sub("", lead)).strip(" ,-–")
+        if who and (len(who.split()) > 10 or not COMMITTEE_WORD.search(who)):
+            return None
+        if not who and not is_decision:
+            return None
+        after = _AFTER_DATE.match(line, m.end())
+        rest = line[after.end() :].strip() if after else line[m.end() :].strip()
+        if rest and not (after and after.group("colon") == ":"):
+            return None  # `Byrådet den 4. maj godkendte …` is a sentence, not a heading
+        name = line[: after.end() if after else m.end()].rstrip(" :")
+        return Heading(name, DECISION, inline=rest, who=who or None, date=date)
+    return None
+
+
+def split_sections(lines: list[str], headings: list[Heading | None]) -> tuple[list[str], list[RawSection]]:
+    """The lines before the first heading, and the sections that follow, in printed order."""
+    preamble: list[str] = []
+    sections: list[RawSection] = []
+    for line, heading in zip(lines, headings, strict=True):
+        if heading is not None and not _is_recommendation_lead(heading, sections):
+            section = RawSection(heading)
+            if heading.inline:
+                section.lines.append(heading.inline)
+            sections.append(section)
+        elif sections:
+            sections[-1].lines.append(line)
+        else:
+            preamble.append(line)
+    return preamble, sections
+
+
+def _is_recommendation_lead(heading: Heading, sections: list[RawSection]) -> bool:
+    """`INDSTILLING` then `Direktøren … indstiller til Byrådet:` is one section, the sentence its text."""
+    return (
+        heading.kind == RECOMMENDATION
+        and heading.name[:1].isupper()
+        and " " in heading.name
+        and bool(sections)
+        and sections[-1].heading.kind == RECOMMENDATION
+        and not sections[-1].lines
+    )
+
+
+def heading_committee(heading: Heading) -> str | None:
+    """The committee a decision heading names, without date words."""
+    if heading.who:
+        return strip_dates(heading.who) or None
+    return None
+
+
+__all__ = ["ATTACHMENTS", "DECISION", "OTHER", "RECOMMENDATION", "Heading", "RawSection"]

@@ -1,0 +1,109 @@
+"""Engine factory, schema migration (Alembic) and the test for "the database is unavailable"."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event, exc, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+HERE = Path(__file__).resolve().parent
+ALEMBIC_INI = HERE / "alembic.ini"
+MIGRATIONS = HERE / "migrations"
+
+# Any constant works: it only has to be the same in every store process migrating one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x6D696E75
+
+# SQLSTATE classes of PostgreSQL errors that pass by themselves: connection exception, transaction
+# rollback (serialization failure, deadlock), insufficient resources, operator intervention (shutdown).
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    # Writers of several store processes queue up instead of failing with "database is locked"; set first
+    # because switching to WAL itself needs the lock when another process is creating the file.
+    cur.execute("PRAGMA busy_timeout=30000")
+    # WAL lets readers (queries, the relay) run while a store worker writes. NORMAL in WAL survives a
+    # process crash; only an OS crash or power loss can drop the last commits (SQLite's documented trade).
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+    # SQLite's lower() folds ASCII only; Danish titles need Æ/Ø/Å folded for case-insensitive search.
+    dbapi_connection.create_function("lower", 1, _py_lower, deterministic=True)
+
+
+def _py_lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine for SQLite (aiosqlite, WAL + pragmas) or PostgreSQL (asyncpg)."""
+    parsed = make_url(url)
+    # orjson for the JSON columns (sections, attachments, votes...): the stdlib encoder showed up in profiles.
+    kwargs.setdefault("json_serializer", _json_dumps)
+    kwargs.setdefault("json_deserializer", orjson.loads)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            # A missing folder is created; an impossible one fails on connect, as "unavailable" (retried).
+            with contextlib.suppress(OSError):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def alembic_config(url: str) -> Config:
+    """The Alembic configuration of the store, located through the package (works from a wheel)."""
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
+
+
+async def migrate(url: str, revision: str = "head", engine: AsyncEngine | None = None) -> None:
+    """Upgrade the database at `url` to `revision`; safe when several store processes start at once."""
+    own = engine is None
+    eng = engine or create_engine(url)
+    try:
+        async with eng.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                # pysqlite does not open a transaction for DDL; take the write lock up front so a second
+                # process waits (busy_timeout) and then finds the schema at head instead of racing.
+                await conn.exec_driver_sql("BEGIN IMMEDIATE")
+            await conn.run_sync(_upgrade, alembic_config(url), revision)
+            await conn.commit()
+    finally:
+        if own:
+            await eng.dispose()
+
+
+def is_db_unavailable(error: BaseException) -> bool:
+    """True when `error` says the database cannot be reached or is busy, not that the data is bad."""
+    if isinstance(error, exc.DBAPIError):
+        if error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError):
+            return True
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+    # asyncpg raises OSError (connection refused) and TimeoutError from connect() without wrapping.
+    return isinstance(error, OSError | TimeoutError | exc.TimeoutError | exc.DisconnectionError)

@@ -1,0 +1,230 @@
+"""Message handling of the store: validate, upsert in one transaction, dead-letter what can never succeed.
+
+Ack rules: a message is acknowledged only after its transaction committed. Invalid messages are
+dead-lettered and acknowledged at once; a database outage is retried with backoff and then leaves the
+messages pending without counting against them; any other failure leaves the message pending until its
+`max_deliveries`-th delivery fails, which dead-letters it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import structlog
+from faststream.redis.parser import BinaryMessageFormatV1
+from pydantic import TypeAdapter, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_delay, wait_exponential
+
+from services.store.bootstrap import StoreDeps
+from services.store.db import is_db_unavailable
+from services.store.repository import ItemsEvent, StoreResult, store_events
+from shared import streams
+from shared.contracts.events import ItemsStreamEvent, utcnow
+from shared.dead_letter import InvalidMessage, dead_letter, describe_failure
+from shared.dead_letter import delivery_count as pending_deliveries
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+SERVICE = "store"
+_EVENTS: TypeAdapter[ItemsEvent] = TypeAdapter(ItemsStreamEvent)
+_DATA_KEYS = (b"__data__", "__data__")
+_JSON_KEYS = (streams.PUBLIC_FIELD.encode(), streams.PUBLIC_FIELD)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry: its id (None under TestRedisBroker) and its body (JSON bytes)."""
+
+    message_id: str | None
+    payload: bytes
+
+
+class DatabaseUnavailable(Exception):
+    """The database stayed unreachable for the whole retry budget: leave the messages pending."""
+
+
+class MessagesPending(Exception):
+    """Some messages failed and stay pending for redelivery (the others were acknowledged)."""
+
+
+@dataclass
+class HandleResult:
+    """What became of the entries of one delivery."""
+
+    stored: list[Entry] = field(default_factory=list)
+    dead_lettered: list[Entry] = field(default_factory=list)
+    pending: list[Entry] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def payload_of(fields: Mapping[Any, Any]) -> bytes:
+    """The body of a stream entry: FastStream's binary envelope, else a plain-JSON `json` field."""
+    for key in _DATA_KEYS:
+        if key in fields:
+            raw = fields[key]
+            body, _headers = BinaryMessageFormatV1.parse(raw if isinstance(raw, bytes) else raw.encode())
+            return body
+    for key in _JSON_KEYS:
+        if key in fields:
+            raw = fields[key]
+            return raw if isinstance(raw, bytes) else str(raw).encode()
+    # Not ours: keep everything so the dead letter shows what arrived.
+    return orjson.dumps({_text(k): _text(v) for k, v in fields.items()})
+
+
+def entries_of(raw_message: Mapping[str, Any]) -> list[Entry]:
+    """The entries of a FastStream stream message, batch (`bstream`) or single."""
+    data = raw_message["data"]
+    rows = data if isinstance(data, list) else [data]
+    ids = [_text(i) for i in raw_message.get("message_ids") or []]
+    return [Entry(ids[n] if n < len(ids) else None, payload_of(row)) for n, row in enumerate(rows)]
+
+
+def parse_event(payload: bytes) -> ItemsEvent:
+    """Validate one items-stream body; InvalidMessage when it is malformed or of an unknown version."""
+    try:
+        return _EVENTS.validate_json(payload)
+    except ValidationError as exc:
+        raise InvalidMessage(str(exc)[:2000]) from exc
+
+
+async def delivery_count(deps: StoreDeps, entry: Entry) -> int:
+    """How often the entry was delivered (XPENDING); 1 when it is not pending (or has no id)."""
+    if entry.message_id is None:
+        return 1
+    return await pending_deliveries(deps.redis, streams.ITEMS, streams.STORE_GROUP, entry.message_id)
+
+
+async def ack(deps: StoreDeps, entries: Sequence[Entry]) -> None:
+    """XACK entries now (FastStream acks only when the handler returns without error)."""
+    ids = [e.message_id for e in entries if e.message_id is not None]
+    if ids:
+        await deps.redis.xack(streams.ITEMS, streams.STORE_GROUP, *ids)
+
+
+async def send_to_dead_letter(
+    deps: StoreDeps, entry: Entry, error: BaseException, *, attempts: int, retryable: bool
+) -> None:
+    """Publish a DeadLettered event with the payload verbatim, then acknowledge the entry."""
+    try:
+        doc = orjson.loads(entry.payload)
+    except orjson.JSONDecodeError:
+        doc = None
+    doc = doc if isinstance(doc, dict) else {}
+    event = describe_failure(
+        service=SERVICE,
+        stream=streams.ITEMS,
+        message_id=entry.message_id or "",
+        payload=entry.payload.decode(errors="replace"),
+        error=error,
+        attempts=attempts,
+        retryable=retryable,
+        document_id=doc.get("document_id") if isinstance(doc.get("document_id"), str) else None,
+        original_name=doc.get("original_name") if isinstance(doc.get("original_name"), str) else None,
+    )
+    await dead_letter(deps.redis, event)
+    await ack(deps, [entry])
+    log.warning("dead-lettered", message_id=entry.message_id, error_type=event.error_type, attempts=attempts)
+
+
+def _log_retry(state: RetryCallState) -> None:
+    error = state.outcome.exception() if state.outcome else None
+    log.warning(
+        "database unavailable, retrying",
+        attempt=state.attempt_number,
+        wait_s=round(state.next_action.sleep, 2) if state.next_action else None,
+        error=repr(error),
+    )
+
+
+async def store_with_retry(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:
+    """One transaction for `events`, retried with backoff while the database is unavailable."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(is_db_unavailable),
+        wait=wait_exponential(multiplier=deps.retry_initial_s, max=deps.retry_max_wait_s),
+        stop=stop_after_delay(deps.retry_budget_s),
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            async with deps.engine.begin() as conn:
+                result = await store_events(conn, events, now=utcnow(), public_base_url=deps.settings.public_base_url)
+    return result
+
+
+async def _store_or_fail(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: HandleResult) -> None:
+    """Store one event alone; on a non-database error dead-letter it at its last delivery, else keep it."""
+    item = getattr(event, "position", None)
+    with structlog.contextvars.bound_contextvars(document_id=event.document_id, item=item):
+        await _store_one(deps, entry, event, out)
+
+
+async def _store_one(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: HandleResult) -> None:
+    try:
+        await store_with_retry(deps, [event])
+    except Exception as exc:
+        if is_db_unavailable(exc):
+            raise
+        attempts = await delivery_count(deps, entry)
+        log.warning("storing failed", message_id=entry.message_id, attempts=attempts, error=repr(exc))
+        if attempts >= deps.settings.max_deliveries:
+            await send_to_dead_letter(deps, entry, exc, attempts=attempts, retryable=True)
+            out.dead_lettered.append(entry)
+        else:
+            out.pending.append(entry)
+        return
+    out.stored.append(entry)
+
+
+async def handle_entries(deps: StoreDeps, entries: Sequence[Entry]) -> HandleResult:
+    """Store a delivery of entries; raises (leaving entries pending) unless every entry was settled."""
+    out = HandleResult()
+    valid: list[tuple[Entry, ItemsEvent]] = []
+    for entry in entries:
+        try:
+            valid.append((entry, parse_event(entry.payload)))
+        except InvalidMessage as exc:
+            await send_to_dead_letter(deps, entry, exc, attempts=await delivery_count(deps, entry), retryable=False)
+            out.dead_lettered.append(entry)
+    if not valid:
+        return out
+    documents = sorted({event.document_id for _, event in valid})
+    # A batch usually holds one or two documents: name them on every line logged while storing it.
+    with structlog.contextvars.bound_contextvars(document_id=",".join(documents[:5]), documents=len(documents)):
+        return await _store_batch(deps, valid, out)
+
+
+async def _store_batch(deps: StoreDeps, valid: list[tuple[Entry, ItemsEvent]], out: HandleResult) -> HandleResult:
+    try:
+        try:
+            result = await store_with_retry(deps, [ev for _, ev in valid])
+            out.stored.extend(e for e, _ in valid)
+            log.info("stored", items=result.items, decisions=result.decisions, completed=len(result.completed))
+        except Exception as exc:
+            if is_db_unavailable(exc):
+                raise
+            # One bad event must not hold back the batch: store each alone to find it.
+            log.warning("batch failed, storing one by one", size=len(valid), error=repr(exc))
+            for entry, event in valid:
+                await _store_or_fail(deps, entry, event, out)
+    except Exception as exc:
+        if not is_db_unavailable(exc):
+            raise
+        await ack(deps, out.stored)
+        log.error("database unavailable; leaving messages pending", pending=len(valid) - len(out.stored))
+        raise DatabaseUnavailable(repr(exc)) from exc
+    finally:
+        if out.stored:
+            deps.relay.wake()
+    if out.pending:
+        await ack(deps, out.stored)
+        raise MessagesPending(f"{len(out.pending)} of {len(valid)} messages left pending")
+    return out

@@ -1,0 +1,182 @@
+"""SQLModel tables of the store, split Base / Public / table as in fastapi's full-stack template.
+
+One document (sha256 of the bytes) is parsed into one meeting; its items are keyed `{document_id}:{position}`.
+Lists that are only ever read with their parent (participants, sections, absent members, attachments,
+votes) are JSON columns: they are never queried on their own, and a child table would multiply the upserts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def _json(nullable: bool = False) -> Any:
+    """A JSON column; each table needs its own Column object."""
+    return sa.Column(sa.JSON, nullable=nullable)
+
+
+# --- documents -----------------------------------------------------------------------------------------
+
+
+class DocumentBase(SQLModel):
+    """A stored file version, identified by the sha256 of its bytes."""
+
+    document_id: str = Field(primary_key=True, max_length=64)
+    original_name: str = ""
+
+
+class Document(DocumentBase, table=True):
+    """documents: one row per parsed file version."""
+
+    __tablename__ = "documents"
+
+    parsed_at: dt.datetime | None = None
+    stored_at: dt.datetime
+
+
+class DocumentPublic(DocumentBase):
+    """A document as shown to users."""
+
+    stored_at: dt.datetime
+
+
+# --- meetings ------------------------------------------------------------------------------------------
+
+
+class MeetingBase(SQLModel):
+    """The header of a meeting: who met, when and where."""
+
+    kind: str = Field(default="minutes", max_length=16)
+    municipality: str | None = Field(default=None, index=True)
+    municipality_code: int | None = None
+    committee: str | None = Field(default=None, index=True)
+    meeting_date: dt.date | None = Field(default=None, index=True)
+    start_time: str | None = Field(default=None, max_length=5)
+    location: str | None = None
+
+
+class Meeting(MeetingBase, table=True):
+    """meetings: one per document; `complete` turns true in the transaction that stores its last item."""
+
+    __tablename__ = "meetings"
+
+    document_id: str = Field(primary_key=True, foreign_key="documents.document_id", max_length=64)
+    participants: list[str] = Field(default_factory=list, sa_column=_json())
+    item_count: int
+    complete: bool = Field(default=False, index=True)
+    completed_at: dt.datetime | None = None
+
+
+class MeetingPublic(MeetingBase):
+    """A meeting as shown to users."""
+
+    document_id: str
+    participants: list[str] = []
+    item_count: int
+    complete: bool
+
+
+# --- agenda items --------------------------------------------------------------------------------------
+
+
+class AgendaItemBase(SQLModel):
+    """One agenda item as printed."""
+
+    number: int
+    title: str
+    case_number: str | None = Field(default=None, index=True)
+    is_closed: bool = False
+
+
+class AgendaItemRow(AgendaItemBase, table=True):
+    """agenda_items: primary key `{document_id}:{position}`."""
+
+    __tablename__ = "agenda_items"
+
+    id: str = Field(primary_key=True)
+    document_id: str = Field(foreign_key="meetings.document_id", index=True, max_length=64)
+    position: int
+    sections: list[dict[str, str]] = Field(default_factory=list, sa_column=_json())
+    absent: list[str] = Field(default_factory=list, sa_column=_json())
+    attachments: list[str] = Field(default_factory=list, sa_column=_json())
+    votes: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    stored_at: dt.datetime
+
+
+class AgendaItemPublic(AgendaItemBase):
+    """An agenda item as shown to users."""
+
+    id: str
+    document_id: str
+    position: int
+    absent: list[str] = []
+    attachments: list[str] = []
+
+
+# --- decisions -----------------------------------------------------------------------------------------
+
+
+class DecisionBase(SQLModel):
+    """What the committee decided on an item."""
+
+    text: str
+    outcome: str = Field(max_length=16, index=True)
+
+
+class DecisionRow(DecisionBase, table=True):
+    """decisions: one per item that records a decision; `event_id` is its DecisionMade id."""
+
+    __tablename__ = "decisions"
+
+    item_id: str = Field(primary_key=True, foreign_key="agenda_items.id")
+    document_id: str = Field(index=True, max_length=64)
+    event_id: str = Field(unique=True, max_length=36)
+    stored_at: dt.datetime
+
+
+class DecisionPublic(SQLModel):
+    """A decision of a complete meeting with its context: the row `list_decisions` returns."""
+
+    event_id: str
+    item_id: str
+    document_id: str
+    municipality: str | None
+    municipality_code: int | None
+    committee: str | None
+    meeting_date: dt.date | None
+    item_number: int
+    item_title: str
+    case_number: str | None
+    outcome: str
+    decision_text: str
+    absent: list[str] = []
+    stored_at: dt.datetime
+
+
+# --- outbox --------------------------------------------------------------------------------------------
+
+
+class OutboxRow(SQLModel, table=True):
+    """outbox: events to publish, written in the transaction that stored what they announce."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_unsent", "sent_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(unique=True, max_length=36)
+    stream: str
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+
+
+# Core Table objects, for executemany upserts and queries (mypy does not see `Model.__table__`).
+documents: sa.Table = SQLModel.metadata.tables["documents"]
+meetings: sa.Table = SQLModel.metadata.tables["meetings"]
+agenda_items: sa.Table = SQLModel.metadata.tables["agenda_items"]
+decisions: sa.Table = SQLModel.metadata.tables["decisions"]
+outbox: sa.Table = SQLModel.metadata.tables["outbox"]

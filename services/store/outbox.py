@@ -1,0 +1,161 @@
+"""Outbox relay: publishes unsent outbox rows to the public decisions stream exactly once, then marks them sent.
+
+A Lua script makes "publish" atomic with a dedupe key (`SET key NX EX` then XADD), so a relay that crashed
+after publishing but before marking the rows sent skips them next time, and two relays (two store workers)
+never publish one event twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.store.models import outbox
+from shared import streams
+from shared.contracts.events import utcnow
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+DEDUPE_PREFIX = f"{streams.DECISIONS}:published:"
+# Must outlive any gap between publishing and marking sent (a crashed worker restarted days later).
+DEDUPE_TTL_S = 14 * 24 * 3600
+
+# KEYS: dedupe key, stream. ARGV: ttl seconds, maxlen, field, payload. Returns the entry id or nil.
+PUBLISH_LUA = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], '*', ARGV[3], ARGV[4])
+end
+return false
+"""
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """One unsent outbox row."""
+
+    id: int
+    event_id: str
+    stream: str
+    payload: str
+
+
+class OutboxRelay:
+    """Background task publishing the outbox; `wake()` after each commit, polls as a safety net."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        redis: Redis,
+        *,
+        maxlen: int,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+        dedupe_ttl_s: int = DEDUPE_TTL_S,
+    ) -> None:
+        self.engine = engine
+        self.redis = redis
+        self.maxlen = maxlen
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.dedupe_ttl_s = dedupe_ttl_s
+        self._script = redis.register_script(PUBLISH_LUA)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Ask the relay to publish now (called right after a commit that wrote outbox rows)."""
+        self._wake.set()
+
+    async def fetch_unsent(self, limit: int | None = None) -> list[PendingEvent]:
+        """The oldest unsent rows."""
+        stmt = (
+            select(outbox.c.id, outbox.c.event_id, outbox.c.stream, outbox.c.payload)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit or self.batch_size)
+        )
+        # A read-only transaction of its own: on SQLite a read that later writes could fail to upgrade.
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [PendingEvent(r.id, r.event_id, r.stream, r.payload) for r in rows]
+
+    async def publish(self, events: Sequence[PendingEvent]) -> int:
+        """Publish events (one pipelined round trip); returns how many were new to the stream."""
+        if not events:
+            return 0
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for ev in events:
+                await self._script(
+                    keys=[DEDUPE_PREFIX + ev.event_id, ev.stream],
+                    args=[self.dedupe_ttl_s, self.maxlen, streams.PUBLIC_FIELD, ev.payload],
+                    client=pipe,
+                )
+            results = await pipe.execute()
+        return sum(1 for r in results if r is not None)
+
+    async def mark_sent(self, ids: Sequence[int], at: dt.datetime | None = None) -> None:
+        """Mark rows sent in one UPDATE."""
+        if not ids:
+            return
+        async with self.engine.begin() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id.in_(list(ids))).values(sent_at=at or utcnow()))
+
+    async def run_once(self) -> int:
+        """Publish every unsent row, batch by batch; returns how many entries were added to the stream."""
+        added = 0
+        async with self._lock:  # one pass at a time per process; other processes are safe through the script
+            while True:
+                events = await self.fetch_unsent()
+                if not events:
+                    return added
+                added += await self.publish(events)
+                await self.mark_sent([ev.id for ev in events])
+                if len(events) < self.batch_size:
+                    return added
+
+    async def _loop(self) -> None:
+        backoff = self.poll_interval_s
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            self._wake.clear()
+            try:
+                added = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Redis or the database is away: keep the rows unsent and try again, slower.
+                log.exception("outbox relay pass failed")
+                backoff = min(backoff * 2, 30.0)
+                continue
+            backoff = self.poll_interval_s
+            if added:
+                log.debug("outbox relay published", count=added)
+
+    def start(self) -> None:
+        """Start the background task."""
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._loop(), name="outbox-relay")
+
+    async def stop(self, flush: bool = True) -> None:
+        """Stop the background task, then publish what is still unsent (best effort)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if flush:
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox flush at shutdown failed; rows stay unsent for the next start")

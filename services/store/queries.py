@@ -1,0 +1,129 @@
+"""Read-side queries for users and the CLI; decisions are shown only for complete meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from services.store.models import (
+    DecisionPublic,
+    MeetingPublic,
+    agenda_items,
+    decisions,
+    documents,
+    meetings,
+)
+from shared.contracts.meeting import Outcome
+
+Target = AsyncEngine | AsyncConnection | AsyncSession
+
+
+async def _all(target: Target, stmt: Select[Any]) -> list[Any]:
+    if isinstance(target, AsyncEngine):
+        async with target.connect() as conn:
+            return list((await conn.execute(stmt)).all())
+    return list((await target.execute(stmt)).all())
+
+
+async def _scalar(target: Target, stmt: Select[Any]) -> int:
+    rows = await _all(target, stmt)
+    return int(rows[0][0]) if rows else 0
+
+
+async def list_decisions(
+    target: Target,
+    *,
+    since: dt.date | None = None,
+    municipality: str | None = None,
+    committee: str | None = None,
+    outcome: Outcome | str | None = None,
+    match: str | None = None,
+    limit: int = 100,
+) -> list[DecisionPublic]:
+    """Decisions of complete meetings, newest meeting first; filters combine with AND.
+
+    `municipality` matches case-insensitively and exactly; `committee` is a case-insensitive substring;
+    `match` is a case-insensitive substring of the decision text or the item title.
+    """
+    stmt = (
+        select(
+            decisions.c.event_id,
+            decisions.c.item_id,
+            decisions.c.document_id,
+            meetings.c.municipality,
+            meetings.c.municipality_code,
+            meetings.c.committee,
+            meetings.c.meeting_date,
+            agenda_items.c.number.label("item_number"),
+            agenda_items.c.title.label("item_title"),
+            agenda_items.c.case_number,
+            decisions.c.outcome,
+            decisions.c.text.label("decision_text"),
+            agenda_items.c.absent,
+            decisions.c.stored_at,
+        )
+        .join(agenda_items, agenda_items.c.id == decisions.c.item_id)
+        .join(meetings, meetings.c.document_id == decisions.c.document_id)
+        .where(meetings.c.complete.is_(True))
+    )
+    if since is not None:
+        stmt = stmt.where(meetings.c.meeting_date >= since)
+    if municipality:
+        stmt = stmt.where(func.lower(meetings.c.municipality) == municipality.lower())
+    if committee:
+        needle = committee.lower()
+        stmt = stmt.where(func.lower(meetings.c.committee).contains(needle, autoescape=True))
+    if outcome:
+        stmt = stmt.where(decisions.c.outcome == Outcome(outcome).value)
+    if match:
+        # lower() on both sides (SQLite's is replaced by a Unicode-aware one in db.py); autoescape makes
+        # % and _ in the user's text literal.
+        needle = match.lower()
+        stmt = stmt.where(
+            func.lower(decisions.c.text).contains(needle, autoescape=True)
+            | func.lower(agenda_items.c.title).contains(needle, autoescape=True)
+        )
+    stmt = stmt.order_by(
+        meetings.c.meeting_date.desc().nulls_last(), decisions.c.document_id, agenda_items.c.position
+    ).limit(limit)
+    return [DecisionPublic.model_validate(dict(row._mapping)) for row in await _all(target, stmt)]
+
+
+async def list_meetings(target: Target, *, complete_only: bool = False, limit: int = 100) -> list[MeetingPublic]:
+    """Meetings, newest first."""
+    stmt = select(meetings).order_by(meetings.c.meeting_date.desc().nulls_last(), meetings.c.document_id)
+    if complete_only:
+        stmt = stmt.where(meetings.c.complete.is_(True))
+    rows = await _all(target, stmt.limit(limit))
+    return [MeetingPublic.model_validate(dict(row._mapping)) for row in rows]
+
+
+async def count_documents(target: Target) -> int:
+    """Number of stored documents."""
+    return await _scalar(target, select(func.count()).select_from(documents))
+
+
+async def count_meetings(target: Target, *, complete_only: bool = False) -> int:
+    """Number of meetings (only the complete ones if asked)."""
+    stmt = select(func.count()).select_from(meetings)
+    if complete_only:
+        stmt = stmt.where(meetings.c.complete.is_(True))
+    return await _scalar(target, stmt)
+
+
+async def count_items(target: Target) -> int:
+    """Number of stored agenda items."""
+    return await _scalar(target, select(func.count()).select_from(agenda_items))
+
+
+async def count_decisions(target: Target, *, complete_only: bool = False) -> int:
+    """Number of stored decisions (only those of complete meetings if asked)."""
+    stmt = select(func.count()).select_from(decisions)
+    if complete_only:
+        stmt = stmt.join(meetings, meetings.c.document_id == decisions.c.document_id).where(
+            meetings.c.complete.is_(True)
+        )
+    return await _scalar(target, stmt)

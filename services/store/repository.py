@@ -1,0 +1,202 @@
+"""Idempotent upserts of items-stream events: Core executemany ON CONFLICT, one call per table per batch.
+
+Applying the same events twice, in any order, or from two workers at once gives the same rows; the outbox
+row of a decision is inserted with ON CONFLICT DO NOTHING so a redelivery or re-ingest emits nothing new.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.store.models import agenda_items, decisions, documents, meetings, outbox
+from shared import streams
+from shared.contracts.events import AgendaItemParsed, DecisionMade, MeetingParsed, decision_event_id
+from shared.contracts.meeting import MeetingHeader
+
+ItemsEvent = MeetingParsed | AgendaItemParsed
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What one call of `store_events` wrote."""
+
+    meetings: int
+    items: int
+    decisions: int
+    completed: tuple[str, ...]
+
+
+def item_id(document_id: str, position: int) -> str:
+    """Primary key of an agenda item."""
+    return f"{document_id}:{position}"
+
+
+def _insert(conn: AsyncConnection, table: Table) -> Any:
+    # Both dialects' insert() offer on_conflict_do_update/do_nothing with the same signature.
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if conn.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"unsupported database dialect {conn.dialect.name!r}")
+
+
+async def _upsert(
+    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], key: str, keep: Iterable[str] = ()
+) -> None:
+    """INSERT ... ON CONFLICT (key) DO UPDATE every column except `key` and `keep` (executemany)."""
+    if not rows:
+        return
+    ins = _insert(conn, table)
+    frozen = {key, *keep}
+    set_ = {name: ins.excluded[name] for name in rows[0] if name not in frozen}
+    stmt = ins.on_conflict_do_update(index_elements=[key], set_=set_) if set_ else ins.on_conflict_do_nothing()
+    await conn.execute(stmt, list(rows))
+
+
+async def _insert_ignore(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
+    if rows:
+        await conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=[key]), list(rows))
+
+
+def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> dict[str, Any]:
+    return {
+        "document_id": document_id,
+        "kind": header.kind.value,
+        "municipality": header.municipality,
+        "municipality_code": header.municipality_code,
+        "committee": header.committee,
+        "meeting_date": header.meeting_date,
+        "start_time": header.start_time,
+        "location": header.location,
+        "participants": list(header.participants),
+        "item_count": item_count,
+    }
+
+
+def _item_row(ev: AgendaItemParsed, now: dt.datetime) -> dict[str, Any]:
+    item = ev.item
+    return {
+        "id": item_id(ev.document_id, ev.position),
+        "document_id": ev.document_id,
+        "position": ev.position,
+        "number": item.number,
+        "title": item.title,
+        "case_number": item.case_number,
+        "is_closed": item.is_closed,
+        "sections": [s.model_dump(mode="json") for s in item.sections],
+        "absent": list(item.absent),
+        "attachments": list(item.attachments),
+        "votes": item.votes.model_dump(mode="json") if item.votes else None,
+        "stored_at": now,
+    }
+
+
+def decision_made(ev: AgendaItemParsed, *, now: dt.datetime, public_base_url: str) -> DecisionMade:
+    """The public event announcing the decision of an item event (which must have one)."""
+    assert ev.item.decision is not None
+    key = item_id(ev.document_id, ev.position)
+    return DecisionMade(
+        event_id=decision_event_id(ev.document_id, ev.position),
+        municipality=ev.meeting.municipality,
+        municipality_code=ev.meeting.municipality_code,
+        committee=ev.meeting.committee,
+        meeting_date=ev.meeting.meeting_date,
+        item_number=ev.item.number,
+        item_title=ev.item.title,
+        case_number=ev.item.case_number,
+        outcome=ev.item.decision.outcome,
+        decision_text=ev.item.decision.text,
+        absent=ev.item.absent,
+        document_id=ev.document_id,
+        item_id=key,
+        item_url=public_base_url + key,
+        occurred_at=now,
+    )
+
+
+async def store_events(
+    conn: AsyncConnection, events: Sequence[ItemsEvent], *, now: dt.datetime, public_base_url: str
+) -> StoreResult:
+    """Upsert a batch of events inside the caller's transaction; mark meetings complete that now are."""
+    docs: dict[str, dict[str, Any]] = {}
+    meets: dict[str, dict[str, Any]] = {}
+    items: dict[str, AgendaItemParsed] = {}
+    for ev in events:
+        docs.setdefault(
+            ev.document_id,
+            {
+                "document_id": ev.document_id,
+                "original_name": ev.original_name,
+                "parsed_at": ev.parsed_at,
+                "stored_at": now,
+            },
+        )
+        meets[ev.document_id] = _meeting_row(ev.document_id, ev.meeting, ev.item_count)
+        if isinstance(ev, AgendaItemParsed):
+            items[item_id(ev.document_id, ev.position)] = ev
+
+    # Sorted keys: two workers lock rows in the same order on PostgreSQL, so they cannot deadlock.
+    # documents: first writer wins (a re-ingest under another name is the same document).
+    await _insert_ignore(conn, documents, [docs[k] for k in sorted(docs)], "document_id")
+    # DO UPDATE (not NOTHING) also row-locks the meeting, serialising concurrent batches of one meeting
+    # so the completeness count below sees every committed item (no write skew between two workers).
+    await _upsert(conn, meetings, [meets[k] for k in sorted(meets)], "document_id")
+    item_events = [items[k] for k in sorted(items)]
+    await _upsert(conn, agenda_items, [_item_row(ev, now) for ev in item_events], "id", keep=("stored_at",))
+
+    decided = [ev for ev in item_events if ev.item.decision is not None]
+    decision_rows, outbox_rows = [], []
+    for ev in decided:
+        assert ev.item.decision is not None
+        event = decision_made(ev, now=now, public_base_url=public_base_url)
+        decision_rows.append(
+            {
+                "item_id": event.item_id,
+                "document_id": ev.document_id,
+                "event_id": event.event_id,
+                "text": ev.item.decision.text,
+                "outcome": ev.item.decision.outcome.value,
+                "stored_at": now,
+            }
+        )
+        outbox_rows.append(
+            {
+                "event_id": event.event_id,
+                "stream": streams.DECISIONS,
+                "payload": event.model_dump_json(),
+                "created_at": now,
+            }
+        )
+    await _upsert(conn, decisions, decision_rows, "item_id", keep=("stored_at", "event_id"))
+    await _insert_ignore(conn, outbox, outbox_rows, "event_id")
+
+    completed = await _complete_meetings(conn, sorted(meets), now)
+    return StoreResult(len(meets), len(item_events), len(decided), completed)
+
+
+async def _complete_meetings(conn: AsyncConnection, document_ids: list[str], now: dt.datetime) -> tuple[str, ...]:
+    """Set `complete` on those meetings whose stored item count reached their item_count."""
+    if not document_ids:
+        return ()
+    stored = (
+        select(func.count())
+        .select_from(agenda_items)
+        .where(agenda_items.c.document_id == meetings.c.document_id)
+        .scalar_subquery()
+    )
+    stmt = (
+        update(meetings)
+        .where(meetings.c.document_id.in_(document_ids), meetings.c.complete.is_(False))
+        .where(meetings.c.item_count == stored)
+        .values(complete=True, completed_at=now)
+        .returning(meetings.c.document_id)
+    )
+    result = await conn.execute(stmt)
+    return tuple(sorted(row[0] for row in result))

@@ -1,0 +1,1 @@
+"""Event and data contracts shared by every service: the only place payload schemas live."""

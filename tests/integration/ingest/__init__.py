@@ -1,0 +1,1 @@
+"""Integration tests of the ingest service (real Redis, real inbox folder)."""

@@ -1,0 +1,91 @@
+"""The parse process pool contains hangs, crashes and memory blow-ups, and keeps working afterwards."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+
+from services.parser.pool import ParseFailed, ParsePool
+from shared.contracts.meeting import ParsedMeeting
+from tests.conftest import SEEDS
+from tests.integration.parser_service import faults
+
+pytestmark = pytest.mark.integration
+
+SEED = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason", "timeout_s"),
+    [
+        (faults.hang, "longer than", 2.0),
+        # Generous limits where the fault is not a hang: a loaded machine starts the child slowly.
+        (faults.crash, "died", 20.0),
+        (faults.hog, "memory", 20.0),
+    ],
+)
+async def test_a_faulty_parse_fails_cleanly_and_the_next_document_parses(
+    fault: Callable[[bytes, str | None], ParsedMeeting], reason: str, timeout_s: float
+) -> None:
+    pool = ParsePool(timeout_s=timeout_s, memory_mb=512, target=fault)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ParseFailed, match=reason):
+            await pool.parse(SEED, "seed.txt")
+        assert time.monotonic() - started < timeout_s + 5
+        # The same pool, with a healthy target, parses the next document in a fresh child.
+        pool.target = faults.crash_on_marker
+        pool.timeout_s = 30.0
+        meeting = await pool.parse(SEED, "seed.txt")
+        assert len(meeting.items) == 4
+    finally:
+        pool.close()
+
+
+async def test_the_default_target_is_the_real_parser() -> None:
+    pool = ParsePool(timeout_s=10.0, memory_mb=1024)
+    try:
+        meeting = await pool.parse(SEED, "seed.txt")
+    finally:
+        pool.close()
+    assert meeting.municipality == "Favrskov"
+
+
+def test_large_documents_cross_the_pipe_under_uvloop() -> None:
+    """uvloop's poller makes the pipe non-blocking; replies of ~100 KB must still arrive whole."""
+    import uvloop
+
+    from bench.corpus import generate_corpus
+
+    docs = [d for d in generate_corpus(30, seed=5, pdf_share=0.2) if len(d.data) > 30_000][:8]
+    assert docs
+
+    async def run() -> list[int]:
+        pool = ParsePool(timeout_s=60.0, memory_mb=1024)
+        try:
+            return [len((await pool.parse(d.data, d.name)).items) for d in docs]
+        finally:
+            pool.close()
+
+    assert uvloop.run(run()) == [d.expected_items for d in docs]
+
+    async def run_huge() -> int:
+        pool = ParsePool(timeout_s=60.0, memory_mb=1024, target=faults.huge)
+        try:
+            meeting = await pool.parse(b"x", "x.txt")
+        finally:
+            pool.close()
+        return len(meeting.items[0].sections[0].text)
+
+    assert uvloop.run(run_huge()) == len("Sagsfremstilling. ") * 200_000
+
+    async def run_big_requests() -> list[str]:
+        pool = ParsePool(timeout_s=60.0, memory_mb=1024, target=faults.size_only)
+        try:
+            return [(await pool.parse(b"x" * 3_000_000, "big.pdf")).items[0].title for _ in range(3)]
+        finally:
+            pool.close()
+
+    assert uvloop.run(run_big_requests()) == ["3000000"] * 3

@@ -1,0 +1,201 @@
+"""handle_entries with real Redis and both databases: ack rules, dead-lettering, database outages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import redis.asyncio as aioredis
+from faststream.redis import RedisBroker
+
+from services.store import bootstrap, handlers, queries
+from services.store.bootstrap import StoreDeps
+from services.store.db import create_engine, migrate
+from services.store.handlers import DatabaseUnavailable, Entry, MessagesPending
+from shared import streams
+from shared.broker import make_broker
+from shared.dead_letter import list_dead_letters
+from shared.settings import Settings
+from tests.unit.store.factories import meeting
+
+pytestmark = pytest.mark.integration
+CONSUMER = "test-consumer"
+
+
+@pytest.fixture
+async def producer(redis_url: str) -> AsyncIterator[RedisBroker]:
+    """A FastStream broker writing to the items stream the way the parser does."""
+    broker = make_broker(redis_url, "parser-test")
+    await broker.connect()
+    yield broker
+    await broker.stop()
+
+
+async def read(client: aioredis.Redis, count: int = 100) -> list[Entry]:
+    """XREADGROUP new entries as the batch subscriber would, converted like its handler does."""
+    resp = await client.xreadgroup(streams.STORE_GROUP, CONSUMER, {streams.ITEMS: ">"}, count=count)
+    if not resp:
+        return []
+    ((_stream, rows),) = resp
+    return handlers.entries_of({"data": [f for _i, f in rows], "message_ids": [i for i, _f in rows]})
+
+
+async def pending(client: aioredis.Redis) -> int:
+    return int((await client.xpending(streams.ITEMS, streams.STORE_GROUP))["pending"])
+
+
+async def finish(client: aioredis.Redis, entries: list[Entry]) -> None:
+    """What FastStream does after the handler returned: XACK the whole delivery."""
+    await client.xack(streams.ITEMS, streams.STORE_GROUP, *[e.message_id for e in entries if e.message_id])
+
+
+async def test_batch_is_stored_then_acked(deps: StoreDeps, producer: RedisBroker) -> None:
+    m, items = meeting("h1", 3)
+    for ev in (m, *items):
+        await producer.publish(ev, stream=streams.ITEMS)
+    entries = await read(deps.redis)
+    out = await handlers.handle_entries(deps, entries)
+    assert len(out.stored) == 4
+    assert out.dead_lettered == out.pending == []
+    await finish(deps.redis, entries)
+    assert await pending(deps.redis) == 0
+    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+    assert deps.relay._wake.is_set()
+
+
+async def test_invalid_and_unknown_version_are_dead_lettered_and_acked(deps: StoreDeps, producer: RedisBroker) -> None:
+    m, items = meeting("h2", 1)
+    future = orjson.loads(items[0].model_dump_json()) | {"schema_version": 2}
+    await producer.publish(m, stream=streams.ITEMS)
+    await producer.publish(future, stream=streams.ITEMS)
+    await deps.redis.xadd(streams.ITEMS, {"json": b"{not json"})
+    await deps.redis.xadd(streams.ITEMS, {"something": b"else"})
+    entries = await read(deps.redis)
+    out = await handlers.handle_entries(deps, entries)
+    assert len(out.stored) == 1
+    assert len(out.dead_lettered) == 3
+    # Dead-lettered entries are acknowledged at once, before FastStream acks the delivery.
+    assert await pending(deps.redis) == 1
+
+    letters = await list_dead_letters(deps.redis)
+    assert [dl.event.service for dl in letters] == ["store"] * 3
+    assert all(not dl.event.retryable and dl.event.attempts == 1 for dl in letters)
+    assert orjson.loads(letters[0].event.payload) == future  # verbatim
+    assert letters[0].event.document_id == m.document_id
+    assert "schema_version" in letters[0].event.error
+    assert letters[1].event.payload == "{not json"
+    assert letters[0].event.message_id == entries[1].message_id
+
+
+async def test_poison_stays_pending_until_max_deliveries(
+    deps: StoreDeps, producer: RedisBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good, good_items = meeting("good", 1)
+    bad, _ = meeting("bad", items=[])
+    real = handlers.store_events
+
+    async def flaky(conn: Any, events: Any, **kw: Any) -> Any:
+        if any(ev.document_id == bad.document_id for ev in events):
+            raise ValueError("cannot store this")
+        return await real(conn, events, **kw)
+
+    monkeypatch.setattr(handlers, "store_events", flaky)
+    for ev in (good, *good_items, bad):
+        await producer.publish(ev, stream=streams.ITEMS)
+    entries = await read(deps.redis)
+    with pytest.raises(MessagesPending):
+        await handlers.handle_entries(deps, entries)
+    # The good ones were stored and acknowledged; the bad one is pending for redelivery.
+    assert await queries.count_items(deps.engine) == 1
+    assert await pending(deps.redis) == 1
+    bad_entry = entries[-1]
+
+    for delivery in range(2, deps.settings.max_deliveries + 1):
+        claimed = await deps.redis.xclaim(streams.ITEMS, streams.STORE_GROUP, CONSUMER, 0, [bad_entry.message_id])
+        assert claimed
+        if delivery < deps.settings.max_deliveries:
+            with pytest.raises(MessagesPending):
+                await handlers.handle_entries(deps, [bad_entry])
+        else:
+            out = await handlers.handle_entries(deps, [bad_entry])
+            assert out.dead_lettered == [bad_entry]
+    assert await pending(deps.redis) == 0
+    (letter,) = await list_dead_letters(deps.redis)
+    assert letter.event.retryable
+    assert letter.event.attempts == deps.settings.max_deliveries
+    assert letter.event.error_type == "ValueError"
+
+
+@pytest.fixture(params=["postgres-closed-port", "sqlite-impossible-path"])
+def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres-closed-port":
+        return "postgresql+asyncpg://postgres@127.0.0.1:1/test"
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the database folder should be")
+    return f"sqlite+aiosqlite:///{blocker / 'minutes.db'}"
+
+
+async def test_unreachable_database_is_retried_and_not_acked(
+    unreachable_url: str,
+    redis_client: aioredis.Redis,
+    producer: RedisBroker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(redis_url="redis://unused", database_url=unreachable_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(unreachable_url)
+    deps = bootstrap.build_deps(settings, engine=engine, redis=redis_client, retry_budget_s=0.6)
+    deps.retry_initial_s = deps.retry_max_wait_s = 0.1
+    await redis_client.xgroup_create(streams.ITEMS, streams.STORE_GROUP, id="0", mkstream=True)
+    retries: list[int] = []
+    real_log = handlers._log_retry
+    monkeypatch.setattr(handlers, "_log_retry", lambda state: (retries.append(state.attempt_number), real_log(state)))
+    m, items = meeting("down", 2)
+    for ev in (m, *items):
+        await producer.publish(ev, stream=streams.ITEMS)
+    entries = await read(redis_client)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await handlers.handle_entries(deps, entries)
+    finally:
+        await engine.dispose()
+    assert len(retries) >= 2
+    assert await pending(redis_client) == 3
+    assert await list_dead_letters(redis_client) == []
+
+
+async def test_store_catches_up_when_the_database_returns(
+    redis_client: aioredis.Redis, producer: RedisBroker, tmp_path: Path
+) -> None:
+    folder = tmp_path / "db"
+    folder.write_text("a file where the database folder should be")  # the database cannot be opened
+    url = f"sqlite+aiosqlite:///{folder / 'minutes.db'}"
+    settings = Settings(redis_url="redis://unused", database_url=url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(url)
+    deps = bootstrap.build_deps(settings, engine=engine, redis=redis_client, retry_budget_s=0.3)
+    deps.retry_initial_s = deps.retry_max_wait_s = 0.1
+    await redis_client.xgroup_create(streams.ITEMS, streams.STORE_GROUP, id="0", mkstream=True)
+    m, items = meeting("comeback", 3)
+    for ev in (m, *items):
+        await producer.publish(ev, stream=streams.ITEMS)
+    entries = await read(redis_client)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            await handlers.handle_entries(deps, entries)
+        assert await pending(redis_client) == 4
+        # The database comes back; the same entries are delivered again (as the reclaimer would).
+        folder.unlink()
+        folder.mkdir()
+        await migrate(url)
+        await handlers.handle_entries(deps, entries)
+        await finish(redis_client, entries)
+        assert await pending(redis_client) == 0
+        assert await queries.count_items(engine) == 3
+        assert await queries.count_meetings(engine, complete_only=True) == 1
+        assert await list_dead_letters(redis_client) == []
+    finally:
+        await deps.relay.stop(flush=False)
+        await engine.dispose()

@@ -1,0 +1,167 @@
+"""The pure inbox rules: ignored names, content sniffing, completeness, name and size checks."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.ingest import files
+from services.ingest.files import FileSig, SettleTracker
+
+INBOX = Path("/inbox")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["report.pdf.part", "x.tmp", "X.TMP", "~$Referat.docx", ".hidden", ".~lock.x#", "dl.crdownload", "a.swp", "b~"],
+)
+def test_temporary_and_hidden_names_are_ignored(name: str) -> None:
+    assert files.is_ignored_name(name)
+    assert files.is_ignored(INBOX / name, INBOX)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Referat æøå.txt",
+        "Byrådsmøde 2024-01-01.pdf",
+        "-leading-dash.pdf",
+        "a..b.pdf",
+        "Referat..pdf",
+        "x" * 200 + ".pdf",
+        "partial.pdf",
+        "tmp",
+    ],
+)
+def test_ordinary_names_are_candidates(name: str) -> None:
+    assert not files.is_ignored_name(name)
+    assert not files.is_ignored(INBOX / name, INBOX)
+
+
+def test_processed_and_rejected_folders_are_ignored_but_other_subfolders_are_not() -> None:
+    assert files.is_ignored(INBOX / "processed" / "a.pdf", INBOX)
+    assert files.is_ignored(INBOX / "rejected" / "a.pdf.reason.txt", INBOX)
+    assert files.is_ignored(INBOX / "processed", INBOX)
+    assert files.is_ignored(INBOX / ".sync" / "a.pdf", INBOX)
+    assert not files.is_ignored(INBOX / "2024" / "a.pdf", INBOX)
+    assert not files.is_ignored(INBOX / "2024" / "processed" / "a.pdf", INBOX)
+    assert files.is_ignored(Path("/elsewhere/a.pdf"), INBOX)
+    assert files.is_ignored(INBOX, INBOX)
+
+
+def _docx() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.csv", "a,b")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"%PDF-1.7\n...", files.PDF),
+        (b"\x00\x00junk%PDF-1.4", files.PDF),
+        (b"<!DOCTYPE html><html><body>x</body></html>", files.HTML),
+        (b"\xef\xbb\xbf  <html lang='da'>", files.HTML),
+        (b'<?xml version="1.0"?>\n<html xmlns="http://www.w3.org/1999/xhtml">', files.HTML),
+        (b"<HEAD><title>x</title>", files.HTML),
+        ("Referat fra mødet i Byrådet".encode(), files.TEXT),
+        ("Referat fra mødet".encode("cp1252"), files.TEXT),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", files.BINARY),
+        (b"\x00\x01\x02\x03", files.BINARY),
+        (_docx(), files.DOCX),
+        (_zip(), files.BINARY),
+        (b"PK\x03\x04 truncated", files.BINARY),
+    ],
+)
+def test_sniffing_by_magic_bytes(data: bytes, expected: str) -> None:
+    assert files.sniff_content_type(data) == expected
+
+
+def test_text_cut_inside_a_multibyte_character_is_still_text() -> None:
+    data = ("a" * 8191 + "æ").encode()  # the sample ends half-way through "æ"
+    assert files.sniff_content_type(data) == files.TEXT
+
+
+@given(st.binary(max_size=4096))
+def test_sniffing_never_fails(data: bytes) -> None:
+    assert files.sniff_content_type(data) in {files.PDF, files.HTML, files.DOCX, files.TEXT, files.BINARY}
+
+
+def _sig(size: int, mtime_s: float, *, link: bool = False) -> FileSig:
+    return FileSig(size=size, mtime_ns=int(mtime_s * 1e9), ino=1, is_symlink=link, is_regular=not link)
+
+
+def test_a_growing_file_is_complete_only_after_it_stops_changing() -> None:
+    tracker = SettleTracker(settle_s=0.5)
+    path = INBOX / "a.pdf"
+    wall = 1000.0
+    assert not tracker.observe(path, _sig(10, wall), now=0.0, wall_now=wall)
+    assert not tracker.observe(path, _sig(20, wall + 0.3), now=0.3, wall_now=wall + 0.3)
+    assert not tracker.observe(path, _sig(20, wall + 0.3), now=0.7, wall_now=wall + 0.7)
+    assert tracker.observe(path, _sig(20, wall + 0.3), now=0.81, wall_now=wall + 0.81)
+    assert path not in tracker
+
+
+def test_an_old_file_is_complete_at_once() -> None:
+    """Present at start-up, or written elsewhere then renamed in: its mtime is already old."""
+    tracker = SettleTracker(settle_s=0.5)
+    assert tracker.observe(INBOX / "a.pdf", _sig(10, 900.0), now=0.0, wall_now=1000.0)
+
+
+def test_an_empty_file_waits_longer_before_counting_as_complete() -> None:
+    tracker = SettleTracker(settle_s=0.5, empty_settle_s=2.0)
+    path = INBOX / "a.pdf"
+    assert not tracker.observe(path, _sig(0, 1000.0), now=0.0, wall_now=1000.0)
+    assert not tracker.observe(path, _sig(0, 1000.0), now=1.0, wall_now=1001.0)
+    assert tracker.observe(path, _sig(0, 1000.0), now=2.0, wall_now=1002.0)
+
+
+def test_symlinks_and_vanished_files() -> None:
+    tracker = SettleTracker(settle_s=0.5)
+    assert tracker.observe(INBOX / "l", _sig(5, 1000.0, link=True), now=0.0, wall_now=1000.0)
+    assert not tracker.observe(INBOX / "a", _sig(5, 1000.0), now=0.0, wall_now=1000.0)
+    assert not tracker.observe(INBOX / "a", None, now=0.1, wall_now=1000.1)
+    assert len(tracker) == 0
+
+
+@pytest.mark.parametrize("name", ["Referat æøå.txt", "-x.pdf", "a b c.pdf", "..", "x" * 250])
+def test_valid_names(name: str) -> None:
+    assert files.name_problem(name) is None
+
+
+def test_invalid_names() -> None:
+    undecodable = os.fsdecode(b"bad\xff.pdf")
+    assert files.name_problem(undecodable) == "file name is not valid UTF-8"
+    assert files.name_problem("line\nbreak.pdf") == "file name contains control characters"
+    assert files.display_name(undecodable) == "bad\\udcff.pdf"
+
+
+def test_size_problems() -> None:
+    assert files.size_problem(0, 50) == "empty file"
+    assert files.size_problem(1, 50) is None
+    assert files.size_problem(50 * 1024 * 1024, 50) is None
+    assert files.size_problem(int(61.2 * 1024 * 1024), 50) == "file is 61.2 MB, over the 50 MB cap"
+    assert files.size_problem(2000, 0.001) == "file is 0.0 MB, over the 0.001 MB cap"
+
+
+def test_fit_name_keeps_within_name_max() -> None:
+    name = "æ" * 120 + ".pdf"  # 244 bytes
+    fitted = files.fit_name(name, ".reason.txt")
+    assert fitted.endswith(".reason.txt")
+    assert len(os.fsencode(fitted)) <= files.NAME_MAX
+    assert files.fit_name("short.pdf", ".reason.txt") == "short.pdf.reason.txt"

@@ -1,0 +1,120 @@
+"""Reading one file: symlinks never followed, size caps, unreadable files, moving out of the inbox."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from services.ingest import intake
+from services.ingest.intake import Rejected, Stored, inspect_and_store
+from shared.blobs import LocalBlobStore
+
+
+@pytest.fixture
+def blobs(tmp_path: Path) -> LocalBlobStore:
+    return LocalBlobStore(tmp_path / "blobs")
+
+
+@pytest.fixture
+def inbox(tmp_path: Path) -> Path:
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    return folder
+
+
+def test_a_file_is_stored_under_its_sha(inbox: Path, blobs: LocalBlobStore) -> None:
+    data = b"%PDF-1.7 referat"
+    (inbox / "a.pdf").write_bytes(data)
+    result = inspect_and_store(inbox / "a.pdf", blobs, 50)
+    assert isinstance(result, Stored)
+    assert result.document_id == hashlib.sha256(data).hexdigest()
+    assert result.content_type == "application/pdf"
+    assert result.size == len(data)
+    assert blobs.get(result.blob_ref) == data
+
+
+def test_symlink_is_rejected_and_never_read(inbox: Path, tmp_path: Path, blobs: LocalBlobStore) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not ingest")
+    (inbox / "link.txt").symlink_to(secret)
+    result = inspect_and_store(inbox / "link.txt", blobs, 50)
+    assert isinstance(result, Rejected)
+    assert result.reason.startswith("symlink not followed")
+    assert str(secret) in result.reason
+    assert result.error_type == "SymlinkNotFollowed"
+    assert not (tmp_path / "blobs").exists()
+
+
+def test_empty_and_oversize(inbox: Path, blobs: LocalBlobStore) -> None:
+    (inbox / "empty.pdf").write_bytes(b"")
+    (inbox / "big.txt").write_bytes(b"x" * 3000)
+    empty = inspect_and_store(inbox / "empty.pdf", blobs, 50)
+    big = inspect_and_store(inbox / "big.txt", blobs, 0.002)
+    assert isinstance(empty, Rejected)
+    assert empty.reason == "empty file"
+    assert isinstance(big, Rejected)
+    assert big.reason == "file is 0.0 MB, over the 0.002 MB cap"
+    assert big.error_type == "FileTooLarge"
+
+
+def test_fifo_is_not_a_regular_file(inbox: Path, blobs: LocalBlobStore) -> None:
+    os.mkfifo(inbox / "pipe")
+    result = inspect_and_store(inbox / "pipe", blobs, 50)
+    assert isinstance(result, Rejected)
+    assert result.reason == "not a regular file"
+
+
+def test_unreadable_file(inbox: Path, blobs: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    (inbox / "locked.pdf").write_bytes(b"%PDF-1.4")
+
+    def denied(*_: object) -> bytes:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(intake, "_read_capped", denied)
+    result = inspect_and_store(inbox / "locked.pdf", blobs, 50)
+    assert isinstance(result, Rejected)
+    assert result.reason == "unreadable: Permission denied"
+
+
+def test_undecodable_name_is_rejected(inbox: Path, blobs: LocalBlobStore) -> None:
+    path = Path(os.fsdecode(os.fsencode(inbox) + b"/bad\xff.txt"))
+    path.write_bytes(b"hello")
+    result = inspect_and_store(path, blobs, 50)
+    assert isinstance(result, Rejected)
+    assert result.error_type == "InvalidName"
+
+
+def test_vanished_file(inbox: Path, blobs: LocalBlobStore) -> None:
+    assert inspect_and_store(inbox / "nope.pdf", blobs, 50) is None
+
+
+def test_move_into_keeps_both_on_a_name_clash_and_writes_the_reason(inbox: Path) -> None:
+    rejected = inbox / "rejected"
+    for content in (b"one", b"two"):
+        (inbox / "a.pdf").write_bytes(content)
+        intake.move_into(inbox / "a.pdf", rejected, "empty file")
+    assert (rejected / "a.pdf").read_bytes() == b"one"
+    assert (rejected / "a (2).pdf").read_bytes() == b"two"
+    assert (rejected / "a (2).pdf.reason.txt").read_text() == "empty file\n"
+
+
+def test_move_into_fits_a_long_name_with_its_reason_file(inbox: Path) -> None:
+    name = "æ" * 120 + ".pdf"
+    (inbox / name).write_bytes(b"x")
+    target = intake.move_into(inbox / name, inbox / "rejected", "why")
+    assert target is not None
+    assert target.read_bytes() == b"x"
+    assert target.with_name(target.name + ".reason.txt").read_text() == "why\n"
+
+
+def test_move_into_moves_the_link_not_its_target(inbox: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep")
+    (inbox / "l").symlink_to(outside)
+    target = intake.move_into(inbox / "l", inbox / "rejected", "symlink not followed")
+    assert target is not None
+    assert target.is_symlink()
+    assert outside.read_text() == "keep"

@@ -1,0 +1,136 @@
+"""Parser service handler: unit tests through FastStream's TestRedisBroker with fakes passed via bootstrap."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+from faststream.redis import RedisBroker, TestRedisBroker
+
+from services.parser.app import create_app
+from services.parser.bootstrap import bootstrap
+from services.parser.core import parse_document
+from services.parser.pool import ParseFailed
+from shared import streams
+from shared.blobs import BlobNotFound, sha256_hex
+from shared.contracts.events import AgendaItemParsed, DeadLettered, DocumentReceived, MeetingParsed
+from shared.contracts.meeting import ParsedMeeting
+from shared.settings import Settings
+from tests.conftest import SEEDS
+
+
+class DictBlobs:
+    """In-memory blob store."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, data: bytes) -> str:
+        ref = f"mem://{sha256_hex(data)}"
+        self.blobs[ref] = data
+        return ref
+
+    def get(self, ref: str) -> bytes:
+        if ref not in self.blobs:
+            raise BlobNotFound(ref)
+        return self.blobs[ref]
+
+
+class InlineParser:
+    """Parses in-process (the real core), or fails like a hung / crashed parse process."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    async def parse(self, data: bytes, filename: str | None) -> ParsedMeeting:
+        if self.fail:
+            raise ParseFailed("parse took longer than 30 s")
+        return parse_document(data, filename)
+
+
+class ListOutbox:
+    """Collects what the handler emits."""
+
+    def __init__(self) -> None:
+        self.events: list[MeetingParsed | AgendaItemParsed] = []
+        self.dead: list[DeadLettered] = []
+
+    async def emit(self, events: list[MeetingParsed | AgendaItemParsed]) -> None:
+        self.events.extend(events)
+
+    async def dead_letter(self, event: Any) -> None:
+        self.dead.append(event)
+
+
+def _received(blobs: DictBlobs, data: bytes, name: str) -> DocumentReceived:
+    return DocumentReceived(
+        document_id=sha256_hex(data),
+        original_name=name,
+        size=len(data),
+        content_type="text/plain",
+        blob_ref=blobs.put(data),
+    )
+
+
+async def _deliver(payload: Any, *, fail: bool = False) -> tuple[ListOutbox, DictBlobs]:
+    settings = Settings(redis_url="redis://unused:1/0", max_deliveries=3)
+    broker = RedisBroker(settings.redis_url or "")
+    blobs, outbox = DictBlobs(), ListOutbox()
+    deps = bootstrap(settings, broker, parser=InlineParser(fail), blobs=blobs, outbox=outbox)
+    create_app(settings, deps=deps, broker=broker)
+    async with TestRedisBroker(broker) as test_broker:
+        body = payload(blobs) if callable(payload) else payload
+        # A handler error stays with the message (pending), as on a real Redis.
+        with contextlib.suppress(ParseFailed):
+            await test_broker.publish(body, stream=streams.DOCUMENTS)
+    return outbox, blobs
+
+
+async def test_a_seed_document_becomes_a_meeting_event_and_one_event_per_item() -> None:
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    data = seed.read_bytes()
+    outbox, _ = await _deliver(lambda blobs: _received(blobs, data, seed.name).model_dump(mode="json"))
+    meeting, *items = outbox.events
+    assert isinstance(meeting, MeetingParsed)
+    assert meeting.document_id == sha256_hex(data)
+    assert meeting.item_count == len(items) > 0
+    assert [i.position for i in items] == list(range(len(items)))
+    assert all(isinstance(i, AgendaItemParsed) and i.item_count == len(items) for i in items)
+    assert all(i.meeting == meeting.meeting for i in items)
+    assert not outbox.dead
+
+
+async def test_a_message_that_is_not_a_document_event_is_dead_lettered_not_retried() -> None:
+    outbox, _ = await _deliver({"hello": "world"})
+    assert not outbox.events
+    [dead] = outbox.dead
+    assert dead.service == "parser" and dead.retryable is False
+    assert "document_id" in dead.error
+    assert '"hello"' in dead.payload
+
+
+async def test_bad_bytes_are_dead_lettered_with_the_parser_reason() -> None:
+    outbox, _ = await _deliver(lambda blobs: _received(blobs, b"", "empty.txt").model_dump(mode="json"))
+    [dead] = outbox.dead
+    assert dead.retryable is False
+    assert dead.original_name == "empty.txt"
+    assert dead.error_type == "EmptyDocument"
+
+
+async def test_a_missing_blob_is_dead_lettered_as_retryable() -> None:
+    event = DocumentReceived(
+        document_id="0" * 64, original_name="gone.txt", size=3, content_type="text/plain", blob_ref="mem://gone"
+    )
+    outbox, _ = await _deliver(event.model_dump(mode="json"))
+    [dead] = outbox.dead
+    assert dead.retryable is True and dead.error_type == "BlobNotFound"
+
+
+@pytest.mark.parametrize("fail", [True])
+async def test_a_failed_parse_below_the_delivery_limit_is_left_pending(fail: bool) -> None:
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    data = seed.read_bytes()
+    outbox, _ = await _deliver(lambda blobs: _received(blobs, data, seed.name).model_dump(mode="json"), fail=fail)
+    # First delivery: not yet given up on, nothing emitted, nothing dead-lettered (the error keeps it pending).
+    assert not outbox.events and not outbox.dead

@@ -1,0 +1,136 @@
+"""Handler tests through FastStream's TestRedisBroker (handlers only: no distribution or reclaiming here)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from faststream.redis import TestRedisBroker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.store import bootstrap, queries
+from services.store.app import create_app
+from services.store.bootstrap import StoreDeps
+from services.store.db import create_engine, migrate
+from services.store.handlers import DatabaseUnavailable
+from shared import streams
+from shared.contracts.events import DeadLettered
+from shared.settings import Settings
+from tests.unit.store.factories import meeting
+
+
+class FakeRedis:
+    """Records what the handlers write to Redis (dead letters, acks)."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, dict[str, Any]]] = []
+        self.acked: list[str] = []
+
+    def register_script(self, script: str) -> object:
+        return object()
+
+    async def xadd(self, stream: str, fields: dict[str, Any], **_: Any) -> bytes:
+        self.added.append((stream, fields))
+        return b"1-0"
+
+    async def xack(self, stream: str, group: str, *ids: str) -> int:
+        self.acked.extend(ids)
+        return len(ids)
+
+    async def xpending_range(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        return []
+
+    def dead_letters(self) -> list[DeadLettered]:
+        return [
+            DeadLettered.model_validate_json(f[streams.PUBLIC_FIELD]) for s, f in self.added if s == streams.DEAD_LETTER
+        ]
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}"
+    await migrate(url)
+    eng = create_engine(url)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def deps(engine: AsyncEngine, tmp_path: Path) -> StoreDeps:
+    settings = Settings(redis_url="redis://localhost:1", data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    return bootstrap.build_deps(settings, engine=engine, redis=FakeRedis(), retry_budget_s=0.1)  # type: ignore[arg-type]
+
+
+async def test_events_are_stored(deps: StoreDeps) -> None:
+    app = create_app(deps.settings, deps=deps)
+    m, items = meeting("unit-1", 3)
+    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+        for ev in (m, *items):
+            await br.publish(ev, stream=streams.ITEMS)
+    assert await queries.count_items(deps.engine) == 3
+    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+    assert len(await queries.list_decisions(deps.engine)) == 3
+    assert deps.relay._wake.is_set()  # the relay is told right after the commit
+
+
+async def test_redelivered_events_change_nothing(deps: StoreDeps) -> None:
+    app = create_app(deps.settings, deps=deps)
+    m, items = meeting("unit-2", 2)
+    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+        for ev in (items[1], m, items[0], items[1], m):
+            await br.publish(ev, stream=streams.ITEMS)
+    assert await queries.count_items(deps.engine) == 2
+    assert await queries.count_decisions(deps.engine, complete_only=True) == 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "AgendaItemParsed", "schema_version": 1, "document_id": "x"},
+        {"event": "MeetingParsed", "schema_version": 99, "document_id": "x", "meeting": {}, "item_count": 0},
+        {"event": "SomethingElse"},
+        "not an object",
+    ],
+)
+async def test_invalid_events_are_dead_lettered(deps: StoreDeps, body: Any) -> None:
+    app = create_app(deps.settings, deps=deps)
+    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+        await br.publish(body, stream=streams.ITEMS)  # returns normally: the message is settled (acked)
+    (letter,) = deps.redis.dead_letters()  # type: ignore[attr-defined]
+    assert letter.service == "store"
+    assert letter.stream == streams.ITEMS
+    assert not letter.retryable
+    assert letter.attempts == 1
+    if isinstance(body, str):
+        assert letter.payload == body  # verbatim
+    else:
+        assert orjson.loads(letter.payload) == body
+    assert await queries.count_documents(deps.engine) == 0
+
+
+async def test_valid_events_of_a_batch_survive_an_invalid_one(deps: StoreDeps) -> None:
+    """Under TestRedisBroker every publish is its own delivery; the batch case runs in integration."""
+    app = create_app(deps.settings, deps=deps)
+    m, _items = meeting("unit-3", items=[])
+    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+        await br.publish({"event": "MeetingParsed"}, stream=streams.ITEMS)
+        await br.publish(m, stream=streams.ITEMS)
+    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+    assert len(deps.redis.dead_letters()) == 1  # type: ignore[attr-defined]
+
+
+async def test_database_unavailable_raises_so_nothing_is_acked(deps: StoreDeps, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    deps.engine = create_engine(f"sqlite+aiosqlite:///{blocker / 'x.db'}")
+    deps.retry_initial_s = deps.retry_max_wait_s = 0.02
+    app = create_app(deps.settings, deps=deps)
+    m, _ = meeting("unit-4", items=[])
+    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+        with pytest.raises(DatabaseUnavailable):
+            await br.publish(m, stream=streams.ITEMS)
+    await deps.engine.dispose()
+    assert deps.redis.dead_letters() == []  # type: ignore[attr-defined]

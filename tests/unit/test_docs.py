@@ -1,0 +1,45 @@
+"""The front door stays true: README commands, configuration table, CI script and AsyncAPI documents."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from minutes_cli.asyncapi_cmd import SERVICES, spec_json
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _quick_start_commands() -> list[str]:
+    section = README.split("## Quick start", 1)[1]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    return [line.split("#", 1)[0].strip() for line in block.strip().splitlines()]
+
+
+def test_the_quick_start_begins_with_run_then_test() -> None:
+    assert _quick_start_commands()[:2] == ["./dev up", "./dev test"]
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    commands = [line.strip() for line in script.splitlines() if line.strip().startswith("exec ")]
+    assert commands == [f"exec {_quick_start_commands()[1]}"]
+
+
+def test_every_setting_is_documented_in_the_configuration_table() -> None:
+    table = README.split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"MINUTES_[A-Z0-9_]+", table))
+    expected = {f"MINUTES_{name.upper()}" for name in Settings.model_fields}
+    assert expected - documented == set()
+    assert documented - expected == set()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_committed_asyncapi_documents_match_the_apps(service: str) -> None:
+    committed = json.loads((ROOT / "docs" / "asyncapi" / f"{service}.json").read_text(encoding="utf-8"))
+    assert json.loads(spec_json(service)) == committed, "run `minutes asyncapi` and commit docs/asyncapi"
