@@ -82,6 +82,10 @@ def create_app(settings: Settings, deps: ParserDeps | None = None, broker: Redis
 
     async def on_shutdown() -> None:
         await janitor.stop()
+
+    async def after_shutdown() -> None:
+        # Only after the subscribers stopped: in-flight parses finish (or their handlers are cancelled after
+        # the broker's graceful timeout); closing the pool earlier left handlers waiting on a closed pipe.
         if isinstance(deps.parser, ParsePool):
             deps.parser.close()
 
@@ -91,5 +95,6 @@ def create_app(settings: Settings, deps: ParserDeps | None = None, broker: Redis
         on_startup=[on_startup],
         after_startup=[after_startup],
         on_shutdown=[on_shutdown],
+        after_shutdown=[after_shutdown],
         specification=AsyncAPI(title="minutes parser", version="1.0.0", description=__doc__),
     )

@@ -48,14 +48,18 @@ def _child(conn: Connection, target: ParseTarget, memory_mb: int) -> None:
         except EOFError:  # the worker went away
             return
         try:
-            result = target(data, filename)
-            payload = result if isinstance(result, bytes) else result.model_dump_json().encode()
-            conn.send_bytes(_OK + payload)
-        except BaseException as exc:  # every failure goes back to the worker, which decides what it means
             try:
-                conn.send_bytes(_ERR + pickle.dumps(exc))
-            except Exception:
-                conn.send_bytes(_ERR + pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}")))
+                result = target(data, filename)
+                payload = result if isinstance(result, bytes) else result.model_dump_json().encode()
+                reply = _OK + payload
+            except BaseException as exc:  # every failure goes back to the worker, which decides what it means
+                try:
+                    reply = _ERR + pickle.dumps(exc)
+                except Exception:  # an exception that does not pickle still reports what it was
+                    reply = _ERR + pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            conn.send_bytes(reply)
+        except OSError:  # the worker stopped waiting (shutdown or timeout): nobody wants the answer
+            return
 
 
 class ParsePool:
@@ -137,14 +141,15 @@ class ParsePool:
             process.join(5)
             log.warning("parse process replaced")
 
-    def close(self) -> None:
-        """Stop the child process."""
+    def close(self, grace_s: float = 1.0) -> None:
+        """Stop the child process: an idle child exits on EOF at once; one still parsing (its handler was
+        cancelled at shutdown, so the message stays pending for a reclaim) is killed after `grace_s`."""
         process, conn = self._process, self._conn
         self._process = self._conn = self._started_with = None
         if conn is not None:
             conn.close()  # the child sees EOF and returns
         if process is not None:
-            process.join(5)
+            process.join(grace_s)
             if process.is_alive():
                 process.kill()
                 process.join()

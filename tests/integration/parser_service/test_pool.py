@@ -44,6 +44,24 @@ async def test_a_faulty_parse_fails_cleanly_and_the_next_document_parses(
         pool.close()
 
 
+async def test_closing_with_a_parse_in_flight_stops_the_child_promptly() -> None:
+    """Shutdown cancels a handler mid-parse, then closes the pool: no wait for the parse, no child left."""
+    import asyncio
+
+    pool = ParsePool(timeout_s=60.0, memory_mb=512, target=faults.hang)
+    task = asyncio.create_task(pool.parse(SEED, "seed.txt"))
+    await asyncio.sleep(1.0)  # the request is with the child, which is now stuck
+    process = pool._process
+    assert process is not None and process.is_alive()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    started = time.monotonic()
+    pool.close(grace_s=0.5)
+    assert time.monotonic() - started < 3.0
+    assert not process.is_alive()
+
+
 async def test_the_default_target_is_the_real_parser() -> None:
     pool = ParsePool(timeout_s=10.0, memory_mb=1024)
     try:
