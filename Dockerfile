@@ -17,18 +17,19 @@ RUN python -m venv /opt/venv
 
 WORKDIR /src
 
-# The lock alone first, so dependency layers stay cached while the code changes.
-COPY requirements.lock ./
+# The locks alone first, so dependency layers stay cached while the code changes.
+COPY requirements.lock requirements-build.lock ./
 # --require-hashes: every wheel must match the lock; --only-binary: no sdist builds (no compiler in the image).
-RUN pip install --require-hashes --only-binary=:all: -r requirements.lock
+# The build backend (hatchling) comes from its own hash-pinned lock, so nothing unpinned is fetched later.
+RUN pip install --require-hashes --only-binary=:all: -r requirements.lock -r requirements-build.lock
 
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
 COPY minutes_cli ./minutes_cli
 COPY bench ./bench
-# Dependencies are already in place from the lock; install only the project itself.
-RUN pip install --no-deps . \
+# Dependencies and the build backend are in place from the locks; build and install only the project itself.
+RUN pip install --no-deps --no-build-isolation . \
     && python -c "import minutes_cli.main, services.ingest.s3_source, shared.blobs_s3"
 
 # ---- runtime: the venv only, as an unprivileged user -----------------------------------------------------------

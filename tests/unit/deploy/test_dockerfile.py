@@ -63,7 +63,9 @@ def test_dependencies_come_from_the_hash_pinned_lock(text: str) -> None:
     locked = [r for r in runs if "-r requirements.lock" in r]
     assert locked
     assert all("--require-hashes" in r for r in locked)
-    assert any("pip install --no-deps ." in r for r in runs)
+    # The project itself is built with the locked backend: no isolated build env fetching hatchling unpinned.
+    assert any("-r requirements-build.lock" in r for r in locked)
+    assert any("pip install --no-deps --no-build-isolation ." in r for r in runs)
     # Every pip install either uses the lock with hashes or adds no dependencies.
     for run in runs:
         for part in run.split("&&"):
@@ -93,3 +95,18 @@ def test_healthcheck_script_is_in_the_build_context() -> None:
     assert (ROOT / "deploy" / "healthcheck.py").is_file()
     assert "deploy/" not in ignored
     assert "deploy" not in ignored
+
+
+def test_the_build_lock_pins_every_build_requirement_with_hashes() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["build-system"]["requires"]
+    lock = (ROOT / "requirements-build.lock").read_text()
+    pins = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+) \\$", lock, re.M))
+    for req in map(Requirement, requires):
+        assert req.name in pins, f"{req.name} is not in requirements-build.lock (run ./dev lock)"
+        assert req.specifier.contains(pins[req.name]), (req, pins[req.name])
+    # Every pinned package carries a hash, as pip's --require-hashes demands.
+    assert lock.count("==") == len(pins) and lock.count("--hash=sha256:") >= len(pins)
