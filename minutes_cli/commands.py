@@ -46,6 +46,9 @@ def decisions(
     outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
     match: Annotated[str | None, typer.Option(help="Text in the title or decision (any case).")] = None,
     limit: Annotated[int, typer.Option(help="At most this many stored decisions.")] = 1000,
+    all_versions: Annotated[
+        bool, typer.Option(help="Stored: also decisions of superseded versions (e.g. before a correction).")
+    ] = False,
     from_start: Annotated[bool, typer.Option(help="With --follow: replay the stream from its start.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines (the default when not on a TTY).")] = False,
     data: DataOpt = None,
@@ -61,6 +64,7 @@ def decisions(
         committee=committee,
         outcome=outcome,
         match=match,
+        all_versions=all_versions,
     )
     json_lines = as_json or not sys.stdout.isatty()
     if follow:

@@ -27,6 +27,8 @@ class DecisionFilter:
     committee: str | None = None
     outcome: Outcome | None = None
     match: str | None = None
+    # Stored decisions only: the live stream announces every version as it is stored.
+    all_versions: bool = False
 
     def accepts(self, event: DecisionMade) -> bool:
         """Whether a live event passes the filter (the same rules the database query applies)."""
@@ -58,6 +60,7 @@ async def stored_decisions(settings: Settings, flt: DecisionFilter, limit: int) 
             committee=flt.committee,
             outcome=flt.outcome,
             match=flt.match,
+            all_versions=flt.all_versions,
             limit=limit,
         )
     finally:

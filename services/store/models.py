@@ -69,6 +69,9 @@ class Meeting(MeetingBase, table=True):
     item_count: int
     complete: bool = Field(default=False, index=True)
     completed_at: dt.datetime | None = None
+    # Versions of one meeting (agenda, minutes, corrected minutes) share the key; see versions.py.
+    meeting_key: str | None = Field(default=None, index=True)
+    superseded_by: str | None = Field(default=None, max_length=64)
 
 
 class MeetingPublic(MeetingBase):
@@ -78,6 +81,7 @@ class MeetingPublic(MeetingBase):
     participants: list[str] = []
     item_count: int
     complete: bool
+    superseded_by: str | None = None
 
 
 # --- agenda items --------------------------------------------------------------------------------------

@@ -41,9 +41,13 @@ async def list_decisions(
     committee: str | None = None,
     outcome: Outcome | str | None = None,
     match: str | None = None,
+    all_versions: bool = False,
     limit: int = 100,
 ) -> list[DecisionPublic]:
     """Decisions of complete meetings, newest meeting first; filters combine with AND.
+
+    Only the current version of each meeting counts (corrected minutes replace the earlier ones) unless
+    `all_versions` is set.
 
     `municipality` matches case-insensitively and exactly; `committee` is a case-insensitive substring;
     `match` is a case-insensitive substring of the decision text or the item title.
@@ -69,6 +73,8 @@ async def list_decisions(
         .join(meetings, meetings.c.document_id == decisions.c.document_id)
         .where(meetings.c.complete.is_(True))
     )
+    if not all_versions:
+        stmt = stmt.where(meetings.c.superseded_by.is_(None))
     if since is not None:
         stmt = stmt.where(meetings.c.meeting_date >= since)
     if municipality:
@@ -92,11 +98,15 @@ async def list_decisions(
     return [DecisionPublic.model_validate(dict(row._mapping)) for row in await _all(target, stmt)]
 
 
-async def list_meetings(target: Target, *, complete_only: bool = False, limit: int = 100) -> list[MeetingPublic]:
-    """Meetings, newest first."""
+async def list_meetings(
+    target: Target, *, complete_only: bool = False, all_versions: bool = True, limit: int = 100
+) -> list[MeetingPublic]:
+    """Meetings, newest first (without superseded versions if `all_versions` is off)."""
     stmt = select(meetings).order_by(meetings.c.meeting_date.desc().nulls_last(), meetings.c.document_id)
     if complete_only:
         stmt = stmt.where(meetings.c.complete.is_(True))
+    if not all_versions:
+        stmt = stmt.where(meetings.c.superseded_by.is_(None))
     rows = await _all(target, stmt.limit(limit))
     return [MeetingPublic.model_validate(dict(row._mapping)) for row in rows]
 

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.store.models import agenda_items, decisions, documents, meetings, outbox
+from services.store.versions import lock_keys, meeting_key, resolve_versions
 from shared import streams
 from shared.contracts.events import AgendaItemParsed, DecisionMade, MeetingParsed, decision_event_id
 from shared.contracts.meeting import MeetingHeader
@@ -77,6 +78,7 @@ def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> di
         "location": header.location,
         "participants": list(header.participants),
         "item_count": item_count,
+        "meeting_key": meeting_key(header),
     }
 
 
@@ -142,7 +144,8 @@ async def store_events(
         if isinstance(ev, AgendaItemParsed):
             items[item_id(ev.document_id, ev.position)] = ev
 
-    # Sorted keys: two workers lock rows in the same order on PostgreSQL, so they cannot deadlock.
+    # The meeting-version locks first, then rows in sorted key order: two workers cannot deadlock.
+    await lock_keys(conn, (m["meeting_key"] for m in meets.values()))
     # documents: first writer wins (a re-ingest under another name is the same document).
     await _insert_ignore(conn, documents, [docs[k] for k in sorted(docs)], "document_id")
     # DO UPDATE (not NOTHING) also row-locks the meeting, serialising concurrent batches of one meeting
@@ -178,6 +181,7 @@ async def store_events(
     await _insert_ignore(conn, outbox, outbox_rows, "event_id")
 
     completed = await _complete_meetings(conn, sorted(meets), now)
+    await resolve_versions(conn, (meets[doc]["meeting_key"] for doc in completed))
     return StoreResult(len(meets), len(item_events), len(decided), completed)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from services.store.db import create_engine
 from services.store.queries import count_items, count_meetings
 from shared.contracts.meeting import Outcome
 from shared.settings import Settings
-from tests.conftest import SEEDS
+from tests.conftest import GOLD, SEEDS
 from tests.e2e.harness import (
     drop_seeds,
     expected_decisions,
@@ -39,6 +41,25 @@ async def _counts(database_url: str) -> tuple[int, int]:
 def _stored(database_url: str, flt: DecisionFilter) -> int:
     settings = Settings(database_url=database_url)
     return len(asyncio.run(stored_decisions(settings, flt, limit=1000)))
+
+
+CORRECTION = "Anbefales med præcisering af økonomien."
+
+
+def _replace_with_correction(inbox: Path) -> int:
+    """Overwrite the Lemvig seed in the inbox with a corrected version; returns its item count."""
+    seed = next(p for p in SEEDS.glob("*.txt") if b"Lemvig" in p.read_bytes())
+    text = seed.read_text(encoding="utf-8")
+    assert text.count("\nAnbefales.\n") >= 1
+    staging = inbox.parent / "staging" / seed.name
+    staging.write_text(text.replace("\nAnbefales.\n", f"\n{CORRECTION}\n", 1), encoding="utf-8")
+    staging.replace(inbox / seed.name)
+    gold = next(g for g in map(_json, GOLD.glob("*.json")) if g["file"] == seed.name)
+    return len(gold["items"])
+
+
+def _json(path: Path) -> dict[str, Any]:
+    return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> None:
@@ -76,6 +97,18 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
         time.sleep(4.0)  # settle + rescan + a full pass through the pipeline
         assert len(read_decisions(url)) == len(expected)
         assert asyncio.run(_counts(database_url)) == (5, gold_item_count())
+
+        # A corrected version of Lemvig's minutes replaces the file: a new document whose 10 decisions are
+        # announced, while stored queries show one version of the meeting (the corrected one).
+        lemvig = _replace_with_correction(stack.settings.inbox)
+        wait_for(lambda: len(read_decisions(url)) >= len(expected) + 10, 60, "the corrected version's decisions")
+        time.sleep(1.0)
+        assert len(read_decisions(url)) == len(expected) + 10
+        wait_for(lambda: _stored(database_url, DecisionFilter(match=CORRECTION)) == 1, 30, "the correction stored")
+        assert _stored(database_url, DecisionFilter(municipality="lemvig")) == 10
+        assert _stored(database_url, DecisionFilter(municipality="lemvig", all_versions=True)) == 20
+        assert _stored(database_url, DecisionFilter()) == len(expected)
+        assert asyncio.run(_counts(database_url)) == (6, gold_item_count() + lemvig)
     finally:
         codes = stack.stop()
     assert all(code == 0 for code in codes.values()), (codes, stack.log_lines[-40:])  # type: ignore[attr-defined]

@@ -1,0 +1,170 @@
+"""Versions of one meeting (agenda, minutes, corrected minutes) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.store import queries
+from services.store.db import create_engine, migrate
+from services.store.models import meetings
+from services.store.repository import ItemsEvent, store_events
+from shared.contracts.events import AgendaItemParsed, MeetingParsed, utcnow
+from shared.contracts.meeting import DocumentKind, MeetingHeader
+from tests.unit.store.factories import header, item, meeting
+
+pytestmark = pytest.mark.integration
+BASE = "https://minutes.test/items/"
+
+
+async def store(engine: AsyncEngine, events: list[ItemsEvent]) -> None:
+    async with engine.begin() as conn:
+        await store_events(conn, events, now=utcnow(), public_base_url=BASE)
+
+
+async def superseded(engine: AsyncEngine) -> dict[str, str | None]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(meetings.c.document_id, meetings.c.superseded_by))).all()
+    return {r.document_id: r.superseded_by for r in rows}
+
+
+def version(seed: str, hdr: MeetingHeader, text_: str, n: int = 2) -> tuple[MeetingParsed, list[AgendaItemParsed]]:
+    return meeting(seed, hdr=hdr, items=[item(i + 1, text=f"{text_} ({i + 1})") for i in range(n)])
+
+
+async def test_corrected_minutes_replace_the_earlier_version_in_queries(engine: AsyncEngine) -> None:
+    v1, v1_items = version("v1", header(), "Godkendt")
+    v2, v2_items = version("v2", header(), "Godkendt med rettelse")
+    await store(engine, [v1, *v1_items])
+    await store(engine, [v2, *v2_items])
+
+    assert await superseded(engine) == {v1.document_id: v2.document_id, v2.document_id: None}
+    current = await queries.list_decisions(engine)
+    assert {d.document_id for d in current} == {v2.document_id}
+    assert [d.decision_text for d in current] == ["Godkendt med rettelse (1)", "Godkendt med rettelse (2)"]
+    assert len(await queries.list_decisions(engine, all_versions=True)) == 4
+    listed = await queries.list_meetings(engine, all_versions=False)
+    assert [m.document_id for m in listed] == [v2.document_id]
+    # Every version stays stored.
+    assert await queries.count_meetings(engine) == 2
+
+
+async def test_minutes_stay_current_when_their_agenda_arrives_later(engine: AsyncEngine) -> None:
+    minutes, minutes_items = version("minutes", header(), "Godkendt")
+    agenda_header = header().model_copy(update={"kind": DocumentKind.AGENDA})
+    agenda, agenda_items = meeting("agenda", hdr=agenda_header, items=[item(1, decided=False)])
+    await store(engine, [minutes, *minutes_items])
+    await store(engine, [agenda, *agenda_items])
+    assert await superseded(engine) == {agenda.document_id: minutes.document_id, minutes.document_id: None}
+    assert {d.document_id for d in await queries.list_decisions(engine)} == {minutes.document_id}
+
+
+async def test_only_the_same_municipality_committee_and_date_are_versions(engine: AsyncEngine) -> None:
+    base, base_items = version("base", header("Aarhus Kommune", "Økonomiudvalget"), "A")
+    # Case and spacing of the committee do not make another meeting.
+    same, same_items = version("same", header("aarhus kommune", " økonomiudvalget  "), "B")
+    other_day, other_day_items = version("day", header(day=dt.date(2025, 3, 4)), "C")
+    other_committee, oc_items = version("committee", header(committee="Byrådet"), "D")
+    no_date, no_date_items = version("no-date", header().model_copy(update={"meeting_date": None}), "E")
+    no_date2, no_date2_items = version("no-date-2", header().model_copy(update={"meeting_date": None}), "F")
+    for m, items in [
+        (base, base_items),
+        (same, same_items),
+        (other_day, other_day_items),
+        (other_committee, oc_items),
+        (no_date, no_date_items),
+        (no_date2, no_date2_items),
+    ]:
+        await store(engine, [m, *items])
+    links = await superseded(engine)
+    assert links.pop(base.document_id) == same.document_id
+    # A header without a date cannot be matched to another: each such document is its own meeting.
+    assert set(links.values()) == {None}
+
+
+async def test_an_incomplete_version_does_not_replace_a_complete_one(engine: AsyncEngine) -> None:
+    v1, v1_items = version("v1", header(), "Godkendt")
+    v2, v2_items = version("v2", header(), "Rettet", n=3)
+    await store(engine, [v1, *v1_items])
+    await store(engine, [v2, *v2_items[:2]])
+    assert (await superseded(engine))[v1.document_id] is None
+    assert {d.document_id for d in await queries.list_decisions(engine)} == {v1.document_id}
+    await store(engine, [v2_items[2]])
+    assert (await superseded(engine))[v1.document_id] == v2.document_id
+
+
+async def test_redelivering_an_old_version_does_not_make_it_current_again(engine: AsyncEngine) -> None:
+    v1, v1_items = version("v1", header(), "Godkendt")
+    v2, v2_items = version("v2", header(), "Rettet")
+    await store(engine, [v1, *v1_items])
+    await store(engine, [v2, *v2_items])
+    await store(engine, [v1, *v1_items])  # at-least-once delivery: the same events again
+    assert await superseded(engine) == {v1.document_id: v2.document_id, v2.document_id: None}
+
+
+async def test_versions_completed_by_two_workers_at_once_leave_exactly_one_current(database_url: str) -> None:
+    await migrate(database_url)
+    one, other = create_engine(database_url), create_engine(database_url)
+    try:
+        for n in range(5):
+            day = dt.date(2025, 1, 1) + dt.timedelta(days=n)
+            a, a_items = version(f"race-a-{n}", header(day=day), "A", n=6)
+            b, b_items = version(f"race-b-{n}", header(day=day), "B", n=6)
+            # Each worker finishes one version and stores part of the other: both complete concurrently.
+            await asyncio.gather(
+                store(one, [a, *a_items, *b_items[:3]]), store(other, [b, *b_items[3:], *a_items[:2]])
+            )
+            links = await superseded(one)
+            pair = {a.document_id: links[a.document_id], b.document_id: links[b.document_id]}
+            current = [d for d, s in pair.items() if s is None]
+            assert len(current) == 1, pair
+            assert [s for s in pair.values() if s is not None] == current, pair
+    finally:
+        await one.dispose()
+        await other.dispose()
+
+
+async def test_the_migration_keys_and_resolves_meetings_stored_before_it(database_url: str) -> None:
+    await migrate(database_url, revision="0001")
+    eng = create_engine(database_url)
+    try:
+        now = dt.datetime(2025, 3, 5, 10, tzinfo=dt.UTC)
+        async with eng.begin() as conn:
+            for doc, kind, committee, completed in [
+                ("a" * 64, "minutes", "Økonomiudvalget", "2025-03-05 10:00:00"),
+                ("b" * 64, "minutes", "ØKONOMIUDVALGET", "2025-03-06 10:00:00"),
+                ("c" * 64, "agenda", "Økonomiudvalget", "2025-03-07 10:00:00"),
+                ("d" * 64, "minutes", "Byrådet", "2025-03-05 10:00:00"),
+            ]:
+                await conn.execute(
+                    text("INSERT INTO documents (document_id, original_name, stored_at) VALUES (:d, '', :now)"),
+                    {"d": doc, "now": now},
+                )
+                await conn.execute(
+                    text(
+                        "INSERT INTO meetings (document_id, kind, municipality, committee, meeting_date, "
+                        "participants, item_count, complete, completed_at) VALUES "
+                        "(:d, :kind, 'Aarhus Kommune', :committee, :day, '[]', 0, :true, :completed)"
+                    ),
+                    {
+                        "d": doc,
+                        "kind": kind,
+                        "committee": committee,
+                        "day": dt.date(2025, 3, 3),
+                        "true": True,
+                        "completed": dt.datetime.fromisoformat(completed).replace(tzinfo=dt.UTC),
+                    },
+                )
+        await migrate(database_url)
+        links = await superseded(eng)
+        # b: the later of the two minutes; c is only an agenda; d is another committee.
+        assert links == {"a" * 64: "b" * 64, "b" * 64: None, "c" * 64: "b" * 64, "d" * 64: None}
+        async with eng.connect() as conn:
+            keys = dict((await conn.execute(select(meetings.c.document_id, meetings.c.meeting_key))).all())
+        assert keys["a" * 64] == keys["b" * 64] == "aarhus kommune|økonomiudvalget|2025-03-03"
+    finally:
+        await eng.dispose()
