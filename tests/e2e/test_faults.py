@@ -13,7 +13,7 @@ import pytest
 
 from minutes_cli.supervisor import Stack
 from services.store.db import create_engine
-from services.store.queries import count_documents, count_items, count_meetings
+from services.store.queries import count_documents, count_items, count_meetings, list_meetings
 from tests.conftest import SEEDS
 from tests.e2e.harness import expected_decisions, gold_item_count, make_stack, read_decisions, wait_for
 
@@ -41,6 +41,14 @@ async def _db_counts(url: str) -> tuple[int, int, int]:
         await engine.dispose()
 
 
+async def _current_meetings(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        return len(await list_meetings(engine, complete_only=True, all_versions=False))
+    finally:
+        await engine.dispose()
+
+
 def _assert_exactly_once(url: str, database_url: str) -> None:
     want = VARIANTS * len(expected_decisions())
     wait_for(lambda: len(read_decisions(url)) >= want, 180, f"{want} decision events")
@@ -53,6 +61,8 @@ def _assert_exactly_once(url: str, database_url: str) -> None:
         VARIANTS * 5,
         VARIANTS * gold_item_count(),
     )
+    # The 40 variants of each seed are versions of one meeting: exactly one stays current per meeting.
+    wait_for(lambda: asyncio.run(_current_meetings(database_url)) == 5, 30, "one current version per meeting")
 
 
 @contextlib.contextmanager
