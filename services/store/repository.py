@@ -128,7 +128,7 @@ async def store_events(
 ) -> StoreResult:
     """Upsert a batch of events inside the caller's transaction; mark meetings complete that now are."""
     docs: dict[str, dict[str, Any]] = {}
-    meets: dict[str, dict[str, Any]] = {}
+    latest: dict[str, ItemsEvent] = {}  # per document, the last event: its header is the one stored
     items: dict[str, AgendaItemParsed] = {}
     for ev in events:
         docs.setdefault(
@@ -140,9 +140,11 @@ async def store_events(
                 "stored_at": now,
             },
         )
-        meets[ev.document_id] = _meeting_row(ev.document_id, ev.meeting, ev.item_count)
+        latest[ev.document_id] = ev
         if isinstance(ev, AgendaItemParsed):
             items[item_id(ev.document_id, ev.position)] = ev
+    # One meeting row (and meeting key) per document, not per event: a batch holds ~16 events per document.
+    meets = {doc: _meeting_row(doc, ev.meeting, ev.item_count) for doc, ev in latest.items()}
 
     # The meeting-version locks first, then rows in sorted key order: two workers cannot deadlock.
     await lock_keys(conn, (m["meeting_key"] for m in meets.values()))

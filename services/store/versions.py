@@ -49,15 +49,15 @@ async def lock_keys(conn: AsyncConnection, keys: Iterable[str | None]) -> None:
         await conn.execute(stmt, {"ids": ids})
 
 
-async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) -> dict[str, str]:
-    """Mark all but the current complete version of each meeting superseded; returns {key: current id}.
+async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) -> None:
+    """Mark all but the current complete version of each meeting superseded.
 
     One SELECT for the whole batch and writes only for rows whose pointer changes: a meeting with a
     single version, the common case, costs one indexed lookup.
     """
     wanted = sorted({k for k in keys if k})
     if not wanted:
-        return {}
+        return
     rows = (
         await conn.execute(
             select(
@@ -72,13 +72,10 @@ async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) ->
     groups: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         groups[row.meeting_key].append(row)
-    current: dict[str, str] = {}
     changes: list[dict[str, str | None]] = []
-    for key in sorted(groups):
-        versions = groups[key]
+    for _key, versions in sorted(groups.items()):
         # Minutes beat an agenda of the same meeting; then the later completion; the id breaks a tie.
         best = max(versions, key=lambda r: (r.kind == DocumentKind.MINUTES.value, r.completed_at, r.document_id))
-        current[key] = best.document_id
         for row in versions:
             target = None if row.document_id == best.document_id else best.document_id
             if row.superseded_by != target:
@@ -90,4 +87,3 @@ async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) ->
             .values(superseded_by=bindparam("target"))
         )
         await conn.execute(stmt, changes)
-    return current

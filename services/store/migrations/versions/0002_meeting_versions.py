@@ -66,22 +66,23 @@ def upgrade() -> None:
         )
     ).all()
     groups: dict[str, list[Any]] = defaultdict(list)
+    keys: list[dict[str, Any]] = []
     for row in rows:
         key = _key(row.municipality, row.committee, row.meeting_date)
         if key is None:
             continue
-        bind.execute(sa.update(meetings).where(meetings.c.document_id == row.document_id).values(meeting_key=key))
+        keys.append({"doc": row.document_id, "value": key})
         if row.complete:
             groups[key].append(row)
+    superseded: list[dict[str, Any]] = []
     for versions in groups.values():
         best = max(versions, key=lambda r: (r.kind == "minutes", str(r.completed_at or ""), r.document_id))
-        for row in versions:
-            if row.document_id != best.document_id:
-                bind.execute(
-                    sa.update(meetings)
-                    .where(meetings.c.document_id == row.document_id)
-                    .values(superseded_by=best.document_id)
-                )
+        superseded += [{"doc": r.document_id, "value": best.document_id} for r in versions if r is not best]
+    # One executemany per column, not a round trip per meeting: a store may hold years of meetings.
+    for column, params in (("meeting_key", keys), ("superseded_by", superseded)):
+        if params:
+            stmt = sa.update(meetings).where(meetings.c.document_id == sa.bindparam("doc"))
+            bind.execute(stmt.values({column: sa.bindparam("value")}), params)
 
 
 def downgrade() -> None:
