@@ -7,6 +7,7 @@ import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -17,20 +18,24 @@ from shared.settings import Settings
 from tests.conftest import GOLD, SEEDS
 
 
+def _gold() -> list[dict[str, Any]]:
+    """The gold files, in name order."""
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(GOLD.glob("*.json"))]
+
+
 def expected_decisions() -> dict[tuple[str, int], set[str]]:
     """(document file, item number) -> allowed outcomes, for every gold item that records a decision."""
     out = {}
-    for path in sorted(GOLD.glob("*.json")):
-        gold = json.loads(path.read_text(encoding="utf-8"))
+    for gold in _gold():
         for item in gold["items"]:
             if item["outcome"] != ["none"] and "none" not in item["outcome"]:
                 out[(gold["file"], item["number"])] = set(item["outcome"])
     return out
 
 
-def gold_item_count() -> int:
-    """Agenda items in the gold files."""
-    return sum(len(json.loads(p.read_text(encoding="utf-8"))["items"]) for p in GOLD.glob("*.json"))
+def gold_item_count(file: str | None = None) -> int:
+    """Agenda items in the gold files, or in the gold of one seed file."""
+    return sum(len(gold["items"]) for gold in _gold() if file is None or gold["file"] == file)
 
 
 def drop_seeds(inbox: Path, suffix: str = "") -> list[Path]:

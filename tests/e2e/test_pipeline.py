@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +15,7 @@ from services.store.db import create_engine
 from services.store.queries import count_items, count_meetings
 from shared.contracts.meeting import Outcome
 from shared.settings import Settings
-from tests.conftest import GOLD, SEEDS
+from tests.conftest import SEEDS
 from tests.e2e.harness import (
     drop_seeds,
     expected_decisions,
@@ -54,12 +52,7 @@ def _replace_with_correction(inbox: Path) -> int:
     staging = inbox.parent / "staging" / seed.name
     staging.write_text(text.replace("\nAnbefales.\n", f"\n{CORRECTION}\n", 1), encoding="utf-8")
     staging.replace(inbox / seed.name)
-    gold = next(g for g in map(_json, GOLD.glob("*.json")) if g["file"] == seed.name)
-    return len(gold["items"])
-
-
-def _json(path: Path) -> dict[str, Any]:
-    return dict(json.loads(path.read_text(encoding="utf-8")))
+    return gold_item_count(seed.name)
 
 
 def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> None:
