@@ -62,6 +62,18 @@ class Votes(Contract):
     abstaining_count: int | None = None
 
 
+class EarlierDecision(Contract):
+    """A decision taken on the item's case at an earlier meeting: case history, never this meeting's decision.
+
+    Printed as `Sagsforløb`, `Tidligere behandling`, `Beslutning i Magistraten den 19. august 2025` or
+    `18. september 2012: Sagen udsat`; case tracking follows a matter through these.
+    """
+
+    date: dt.date | None = None
+    body: str | None = Field(default=None, description="The committee or council that decided, as printed.")
+    text: str
+
+
 class AgendaItem(Contract):
     """One agenda item (dagsordenspunkt) of a meeting."""
 
@@ -74,6 +86,10 @@ class AgendaItem(Contract):
     absent: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()
     votes: Votes | None = None
+    history: tuple[EarlierDecision, ...] = Field(
+        default=(), description="Earlier decisions on the same case, oldest first (added in schema 1)."
+    )
+    page: int | None = Field(default=None, description="PDF page (1-based) where the item starts, when known.")
 
 
 class MeetingHeader(Contract):
@@ -83,6 +99,10 @@ class MeetingHeader(Contract):
     kind: DocumentKind = DocumentKind.MINUTES
     municipality: str | None = None
     municipality_code: int | None = Field(default=None, description="Official municipality code, e.g. 101.")
+    region: str | None = Field(
+        default=None,
+        description="The region when the body is one of the five regions (`Region Midtjylland`); then no municipality.",
+    )
     committee: str | None = None
     meeting_date: dt.date | None = None
     start_time: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
