@@ -13,17 +13,17 @@ from services.parser.core.errors import (
     NotMinutes,
     UnsupportedDocument,
 )
-from services.parser.core.formats import detect_format, extract_text, extract_text_and_site
-from services.parser.core.parse import parse_text
+from services.parser.core.formats import detect_format, extract_blocks, extract_text
+from services.parser.core.parse import parse_blocks, parse_text
 from shared.contracts.meeting import ParsedMeeting
 
 
 def parse_document(data: bytes, filename: str | None = None) -> ParsedMeeting:
     """Parse one document of any supported format (txt, pdf, html, docx) into a ParsedMeeting."""
-    text, site = extract_text_and_site(data, filename)
-    if not text.strip():
+    blocks, site = extract_blocks(data, filename)
+    if not any(b.text.strip() for b in blocks):
         raise EmptyDocument("the document contains no text")
-    return parse_text(text, site)
+    return parse_blocks(blocks, site)
 
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "UnsupportedDocument",
     "detect_format",
     "extract_text",
+    "parse_blocks",
     "parse_document",
     "parse_text",
 ]

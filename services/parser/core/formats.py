@@ -7,6 +7,7 @@ import zipfile
 from io import BytesIO
 from typing import Final
 
+from services.parser.core.blocks import Block, text_blocks
 from services.parser.core.decode import decode_text
 from services.parser.core.errors import EmptyDocument, UnsupportedDocument
 
@@ -49,31 +50,37 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     return "txt"
 
 
-def extract_text(data: bytes, filename: str | None = None) -> str:
-    """The plain text of a document of any supported format."""
-    return extract_text_and_site(data, filename)[0]
-
-
-def extract_text_and_site(data: bytes, filename: str | None = None) -> tuple[str, str]:
-    """The plain text of a document, and text around it that only says whose it is (HTML pages)."""
+def extract_blocks(data: bytes, filename: str | None = None) -> tuple[list[Block], str]:
+    """The blocks of a document of any text format, and text around it that only says whose it is."""
     fmt = detect_format(data, filename)
     if fmt == "html":
-        from services.parser.core.html import html_text_and_site
+        from services.parser.core.html import html_blocks
 
-        return html_text_and_site(decode_text(data))
-    return _plain_text(data, fmt), ""
-
-
-def _plain_text(data: bytes, fmt: str) -> str:
+        return html_blocks(decode_text(data))
     if fmt == "pdf":
-        from services.parser.core.pdf import pdf_text  # pypdfium2 loads only when a PDF arrives
+        from services.parser.core.pdf import pdf_blocks  # pypdfium2 loads only when a PDF arrives
 
-        return pdf_text(data)
+        return pdf_blocks(data), ""
     if fmt == "docx":
-        from services.parser.core.docx_text import docx_text
+        from services.parser.core.docx_text import docx_blocks
 
-        return docx_text(data)
-    return decode_text(data)
+        return docx_blocks(data), ""
+    return text_blocks(decode_text(data)), ""
+
+
+def extract_text(data: bytes, filename: str | None = None) -> str:
+    """The plain text of a document of any supported format, one line per block, pages by form feeds."""
+    blocks, _ = extract_blocks(data, filename)
+    out: list[str] = []
+    page = blocks[0].page if blocks else 0
+    for block in blocks:
+        if block.page != page:
+            out.append("\f")
+            page = block.page
+        elif out:
+            out.append("\n")
+        out.append(block.text)
+    return "".join(out)
 
 
 def _is_docx(data: bytes) -> bool:

@@ -43,8 +43,12 @@ class Header:
     cues: int = 0  # how many header fields were recognised: a measure of "is this minutes at all"
 
 
-def parse_header(lines: list[str], width: int | None = None) -> Header:
-    """Read label/value pairs and the title line from the header lines (`width`: PDF wrap width)."""
+def parse_header(lines: list[str], width: int | None = None, complete: frozenset[int] = frozenset()) -> Header:
+    """Read label/value pairs and the title line from the header lines (`width`: PDF wrap width).
+
+    `complete` holds the indices of lines that are whole fields of a key/value table: their value is
+    what the row holds, even when empty (`Mødedeltagere:` with an empty cell takes no next line).
+    """
     header = Header()
     values: dict[str, list[str]] = {}
     lines = lines[:_HEADER_SCAN]
@@ -65,7 +69,7 @@ def parse_header(lines: list[str], width: int | None = None) -> Header:
             continue
         header.cues += 1
         consumed = 1
-        if not value:
+        if not value and i not in complete:
             # Label alone (HTML definition lists, DOCX tables): the value is on the following lines.
             value_lines = []
             for nxt in lines[i + 1 : i + 40]:

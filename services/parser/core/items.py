@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from services.parser.core.blocks import HEADING, Block, is_styled
 from services.parser.core.normalize import continues
 from services.parser.core.patterns import (
     BARE_NUMBER,
@@ -73,16 +74,25 @@ class ItemSpan:
     start: int  # first body line
     end: int  # one past the last body line
     case_number: str | None = None  # printed in the heading: `Ny affaldsplan (2022-0365287)`
+    page: int | None = None  # PDF page of the heading
 
 
-def find_items(lines: list[str], headings: list[Heading | None], width: int | None) -> list[ItemSpan]:
-    """The items of a document, in order, from its cleaned lines and their heading classification."""
-    candidates = [c for c in (_candidate(lines, i, width) for i in range(len(lines))) if c is not None]
+def find_items(lines: list[str], headings: list[Heading | None], width: int | None,
+               blocks: list[Block] | None = None) -> list[ItemSpan]:
+    """The items of a document, in order, from its cleaned lines and their heading classification.
+
+    `blocks` (the same lines with what their format knows) adds evidence: a title set as a heading
+    by markup or font is likelier an item, and a wrapped title goes on only while its style does.
+    """
+    styles = _styles(blocks) if blocks is not None and is_styled(blocks) else None
+    candidates = [c for c in (_candidate(lines, i, width, styles) for i in range(len(lines))) if c is not None]
     if not candidates:
         return []
     for pos, cand in enumerate(candidates):
         nxt = candidates[pos + 1].index if pos + 1 < len(candidates) else len(lines)
         cand.weight = _evidence(lines, headings, cand, nxt)
+        if styles is not None and styles[cand.index + cand.title_lines][0] == HEADING:
+            cand.weight += 1.0
     chosen = _choose(candidates)
     spans: list[ItemSpan] = []
     for pos, cand in enumerate(chosen):
@@ -91,12 +101,18 @@ def find_items(lines: list[str], headings: list[Heading | None], width: int | No
         case = CASE_IN_TITLE.search(title)
         if case is not None and case.start() > 0:
             title = title[: case.start()].rstrip()
+        page = blocks[cand.index].page if blocks is not None else 0
         spans.append(ItemSpan(cand.number, title, closed, cand.index, min(cand.index + 1 + cand.title_lines, end), end,
-                              case.group("case") if case is not None else None))
+                              case.group("case") if case is not None else None, page or None))
     return spans
 
 
-def _candidate(lines: list[str], i: int, width: int | None) -> Candidate | None:
+def _styles(blocks: list[Block]) -> list[tuple[str, int]]:
+    return [(b.style, b.level) for b in blocks]
+
+
+def _candidate(lines: list[str], i: int, width: int | None,
+               styles: list[tuple[str, int]] | None = None) -> Candidate | None:
     line = lines[i]
     if not line[:1].isalnum():
         return None
@@ -107,7 +123,8 @@ def _candidate(lines: list[str], i: int, width: int | None) -> Candidate | None:
         # `Sag` without separator or title is a case label (`Sag 12345`), not an item.
         if prefix == "sag" and not m.group("sep"):
             return None
-        return _with_title(lines, i, int(m.group("num")), m.group("title"), EXPLICIT, f"{prefix}{sep}", width)
+        return _with_title(lines, i, int(m.group("num")), m.group("title"), EXPLICIT, f"{prefix}{sep}", width,
+                           styles)
     if line[0].isdigit():
         for family, pattern in (("numbered", NUMBERED_ITEM), ("glued", GLUED_ITEM), ("bare", BARE_NUMBER)):
             m = pattern.match(line)
@@ -116,12 +133,12 @@ def _candidate(lines: list[str], i: int, width: int | None) -> Candidate | None:
             title = m.groupdict().get("title") or ""
             if title and (len(title) > _TITLE_MAX or _SENTENCE_START.match(title) or title.endswith((",", ";"))):
                 return None
-            return _with_title(lines, i, int(m.group("num")), title, family, family, width)
+            return _with_title(lines, i, int(m.group("num")), title, family, family, width, styles)
     return None
 
 
 def _with_title(lines: list[str], i: int, number: int, title: str, family: str, style: str,
-                width: int | None) -> Candidate | None:
+                width: int | None, styles: list[tuple[str, int]] | None = None) -> Candidate | None:
     title = title.strip()
     extra = 0
     if not title:
@@ -140,15 +157,31 @@ def _with_title(lines: list[str], i: int, number: int, title: str, family: str, 
     # continuation in lower case shows the break too.
     last = i + extra
     while last + 1 < len(lines) and (
-        continues(lines[last], lines[last + 1], width)
+        (styles[last + 1] == styles[last] and styles[last][0] == HEADING and last - i - extra < _WRAPPED_TITLE_LINES)
+        if styles is not None
+        else continues(lines[last], lines[last + 1], width)
         or (last - i - extra < _WRAPPED_TITLE_LINES and _title_goes_on(lines[last], lines[last + 1]))
     ):
         nxt = lines[last + 1]
         if _is_case_line(nxt) or classify_heading(nxt) is not None or EXPLICIT_ITEM.match(nxt):
             break
-        title = f"{title[:-1]}{nxt}" if title.endswith("-") and nxt[:1].islower() else f"{title} {nxt}"
+        title = _join_title(title, nxt, hyphenated=styles is None)
         last += 1
     return Candidate(i, number, title, family, style, title_lines=last - i)
+
+
+def _join_title(title: str, nxt: str, *, hyphenated: bool) -> str:
+    """A title and its wrapped continuation.
+
+    A PDF marks the hyphens its producer added as soft breaks (joined in clean-up), so a printed
+    hyphen at a line end is a real one (`2030-` / `fremskrivning`): it stays, without a space. Plain
+    text cannot tell them apart; there a hyphen after a lower-case letter is taken for hyphenation.
+    """
+    if not (title.endswith("-") and nxt[:1].islower()):
+        return f"{title} {nxt}"
+    if hyphenated and title[-2:-1].islower() and nxt.split(" ", 1)[0] not in ("og", "eller", "samt"):
+        return f"{title[:-1]}{nxt}"
+    return f"{title}{nxt}" if nxt.split(" ", 1)[0] not in ("og", "eller", "samt") else f"{title} {nxt}"
 
 
 def _title_goes_on(line: str, nxt: str) -> bool:

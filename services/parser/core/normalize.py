@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from typing import Final
 
+from services.parser.core.blocks import Block, text_blocks
 from services.parser.core.decode import repair_mojibake
 from services.parser.core.patterns import (
     ABSENT_LABEL,
@@ -24,9 +25,10 @@ from services.parser.core.patterns import (
 from services.parser.core.sections import classify_heading
 
 # pypdfium2 marks a line-end hyphen as U+0002 and glues the two lines together (`an\x02læg`).
-_SOFT_BREAK: Final = re.compile(r"(\S?)\x02\s*(\S?)")
+# Some producers leave U+FFFE (a noncharacter) where the soft hyphen was: the same break.
+_SOFT_BREAK: Final = re.compile(r"(\S?)[\x02\ufffe]\s*(\S?)")
 # Control characters other than tab, newline and form feed carry nothing (C0 and C1 ranges).
-_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\ufeff]")
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u00ad\u200b-\u200d\ufeff\ufffe\uffff]")
 # Exotic spaces become plain ones; runs of plain spaces shrink (one space is left alone: cheap).
 _SPACES: Final = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000][ \u00a0]*| {2,}")
 _DIGITS: Final = re.compile(r"\d+")
@@ -43,7 +45,7 @@ _BARE_NUMBER: Final = re.compile(r"^[#\s]{1,12}$")
 def clean_text(text: str) -> str:
     """Normalise line ends, hyphen breaks, spaces and mojibake; keep form feeds as page breaks."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if "\x02" in text:
+    if "\x02" in text or "\ufffe" in text:
         text = _join_soft_breaks(text)
     text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text)
@@ -65,28 +67,62 @@ def _join_soft_breaks(text: str) -> str:
 
 
 def to_lines(text: str, furniture: list[str] | None = None) -> list[str]:
-    """Split cleaned text into stripped, non-empty content lines without page furniture or contents.
+    """Cleaned text split into content lines without page furniture or contents (see `content_blocks`)."""
+    return [b.text for b in content_blocks(text_blocks(text), furniture)]
+
+
+def clean_blocks(blocks: list[Block]) -> list[Block]:
+    """Each block's text cleaned like `clean_text`; mojibake is repaired from the whole document's words."""
+    out: list[Block] = []
+    for block in blocks:
+        text = block.text
+        if "\n" in text or "\r" in text:
+            out.extend(block.with_text(part) for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        else:
+            out.append(block)
+    cleaned = [b.with_text(_clean_line(b.text)) for b in out]
+    joined = "\n".join(b.text for b in cleaned)
+    repaired = repair_mojibake(joined)
+    if repaired is not joined and repaired != joined:
+        parts = repaired.split("\n")
+        if len(parts) == len(cleaned):
+            cleaned = [b.with_text(t) for b, t in zip(cleaned, parts, strict=True)]
+    return cleaned
+
+
+def _clean_line(text: str) -> str:
+    if "\x02" in text or "\ufffe" in text:
+        text = _join_soft_breaks(text)
+    text = _CONTROL.sub("", text)
+    return _SPACES.sub(" ", text)
+
+
+def content_blocks(blocks: list[Block], furniture: list[str] | None = None) -> list[Block]:
+    """Stripped, non-empty content blocks without page furniture, filler, portal noise or contents.
 
     Running headers and footers removed from the pages are appended to `furniture` when given: they
     often carry the municipality (`Guldborgsund Kommune · Parkvej 37`) and nothing else does.
     """
-    pages = text.split("\f")
-    if len(pages) > 1:
-        pages = _strip_page_furniture(pages, furniture)
-    lines: list[str] = []
-    for page in pages:
-        for raw in page.split("\n"):
-            line = raw.strip()
-            if not line or FILLER.match(line) or PAGE_NUMBER.match(line):
+    pages: dict[int, list[Block]] = {}
+    for block in blocks:
+        text = block.text.strip()
+        if text:
+            pages.setdefault(block.page, []).append(block if text == block.text else block.with_text(text))
+    grouped = [pages[k] for k in sorted(pages)]
+    if len(grouped) > 1:
+        grouped = _strip_page_furniture(grouped, furniture)
+    kept: list[Block] = []
+    for page in grouped:
+        for block in page:
+            line = block.text
+            if FILLER.match(line) or PAGE_NUMBER.match(line) or line.casefold() in NAV_NOISE:
                 continue
-            if line.casefold() in NAV_NOISE:
-                continue
-            lines.append(line)
-    return _drop_contents(lines)
+            kept.append(block)
+    return _drop_contents(kept)
 
 
-def split_trailer(lines: list[str]) -> tuple[list[str], list[str]]:
-    """Content lines, and letterhead/signature lines that only tell who sent the document.
+def split_trailer(lines: list[Block]) -> tuple[list[Block], list[str]]:
+    """Content blocks, and letterhead/signature lines that only tell who sent the document.
 
     Municipal letterheads (`Syddjurs Kommune · Lundbergsvej 2 · 8400 Ebeltoft`) go wherever they are;
     a closing salutation (`Med venlig hilsen`) near the end takes the signature after it along.
@@ -94,34 +130,35 @@ def split_trailer(lines: list[str]) -> tuple[list[str], list[str]]:
     trailer: list[str] = []
     end = len(lines)
     for i in range(len(lines) - 1, max(-1, len(lines) - 1 - _SIGNATURE_DEPTH), -1):
-        if lines[i].casefold().rstrip(",.!") in CLOSINGS and i > 0:
+        if lines[i].text.casefold().rstrip(",.!") in CLOSINGS and i > 0:
             end = i
             break
-    trailer.extend(lines[end:])
-    kept: list[str] = []
-    for line in lines[:end]:
+    trailer.extend(b.text for b in lines[end:])
+    kept: list[Block] = []
+    for block in lines[:end]:
+        line = block.text
         if len(line) < 200 and "ommune" in line.casefold():
             m = LETTERHEAD.match(line)
             if m is not None and (not m.group("tail") or any(ch.isdigit() for ch in m.group("tail"))):
                 trailer.append(line)
                 continue
-        kept.append(line)
+        kept.append(block)
     return kept, trailer
 
 
-def _strip_page_furniture(pages: list[str], removed: list[str] | None = None) -> list[str]:
+def _strip_page_furniture(pages: list[list[Block]], removed: list[str] | None = None) -> list[list[Block]]:
     """Remove lines that recur at the top or bottom of most pages (running headers and footers)."""
-    split = [[ln.strip() for ln in p.split("\n") if ln.strip()] for p in pages]
     edges: Counter[str] = Counter()
     originals: dict[str, list[tuple[int, str]]] = {}
-    for page_no, lines in enumerate(split):
+    for page_no, blocks in enumerate(pages):
+        lines = [b.text for b in blocks]
         seen = {_DIGITS.sub("#", ln): ln for ln in lines[:_FURNITURE_DEPTH] + lines[-_FURNITURE_DEPTH:]}
         edges.update(seen.keys())
         for key, ln in seen.items():
             originals.setdefault(key, []).append((page_no, ln))
     # Recurring on most pages (and on two at least): a header, not content. Half is too little for
     # short files, where `Godkendt.` or an attendance line can end two pages of four by chance.
-    threshold = max(2, -(-len(split) * 3 // 5))
+    threshold = max(2, -(-len(pages) * 3 // 5))
     # Section and item headings can sit at a page edge on every page of a short file: never furniture.
     furniture = {
         key
@@ -135,20 +172,19 @@ def _strip_page_furniture(pages: list[str], removed: list[str] | None = None) ->
     }
     if not furniture:
         return pages
-    out: list[str] = []
-    for lines in split:
-        top = len(lines)
-        keep: list[str] = []
-        for i, ln in enumerate(lines):
+    out: list[list[Block]] = []
+    for blocks in pages:
+        top = len(blocks)
+        keep: list[Block] = []
+        for i, block in enumerate(blocks):
             at_edge = i < _FURNITURE_DEPTH or i >= top - _FURNITURE_DEPTH
-            if at_edge and _DIGITS.sub("#", ln) in furniture:
+            if at_edge and _DIGITS.sub("#", block.text) in furniture:
                 if removed is not None:
-                    removed.append(ln)
+                    removed.append(block.text)
                 continue
-            keep.append(ln)
-        out.append("\n".join(keep))
+            keep.append(block)
+        out.append(keep)
     return out
-
 
 def _content_line(line: str) -> bool:
     """A heading, decision or attendance line that happens to open or end several pages."""
@@ -171,11 +207,12 @@ def _page_numbers(found: list[tuple[int, str]]) -> bool:
     return bool(offsets) and offsets.most_common(1)[0][1] * 2 > len(found)
 
 
-def _drop_contents(lines: list[str]) -> list[str]:
+def _drop_contents(blocks: list[Block]) -> list[Block]:
     """Drop the table of contents: its heading, dot-leader lines and the page-numbered lines after it."""
-    out: list[str] = []
+    out: list[Block] = []
     in_toc = False
-    for line in lines:
+    for block in blocks:
+        line = block.text
         if TOC_HEADING.match(line):
             in_toc = True
             continue
@@ -188,7 +225,7 @@ def _drop_contents(lines: list[str]) -> list[str]:
             if _ENDS_IN_PAGE.search(line) and len(line) < 200 and not EXPLICIT_ITEM.match(line):
                 continue
             in_toc = False
-        out.append(line)
+        out.append(block)
     return out
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Final
 
+from services.parser.core.blocks import FIELD, Block, text_blocks
 from services.parser.core.dates import find_date, strip_dates
 from services.parser.core.errors import EmptyDocument, NotMinutes
 from services.parser.core.header import Header, is_agenda_word, parse_header
 from services.parser.core.item_builder import MeetingContext, build_item, polweb_prefix
 from services.parser.core.items import find_items
 from services.parser.core.municipality import detect_municipality
-from services.parser.core.normalize import clean_text, split_trailer, to_lines, wrap_width
+from services.parser.core.normalize import clean_blocks, clean_text, content_blocks, split_trailer, wrap_width
 from services.parser.core.patterns import DECISION, DOCUMENT_KIND_WORD
-from services.parser.core.sections import Heading, classify_heading, heading_committee
+from services.parser.core.sections import Heading, heading_committee, styled_headings
 from shared.contracts.meeting import AgendaItem, DocumentKind, ParsedMeeting
 
 # A document without items is still minutes if its header shows this many meeting fields.
@@ -22,22 +23,30 @@ _RUNNING_MAX: Final = 150
 
 
 def parse_text(text: str, site: str = "") -> ParsedMeeting:
-    """Parse the text of one minutes or agenda document into a ParsedMeeting.
+    """Parse the plain text of one minutes or agenda document into a ParsedMeeting."""
+    return parse_blocks(text_blocks(clean_text(text)), site, cleaned=True)
+
+
+def parse_blocks(blocks: list[Block], site: str = "", *, cleaned: bool = False) -> ParsedMeeting:
+    """Parse the blocks of one minutes or agenda document (any format) into a ParsedMeeting.
 
     `site` is text printed around the minutes rather than in them (a portal page's title, footer and
     links): it only helps to tell the municipality.
     """
     furniture: list[str] = []
-    lines = to_lines(clean_text(text), furniture)
-    lines, trailer = split_trailer(lines)
+    if not cleaned:
+        blocks = clean_blocks(blocks)
+    kept, trailer = split_trailer(content_blocks(blocks, furniture))
     furniture.extend(trailer)
-    if not lines:
+    if not kept:
         raise EmptyDocument("the document contains no text")
-    headings = [classify_heading(line) for line in lines]
+    lines = [b.text for b in kept]
+    headings = styled_headings(kept)
     width = wrap_width(lines)
-    spans = find_items(lines, headings, width)
+    spans = find_items(lines, headings, width, kept)
     first = spans[0].heading if spans else len(lines)
-    header = parse_header(lines[:first], width)
+    complete = frozenset(i for i, b in enumerate(kept[:first]) if b.kind == FIELD)
+    header = parse_header(lines[:first], width, complete)
     if not spans and header.cues < _MIN_HEADER_CUES:
         raise NotMinutes("no agenda items and no meeting header (committee, date, place) were found")
     if header.committee is None:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
+from services.parser.core.blocks import HEADING, PLAIN, Block, is_styled
 from services.parser.core.dates import DATE, find_date, parse_date, strip_dates
 from services.parser.core.patterns import (
     ATTACHMENTS,
@@ -24,6 +25,10 @@ from services.parser.core.patterns import (
 )
 
 _MAX_HEADING: Final = 220
+# Styles are trusted when at least this many, and this share, of heading-like lines carry one.
+_MIN_STYLED: Final = 3
+_STYLED_SHARE: Final = 0.5
+_MAX_STYLED_NAME: Final = 150
 _RECOMMEND_WORDS: Final = ("indstiller", "foreslår", "anbefaler")
 # What may follow the date of a decision heading: a clock time, `pkt. 563`, then `:`.
 _AFTER_DATE: Final = re.compile(
@@ -83,6 +88,32 @@ def classify_heading(line: str) -> Heading | None:
     if any(w in key for w in _RECOMMEND_WORDS) and RECOMMENDATION_SENTENCE.match(line):
         return Heading(bare, RECOMMENDATION)
     return None
+
+
+def styled_headings(blocks: list[Block]) -> list[Heading | None]:
+    """The section heading each block is, trusting the format's styles where it has them.
+
+    In a PDF or HTML page whose headings are set apart by font or markup, a line that merely reads
+    like a heading in body text (`Indstilling` as an entry of a `Bilag` list, `Beslutning:` inside a
+    party's proposal) is body text. The styles are trusted only when most lines that read like
+    headings carry a heading style: a portal that marks headings by other means is read as text.
+    """
+    headings = [classify_heading(b.text) for b in blocks]
+    if not is_styled(blocks):
+        return headings
+    candidates = [b for b, h in zip(blocks, headings, strict=True) if h is not None]
+    styled = sum(1 for b in candidates if b.style == HEADING)
+    if styled < _MIN_STYLED or styled < _STYLED_SHARE * len(candidates):
+        return headings
+    out: list[Heading | None] = []
+    for block, heading in zip(blocks, headings, strict=True):
+        if block.style == PLAIN:
+            heading = None
+        elif heading is None and block.style == HEADING and len(block.text) <= _MAX_STYLED_NAME:
+            # A heading by markup or font that no table names (`Borgmesterens Afdelings påtegning`).
+            heading = Heading(block.text.rstrip(" :"), OTHER)
+        out.append(heading)
+    return out
 
 
 def _decision_heading(line: str) -> Heading | None:
