@@ -12,11 +12,14 @@ from services.parser.core.patterns import (
     ABSENT_NOISE,
     ABSENT_SENTENCE,
     AMENDMENT,
+    BODY_SUBJECT,
     DECISION,
     MAJORITY,
+    MAJORITY_LEAD,
     NOBODY,
     OUTCOME_PHRASES,
     PARTY_SUFFIX,
+    POSITION,
     QUOTED,
     ROLE_WORDS,
     SUBSTITUTE,
@@ -107,12 +110,35 @@ def classify_outcome(text: str) -> Outcome:
     Quoted proposals and sentences about amendments (`Ændringsforslaget blev forkastet …`) do not
     decide the item: they are read only when nothing else in the text states an outcome.
     """
-    main = _main_text(text)
-    if main != text:
-        outcome = _earliest_outcome(main)
+    unquoted = QUOTED.sub(" ", text) if '"' in text or "“" in text or "»" in text or "„" in text else text
+    sentences = [s for s in _SENTENCE_SPLIT.split(unquoted) if s.strip()]
+    majority = [s for s in sentences if MAJORITY_LEAD.match(s.strip())]
+    if majority:
+        outcome = _earliest_outcome("\n".join(majority))
         if outcome is not None:
             return outcome
-    return _earliest_outcome(text) or _earliest_outcome(text, WEAK_OUTCOME_PHRASES) or Outcome.OTHER
+    body = "\n".join(s for s in sentences if not _is_position(s.strip()))
+    main = _main_text(body)
+    for candidate in (main, body, text):
+        outcome = _earliest_outcome(candidate)
+        if outcome is not None and (candidate is not text or not _is_position(text.strip())):
+            return outcome
+    # Members' own positions never decide the item, even when nothing else states an outcome.
+    return _earliest_outcome(body, WEAK_OUTCOME_PHRASES) or Outcome.OTHER
+
+
+def has_outcome(text: str) -> bool:
+    """Whether a text states an outcome in words the outcome table knows."""
+    return _earliest_outcome(text) is not None
+
+
+def _is_position(sentence: str) -> bool:
+    """A member's or group's own position (`X kunne ikke tiltræde indstillingen`), not the body's decision."""
+    m = POSITION.match(sentence)
+    if m is None:
+        return False
+    who = m.group("who")
+    return "mindretal" in who.casefold() or BODY_SUBJECT.search(who) is None
 
 
 def _main_text(text: str) -> str:

@@ -25,6 +25,12 @@ from services.parser.core.patterns import (
 _LABELS: Final = sorted(HEADER_LABELS, key=lambda kv: len(kv[0]), reverse=True)
 _LIST_SPLIT: Final = re.compile(r"\s*(?:,|;|\s+og\s+)\s*")
 _HEADER_SCAN: Final = 60  # the header of a real document is never longer than this many lines
+# `8410 Rønde`: a postcode and town ends an address block.
+_POSTCODE: Final = re.compile(r"^\d{4}\s+[A-ZÆØÅ][^\W\d_]+(?:[ .-]+[A-ZÆØÅa-zæøå][^\W\d_]*){0,3}$")
+_ADDRESS_LINES: Final = 3
+_ADDRESS_MAX: Final = 80
+# `Kl. 10:30` on a line of its own (Acadre covers print date and time on separate lines).
+_TIME_LINE: Final = re.compile(r"^(?:kl\.?\s*)?\d{1,2}[.:]\d{2}(?:\s*[-–]\s*\d{1,2}[.:]\d{2})?$", re.I)
 
 
 @dataclass
@@ -95,7 +101,33 @@ def parse_header(lines: list[str], width: int | None = None, complete: frozenset
         values.setdefault(fieldname, []).append(value)
         i += consumed
     _apply(values, header)
+    if header.location is None:
+        header.location = _address_block(lines)
     return header
+
+
+def _address_block(lines: list[str]) -> str | None:
+    """An unlabelled venue and address printed on the cover (`Kaløvig Kursuscenter` / … / `8410 Rønde`).
+
+    The block ends in a Danish postcode and town; the lines above it up to the date, time or title
+    belong to it (at most a venue and two address lines).
+    """
+    for i, line in enumerate(lines):
+        if not _POSTCODE.match(line):
+            continue
+        start = i
+        while start > 0 and i - start < _ADDRESS_LINES and _address_line(lines[start - 1]):
+            start -= 1
+        return ", ".join(lines[start : i + 1])
+    return None
+
+
+def _address_line(line: str) -> bool:
+    if len(line) > _ADDRESS_MAX or _label(line) is not None or find_date(line) or find_time(line):
+        return False
+    if KIND_TITLE.match(line) or COMMITTEE_WORD.search(line) or ":" in line:
+        return False
+    return line[:1].isupper() or line[:1].isdigit()
 
 
 def _label(line: str) -> tuple[str, str] | None:
@@ -135,6 +167,8 @@ def _title_line(line: str, header: Header) -> None:
         header.loose_date = find_date(line)
         if header.loose_date is not None:
             header.loose_time = find_time(line)
+    if header.loose_time is None and _TIME_LINE.match(line):
+        header.loose_time = find_time(line, loose=True)
     if rest is not None:
         if header.meeting_date is None:
             header.meeting_date = find_date(rest)
@@ -182,6 +216,7 @@ def _apply(values: dict[str, list[str]], header: Header) -> None:
         header.start_time = header.start_time or find_time(value, loose=True)
     if header.meeting_date is None and header.loose_date is not None:
         header.meeting_date = header.loose_date
+    if header.meeting_date is not None and header.meeting_date == (header.loose_date or header.meeting_date):
         header.start_time = header.start_time or header.loose_time
     for value in values.get("location", []):
         if value and header.location is None:

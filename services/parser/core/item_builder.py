@@ -7,14 +7,18 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from services.parser.core.blocks import ATTACHMENT, Block
 from services.parser.core.decisions import (
     absent_names,
     classify_outcome,
     current_block,
     decision_blocks,
     decision_lines,
+    has_outcome,
+    is_attendance,
     parse_votes,
 )
+from services.parser.core.history import earlier_decision, history_entries
 from services.parser.core.header import split_people
 from services.parser.core.items import ItemSpan, clean_title
 from services.parser.core.normalize import continues
@@ -24,9 +28,11 @@ from services.parser.core.patterns import (
     CASE_LABEL,
     CASE_SHAPES,
     CLOSED_LINES,
+    HISTORY,
     LOOSE_CASE_LABELS,
     OPEN_CLOSED_SUFFIX,
     OPEN_LINES,
+    PLACEHOLDERS,
 )
 from services.parser.core.sections import Heading, RawSection, split_sections
 from shared.contracts.meeting import AgendaItem, Decision, Section
@@ -41,6 +47,10 @@ _NO_ATTACHMENT: Final = frozenset({"ingen", "ingen bilag", "intet", "ingen.", "-
 _ABSENCE_TITLES: Final = frozenset({"fraværende", "afbud", "fravær", "afbud og fravær", "fraværende/afbud",
                                     "afbud/fraværende", "fremmøde", "deltagere og fravær"})
 _POLWEB_CASE: Final = re.compile(r"^(\d{3})-\d{4}-\d+$")
+# A closed item's bare minute is a few lines; a longer preamble is case text.
+_BARE_MINUTE_MAX: Final = 1500
+# A line closer than this share of a list's usual line spacing continues the entry above it.
+_WRAP_GAP: Final = 0.75
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,10 @@ class MeetingContext:
     width: int | None
 
 
-def build_item(span: ItemSpan, lines: list[str], headings: list[Heading | None],
+def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None],
                ctx: MeetingContext) -> AgendaItem:
-    """An AgendaItem from the body lines of one item span."""
+    """An AgendaItem from the body blocks of one item span."""
+    lines = [b.text for b in body]
     preamble, sections = split_sections(lines, headings)
     closed = span.closed
     intro: list[str] = []
@@ -64,16 +75,30 @@ def build_item(span: ItemSpan, lines: list[str], headings: list[Heading | None],
             intro.append(line)
         elif marker:
             closed = True
-    blocks = decision_blocks(sections)
+    blocks = [b for b in decision_blocks(sections) if not _placeholder(b.lines)]
     block = current_block(blocks, ctx.meeting_date, ctx.committee)
-    decision = None
-    votes = None
+    history = [
+        earlier_decision(b.who, b.date, decision_lines(b.lines))
+        for b in blocks
+        if b is not block and b.date is not None and b.date != ctx.meeting_date and decision_lines(b.lines)
+    ]
+    for section in sections:
+        if section.heading.kind == HISTORY:
+            history.extend(history_entries(section.lines))
+    decision_text: str | None = None
     attendance: list[str] = list(intro)
     if block is not None:
-        text = "\n".join(decision_lines(block.lines))
-        decision = Decision(text=text, outcome=classify_outcome(text))
-        votes = parse_votes(text)
+        decision_text = "\n".join(decision_lines(block.lines))
         attendance.extend(block.lines)
+    elif closed and not blocks:
+        # A closed item is often printed as its minute alone, without a decision heading (`Lukket: Køb af
+        # ejendom` / case number / `Tilbagesendes … har vedtaget …`): the lines that state an outcome are it.
+        decision_text = _bare_minute(intro)
+    decision = None
+    votes = None
+    if decision_text:
+        decision = Decision(text=decision_text, outcome=classify_outcome(decision_text))
+        votes = parse_votes(decision_text)
     # A decision section holding only attendance (`Beslutning` / `X havde meldt afbud`) records no
     # decision, but its absentees count.
     attendance.extend(
@@ -85,6 +110,7 @@ def build_item(span: ItemSpan, lines: list[str], headings: list[Heading | None],
     absent = absent_names(attendance)
     if span.title.casefold().rstrip(":") in _ABSENCE_TITLES:
         absent = absent or _listed_people(intro + (block.lines if block else []))
+    marked = [b.text for b in body if b.kind == ATTACHMENT]
     return AgendaItem(
         number=span.number,
         title=span.title,
@@ -93,9 +119,26 @@ def build_item(span: ItemSpan, lines: list[str], headings: list[Heading | None],
         sections=tuple(_sections(intro, sections)),
         decision=decision,
         absent=tuple(absent),
-        attachments=tuple(_attachments(sections, lines, ctx.width)),
+        # Links the format marks as attachments are the list; the text rules only where it marks none.
+        attachments=tuple(marked) if marked else tuple(_attachments(sections, lines, ctx.width, body)),
         votes=votes,
+        history=tuple(history),
+        page=span.page,
     )
+
+
+def _placeholder(lines: list[str]) -> bool:
+    """A decision field holding only a template's placeholder (`Tomt indhold`): no decision at all."""
+    text = " ".join(lines).strip().casefold().rstrip(".")
+    return bool(text) and text in PLACEHOLDERS
+
+
+def _bare_minute(intro: list[str]) -> str | None:
+    lines = [ln for ln in intro if not CASE_SHAPES.match(ln) and not is_attendance(ln)]
+    text = "\n".join(lines)
+    if not text or len(text) > _BARE_MINUTE_MAX or not has_outcome(text):
+        return None
+    return text
 
 
 def _marker(line: str, title: str) -> bool | None:
@@ -145,13 +188,16 @@ def _sections(intro: list[str], sections: list[RawSection]) -> list[Section]:
     return out
 
 
-def _attachments(sections: list[RawSection], body: list[str], width: int | None) -> list[str]:
+def _attachments(sections: list[RawSection], body: list[str], width: int | None,
+                 blocks: list[Block] | None = None) -> list[str]:
     """Attachment titles from Bilag sections and `Bilag N - …` lines, each once."""
     entries: list[str] = []
     for section in sections:
         if section.heading.kind == ATTACHMENTS:
-            entries.extend(_join_wrapped(section.lines, width))
-    entries.extend(line for line in body if _BILAG_LINE.match(line))
+            entries.extend(_join_wrapped(section.lines, width, _gaps(section.lines, blocks)))
+    # `Bilag 2: Kort` lines outside the attachment list (the list's own lines are in it already, joined).
+    listed = {id(line) for section in sections if section.heading.kind == ATTACHMENTS for line in section.lines}
+    entries.extend(line for line in body if _BILAG_LINE.match(line) and id(line) not in listed)
     seen: set[str] = set()
     out: list[str] = []
     for entry in entries:
@@ -166,11 +212,43 @@ def _attachments(sections: list[RawSection], body: list[str], width: int | None)
     return out
 
 
-def _join_wrapped(lines: list[str], width: int | None) -> list[str]:
-    """Re-join attachment titles that a hard-wrapped PDF broke over two lines."""
-    out: list[str] = []
+def _gaps(lines: list[str], blocks: list[Block] | None) -> list[float] | None:
+    """Vertical distance of each line from the one before (PDF), to tell wrapped lines from new entries."""
+    if not blocks or not lines:
+        return None
+    by_text: dict[str, list[Block]] = {}
+    for b in blocks:
+        by_text.setdefault(b.text, []).append(b)
+    found: list[Block] = []
     for line in lines:
-        if out and continues(out[-1], line, width, strict=True):
+        candidates = by_text.get(line)
+        if not candidates:
+            return None
+        found.append(candidates.pop(0) if len(candidates) > 1 else candidates[0])
+    if any(b.top < 0 for b in found):
+        return None
+    gaps = [-1.0]
+    for prev, cur in zip(found, found[1:], strict=False):
+        gaps.append(cur.top - prev.top if cur.page == prev.page and cur.top > prev.top else -1.0)
+    return gaps
+
+
+def _join_wrapped(lines: list[str], width: int | None, gaps: list[float] | None = None) -> list[str]:
+    """Re-join attachment titles that a PDF broke over two lines.
+
+    With positions, a line set closer under the previous one than the list's usual spacing wraps
+    it (entries of a list are spaced wider than the lines of one entry); without, the text rule.
+    """
+    spacing = sorted(g for g in gaps if g > 0) if gaps else []
+    usual = spacing[len(spacing) // 2] if len(spacing) >= 2 else 0.0
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        # Set close under the entry above, and reading on from it (lower case, or a dangling comma or hyphen).
+        tight = (
+            gaps is not None and usual > 0 and 0 < gaps[i] < _WRAP_GAP * usual and bool(out)
+            and (line[:1].islower() or out[-1].endswith(("-", ",", "/", "_")))
+        )
+        if out and (tight or (not usual and continues(out[-1], line, width, strict=True))):
             sep = "" if out[-1].endswith(("-", "_")) or " " not in out[-1] else " "
             out[-1] = f"{out[-1]}{sep}{line}"
         else:

@@ -40,6 +40,8 @@ _FURNITURE_DEPTH: Final = 3
 _SIGNATURE_DEPTH: Final = 15
 _ENDS_IN_PAGE: Final = re.compile(r"\s\d{1,3}$")
 _BARE_NUMBER: Final = re.compile(r"^[#\s]{1,12}$")
+# Running headers recur at the same height (in points, rounded to this step) on every page.
+_SAME_HEIGHT: Final = 3.0
 
 
 def clean_text(text: str) -> str:
@@ -150,12 +152,17 @@ def _strip_page_furniture(pages: list[list[Block]], removed: list[str] | None = 
     """Remove lines that recur at the top or bottom of most pages (running headers and footers)."""
     edges: Counter[str] = Counter()
     originals: dict[str, list[tuple[int, str]]] = {}
+    # Where the PDF says where lines sit, a running header or footer sits at the same height on every
+    # page; a line that merely recurs (an item's case number under titles of one or two lines) does not.
+    tops: dict[str, Counter[int]] = {}
     for page_no, blocks in enumerate(pages):
-        lines = [b.text for b in blocks]
-        seen = {_DIGITS.sub("#", ln): ln for ln in lines[:_FURNITURE_DEPTH] + lines[-_FURNITURE_DEPTH:]}
+        edge = blocks[:_FURNITURE_DEPTH] + blocks[-_FURNITURE_DEPTH:]
+        seen = {_DIGITS.sub("#", b.text): b for b in edge}
         edges.update(seen.keys())
-        for key, ln in seen.items():
-            originals.setdefault(key, []).append((page_no, ln))
+        for key, b in seen.items():
+            originals.setdefault(key, []).append((page_no, b.text))
+            if b.top >= 0:
+                tops.setdefault(key, Counter())[round(b.top / _SAME_HEIGHT)] += 1
     # Recurring on most pages (and on two at least): a header, not content. Half is too little for
     # short files, where `Godkendt.` or an attendance line can end two pages of four by chance.
     threshold = max(2, -(-len(pages) * 3 // 5))
@@ -169,6 +176,7 @@ def _strip_page_furniture(pages: list[list[Block]], removed: list[str] | None = 
         and not EXPLICIT_ITEM.match(key)
         and not any(_content_line(ln) for _, ln in originals[key])
         and (not _BARE_NUMBER.match(key) or _page_numbers(originals[key]))
+        and (key not in tops or tops[key].most_common(1)[0][1] >= threshold)
     }
     if not furniture:
         return pages

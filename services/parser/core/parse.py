@@ -56,7 +56,7 @@ def parse_blocks(blocks: list[Block], site: str = "", *, cleaned: bool = False) 
     items: list[AgendaItem] = []
     for span in spans:
         keep = [i for i in range(span.start, span.end) if i not in drop]
-        items.append(build_item(span, [lines[i] for i in keep], [headings[i] for i in keep], ctx))
+        items.append(build_item(span, [kept[i] for i in keep], [headings[i] for i in keep], ctx))
     joined = "\n".join(lines)
     header_chars = sum(len(line) + 1 for line in lines[:first])
     prefixes = [p for p in (polweb_prefix(item.case_number) for item in items) if p is not None]

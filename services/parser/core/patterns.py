@@ -62,6 +62,7 @@ DECISION = "decision"
 RECOMMENDATION = "recommendation"
 ATTACHMENTS = "attachments"
 ATTENDANCE = "attendance"
+HISTORY = "history"  # the case's earlier treatment: other meetings' decisions, never this one's
 OTHER = "other"
 
 # Headings printed alone on a line (case-insensitive, an optional trailing colon). Labels marked
@@ -79,6 +80,13 @@ SECTION_NAMES: Final[dict[str, str]] = {
     # attachments
     "bilag": ATTACHMENTS, "bilag:": ATTACHMENTS, "bilagsliste": ATTACHMENTS, "vedlagte bilag": ATTACHMENTS,
     "bilagsfortegnelse": ATTACHMENTS,
+    # the case's history
+    "sagsforløb": HISTORY, "sagens forløb": HISTORY, "tidligere behandling": HISTORY,
+    "tidligere beslutninger": HISTORY, "historik": HISTORY, "sagshistorik": HISTORY,
+    "behandlingsforløb": HISTORY, "tidligere behandlinger": HISTORY, "politisk behandling": HISTORY,
+    "tidl. politisk behandling": HISTORY, "tidligere politisk behandling": HISTORY,
+    # what is put to the vote (Aarhus: `Beslutningspunkter` / `Det indstilles:`)
+    "beslutningspunkter": RECOMMENDATION,
     # attendance block inside an item
     "fraværende": ATTENDANCE, "afbud": ATTENDANCE, "fremmøde og inhabilitet": ATTENDANCE,
     # case text and everything else printed as a heading
@@ -93,10 +101,9 @@ SECTION_NAMES: Final[dict[str, str]] = {
     "kommunikation": OTHER, "andre konsekvenser": OTHER, "personalemæssige konsekvenser": OTHER,
     "sagen afgøres endelig af": OTHER, "beslutningskompetence": OTHER, "kompetence": OTHER,
     "kompetencefordeling": OTHER, "borgmesterpåtegning": OTHER, "behandling": OTHER,
-    "tidligere beslutninger": OTHER, "historik": OTHER, "supplerende sagsfremstilling": OTHER,
+    "supplerende sagsfremstilling": OTHER,
     "administrationens bemærkninger": OTHER, "bemærkninger": OTHER, "konklusion": OTHER,
-    "tidl. politisk behandling": OTHER, "tidligere politisk behandling": OTHER,
-    "forventet sagsgang": OTHER, "politisk behandling": OTHER, "sagsgang": OTHER,
+    "forventet sagsgang": OTHER, "sagsgang": OTHER, "underskriftsside": OTHER, "underskrifter": OTHER,
     "handicappolitik": OTHER, "konsekvenser": OTHER, "udtalelse": OTHER, "udtalelser": OTHER,
     "mindretalsudtalelse": OTHER, "protokoltilførsel": OTHER, "sammenfatning": OTHER, "problemstilling": OTHER,
     "finansiering": OTHER, "risikovurdering": OTHER, "inddragelse": OTHER, "borgerinddragelse": OTHER,
@@ -161,6 +168,7 @@ ABSENT_SENTENCE: Final = re.compile(
     r"^(?P<names>[A-ZÆØÅ][^.:;]{1,200}?)\s+(?:deltog\s+ikke\s+i\s+(?:sagens\s+behandling|behandlingen"
     r"(?:\s+af\s+(?:sagen|punktet|dette\s+punkt))?|mødet|punktet)|var\s+fraværende|var\s+ikke\s+til\s+stede|"
     r"havde\s+meldt\s+afbud|har\s+meldt\s+afbud|meldte\s+afbud|forlod\s+mødet\s+under\s+behandlingen"
+    r"(?:\s+af\s+(?:sagen|punktet))?|var\s+forhindret\s+i\s+at\s+deltage|var\s+forhindret|deltog\s+ikke"
     r"(?:\s+af\s+(?:sagen|punktet))?)\b"
 )
 # Words that say "nobody": `Fraværende: Ingen`.
@@ -207,6 +215,23 @@ VOTE_COUNTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("against", re.compile(r"\b(\d{1,3})\s+(?:stemmer?\s+)?imod\b", re.I)),
     ("abstaining", re.compile(r"\b(\d{1,3})\s+(?:undlod|stemte\s+blankt|blanke)\b", re.I)),
 )
+# A member's or a group's own position inside a decision (`Solveig Munk kunne ikke tiltræde indstillingen`,
+# `Venstre tog forbehold`): what the minority did, not what the body decided. A sentence whose subject
+# is the body itself (`Udvalget kunne ikke anbefale …`) is the decision.
+POSITION: Final = re.compile(
+    r"^(?P<who>[A-ZÆØÅ][^.:;\n]{0,200}?)\s+(?:(?:kunne|kan|ville)\s+ikke\s+(?:tiltræde|anbefale|godkende|støtte|"
+    r"medvirke|stemme\s+for)|tog\s+forbehold|tager\s+forbehold|stemte\s+imod|undlod\s+at\s+stemme|"
+    r"ønskede\s+(?:sin|deres|at\s+få\s+sin)\s+(?:stemme|holdning|mindretalsudtalelse)|"
+    r"afgav\s+(?:en\s+)?mindretalsudtalelse|ønskede\s+sig\s+ført\s+til\s+protokol)\b"
+)
+# Subjects that are the deciding body, not a member or group of it.
+BODY_SUBJECT: Final = re.compile(
+    r"\b(?:udvalget|byrådet|kommunalbestyrelsen|magistraten|regionsrådet|borgerrepræsentationen|bestyrelsen|"
+    r"rådet|nævnet|økonomiudvalget|forsamlingen|flertallet|et\s+flertal)\b",
+    re.I,
+)
+# `Et flertal (A, V) kunne tiltræde …`: the majority's sentence states the outcome.
+MAJORITY_LEAD: Final = re.compile(r"^(?:et\s+flertal|flertallet)\b", re.I)
 # `X ønskede sin stemme ført til protokol` (kept in the decision text; not a vote count).
 # Votes on amendments come before the vote on the recommendation: the sentence before a vote block
 # says which it is (`Ændringsforslaget blev forkastet efter følgende afstemning:`).
@@ -261,6 +286,7 @@ OUTCOME_PHRASES: Final[tuple[tuple[re.Pattern[str], Outcome], ...]] = tuple(
         (r"\b(?:tiltrådt|tiltrådte|tiltrædes|tiltræder|vedtaget|vedtog|vedtages|"
          r"bevilget|bevilgede|bevilges|imødekommet|imødekommes|vedtaget\s+som\s+indstillet)\b", Outcome.APPROVED),
         (r"\bindstillingen\s+(?:følges|fulgt|blev\s+fulgt)\b", Outcome.APPROVED),
+        (r"\b(?:kan|kunne)\s+tiltræde\b", Outcome.APPROVED),
         (r"\bsom\s+indstillet\b", Outcome.APPROVED),
         (r"\b(?:taget|tages)\s+til\s+følge\b", Outcome.APPROVED),
     )
@@ -272,6 +298,11 @@ WEAK_OUTCOME_PHRASES: Final[tuple[tuple[re.Pattern[str], Outcome], ...]] = tuple
     for p, o in (
         (r"\b(?:besluttet|besluttede|beslutter|besluttes)\b", Outcome.APPROVED),
     )
+)
+# What templates leave in an empty decision field: no decision.
+PLACEHOLDERS: Final = frozenset(
+    {"tomt indhold", "tom", "(tom)", "[tom]", "indhold mangler", "ikke udfyldt", "udfyldes", "udfyldes senere",
+     "…", "...", "xx", "xxx", "-", "–", "afventer", "afventer mødet", "beslutning", "beslutning:"}
 )
 # Running page headers printed as text (no form feed): `Plan- og Boligudvalget - Referat - 07.02.2024`.
 DOCUMENT_KIND_WORD: Final = re.compile(r"\b(?:referat|dagsorden|beslutningsprotokol|mødeprotokol)\b", re.I)

@@ -36,6 +36,11 @@ _AFTER_DATE: Final = re.compile(
 )
 _CHAIN_LEAD: Final = re.compile(r"^(?:beslutning(?:er)?\s+(?:(?:i|fra|på|af)\s+)?|behandlet\s+i\s+)", re.I)
 _LEAD_DEN: Final = re.compile(r"(?:,|\s)\s*(?:den|d\.)?\s*$", re.I)
+_ENDS_IN_BODY: Final = re.compile(
+    r"(?:udvalg(?:et)?|byråd(?:et)?|kommunalbestyrelse(?:n)?|magistrat(?:en)?|borgerrepræsentation(?:en)?|"
+    r"råd(?:et)?|bestyrelse(?:n)?|direktion(?:en)?|forum|nævn(?:et)?|komité(?:en)?|\))\s*$",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def classify_heading(line: str) -> Heading | None:
         return Heading(name.strip(), inline_kind, rest.strip())
     for label in INLINE_LABELS:
         if key.startswith(label + " "):
-            return Heading(line[: len(label)], OTHER, line[len(label) :].strip())
+            return Heading(line[: len(label)], SECTION_NAMES.get(label, OTHER), line[len(label) :].strip())
     if key.startswith(("beslutning", "afgørelse")):
         return _decision_heading(line)
     # Cheap substring tests first: these regexes run on every line of the document.
@@ -137,7 +142,9 @@ def _decision_heading(line: str) -> Heading | None:
 
 def chain_heading(line: str) -> Heading | None:
     """A dated decision heading: `Arbejdsmarkedsudvalget, 4. oktober 2023:`, `Beslutning fra X, dato, pkt. 5:`."""
-    if len(line) > _MAX_HEADING:
+    # A line in lower case continues a wrapped sentence (`… har` / `vedtaget Magistratens indstilling af
+    # 19. august 2025.`): never a heading, whatever date it holds.
+    if len(line) > _MAX_HEADING or line[:1].islower():
         return None
     for m in DATE.finditer(line):
         date = parse_date(m)
@@ -148,11 +155,17 @@ def chain_heading(line: str) -> Heading | None:
         who = _LEAD_DEN.sub("", _CHAIN_LEAD.sub("", lead)).strip(" ,-–")
         if who and (len(who.split()) > 10 or not COMMITTEE_WORD.search(who)):
             return None
-        if not who and not is_decision:
+        # Without `Beslutning`, the lead must be a body's name (`Økonomiudvalget, 12. maj 2022:`), not a
+        # phrase that merely names one (`Magistratens indstilling af 19. august 2025.`).
+        if who and not is_decision and not _ENDS_IN_BODY.search(who):
             return None
         after = _AFTER_DATE.match(line, m.end())
+        colon = after is not None and after.group("colon") == ":"
+        # A date alone before a colon dates an entry of the case's history (`18. september 2012: Sagen udsat`).
+        if not who and not is_decision and not (colon and not lead.strip()):
+            return None
         rest = line[after.end() :].strip() if after else line[m.end() :].strip()
-        if rest and not (after and after.group("colon") == ":"):
+        if rest and not colon:
             return None  # `Byrådet den 4. maj godkendte …` is a sentence, not a heading
         name = line[: after.end() if after else m.end()].rstrip(" :")
         return Heading(name, DECISION, inline=rest, who=who or None, date=date)
