@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Final
 
 from services.parser.core.blocks import ATTACHMENT, Block
@@ -18,8 +19,8 @@ from services.parser.core.decisions import (
     is_attendance,
     parse_votes,
 )
-from services.parser.core.history import earlier_decision, history_entries
 from services.parser.core.header import split_people
+from services.parser.core.history import earlier_decision, history_entries
 from services.parser.core.items import ItemSpan, clean_title
 from services.parser.core.normalize import continues
 from services.parser.core.patterns import (
@@ -228,7 +229,7 @@ def _gaps(lines: list[str], blocks: list[Block] | None) -> list[float] | None:
     if any(b.top < 0 for b in found):
         return None
     gaps = [-1.0]
-    for prev, cur in zip(found, found[1:], strict=False):
+    for prev, cur in pairwise(found):
         gaps.append(cur.top - prev.top if cur.page == prev.page and cur.top > prev.top else -1.0)
     return gaps
 
