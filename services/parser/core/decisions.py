@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
+from services.parser.core.header import without_role
 from services.parser.core.patterns import (
     ABSENT_LABEL,
     ABSENT_NOISE,
@@ -198,7 +199,7 @@ def _names(text: str) -> list[str]:
             continue
         segment = ABSENT_NOISE.sub("", segment)
         for part in _NAME_SPLIT.split(segment):
-            name = PARTY_SUFFIX.sub("", part).strip(" .:()")
+            name = without_role(PARTY_SUFFIX.sub("", part).strip(" .:()"))
             if not name or name.casefold() in NOBODY or name.casefold() in ROLE_WORDS:
                 continue
             if _NOT_A_NAME.search(name) or not name[0].isupper() or len(name) > 60:

@@ -17,6 +17,8 @@ from services.parser.core.patterns import (
     KIND_AFTER,
     KIND_TITLE,
     PARTY_SUFFIX,
+    ROLE_LEAD,
+    ROLE_TAIL,
     ROLE_WORDS,
     TERM_SUFFIX,
 )
@@ -239,11 +241,19 @@ def split_people(value: str) -> list[str]:
     people: list[str] = []
     for chunk in value.split("\n"):
         for part in _LIST_SPLIT.split(chunk):
-            name = PARTY_SUFFIX.sub("", part).strip(" .()-–")
+            name = without_role(PARTY_SUFFIX.sub("", part).strip(" .()-–"))
             if not name or name.casefold() in ROLE_WORDS or name.casefold() in ("ingen", "intet"):
                 continue
             people.append(name)
     return people
+
+
+def without_role(name: str) -> str:
+    """A name without the role printed before or after it (`Rådmand X`, `X - formand`)."""
+    if name.casefold() in ROLE_WORDS:
+        return name
+    stripped = ROLE_TAIL.sub("", ROLE_LEAD.sub("", name)).strip(" .,()-–")
+    return stripped or name
 
 
 def _looks_like_name(line: str) -> bool:
@@ -251,5 +261,5 @@ def _looks_like_name(line: str) -> bool:
 
 
 def is_agenda_word(kind_word: str | None) -> bool:
-    """Whether the printed document kind says agenda (dagsorden)."""
-    return kind_word is not None and any(w in kind_word for w in AGENDA_WORDS)
+    """Whether the printed document kind says agenda (dagsorden), not `Dagsorden med beslutninger`."""
+    return kind_word is not None and any(w in kind_word for w in AGENDA_WORDS) and "beslut" not in kind_word

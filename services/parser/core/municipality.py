@@ -139,8 +139,8 @@ def detect_municipality(text: str, header_end: int, case_prefixes: list[int],
     mentions = _mentions(text[:header_end], by_name) + [
         hit for hit in _strong_mentions(text, by_name) if hit[0] >= header_end
     ]
-    if not mentions:
-        mentions = _mentions(text, by_name)
+    # A bare place name in the case text (`Bornholms Hospital`, `Aalborg Universitet`) is no evidence of
+    # whose document it is: only the header, the site and names next to `Kommune`/`Rådhus` count.
     scores: Counter[int] = Counter()
     found: dict[int, Municipality] = {}
     for start, end, muni in dict.fromkeys(mentions):

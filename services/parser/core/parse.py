@@ -62,8 +62,13 @@ def parse_blocks(blocks: list[Block], site: str = "", *, cleaned: bool = False) 
     prefixes = [p for p in (polweb_prefix(item.case_number) for item in items) if p is not None]
     extra = "\n".join([site, *furniture]) if site or furniture else ""
     municipality = detect_municipality(joined, header_chars, prefixes, extra)
+    kind = _kind(header, items)
+    if is_agenda_word(header.kind_word):
+        # An agenda never announces a decision: what reads like one is a proposal's text or a quote.
+        items = [item.model_copy(update={"decision": None, "votes": None}) for item in items]
+        kind = DocumentKind.AGENDA
     return ParsedMeeting(
-        kind=_kind(header, items),
+        kind=kind,
         municipality=municipality.name if municipality else None,
         municipality_code=municipality.code if municipality else None,
         committee=header.committee,

@@ -189,8 +189,18 @@ PARTY_SUFFIX: Final = re.compile(
 )
 ROLE_WORDS: Final = frozenset(
     {"formand", "næstformand", "borgmester", "viceborgmester", "medlem", "sekretær", "referent",
-     "udvalgsformand", "direktør", "afdelingschef"}
+     "udvalgsformand", "direktør", "afdelingschef", "rådmand", "byrådsmedlem", "kommunalbestyrelsesmedlem",
+     "regionsrådsmedlem", "suppleant", "stedfortræder", "overborgmester", "borgmesteren", "formanden",
+     "næstformanden", "2. næstformand", "1. næstformand", "menigt medlem"}
 )
+_ROLES: Final = (
+    r"(?:1\.\s|2\.\s)?(?:over|vice)?(?:borgmester(?:en)?|formand(?:en)?|næstformand(?:en)?|rådmand(?:en)?|"
+    r"udvalgsformand|byrådsmedlem|kommunalbestyrelsesmedlem|regionsrådsmedlem|menigt\s+medlem|medlem|"
+    r"suppleant|stedfortræder|sekretær|referent)"
+)
+# A role before or after a name: `Rådmand Anne Hansen`, `Lolan Ottesen - formand`, `Ole Bo (formand)`.
+ROLE_LEAD: Final = re.compile(rf"^{_ROLES}\s+(?=[A-ZÆØÅ])", re.I)
+ROLE_TAIL: Final = re.compile(rf"\s*(?:[-–,]\s*|\s)\(?{_ROLES}\)?\s*$", re.I)
 
 # --- Votes ---------------------------------------------------------------------------------------
 # `For stemte: A, C og V (6)`, `Imod stemte: O (1)`, `Undlod at stemme: F`.
