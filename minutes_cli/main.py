@@ -84,6 +84,20 @@ def parse(
     raise typer.Exit(run_parse(file, as_json))
 
 
+@app.command(name="eval")
+def evaluate(
+    gold: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of gold annotations (*.json).")],
+    docs: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of the original documents.")],
+    minimum: Annotated[float, typer.Option("--min", min=0, max=1, help="Exit 1 below this overall score.")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object with every failed check.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="List passed checks too.")] = False,
+) -> None:
+    """Score the parser against gold annotations: per document and field, gold beside parsed value."""
+    from minutes_cli.eval_cmd import evaluate as run_eval
+
+    raise typer.Exit(run_eval(gold, docs, minimum, as_json, show_all))
+
+
 @app.command()
 def migrate(data: DataOpt = None) -> None:
     """Create or upgrade the database schema (Alembic)."""

@@ -171,3 +171,25 @@ def detect_municipality(text: str, header_end: int, case_prefixes: list[int],
         return None
     code, _ = scores.most_common(1)[0]
     return found[code]
+
+
+# The five regions: a body of their own, not a municipality (`Region Hovedstaden`, `Regionsrådet`).
+REGIONS: Final = ("Hovedstaden", "Sjælland", "Syddanmark", "Midtjylland", "Nordjylland")
+_REGION: Final = re.compile(r"\bRegion\s+(?P<name>" + "|".join(REGIONS) + r")s?\b", re.I)
+_REGION_DOMAIN: Final = re.compile(r"(?:@|\bwww\.|//)(?:[a-z0-9-]{1,40}\.){0,3}?(?P<label>regionh|regionsjaelland|"
+                                   r"regionsyddanmark|rsyd|rm|regionmidtjylland|rn|regionnordjylland)\.dk\b", re.I)
+_REGION_DOMAINS: Final = {"regionh": "Hovedstaden", "regionsjaelland": "Sjælland", "regionsyddanmark": "Syddanmark",
+                          "rsyd": "Syddanmark", "rm": "Midtjylland", "regionmidtjylland": "Midtjylland",
+                          "rn": "Nordjylland", "regionnordjylland": "Nordjylland"}
+
+
+def detect_region(header: str) -> str | None:
+    """`Region Midtjylland` when the header or the site (not the case text) names one of the five regions."""
+    m = _REGION.search(header)
+    if m is not None:
+        name = next(r for r in REGIONS if r.casefold() == m.group("name").casefold())
+        return f"Region {name}"
+    d = _REGION_DOMAIN.search(header)
+    if d is not None:
+        return f"Region {_REGION_DOMAINS[d.group('label').casefold()]}"
+    return None

@@ -11,7 +11,7 @@ from services.parser.core.errors import EmptyDocument, NotMinutes
 from services.parser.core.header import Header, is_agenda_word, parse_header
 from services.parser.core.item_builder import MeetingContext, build_item, polweb_prefix
 from services.parser.core.items import find_items
-from services.parser.core.municipality import detect_municipality
+from services.parser.core.municipality import detect_municipality, detect_region
 from services.parser.core.normalize import clean_blocks, clean_text, content_blocks, split_trailer, wrap_width
 from services.parser.core.patterns import DECISION, DOCUMENT_KIND_WORD
 from services.parser.core.sections import Heading, heading_committee, styled_headings
@@ -61,7 +61,11 @@ def parse_blocks(blocks: list[Block], site: str = "", *, cleaned: bool = False) 
     header_chars = sum(len(line) + 1 for line in lines[:first])
     prefixes = [p for p in (polweb_prefix(item.case_number) for item in items) if p is not None]
     extra = "\n".join([site, *furniture]) if site or furniture else ""
-    municipality = detect_municipality(joined, header_chars, prefixes, extra)
+    region = detect_region("\n".join([extra, joined[:header_chars], header.committee or ""]))
+    if region and header.committee and header.committee.casefold().endswith(region.casefold()):
+        header.committee = header.committee[: -len(region)].rstrip(" ,-–") or header.committee
+    # A region's minutes name hospitals and towns of its municipalities: none of them is the body.
+    municipality = None if region else detect_municipality(joined, header_chars, prefixes, extra)
     kind = _kind(header, items)
     if is_agenda_word(header.kind_word):
         # An agenda never announces a decision: what reads like one is a proposal's text or a quote.
@@ -71,6 +75,7 @@ def parse_blocks(blocks: list[Block], site: str = "", *, cleaned: bool = False) 
         kind=kind,
         municipality=municipality.name if municipality else None,
         municipality_code=municipality.code if municipality else None,
+        region=region,
         committee=header.committee,
         meeting_date=header.meeting_date,
         start_time=header.start_time,
