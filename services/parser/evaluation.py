@@ -107,7 +107,7 @@ def _score_item(score: DocumentScore, g: dict[str, Any], p: dict[str, Any] | Non
     add(Check(f"item {n} outcome", outcome in g["outcome"], g["outcome"], outcome))
     contains = g.get("decision_contains")
     text = decision.get("text")
-    ok = not contains or norm(contains) in (norm(text) or "")
+    ok = not contains or (norm(contains) or "") in (norm(text) or "")
     add(Check(f"item {n} decision", ok, contains, text))
     add(Check(f"item {n} absent", _names(p.get("absent")) == _names(g["absent"]), sorted(g["absent"]),
               sorted(p.get("absent") or [])))
