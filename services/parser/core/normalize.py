@@ -11,6 +11,7 @@ from services.parser.core.decode import repair_mojibake
 from services.parser.core.patterns import (
     ABSENT_LABEL,
     CASE_LABEL,
+    CASE_SHAPES,
     CLOSINGS,
     DECISION_START,
     EXPLICIT_ITEM,
@@ -200,8 +201,8 @@ def _content_line(line: str) -> bool:
         return False
     if classify_heading(line) is not None or ABSENT_LABEL.match(line) or DECISION_START.match(line):
         return True
-    if EXPLICIT_ITEM.match(line):
-        return True
+    if EXPLICIT_ITEM.match(line) or CASE_SHAPES.match(line):
+        return True  # an item heading, or the case number under it when every item opens a page
     # `Sagsnr.: 22/4401` under items that open three pages: the digits differ, the shape does not.
     return len(line) < 120 and CASE_LABEL.match(line) is not None
 

@@ -26,7 +26,7 @@ from services.parser.core.patterns import (
 
 _MAX_HEADING: Final = 220
 # Styles are trusted when at least this many, and this share, of heading-like lines carry one.
-_MIN_STYLED: Final = 3
+_MIN_STYLED: Final = 2
 _STYLED_SHARE: Final = 0.5
 _MAX_STYLED_NAME: Final = 150
 _RECOMMEND_WORDS: Final = ("indstiller", "foreslår", "anbefaler")
