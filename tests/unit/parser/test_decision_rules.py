@@ -109,7 +109,8 @@ def test_a_closed_item_printed_as_its_minute_alone() -> None:
 
 
 def test_absence_from_this_meeting_without_titles() -> None:
-    text = _one_item("Beslutning\nGodkendt.\nRådmand Anne Bo var forhindret i at deltage i udvalgets behandling af sagen.\n")
+    text = _one_item(
+        "Beslutning\nGodkendt.\nRådmand Anne Bo var forhindret i at deltage i udvalgets behandling af sagen.\n")
     assert parse_text(text).items[0].absent == ("Anne Bo",)
 
 
@@ -144,5 +145,6 @@ def test_a_region_is_a_body_of_its_own_and_a_place_name_is_no_municipality() -> 
 
 def test_a_place_name_in_the_case_text_does_not_make_a_municipality() -> None:
     text = ("Referat\nBestyrelsen for Trafikselskabet\nMødedato: 12-05-2022\n"
-            "Punkt 1: Ny rute\nSagsnr.: 22/1234\nSagsfremstilling\nRuten kører fra Esbjerg til Ribe.\nBeslutning\nGodkendt.\n")
+            "Punkt 1: Ny rute\nSagsnr.: 22/1234\nSagsfremstilling\nRuten kører fra Esbjerg til Ribe.\n"
+            "Beslutning\nGodkendt.\n")
     assert parse_text(text).municipality is None

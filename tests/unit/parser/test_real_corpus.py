@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from services.parser.core import DocumentError, NotMinutes, parse_document
+from services.parser.core import NotMinutes, parse_document
 from services.parser.evaluation import score_document
 from shared.contracts.meeting import DocumentKind
 
@@ -103,17 +103,11 @@ def test_evaluation_counts_as_the_corpus_scorer(gold_path: Path) -> None:
     assert sum(ok for _, ok in SCORER.score_doc(gold, {})) == score_document(gold, {}).passed
 
 
-def test_the_1942_protocol_is_refused_or_invents_nothing() -> None:
+def test_the_1942_protocol_is_refused_with_a_clear_reason() -> None:
+    """A scanned parish-council protocol with a transcription layer: no items to invent, so it is refused."""
     data = (REAL / "docs" / "elev-sogneraad-1942-forhandlingsprotokol-historisk.pdf").read_bytes()
-    try:
-        meeting = parse_document(data)
-    except NotMinutes as exc:
-        assert "no agenda items" in str(exc)
-        return
-    except DocumentError as exc:  # any other refusal must still say why
-        assert str(exc)
-        return
-    assert meeting.decisions == []
+    with pytest.raises(NotMinutes, match="no agenda items and no meeting header"):
+        parse_document(data)
 
 
 def test_case_history_is_kept_apart_from_this_meetings_decision() -> None:

@@ -55,7 +55,8 @@ def test_pdf_headings_come_from_the_font_not_from_the_words() -> None:
     first = meeting.items[0]
     # `Indstilling` and `Baggrund:` in body type stay in the case text; the `Bilag` list keeps `Indstilling`.
     assert [s.name for s in first.sections] == ["", "Beslutning", "Sagsfremstilling", "Bilag"]
-    assert first.attachments == ("Indstilling", "Bilag 1: Kort over området med tillæg 1 og 2", "Bilag 2: Notat om økonomi")
+    assert first.attachments == (
+        "Indstilling", "Bilag 1: Kort over området med tillæg 1 og 2", "Bilag 2: Notat om økonomi")
     assert [i.decision.outcome for i in meeting.items if i.decision] == [
         Outcome.APPROVED, Outcome.REJECTED, Outcome.POSTPONED]
 
@@ -89,7 +90,8 @@ _ROW = """<tr><td><span class="label">{n}</span></td><td>
 <h3>Bilag</h3><ul><li><span class="label">PDF</span><a class="bilag-link" href="#">Indstilling</a></li>
 <li><span class="label">PDF</span><a class="bilag-link" href="#">Bilag 1: Kort</a></li></ul></div></td>
 <td><span class="badge"><span class="glyphicon glyphicon-paperclip"></span><span>2</span></span>
-<span class="dropdown"><ul class="dropdown-menu"><li><a>Hent som PDF</a></li><li><a>Kopier link</a></li></ul></span></td></tr>"""
+<span class="dropdown"><ul class="dropdown-menu"><li><a>Hent som PDF</a></li>
+<li><a>Kopier link</a></li></ul></span></td></tr>"""
 
 
 def _portal(decisions: list[str], kind: str = "Referat") -> bytes:
@@ -98,7 +100,8 @@ def _portal(decisions: list[str], kind: str = "Referat") -> bytes:
 
 
 def test_portal_titles_in_buttons_attachment_links_and_no_chrome() -> None:
-    meeting = parse_document(_portal(["Godkendt.", "Et flertal kunne tiltræde indstillingen. Eva Bo kunne ikke tiltræde."]))
+    decisions = ["Godkendt.", "Et flertal kunne tiltræde indstillingen. Eva Bo kunne ikke tiltræde."]
+    meeting = parse_document(_portal(decisions))
     assert [(i.number, i.title, i.case_number) for i in meeting.items] == [
         (1, "Kulturpulje 1. runde", "EMN-2024-001123"), (2, "Kulturpulje 2. runde", "EMN-2024-002123")]
     # The paperclip count, `PDF` labels, the drop-down's `Hent som PDF` and the dialog are not content.
