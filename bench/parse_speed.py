@@ -1,7 +1,9 @@
-"""Parse-only throughput on the seed corpus, one core: `python -m bench.parse_speed`.
+"""Parse-only throughput, one core: `python -m bench.parse_speed`.
 
-Text seeds and their PDF versions (generated once with bench.corpus_pdf); prints documents/s and
-MB/s, the median of several repeats. `measure` is reusable by other benchmarks.
+The text seeds and their PDF versions (generated once with bench.corpus_pdf), and the real corpus
+from its original files (PDF, portal HTML, portal JSON, SBSYS XML); prints documents/s and MB/s, the
+median of several repeats, and for real PDFs milliseconds per page. `measure` and `real_corpus` are
+reused by `minutes bench`.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ import time
 from pathlib import Path
 
 from bench.corpus_pdf import text_to_pdf
-from services.parser.core import parse_document
+from services.parser.core import DocumentError, parse_document
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "tests" / "fixtures" / "corpus" / "seeds"
+REAL = ROOT / "tests" / "fixtures" / "corpus" / "real" / "docs"
 
 
 def measure(docs: list[tuple[str, bytes]], repeats: int) -> dict[str, float]:
@@ -39,6 +42,40 @@ def measure(docs: list[tuple[str, bytes]], repeats: int) -> dict[str, float]:
         "mb_per_s": size / median / 1e6,
         "ms_per_doc": median / len(docs) * 1000,
     }
+
+
+def real_corpus(repeats: int = 5) -> list[dict[str, float | str]]:
+    """Per real document: median ms per parse, documents/s and, for PDFs, ms per page (refusals included)."""
+    rows: list[dict[str, float | str]] = []
+    for path in sorted(REAL.iterdir()):
+        data = path.read_bytes()
+        pages = _pdf_pages(data) if path.suffix == ".pdf" else 0
+        timings: list[float] = []
+        for _ in range(repeats + 1):  # the first run warms caches and imports
+            start = time.perf_counter()
+            try:
+                parse_document(data, path.name)
+            except DocumentError:
+                pass  # a refusal (the 1942 protocol) is timed like a parse: it is the work done
+            timings.append(time.perf_counter() - start)
+        median = statistics.median(timings[1:])
+        row: dict[str, float | str] = {"file": path.name, "ms": round(median * 1000, 2),
+                                       "docs_per_s": round(1 / median, 1), "kb": round(len(data) / 1024)}
+        if pages:
+            row["pages"] = pages
+            row["ms_per_page"] = round(median * 1000 / pages, 2)
+        rows.append(row)
+    return rows
+
+
+def _pdf_pages(data: bytes) -> int:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(data)
+    try:
+        return len(document)
+    finally:
+        document.close()
 
 
 def seed_documents() -> list[tuple[str, bytes]]:
@@ -68,6 +105,12 @@ def main() -> None:
         r = measure(docs, repeats)
         print(f"{label:4}: {r['docs_per_s']:8.1f} docs/s  {r['mb_per_s']:6.2f} MB/s  "
               f"{r['ms_per_doc']:6.2f} ms/doc  ({r['docs']:.0f} docs x {r['repeats']:.0f} repeats, median)")
+    rows = real_corpus(args.repeats)
+    total_ms = sum(float(r["ms"]) for r in rows)
+    print(f"real corpus: {len(rows)} documents, {len(rows) / total_ms * 1000:.1f} docs/s (median per document)")
+    for r in rows:
+        page = f"  {r['ms_per_page']:5.2f} ms/page ({r['pages']} p.)" if "pages" in r else ""
+        print(f"  {r['file']:58} {r['ms']:8.2f} ms {r['docs_per_s']:7.1f} docs/s{page}")
 
 
 if __name__ == "__main__":

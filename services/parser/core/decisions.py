@@ -28,7 +28,7 @@ from services.parser.core.patterns import (
     VOTE_LINES,
     WEAK_OUTCOME_PHRASES,
 )
-from services.parser.core.sections import RawSection, chain_heading
+from services.parser.core.sections import RawSection, chain_heading, classify_heading
 from shared.contracts.meeting import Outcome, Votes
 
 _NAME_SPLIT: Final = re.compile(r"\s*(?:,|;|\bog\b|\bsamt\b|\s[-–]\s)\s*")
@@ -37,6 +37,9 @@ _COUNT: Final = re.compile(r"\((\d{1,3})\)\s*$")
 _COUNT_FIRST: Final = re.compile(r"^(\d{1,3})\s*\(([^()]{1,160})\)\s*$")
 _SENTENCE_SPLIT: Final = re.compile(r"(?<=[.:!?])\s+|\n")
 _VOTE_LEAD: Final = 200
+# `BESLUTNINGSFORSLAG FRA DD`, `INDSTILLING FRA MAGISTRATSAFDELINGEN`: a sub-heading set in capitals.
+_CAPS_HEADING: Final = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\-]{2,}(?:\s+[A-ZÆØÅ0-9][A-ZÆØÅ0-9\-.,&/]*){1,12}$")
+_MAX_SUBHEADING: Final = 120
 _LETTER_LIST: Final = re.compile(r"^[A-ZÆØÅ]{1,2}$")
 # Words that betray a sentence rather than a list of names.
 _NOT_A_NAME: Final = re.compile(r"\b(?:var|er|blev|deltog|havde|har|mødte|udvalget|sagen|punktet)\b", re.I)
@@ -59,7 +62,13 @@ def decision_blocks(sections: list[RawSection]) -> list[DecisionBlock]:
             continue
         block = DecisionBlock(section.heading.who, section.heading.date)
         blocks.append(block)
+        ended = False
         for line in section.lines:
+            # A heading by its words or in capitals ends the decision, whatever its font (`BESLUTNINGSFORSLAG
+            # FRA DD` / `Baggrund:`: a party's proposal printed under the decision is not part of it).
+            if ended or (block.lines and _ends_decision(line)):
+                ended = True
+                continue
             sub = chain_heading(line) if len(line) < 200 else None
             if sub is not None:
                 block = DecisionBlock(sub.who, sub.date)
@@ -69,6 +78,15 @@ def decision_blocks(sections: list[RawSection]) -> list[DecisionBlock]:
             else:
                 block.lines.append(line)
     return blocks
+
+
+def _ends_decision(line: str) -> bool:
+    if len(line) > _MAX_SUBHEADING:
+        return False
+    if _CAPS_HEADING.match(line):
+        return True
+    heading = classify_heading(line)
+    return heading is not None and heading.kind != DECISION and chain_heading(line) is None
 
 
 def current_block(blocks: list[DecisionBlock], meeting_date: dt.date | None,
@@ -120,7 +138,11 @@ def classify_outcome(text: str) -> Outcome:
             return outcome
     body = "\n".join(s for s in sentences if not _is_position(s.strip()))
     main = _main_text(body)
+    tried: set[str] = set()
     for candidate in (main, body, text):
+        if candidate in tried:
+            continue
+        tried.add(candidate)
         outcome = _earliest_outcome(candidate)
         if outcome is not None and (candidate is not text or not _is_position(text.strip())):
             return outcome

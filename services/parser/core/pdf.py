@@ -75,7 +75,7 @@ def _read_lines(data: bytes) -> list[_Line]:
                 textpage = page.get_textpage()
                 try:
                     text = textpage.get_text_range()
-                    visible += sum(1 for ch in text if not ch.isspace())
+                    visible += len(text) - sum(text.count(ch) for ch in " \r\n\t\f\xa0")
                     out.extend(_page_lines(textpage, text, index + 1, height))
                 finally:
                     textpage.close()
