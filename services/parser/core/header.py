@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -59,7 +60,7 @@ def parse_header(lines: list[str], width: int | None = None, complete: frozenset
     """
     header = Header()
     values: dict[str, list[str]] = {}
-    lines = lines[:_HEADER_SCAN]
+    lines = pair_columns(lines[:_HEADER_SCAN], _bare_label)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -130,6 +131,35 @@ def _address_line(line: str) -> bool:
     if KIND_TITLE.match(line) or COMMITTEE_WORD.search(line) or ":" in line:
         return False
     return line[:1].isupper() or line[:1].isdigit()
+
+
+def _bare_label(line: str) -> bool:
+    """A header label printed without its value (`Mødedato`, `Mødested:`)."""
+    hit = _label(line)
+    return hit is not None and not hit[1] and hit[0] not in ("title", "mail")
+
+
+def pair_columns(lines: list[str], is_label: Callable[[str], bool]) -> list[str]:
+    """Labels printed as one column and their values as the next (Acadre, eDoc covers), paired up.
+
+    PDF text of a two-column block reads `Mødedato` / `Mødested` / `12-05-2022` / `Rådhuset`: two or
+    more bare labels in a row, then as many lines that are no labels, are label/value pairs.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        run = 0
+        while i + run < len(lines) and is_label(lines[i + run]):
+            run += 1
+        values = lines[i + run : i + 2 * run]
+        if run >= 2 and len(values) == run and not any(is_label(v) or v.endswith(":") for v in values):
+            out.extend(f"{label.rstrip(' :')}: {value}" for label, value in zip(lines[i : i + run], values,
+                                                                                strict=True))
+            i += 2 * run
+            continue
+        out.append(lines[i])
+        i += 1
+    return out
 
 
 def _label(line: str) -> tuple[str, str] | None:

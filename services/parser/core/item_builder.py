@@ -19,7 +19,7 @@ from services.parser.core.decisions import (
     is_attendance,
     parse_votes,
 )
-from services.parser.core.header import split_people
+from services.parser.core.header import pair_columns, split_people
 from services.parser.core.history import earlier_decision, history_entries
 from services.parser.core.items import ItemSpan, clean_title
 from services.parser.core.normalize import continues
@@ -39,6 +39,8 @@ from services.parser.core.sections import Heading, RawSection, split_sections
 from shared.contracts.meeting import AgendaItem, Decision, Section
 
 _CASE_WINDOW: Final = 4
+# `Sagsnr.:` alone on its line: a label whose value the PDF printed in the next column.
+_BARE_FIELD: Final = re.compile(r"^[A-ZÆØÅ][\w.\- ]{1,30}:$")
 # `Bilag 1 - Notat.pdf` / `Bilag 2: Kort` printed as a line of its own anywhere in an item.
 _BILAG_LINE: Final = re.compile(r"^Bilag\s+\d{1,3}\s*[:.\-–]\s*\S", re.I)
 _BILAG_NUMBERING: Final = re.compile(r"^(?:\d{1,3}\s*[.)]\s+|bilag\s+\d{1,3}\s*[:.\-–]?\s*)", re.I)
@@ -157,11 +159,15 @@ def _marker(line: str, title: str) -> bool | None:
 
 
 def find_case_number(intro: list[str], body: list[str]) -> str | None:
-    """The case number on its own line under the heading, else the first labelled one in the item."""
+    """The case number on its own line under the heading, else the first labelled one in the item.
+
+    Labels printed before their values (`Sagsnr.:` / `Sagen afgøres i:` / `12/27845` / `…`) are paired.
+    """
+    intro = pair_columns(intro[: _CASE_WINDOW * 2], _BARE_FIELD.match) + intro[_CASE_WINDOW * 2 :]
     for line in intro[:_CASE_WINDOW]:
         if CASE_SHAPES.match(line):
             return line
-    for line in body:
+    for line in intro + body:
         if len(line) > 400:
             continue
         for m in CASE_LABEL.finditer(line):

@@ -148,3 +148,12 @@ def test_a_place_name_in_the_case_text_does_not_make_a_municipality() -> None:
             "Punkt 1: Ny rute\nSagsnr.: 22/1234\nSagsfremstilling\nRuten kører fra Esbjerg til Ribe.\n"
             "Beslutning\nGodkendt.\n")
     assert parse_text(text).municipality is None
+
+
+def test_two_column_cover_and_case_labels_are_paired() -> None:
+    """A PDF's label column read before its value column (Acadre, eDoc covers): labels meet their values."""
+    text = ("Referat\nØkonomiudvalget\nMødedato\nMødested\nOnsdag den 12. maj 2022 kl. 16.00\nRådhuset, mødelokale 2\n"
+            "Punkt 1: Salg af grund\nSagsnr.:\nSagen afgøres i:\n22/10554\nByrådet\nBeslutning\nAnbefales.\n")
+    meeting = parse_text(text)
+    assert (meeting.start_time, meeting.location) == ("16:00", "Rådhuset, mødelokale 2")
+    assert meeting.items[0].case_number == "22/10554"
