@@ -108,9 +108,9 @@ def main() -> None:
     rows = real_corpus(args.repeats)
     total_ms = sum(float(r["ms"]) for r in rows)
     print(f"real corpus: {len(rows)} documents, {len(rows) / total_ms * 1000:.1f} docs/s (median per document)")
-    for r in rows:
-        page = f"  {r['ms_per_page']:5.2f} ms/page ({r['pages']} p.)" if "pages" in r else ""
-        print(f"  {r['file']:58} {r['ms']:8.2f} ms {r['docs_per_s']:7.1f} docs/s{page}")
+    for row in rows:
+        page = f"  {row['ms_per_page']:5.2f} ms/page ({row['pages']} p.)" if "pages" in row else ""
+        print(f"  {row['file']:58} {row['ms']:8.2f} ms {row['docs_per_s']:7.1f} docs/s{page}")
 
 
 if __name__ == "__main__":

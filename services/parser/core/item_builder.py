@@ -163,7 +163,7 @@ def find_case_number(intro: list[str], body: list[str]) -> str | None:
 
     Labels printed before their values (`Sagsnr.:` / `Sagen afgøres i:` / `12/27845` / `…`) are paired.
     """
-    intro = pair_columns(intro[: _CASE_WINDOW * 2], _BARE_FIELD.match) + intro[_CASE_WINDOW * 2 :]
+    intro = pair_columns(intro[: _CASE_WINDOW * 2], _is_bare_field) + intro[_CASE_WINDOW * 2 :]
     for line in intro[:_CASE_WINDOW]:
         if CASE_SHAPES.match(line):
             return line
@@ -179,6 +179,10 @@ def find_case_number(intro: list[str], body: list[str]) -> str | None:
                 continue
             return value
     return None
+
+
+def _is_bare_field(line: str) -> bool:
+    return _BARE_FIELD.match(line) is not None
 
 
 def polweb_prefix(case_number: str | None) -> int | None:
