@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceilings, corpus, pipeline, report
+from bench import ceilings, corpus, parse_speed, pipeline, report
 
 # Warm-up documents come from far beyond any corpus index, so they never collide with measured ones.
 WARMUP_START = 10_000_000
@@ -61,7 +61,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     say(f"broker-only {broker['messages_per_s']} msg/s; store-only ceiling")
     postgres_url = args.database_url or _settings_database_url()
     store = ceilings.store_ceiling(parsed, workdir, args.store, postgres_url)
-    say(f"store-only {store['meetings_per_s']} meetings/s; pipeline backfill of {len(backfill_docs)} documents")
+    say(f"store-only {store['meetings_per_s']} meetings/s; parse-only on the real corpus")
+    real = parse_speed.real_corpus(3)
+    say(f"real corpus parsed; pipeline backfill of {len(backfill_docs)} documents")
 
     parser_counts = {p.document_id: len(p.meeting.decisions) for p in parsed}
     # In the main thread, so a SIGTERM (turned into SystemExit) unwinds through the phase and stops its Stack.
@@ -89,6 +91,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "generate_s": round(gen_s, 2),
         },
         "ceilings": {"parse": parse, "broker": broker, "store": store},
+        "real_corpus": real,
         "backfill": backfill,
         "steady": steady,
     }

@@ -92,6 +92,13 @@ def render(result: dict[str, Any]) -> None:
                   f"{s['items_per_s']} items/s")
     console.print(table)
 
+    table = Table(title="Parse-only on the real corpus (original files, 1 process, median of 3)")
+    for col in ("document", "ms", "docs/s", "ms/page"):
+        table.add_column(col)
+    for row in result.get("real_corpus", []):
+        table.add_row(str(row["file"]), str(row["ms"]), str(row["docs_per_s"]), str(row.get("ms_per_page", "")))
+    console.print(table)
+
     bf, st = result["backfill"], result["steady"]
     table = Table(title="Pipeline")
     for col in ("phase", "documents", "decisions", "result"):

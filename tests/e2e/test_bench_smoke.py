@@ -30,9 +30,13 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert proc.returncode == 0, err[-4000:]
     result = json.loads(out.strip().splitlines()[-1])
 
-    for key in ("schema", "config", "machine", "corpus", "ceilings", "backfill", "steady", "peak_rss_mb",
-                "ratios", "targets", "ok"):
+    for key in ("schema", "config", "machine", "corpus", "ceilings", "real_corpus", "backfill", "steady",
+                "peak_rss_mb", "ratios", "targets", "ok"):
         assert key in result, key
+    real = {row["file"]: row for row in result["real_corpus"]}
+    assert len(real) == 8
+    assert real["aarhus-byraad-2025-08-27-referat.pdf"]["pages"] == 28
+    assert real["aarhus-byraad-2025-08-27-referat.pdf"]["ms_per_page"] > 0
     assert set(result["ceilings"]) == {"parse", "broker", "store"}
     assert result["corpus"]["parser_mismatches"] == 0
 
