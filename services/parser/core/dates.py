@@ -21,9 +21,12 @@ DATE: Final = re.compile(
 )
 # `kl. 16:00`, `kl. 8.30`, `Kl 16`; a bare `16:00` only with a colon (a dot would be a date or amount).
 TIME: Final = re.compile(
-    r"\bkl\.?\s{0,2}(?P<h1>\d{1,2})(?:[.:](?P<m1>\d{2}))?(?!\d)|(?<![\d.:])(?P<h2>\d{1,2}):(?P<m2>\d{2})(?![\d:])",
+    r"\bkl\.?\s{0,2}(?P<h1>\d{1,2})(?:[.:](?P<m1>\d{2}))?(?!\d)|(?<![\d.:+\-])(?P<h2>\d{1,2}):(?P<m2>\d{2})(?![\d:])",
     re.I,
 )
+
+# `2022-11-07T19:00:00+01:00` (portal exports): the time before the offset is the meeting's local time.
+ISO_DATETIME: Final = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ](?P<h>[01]\d|2[0-3]):(?P<m>[0-5]\d)(?::\d{2}(?:\.\d+)?)?")
 
 # `16.00` in the value of a time label; amounts (`1.000`) and dates are no times.
 LOOSE_TIME: Final = re.compile(r"(?<![\d.,])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.,])")
@@ -59,6 +62,9 @@ def find_time(text: str, *, loose: bool = False) -> str | None:
     `loose` is for values of a time label (`Mødetidspunkt: 16.00`): there a bare `16.00` is a time,
     once the dates are taken out.
     """
+    iso = ISO_DATETIME.search(text)
+    if iso is not None:
+        return f"{iso.group('h')}:{iso.group('m')}"  # the local time as printed, never converted
     for m in TIME.finditer(text):
         hour = m.group("h1") or m.group("h2")
         minute = m.group("m1") or m.group("m2") or "00"

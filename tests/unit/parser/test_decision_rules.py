@@ -157,3 +157,13 @@ def test_two_column_cover_and_case_labels_are_paired() -> None:
     meeting = parse_text(text)
     assert (meeting.start_time, meeting.location) == ("16:00", "Rådhuset, mødelokale 2")
     assert meeting.items[0].case_number == "22/10554"
+
+
+@pytest.mark.parametrize(
+    ("line", "time"),
+    [("Mødedato: 2022-11-07T19:00:00+01:00", "19:00"), ("Mødedato: tirsdag den 4. december 2012, kl. 13:00", "13:00"),
+     ("Mødedato: 4. december 2012 16:00-18:00", "16:00")],
+)
+def test_start_time_forms(line: str, time: str) -> None:
+    meeting = parse_text(_one_item("Beslutning\nGodkendt.\n", f"Referat\nByrådet\n{line}\n"))
+    assert meeting.start_time == time
