@@ -22,7 +22,7 @@ from services.parser.core.decisions import (
 from services.parser.core.header import pair_columns, split_people
 from services.parser.core.history import earlier_decision, history_entries
 from services.parser.core.items import ItemSpan, clean_title
-from services.parser.core.normalize import continues
+from services.parser.core.normalize import continues, paragraphs
 from services.parser.core.patterns import (
     ATTACHMENTS,
     ATTENDANCE,
@@ -91,7 +91,7 @@ def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None]
     decision_text: str | None = None
     attendance: list[str] = list(intro)
     if block is not None:
-        decision_text = "\n".join(decision_lines(block.lines))
+        decision_text = paragraphs(decision_lines(block.lines), ctx.width)
         attendance.extend(block.lines)
     elif closed and not blocks:
         # A closed item is often printed as its minute alone, without a decision heading (`Lukket: Køb af
@@ -119,7 +119,7 @@ def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None]
         title=span.title,
         case_number=span.case_number or find_case_number(intro, lines),
         is_closed=closed,
-        sections=tuple(_sections(intro, sections)),
+        sections=tuple(_sections(intro, sections, ctx.width)),
         decision=decision,
         absent=tuple(absent),
         # Links the format marks as attachments are the list; the text rules only where it marks none.
@@ -191,11 +191,11 @@ def polweb_prefix(case_number: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _sections(intro: list[str], sections: list[RawSection]) -> list[Section]:
+def _sections(intro: list[str], sections: list[RawSection], width: int | None) -> list[Section]:
     out: list[Section] = []
     if intro:
         out.append(Section(name="", text="\n".join(intro)))
-    out.extend(Section(name=s.heading.name, text="\n".join(s.lines)) for s in sections)
+    out.extend(Section(name=s.heading.name, text=paragraphs(s.lines, width)) for s in sections)
     return out
 
 

@@ -264,3 +264,26 @@ def continues(line: str, nxt: str, width: int | None, *, strict: bool = False) -
     if len(line) + 1 + len(first_word) < 0.9 * width:
         return False
     return not strict or nxt[0].islower() or line.endswith(("-", ",", "/", "_"))
+
+
+def paragraphs(lines: list[str], width: int | None) -> str:
+    """Lines joined into paragraphs where a PDF wrapped them; real line breaks (lists, new sentences) stay.
+
+    A line continues the one above when the text is hard-wrapped there (`continues`), or when the line
+    above ends without closing punctuation and this one goes on in lower case (`… har` / `vedtaget …`).
+    """
+    out: list[str] = []
+    for line in lines:
+        if out and _wraps_onto(out[-1], line, width):
+            prev = out[-1]
+            out[-1] = f"{prev}{line}" if prev.endswith("-") and line[:1].islower() and prev[-2:-1].isdigit() \
+                else f"{prev} {line}"
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _wraps_onto(prev: str, line: str, width: int | None) -> bool:
+    if not line or prev.endswith((".", ":", "!", "?", ";")):
+        return False
+    return line[:1].islower() or continues(prev, line, width)
