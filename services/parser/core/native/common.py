@@ -1,0 +1,176 @@
+"""What both native readers do with a field once its text is known: decision, attendance, history.
+
+The rules themselves live in `decisions.py`, `header.py` and `patterns.py` and are only called here,
+so a structured export and a PDF of the same minutes are judged alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from services.parser.core.dates import DATE, parse_date
+from services.parser.core.decisions import absent_names, classify_outcome, decision_lines, parse_votes
+from services.parser.core.header import split_people
+from services.parser.core.municipality import Municipality, detect_municipality
+from services.parser.core.patterns import (
+    DECISION,
+    DECISION_HEADING,
+    FILLER,
+    OTHER,
+    RECOMMENDATION,
+    SECTION_NAMES,
+)
+from shared.contracts.meeting import Decision, EarlierDecision, Votes
+
+# Texts an agenda system leaves in a field nobody filled in: they are no decision.
+PLACEHOLDERS: Final = frozenset(
+    {"tomt indhold", "tomt", "intet indhold", "ingen indhold", "ingen tekst", "ingen beslutning", "beslutning",
+     "udfyldes efter mødet", "udfyldes på mødet", "afventer", "afventer mødet", "ikke udfyldt", "-", "–", "—",
+     ".", "..", "...", "…", "x", "xx", "xxx", "n/a"}
+)
+# Captions of fields that hold the case's earlier treatment: dated lines there are history.
+HISTORY_CAPTIONS: Final = frozenset(
+    {"tidligere behandling", "tidligere behandlinger", "tidligere beslutninger", "tidligere beslutning",
+     "sagens forløb", "sagsforløb", "historik", "tidl. politisk behandling", "tidligere politisk behandling",
+     "tidligere politiske behandlinger", "politisk behandling"}
+)
+# Captions that say who decides, not what was decided (`Beslutningen træffes af`, `Beslutningskompetence`).
+_NOT_DECISION: Final = re.compile(r"^(?:beslutningen\s|beslutnings(?:kompetence|niveau|tema|punkter))", re.I)
+# A history entry's head: a date, then the body that decided (`15-01-2024 Klima-, Teknik- og Miljøudvalget`,
+# `KMB IT-udvalget den 5. december 2012 Punkt 3`).
+_ITEM_REF: Final = re.compile(r"\s*[,-]?\s*(?:punkt|pkt\.?)\s*\d{1,4}\.?\s*$", re.I)
+_HEAD_MAX: Final = 160
+_WHO_MAX: Final = 100
+
+
+def caption_kind(caption: str) -> str:
+    """The parser's section kind for a field caption: decision, recommendation, attachments, ..."""
+    key = caption.casefold().strip().rstrip(" :")
+    if not key:
+        return OTHER
+    if key in SECTION_NAMES:
+        return SECTION_NAMES[key]
+    if _NOT_DECISION.match(key):
+        return OTHER
+    if DECISION_HEADING.match(key):
+        return DECISION
+    if key.startswith("indstilling"):
+        return RECOMMENDATION
+    return OTHER
+
+
+def is_history_caption(caption: str) -> bool:
+    return caption.casefold().strip().rstrip(" :") in HISTORY_CAPTIONS
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether a field's text is empty or only a placeholder (`Tomt indhold`, `-`)."""
+    key = re.sub(r"\s+", " ", text).strip().casefold().rstrip(" .:!")
+    return not key or key in PLACEHOLDERS or bool(FILLER.match(key)) or key + "." in PLACEHOLDERS
+
+
+@dataclass(frozen=True)
+class ReadDecision:
+    """This meeting's decision of a field, the members it records as absent, and any vote."""
+
+    decision: Decision | None
+    absent: tuple[str, ...]
+    votes: Votes | None
+
+
+def read_decision(lines: list[str]) -> ReadDecision:
+    """A decision field's lines: attendance notes (`Afbud: X`) give absentees, never the decision text."""
+    absent = tuple(absent_names(lines))
+    text = "\n".join(decision_lines(lines)).strip()
+    if is_placeholder(text):
+        return ReadDecision(None, absent, None)
+    return ReadDecision(Decision(text=text, outcome=classify_outcome(text)), absent, parse_votes(text))
+
+
+def history_entries(lines: list[str], before: dt.date | None) -> list[EarlierDecision]:
+    """Earlier decisions of a history field: each dated line opens an entry, the lines after it are its text.
+
+    Conservative: only dated entries count, and none dated after this meeting (a plan is no history).
+    """
+    entries: list[EarlierDecision] = []
+    head: tuple[dt.date, str | None, str] | None = None
+    body: list[str] = []
+
+    def close() -> None:
+        if head is not None:
+            date, who, line = head
+            entries.append(EarlierDecision(date=date, body=who, text="\n".join(body) or line))
+
+    for line in lines:
+        opened = _entry_head(line)
+        if opened is not None:
+            close()
+            head, body = opened, []
+        elif head is not None:
+            body.append(line)
+    close()
+    if before is not None:
+        entries = [e for e in entries if e.date is None or e.date <= before]
+    return sorted(entries, key=lambda e: e.date or dt.date.min)
+
+
+def _entry_head(line: str) -> tuple[dt.date, str | None, str] | None:
+    """`15-01-2024 Klima-, Teknik- og Miljøudvalget` or `KMB IT-udvalget den 5. december 2012 Punkt 3`.
+
+    A head is a date and a body name on a line of their own; a sentence that mentions a date
+    (`Udvalget besluttede den 5. maj at …`, `Godkendt den 5. maj.`) is text of the entry.
+    """
+    if len(line) > _HEAD_MAX or line.rstrip().endswith("."):
+        return None
+    m = DATE.search(line)
+    if m is None:
+        return None
+    date = parse_date(m)
+    if date is None:
+        return None
+    before, after = line[: m.start()].strip(" ,:-–"), line[m.end() :].strip(" ,:-–")
+    before = re.sub(r"\s+(?:den|d\.)$", "", before, flags=re.I).strip()
+    after = _ITEM_REF.sub("", after).strip(" ,:-–")
+    if before and after:
+        return None
+    who = before or after or None
+    if who is not None and len(who) > _WHO_MAX:
+        return None
+    return date, who, line
+
+
+def people(names: Iterable[str]) -> list[str]:
+    """Member names without party letters and roles, each once, in order."""
+    out: dict[str, str] = {}
+    for raw in names:
+        for name in split_people(raw):
+            out.setdefault(name.casefold(), name)
+    return list(out.values())
+
+
+def merge_names(*groups: Iterable[str]) -> tuple[str, ...]:
+    out: dict[str, str] = {}
+    for group in groups:
+        for name in group:
+            out.setdefault(name.casefold(), name)
+    return tuple(out.values())
+
+
+def municipality_of(addresses: Iterable[str], texts: Iterable[str] = ()) -> Municipality | None:
+    """The municipality from the export's own web and mail addresses, else from its header texts.
+
+    Addresses (`https://dagsordener.greve.dk/…`, `vir@balk.dk`) are the system's own and name its
+    owner; the text of the items would also name neighbours and partners, so it is read only when
+    the addresses name no municipality.
+    """
+    links = " ".join(a for a in addresses if a)
+    if links:
+        found = detect_municipality("", 0, [], links)
+        if found is not None:
+            return found
+    header = "\n".join(t for t in texts if t)
+    return detect_municipality(header, len(header), []) if header else None
