@@ -19,7 +19,12 @@ from shared.contracts.meeting import ParsedMeeting
 
 
 def parse_document(data: bytes, filename: str | None = None) -> ParsedMeeting:
-    """Parse one document of any supported format (txt, pdf, html, docx) into a ParsedMeeting."""
+    """Parse one document of any supported format (txt, pdf, html, docx, json, xml) into a ParsedMeeting."""
+    fmt = detect_format(data, filename)
+    if fmt in ("json", "xml"):
+        from services.parser.core.native import parse_native  # structured exports: no text path
+
+        return parse_native(data, fmt)
     text, site = extract_text_and_site(data, filename)
     if not text.strip():
         raise EmptyDocument("the document contains no text")
