@@ -14,7 +14,6 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, Final
 
-from services.parser.core.dates import find_date
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee
 from services.parser.core.items import clean_title
@@ -72,8 +71,10 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
     away = people(_text(m, "Name", "Navn") for m in members if _away(m))
     finished = meeting.get("Afsluttet") is not False
     meeting_date = start.date() if start else None
+    name = _text(committee, "Navn", "Name")
+    body = clean_committee(name) if name else None
     items = [
-        _item(raw, meeting_date, finished)
+        _item(raw, meeting_date, body, finished)
         for raw in _list(doc.get(ITEMS_KEY))
         if isinstance(raw, dict) and _number(raw) is not None
     ]
@@ -82,14 +83,13 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
     if kind == DocumentKind.MINUTES and away:
         # Absent from the whole meeting is absent from every item (the portal flags it once).
         items = [i.model_copy(update={"absent": merge_names(away, i.absent)}) for i in items]
-    name = _text(committee, "Navn", "Name")
     location = _text(meeting, "Sted", "Location") or None
     municipality = municipality_of(_addresses(doc), [name, location or ""])
     return ParsedMeeting(
         kind=kind,
         municipality=municipality.name if municipality else None,
         municipality_code=municipality.code if municipality else None,
-        committee=clean_committee(name) if name else None,
+        committee=body,
         meeting_date=meeting_date,
         start_time=start.strftime("%H:%M") if start and (start.hour or start.minute) else None,
         location=location,
@@ -98,7 +98,7 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
     )
 
 
-def _item(raw: dict[str, Any], meeting_date: dt.date | None, finished: bool) -> AgendaItem:
+def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | None, finished: bool) -> AgendaItem:
     title, closed = clean_title(_text(raw, *_TITLE_KEYS))
     blocks = [b for fld in _list(raw.get("Felter")) if isinstance(fld, dict)
               for b in html_blocks(_text(fld, "Html"))]
@@ -107,24 +107,29 @@ def _item(raw: dict[str, Any], meeting_date: dt.date | None, finished: bool) -> 
     votes: Votes | None = None
     absent: tuple[str, ...] = ()
     history: list[EarlierDecision] = []
-    decided: list[str] = []
+    decided: list[tuple[str, list[str]]] = []
     headless = all(not s.name for s in sections)
+    in_case = False  # past the decision: the portal prints `Beslutning` before the case text
     for section in sections:
         kind = caption_kind(section.name)
         if is_history_caption(section.name):
             history.extend(history_entries(section.lines, meeting_date))
-        elif kind == DECISION and not _earlier(section, meeting_date):
-            decided.extend(section.lines)
-        elif kind == DECISION:
-            history.append(EarlierDecision(date=find_date(section.name), body=None, text=section.text or section.name))
+        elif kind == DECISION and not in_case:
+            decided.append((section.name, section.lines))
         elif kind == ATTENDANCE:
             absent = merge_names(absent, people(section.lines))
+        elif section.name and kind != DECISION:
+            # A `Beslutning` caption inside the case text is a proposal's wording, not the minute.
+            in_case = True
     if headless and closed and finished:
         # A closed item publishes only its minute: the whole body is the decision.
-        decided = [line for s in sections for line in s.lines]
-    if decided:
-        read = read_decision(decided)
-        decision, votes, absent = read.decision, read.votes, merge_names(absent, read.absent)
+        decided = [("", [line for s in sections for line in s.lines])]
+    for caption, lines in decided:
+        read = read_decision(caption, lines, meeting_date, committee)
+        history.extend(read.history)
+        if decision is None and read.decision is not None:
+            decision, votes = read.decision, read.votes
+        absent = merge_names(absent, read.absent)
     absent = merge_names(absent, _item_absent(raw))
     return AgendaItem(
         number=_number(raw) or 0,
@@ -138,12 +143,6 @@ def _item(raw: dict[str, Any], meeting_date: dt.date | None, finished: bool) -> 
         votes=votes,
         history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
     )
-
-
-def _earlier(section: FieldSection, meeting_date: dt.date | None) -> bool:
-    """`Beslutning i Økonomiudvalget den 24-10-2022` on a later meeting's item is case history."""
-    date = find_date(section.name)
-    return date is not None and meeting_date is not None and date != meeting_date
 
 
 def _attachments(raw: dict[str, Any], sections: list[FieldSection]) -> tuple[str, ...]:

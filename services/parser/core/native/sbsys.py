@@ -63,11 +63,14 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
     members = meeting.findall("Members/MeetingMember") if meeting is not None else []
     present = people(_text(m, "Name") for m in members if not _away(m))
     away = people(_text(m, "Name") for m in members if _away(m))
-    items = [_item(el, meeting_date, may_decide) for el in agenda.findall("Items/Item") if _number(el) is not None]
+    committee = _text(agenda, "Name") or _text(agenda, "Committee/Name")
+    body = clean_committee(committee) if committee else None
+    items = [
+        _item(el, meeting_date, body, may_decide) for el in agenda.findall("Items/Item") if _number(el) is not None
+    ]
     minutes = any(i.decision for i in items) or (may_decide and any(w in kind_word for w in _MINUTES_TYPES))
     if minutes and away:
         items = [i.model_copy(update={"absent": merge_names(away, i.absent)}) for i in items]
-    committee = _text(agenda, "Name") or _text(agenda, "Committee/Name")
     location = _text(meeting, "Where") or None
     addresses = [m.group(0) for el in root.iter() if el.text for m in _ADDRESS.finditer(el.text[:400])]
     municipality = municipality_of(addresses, [committee, location or ""])
@@ -75,7 +78,7 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
         kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
         municipality=municipality.name if municipality else None,
         municipality_code=municipality.code if municipality else None,
-        committee=clean_committee(committee) if committee else None,
+        committee=body,
         meeting_date=meeting_date,
         start_time=when.strftime("%H:%M") if when and (when.hour or when.minute) else None,
         location=location,
@@ -84,35 +87,37 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
     )
 
 
-def _item(el: ET.Element, meeting_date: dt.date | None, may_decide: bool) -> AgendaItem:
+def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, may_decide: bool) -> AgendaItem:
     title, closed = clean_title(_text(el, "Caption"))
     if _text(el, "IsPublic").casefold() == "false":
         closed = True
     sections: list[Section] = []
     history: list[EarlierDecision] = []
-    decided: list[str] = []
+    decision: Decision | None = None
+    votes = None
     absent: tuple[str, ...] = ()
     fields = el.findall("Fields/ItemField")
     deciding = _decision_fields(fields)
     for field in fields:
         caption = _text(field, "Caption")
-        parts = split_sections(html_blocks(_text(field, "Content")), caption)
+        # `HasContent` False: the field was never filled in, whatever template text it carries.
+        content = "" if _text(field, "HasContent").casefold() == "false" else _text(field, "Content")
+        parts = split_sections(html_blocks(content), caption)
         lines = [line for part in parts for line in ([part.name] if part.name != caption else []) + part.lines]
         text = "\n".join(lines)
         if text or caption:
             sections.append(Section(name=caption, text=text))
         if field in deciding:
-            if may_decide:
-                decided.extend(lines)
+            if may_decide and lines:
+                read = read_decision(caption, lines, meeting_date, committee)
+                history.extend(read.history)
+                if decision is None and read.decision is not None:
+                    decision, votes = read.decision, read.votes
+                absent = merge_names(absent, read.absent)
         elif is_history_caption(caption):
             history.extend(history_entries(lines, meeting_date))
         elif caption_kind(caption) == ATTENDANCE:
             absent = merge_names(absent, people(lines))
-    decision: Decision | None = None
-    votes = None
-    if decided:
-        read = read_decision(decided)
-        decision, votes, absent = read.decision, read.votes, merge_names(absent, read.absent)
     if may_decide:
         absent = merge_names(absent, people(_text(m, "Name") for m in el.findall("Members/ItemMember") if _away(m)))
     return AgendaItem(
