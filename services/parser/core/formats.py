@@ -23,9 +23,11 @@ _HTML_TAGS: Final = re.compile(rb"<(?:html|body|div|p|table|h[1-6]|span|br)[\s/>
 # Everything but C0 controls (tab, line feed, vertical tab, form feed and carriage return are text).
 # `<?xml …?>`, comments, a doctype, then the root element's name.
 _XML_ROOT: Final = re.compile(
-    rb"^\s*(?P<decl><\?xml[^>]{0,200}\?>)?\s*(?:<!--.{0,2000}?-->\s*|<!DOCTYPE[^>]{0,500}>\s*){0,5}<(?P<root>[A-Za-z_][\w.:-]{0,80})",
+    rb"^(?:<\?xml[^>]{0,200}\?>)?\s*(?:<!--.{0,2000}?-->\s*|<!DOCTYPE[^>]{0,500}>\s*){0,5}<(?P<root>[A-Za-z_][\w.:-]{0,80})",
     re.S,
 )
+# `{"key"` or `{}`: no text document opens like that, so JSON cut short is still JSON (and refused as such).
+_JSON_START: Final = re.compile(rb'^\{\s*(?:"|\})')
 _XML_NAME: Final = re.compile(r"^[a-z_][\w.-]*:?[\w.-]*$")
 _HTML_ELEMENTS: Final = frozenset(
     {"html", "head", "body", "meta", "title", "link", "div", "p", "table", "span", "br", "h1", "h2", "h3", "h4",
@@ -95,15 +97,17 @@ def _native_format(sniff: bytes, data: bytes) -> str | None:
 
     Checked before HTML: XML exports carry HTML field bodies, which would count as HTML tags.
     """
-    if sniff.lstrip()[:1] in (b"{", b"[") and data.rstrip()[-1:] in (b"}", b"]"):
+    start = sniff.lstrip()
+    if _JSON_START.match(start) or (start[:1] in (b"{", b"[") and data.rstrip()[-1:] in (b"}", b"]")):
         return "json"
-    m = _XML_ROOT.match(sniff)
+    declared = start.startswith(b"<?xml")
+    m = _XML_ROOT.match(start)
     if m is None:
-        return None
+        return "xml" if declared else None  # a DTD subset hides the root: still XML (and refused there)
     root = m.group("root").decode("ascii", "replace").casefold()
     if root in _HTML_ELEMENTS:
-        return "html" if m.group("decl") else None  # XHTML
-    if not m.group("decl") and not _XML_NAME.match(root):
+        return "html" if declared else None  # XHTML
+    if not declared and not _XML_NAME.match(root):
         return None
     return "xml"
 

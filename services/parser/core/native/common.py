@@ -121,7 +121,10 @@ def read_decision(caption: str, lines: list[str], meeting_date: dt.date | None,
         if b is not chosen and (b.date or b.who) and decision_lines(b.lines)
     )
     if chosen is None:
-        return ReadDecision(None, (), None, history)
+        # No decision, but `Afbud: X` alone in this meeting's field still records an absence.
+        own = [line for b in blocks if b.date is None and not _other_meeting(b, meeting_date, committee)
+               for line in b.lines]
+        return ReadDecision(None, tuple(absent_names(own)), None, history)
     absent = tuple(absent_names(chosen.lines))
     text = "\n".join(decision_lines(chosen.lines)).strip()
     if is_placeholder(text):
