@@ -215,6 +215,20 @@ def test_firstagenda_closed_item_body_is_the_minute() -> None:
     assert closed.attachments == ("Bilag 1 - Kort",)
 
 
+def test_firstagenda_named_fields_and_plain_text() -> None:
+    item = _fa_item(1, "Sag", "<p>Sagen handler om noget.</p>")
+    item["Felter"] = [
+        {"Navn": "Beslutning", "Html": "<p>Udsat.</p>"},
+        {"Navn": "Sagsfremstilling", "Html": None, "Tekst": "Første linje\nAnden linje"},
+    ]
+    meeting = parse_document(_fa_doc([item]))
+    got = meeting.items[0]
+    assert got.decision is not None and got.decision.outcome == Outcome.POSTPONED
+    assert [(s.name, s.text) for s in got.sections] == [
+        ("Beslutning", "Udsat."), ("Sagsfremstilling", "Første linje\nAnden linje")
+    ]
+
+
 # --- SBSYS rules on hand-written publications --------------------------------------------------------
 
 
@@ -297,6 +311,27 @@ def test_sbsys_member_absent_from_the_meeting_is_absent_on_its_items() -> None:
     meeting = parse_document(_sbsys(_field("Beslutning", "<p>Godkendt.</p>", feedback=True), members=ABSENT_MEMBERS))
     assert meeting.participants == ("Anne Holm",)
     assert meeting.items[0].absent == ("Bo Lund",)
+
+
+def test_sbsys_decision_of_an_earlier_meeting_is_history() -> None:
+    fields = (_field("Beslutning i Økonomiudvalget den 4. juni 2013", "<p>Anbefales.</p>", feedback=True)
+              + _field("Beslutning", "<p>Ikke godkendt.</p>", feedback=True))
+    item = parse_document(_sbsys(fields)).items[0]
+    assert item.decision is not None and item.decision.outcome == Outcome.REJECTED
+    assert [(h.date, h.body, h.text) for h in item.history] == [(dt.date(2013, 6, 4), "Økonomiudvalget", "Anbefales.")]
+
+
+def test_sbsys_agenda_quoting_only_earlier_decisions_has_none() -> None:
+    fields = _field("Beslutning i Økonomiudvalget den 4. juni 2013", "<p>Anbefales.</p>", feedback=True)
+    meeting = parse_document(_sbsys(fields))
+    assert meeting.items[0].decision is None
+    assert meeting.kind == DocumentKind.AGENDA
+    assert len(meeting.items[0].history) == 1
+
+
+def test_sbsys_attachments_from_enclosures_or_bilag_field() -> None:
+    fields = _field("Bilag", "<ul><li>Kort over vejen</li><li>Høringssvar</li></ul>")
+    assert parse_document(_sbsys(fields)).items[0].attachments == ("Kort over vejen", "Høringssvar")
 
 
 def test_sbsys_earlier_decision_in_history_field() -> None:

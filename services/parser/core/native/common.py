@@ -148,10 +148,12 @@ def _same_body(a: str, b: str) -> bool:
     return bool(ka) and bool(kb) and (ka.startswith(kb) or kb.startswith(ka))
 
 
-def history_entries(lines: list[str], before: dt.date | None) -> list[EarlierDecision]:
+def history_entries(lines: list[str], before: dt.date | None,
+                    committee: str | None = None) -> list[EarlierDecision]:
     """Earlier decisions of a history field: each dated line opens an entry, the lines after it are its text.
 
-    Conservative: only dated entries count, and none dated after this meeting (a plan is no history).
+    Conservative: only dated entries count; none dated after this meeting (a plan is no history), and
+    not this meeting's own entry (same day, same body) when the portal lists it in the case's course.
     """
     entries: list[EarlierDecision] = []
     head: tuple[dt.date, str | None, str, str] | None = None
@@ -172,7 +174,11 @@ def history_entries(lines: list[str], before: dt.date | None) -> list[EarlierDec
             body.append(line)
     close()
     if before is not None:
-        entries = [e for e in entries if e.date is None or e.date <= before]
+        entries = [
+            e for e in entries
+            if e.date is None or e.date < before
+            or (e.date == before and not (e.body and committee and _same_body(e.body, committee)))
+        ]
     return sorted(entries, key=lambda e: e.date or dt.date.min)
 
 

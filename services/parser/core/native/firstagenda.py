@@ -26,7 +26,7 @@ from services.parser.core.native.common import (
     people,
     read_decision,
 )
-from services.parser.core.native.fields import FieldSection, html_blocks, split_sections
+from services.parser.core.native.fields import Block, FieldSection, html_blocks, split_sections
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
 from shared.contracts.meeting import (
     AgendaItem,
@@ -100,8 +100,7 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
 
 def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | None, finished: bool) -> AgendaItem:
     title, closed = clean_title(_text(raw, *_TITLE_KEYS))
-    blocks = [b for fld in _list(raw.get("Felter")) if isinstance(fld, dict)
-              for b in html_blocks(_text(fld, "Html"))]
+    blocks = [b for fld in _list(raw.get("Felter")) if isinstance(fld, dict) for b in _field_blocks(fld)]
     sections = split_sections(blocks)
     decision: Decision | None = None
     votes: Votes | None = None
@@ -113,7 +112,7 @@ def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | No
     for section in sections:
         kind = caption_kind(section.name)
         if is_history_caption(section.name):
-            history.extend(history_entries(section.lines, meeting_date))
+            history.extend(history_entries(section.lines, meeting_date, committee))
         elif kind == DECISION and not in_case:
             decided.append((section.name, section.lines))
         elif kind == ATTENDANCE:
@@ -143,6 +142,21 @@ def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | No
         votes=votes,
         history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
     )
+
+
+def _field_blocks(fld: dict[str, Any]) -> list[Block]:
+    """A field's blocks; a named field (`Navn`) whose body has no heading of its own gets its name as one."""
+    markup = fld.get("Html")
+    if isinstance(markup, str) and markup.strip():
+        blocks = html_blocks(markup)
+    else:
+        plain = fld.get("Tekst")
+        blocks = [Block(" ".join(line.split())) for line in plain.splitlines() if line.strip()] \
+            if isinstance(plain, str) else []
+    name = _text(fld, "Navn")
+    if name and blocks and blocks[0].level is None:
+        blocks.insert(0, Block(name, level=2))
+    return blocks
 
 
 def _attachments(raw: dict[str, Any], sections: list[FieldSection]) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from services.parser.core.native.common import (
     read_decision,
 )
 from services.parser.core.native.fields import html_blocks, split_sections
-from services.parser.core.patterns import ATTENDANCE, DECISION
+from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
 from shared.contracts.meeting import AgendaItem, Decision, DocumentKind, EarlierDecision, ParsedMeeting, Section
 
 ROOT: Final = "Publication"
@@ -36,9 +36,12 @@ ROOT: Final = "Publication"
 _DRAFT_TYPES: Final = ("draft", "kladde")
 _MINUTES_TYPES: Final = ("minutes", "referat", "protokol")
 # Participation statuses that mean the member was not there (`ParticipationStatusAsText`).
-_AWAY_STATUS: Final = re.compile(r"absent|afbud|fravær|notparticipat|not\s*participat|cancel|forfald", re.I)
+_AWAY_STATUS: Final = re.compile(
+    r"absent|afbud|fravær|notparticipat|not\s*participat|cancel|forfald|deltager\s*ikke|ikke\s*til\s*stede", re.I
+)
 _STAMP: Final = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2}))?")
 _NO_CASE: Final = frozenset({"", "-", "–", "0"})
+_ADDRESS_TAGS: Final = ("EmailAddress", "Email", "Url", "Link", "Href")
 _ADDRESS: Final = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}|https?://\S{3,300}")
 
 
@@ -72,7 +75,9 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
     if minutes and away:
         items = [i.model_copy(update={"absent": merge_names(away, i.absent)}) for i in items]
     location = _text(meeting, "Where") or None
-    addresses = [m.group(0) for el in root.iter() if el.text for m in _ADDRESS.finditer(el.text[:400])]
+    # The system's own addresses (publisher, members, download links), not addresses quoted in a field.
+    addresses = [m.group(0) for el in root.iter() if el.text and isinstance(el.tag, str)
+                 and el.tag.endswith(_ADDRESS_TAGS) for m in _ADDRESS.finditer(el.text[:400])]
     municipality = municipality_of(addresses, [committee, location or ""])
     return ParsedMeeting(
         kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
@@ -88,7 +93,7 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
 
 
 def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, may_decide: bool) -> AgendaItem:
-    title, closed = clean_title(_text(el, "Caption"))
+    title, closed = clean_title(_text(el, "Caption") or _text(el, "Case/Title"))
     if _text(el, "IsPublic").casefold() == "false":
         closed = True
     sections: list[Section] = []
@@ -115,7 +120,7 @@ def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, m
                     decision, votes = read.decision, read.votes
                 absent = merge_names(absent, read.absent)
         elif is_history_caption(caption):
-            history.extend(history_entries(lines, meeting_date))
+            history.extend(history_entries(lines, meeting_date, committee))
         elif caption_kind(caption) == ATTENDANCE:
             absent = merge_names(absent, people(lines))
     if may_decide:
@@ -128,12 +133,19 @@ def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, m
         sections=tuple(sections),
         decision=decision,
         absent=absent,
-        attachments=tuple(
-            name for enc in el.findall("Enclosures/Enclosure") if (name := _text(enc, "Name") or _text(enc, "FileName"))
-        ),
+        attachments=_attachments(el, sections),
         votes=votes,
         history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
     )
+
+
+def _attachments(el: ET.Element, sections: list[Section]) -> tuple[str, ...]:
+    """The item's enclosures; the lines of a `Bilag` field only when it has none."""
+    enclosures = el.findall("Enclosures/Enclosure")
+    names = tuple(n for enc in enclosures if (n := _text(enc, "Name") or _text(enc, "FileName")))
+    if names:
+        return names
+    return tuple(line for s in sections if caption_kind(s.name) == ATTACHMENTS for line in s.text.splitlines() if line)
 
 
 def _decision_fields(fields: list[ET.Element]) -> list[ET.Element]:
