@@ -86,7 +86,7 @@ def is_history_caption(caption: str) -> bool:
 def is_placeholder(text: str) -> bool:
     """Whether a field's text is empty or only a placeholder (`Tomt indhold`, `-`)."""
     key = re.sub(r"\s+", " ", text).strip().casefold().rstrip(" .:!")
-    return not key or key in PLACEHOLDERS or bool(FILLER.match(key)) or key + "." in PLACEHOLDERS
+    return not key or key in PLACEHOLDERS or bool(FILLER.match(key))
 
 
 @dataclass(frozen=True)
