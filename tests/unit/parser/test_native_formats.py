@@ -369,7 +369,9 @@ def test_other_json_and_xml_are_not_supported(data: bytes, start: str) -> None:
         (b'{"Moede": {"Dato": ', "malformed JSON"),
         (b'{"Dagsordenpunkter": [}', "malformed JSON"),
         (b'<?xml version="1.0"?><Publication><Agendas>', "malformed XML"),
+        (b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "malformed JSON: nested too deeply"),
     ],
+    ids=["json-cut-short", "json-bad-array", "xml-unclosed", "json-too-deep"],
 )
 def test_malformed_exports_are_refused_clearly(data: bytes, start: str) -> None:
     with pytest.raises(UnsupportedDocument) as err:
