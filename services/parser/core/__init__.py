@@ -19,8 +19,13 @@ from shared.contracts.meeting import ParsedMeeting
 
 
 def parse_document(data: bytes, filename: str | None = None) -> ParsedMeeting:
-    """Parse one document of any supported format (txt, pdf, html, docx) into a ParsedMeeting."""
-    blocks, site = extract_blocks(data, filename)
+    """Parse one document of any supported format (txt, pdf, html, docx, json, xml) into a ParsedMeeting."""
+    fmt = detect_format(data, filename)
+    if fmt in ("json", "xml"):
+        from services.parser.core.native import parse_native  # structured exports: no text path
+
+        return parse_native(data, fmt)
+    blocks, site = extract_blocks(data, filename, fmt)
     if not any(b.text.strip() for b in blocks):
         raise EmptyDocument("the document contains no text")
     return parse_blocks(blocks, site)

@@ -22,12 +22,25 @@ _REFUSED_MAGIC: Final[tuple[tuple[bytes, str], ...]] = (
 _HTML_START: Final = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<meta|<!--|<div|<p[\s>]|<table)", re.I)
 _HTML_TAGS: Final = re.compile(rb"<(?:html|body|div|p|table|h[1-6]|span|br)[\s/>]", re.I)
 # Everything but C0 controls (tab, line feed, vertical tab, form feed and carriage return are text).
+# `<?xml …?>`, comments, a doctype, then the root element's name.
+_XML_ROOT: Final = re.compile(
+    rb"^(?:<\?xml[^>]{0,200}\?>)?\s*(?:<!--.{0,2000}?-->\s*|<!DOCTYPE[^>]{0,500}>\s*){0,5}<(?P<root>[A-Za-z_][\w.:-]{0,80})",
+    re.S,
+)
+# `{"key"` or `{}`: no text document opens like that, so JSON cut short is still JSON (and refused as such).
+_JSON_START: Final = re.compile(rb'^\{\s*(?:"|\})')
+_XML_NAME: Final = re.compile(r"^[a-z_][\w.-]*:?[\w.-]*$")
+_HTML_ELEMENTS: Final = frozenset(
+    {"html", "head", "body", "meta", "title", "link", "div", "p", "table", "span", "br", "h1", "h2", "h3", "h4",
+     "h5", "h6", "section", "article", "main", "header", "footer", "nav", "ul", "ol", "li", "a", "b", "i", "em",
+     "strong", "font", "center", "form", "img", "script", "style", "pre", "blockquote", "dl", "hr", "tr", "td"}
+)
 _TEXT_BYTES: Final = bytes([9, 10, 11, 12, 13, *range(32, 256)])
 _EXTENSIONS: Final = {".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "docx", ".txt": "txt"}
 
 
 def detect_format(data: bytes, filename: str | None = None) -> str:
-    """The document format ("txt", "pdf", "html" or "docx"), decided by content, not by name."""
+    """The document format ("txt", "pdf", "html", "docx", "json" or "xml"), decided by content, not by name."""
     if not data.strip():
         raise EmptyDocument("the document is empty")
     head = data[:1024]
@@ -41,6 +54,9 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
         if data.startswith(magic):
             raise UnsupportedDocument(f"unsupported file type: {what}")
     sniff = head.lstrip(b"\xef\xbb\xbf")
+    native = _native_format(sniff, data)
+    if native is not None:
+        return native
     if _HTML_START.match(sniff) or len(_HTML_TAGS.findall(data[:8192])) >= 3:
         return "html"
     if _looks_binary(data[:4096]):
@@ -50,9 +66,11 @@ def detect_format(data: bytes, filename: str | None = None) -> str:
     return "txt"
 
 
-def extract_blocks(data: bytes, filename: str | None = None) -> tuple[list[Block], str]:
+def extract_blocks(data: bytes, filename: str | None = None, fmt: str | None = None) -> tuple[list[Block], str]:
     """The blocks of a document of any text format, and text around it that only says whose it is."""
-    fmt = detect_format(data, filename)
+    fmt = fmt or detect_format(data, filename)
+    if fmt in ("json", "xml"):
+        raise UnsupportedDocument(f"a {fmt.upper()} export has no text blocks: read it with parse_native")
     if fmt == "html":
         from services.parser.core.html import html_blocks
 
@@ -81,6 +99,26 @@ def extract_text(data: bytes, filename: str | None = None) -> str:
             out.append("\n")
         out.append(block.text)
     return "".join(out)
+
+
+def _native_format(sniff: bytes, data: bytes) -> str | None:
+    """JSON (a whole document in braces or brackets) or XML (`<?xml`, or a root that is no HTML element).
+
+    Checked before HTML: XML exports carry HTML field bodies, which would count as HTML tags.
+    """
+    start = sniff.lstrip()
+    if _JSON_START.match(start) or (start[:1] in (b"{", b"[") and data.rstrip()[-1:] in (b"}", b"]")):
+        return "json"
+    declared = start.startswith(b"<?xml")
+    m = _XML_ROOT.match(start)
+    if m is None:
+        return "xml" if declared else None  # a DTD subset hides the root: still XML (and refused there)
+    root = m.group("root").decode("ascii", "replace").casefold()
+    if root in _HTML_ELEMENTS:
+        return "html" if declared else None  # XHTML
+    if not declared and not _XML_NAME.match(root):
+        return None
+    return "xml"
 
 
 def _is_docx(data: bytes) -> bool:

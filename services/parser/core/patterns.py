@@ -271,6 +271,8 @@ OUTCOME_PHRASES: Final[tuple[tuple[re.Pattern[str], Outcome], ...]] = tuple(
         (r"\b(?:udsat|udsættes|udskudt|udskydes|udsatte|udsætte)\b", Outcome.POSTPONED),
         (r"\b(?:genoptages|tages\s+op\s+igen|behandles\s+på\s+(?:et\s+senere|næste)\s+møde)\b", Outcome.POSTPONED),
         (r"\bsendes\s+tilbage\s+til\s+(?:forvaltningen|administrationen)\b", Outcome.POSTPONED),
+        # `besluttede at sende sagen tilbage til fornyet behandling i Økonomiudvalget`
+        (r"\b(?:sende|sendte)\s+(?:sagen|punktet)\s+tilbage\b", Outcome.POSTPONED),
         (r"\b(?:taget|trukket|tages|trækkes)\s+(?:af|fra)\s+dagsordenen\b", Outcome.POSTPONED),
         # recommended (sent on to a higher body)
         (r"\b(?:anbefales|anbefalet|anbefaler|anbefalede)\b", Outcome.RECOMMENDED),
@@ -288,6 +290,8 @@ OUTCOME_PHRASES: Final[tuple[tuple[re.Pattern[str], Outcome], ...]] = tuple(
         (r"\btil\s+(?:efterretning|orientering)\b", Outcome.NOTED),
         (r"\b(?:orienteringen|orientering)\s+(?:blev\s+)?(?:givet|modtaget)\b", Outcome.NOTED),
         (r"\b(?:blev|er)\s+orienteret\b", Outcome.NOTED),
+        # `Administrationen orienterede yderligere om: …`: the minute of a briefing, whatever it mentions
+        (r"^[A-ZÆØÅ][\w-]{1,40}(?:\s[\w-]{1,40})?\s+orienterede\s+(?:\S+\s+){0,3}?om\b", Outcome.NOTED),
         (r"\b(?:noteret|taget\s+til\s+orientering)\b", Outcome.NOTED),
         # discussed (weak: another outcome later in the same sentence wins, `drøftede … og godkendte`)
         (r"\b(?:drøftet|drøftede|drøftes|drøftelse|drøftelsen)\b", Outcome.DISCUSSED),

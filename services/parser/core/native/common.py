@@ -1,0 +1,249 @@
+"""What both native readers do with a field once its text is known: decision, attendance, history.
+
+The rules themselves live in `decisions.py`, `header.py` and `patterns.py` and are only called here,
+so a structured export and a PDF of the same minutes are judged alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from services.parser.core.dates import DATE, parse_date
+from services.parser.core.decisions import (
+    DecisionBlock,
+    absent_names,
+    classify_outcome,
+    current_block,
+    decision_blocks,
+    decision_lines,
+    parse_votes,
+)
+from services.parser.core.header import split_people
+from services.parser.core.municipality import Municipality, detect_municipality
+from services.parser.core.patterns import (
+    DECISION,
+    DECISION_HEADING,
+    FILLER,
+    OTHER,
+    RECOMMENDATION,
+    ROLE_WORDS,
+    SECTION_NAMES,
+)
+from services.parser.core.sections import Heading, RawSection, chain_heading, classify_heading
+from shared.contracts.meeting import Decision, EarlierDecision, Votes
+
+# Texts an agenda system leaves in a field nobody filled in: they are no decision.
+PLACEHOLDERS: Final = frozenset(
+    {"tomt indhold", "tomt", "intet indhold", "ingen indhold", "ingen tekst", "ingen beslutning", "beslutning",
+     "udfyldes efter mødet", "udfyldes på mødet", "afventer", "afventer mødet", "ikke udfyldt", "-", "–", "—",
+     ".", "..", "...", "…", "x", "xx", "xxx", "n/a"}
+)
+# Captions of fields that hold the case's earlier treatment: dated lines there are history.
+HISTORY_CAPTIONS: Final = frozenset(
+    {"tidligere behandling", "tidligere behandlinger", "tidligere beslutninger", "tidligere beslutning",
+     "sagens forløb", "sagsforløb", "historik", "tidl. politisk behandling", "tidligere politisk behandling",
+     "tidligere politiske behandlinger", "politisk behandling"}
+)
+# Captions that say who decides, not what was decided (`Beslutningen træffes af`, `Beslutningskompetence`).
+_NOT_DECISION: Final = re.compile(r"^(?:beslutningen\s|beslutnings(?:kompetence|niveau|tema|punkter))", re.I)
+# A history entry's head: a date, then the body that decided (`15-01-2024 Klima-, Teknik- og Miljøudvalget`,
+# `KMB IT-udvalget den 5. december 2012 Punkt 3`).
+_ITEM_REF: Final = re.compile(r"\s*[,-]?\s*(?:punkt|pkt\.?)\s*\d{1,4}\.?\s*$", re.I)
+_HEAD_MAX: Final = 160
+_WHO_MAX: Final = 100
+_BODY_KEY: Final = 10
+# `Lolan Ottesen - formand`: a role after a dash is no part of the name.
+_ROLE_TAIL: Final = re.compile(r"\s+[-–]\s+(?P<role>[^\W\d][\w ]{1,40})$")
+
+
+def caption_kind(caption: str) -> str:
+    """The parser's section kind for a field caption: decision, recommendation, attachments, ..."""
+    key = caption.casefold().strip().rstrip(" :")
+    if not key:
+        return OTHER
+    if key in SECTION_NAMES:
+        return SECTION_NAMES[key]
+    if _NOT_DECISION.match(key):
+        return OTHER
+    if DECISION_HEADING.match(key):
+        return DECISION
+    heading = classify_heading(caption.strip())
+    if heading is not None:
+        return heading.kind
+    if key.startswith("indstilling"):
+        return RECOMMENDATION
+    return OTHER
+
+
+def is_history_caption(caption: str) -> bool:
+    return caption.casefold().strip().rstrip(" :") in HISTORY_CAPTIONS
+
+
+def is_placeholder(text: str) -> bool:
+    """Whether a field's text is empty or only a placeholder (`Tomt indhold`, `-`)."""
+    key = re.sub(r"\s+", " ", text).strip().casefold().rstrip(" .:!")
+    return not key or key in PLACEHOLDERS or bool(FILLER.match(key))
+
+
+@dataclass(frozen=True)
+class ReadDecision:
+    """This meeting's decision of a field, the members it records as absent, any vote, and the
+    earlier decisions the field also printed (chained `Beslutning i X den <date>` blocks)."""
+
+    decision: Decision | None
+    absent: tuple[str, ...]
+    votes: Votes | None
+    history: tuple[EarlierDecision, ...] = ()
+
+
+def read_decision(caption: str, lines: list[str], meeting_date: dt.date | None,
+                  committee: str | None) -> ReadDecision:
+    """A decision field's lines to this meeting's decision.
+
+    The field is split at dated decision sub-headings as the text path does (`decision_blocks`,
+    `current_block`); a caption dated another day or naming another body makes it history. Attendance
+    notes (`Afbud: X`) of the chosen block give absentees and never the decision text.
+    """
+    heading = classify_heading(caption) if caption else None
+    if heading is None or heading.kind != DECISION:
+        heading = Heading(caption, DECISION)
+    blocks = decision_blocks([RawSection(heading, lines)])
+    chosen = current_block(blocks, meeting_date, committee)
+    if chosen is not None and _other_meeting(chosen, meeting_date, committee):
+        chosen = None
+    history = tuple(
+        EarlierDecision(date=b.date, body=b.who, text="\n".join(decision_lines(b.lines)))
+        for b in blocks
+        if b is not chosen and (b.date or b.who) and decision_lines(b.lines)
+    )
+    if chosen is None:
+        # No decision, but `Afbud: X` alone in this meeting's field still records an absence.
+        own = [line for b in blocks if b.date is None and not _other_meeting(b, meeting_date, committee)
+               for line in b.lines]
+        return ReadDecision(None, tuple(absent_names(own)), None, history)
+    absent = tuple(absent_names(chosen.lines))
+    text = "\n".join(decision_lines(chosen.lines)).strip()
+    if is_placeholder(text):
+        return ReadDecision(None, absent, None, history)
+    decision = Decision(text=text, outcome=classify_outcome(text))
+    return ReadDecision(decision, absent, parse_votes(text), history)
+
+
+def _other_meeting(block: DecisionBlock, meeting_date: dt.date | None, committee: str | None) -> bool:
+    """A decision dated another day, or taken by a body that is not this meeting's committee."""
+    if block.date is not None and meeting_date is not None:
+        return block.date != meeting_date
+    if block.who and committee:
+        return not _same_body(block.who, committee)
+    return False
+
+
+def _same_body(a: str, b: str) -> bool:
+    # `Klima, Teknik og Miljøudvalget` is `Klima-, Teknik- og Miljøudvalget`; `Byrådet` is `Byråd`.
+    ka, kb = (re.sub(r"\W+", "", x.casefold())[:_BODY_KEY] for x in (a, b))
+    return bool(ka) and bool(kb) and (ka.startswith(kb) or kb.startswith(ka))
+
+
+def history_entries(lines: list[str], before: dt.date | None,
+                    committee: str | None = None) -> list[EarlierDecision]:
+    """Earlier decisions of a history field: each dated line opens an entry, the lines after it are its text.
+
+    Conservative: only dated entries count; none dated after this meeting (a plan is no history), and
+    not this meeting's own entry (same day, same body) when the portal lists it in the case's course.
+    """
+    entries: list[EarlierDecision] = []
+    head: tuple[dt.date, str | None, str, str] | None = None
+    body: list[str] = []
+
+    def close() -> None:
+        if head is not None:
+            date, who, inline, printed = head
+            text = "\n".join([inline, *body] if inline else body)
+            entries.append(EarlierDecision(date=date, body=who, text=text or printed))
+
+    for line in lines:
+        opened = _entry_head(line)
+        if opened is not None:
+            close()
+            head, body = (*opened, line), []
+        elif head is not None:
+            body.append(line)
+    close()
+    if before is not None:
+        entries = [
+            e for e in entries
+            if e.date is None or e.date < before
+            or (e.date == before and not (e.body and committee and _same_body(e.body, committee)))
+        ]
+    return sorted(entries, key=lambda e: e.date or dt.date.min)
+
+
+def _entry_head(line: str) -> tuple[dt.date, str | None, str] | None:
+    """`15-01-2024 Klima-, Teknik- og Miljøudvalget`, `KMB IT-udvalget den 5. december 2012 Punkt 3`,
+    `Økonomiudvalget, 4. oktober 2023: Anbefales` (the inline text after the colon is returned).
+
+    A head is a date and a body name on a line of their own; a sentence that mentions a date
+    (`Udvalget besluttede den 5. maj at …`, `Godkendt den 5. maj.`) is text of the entry.
+    """
+    if len(line) > _HEAD_MAX:
+        return None
+    chained = chain_heading(line)
+    if chained is not None and chained.date is not None:
+        return chained.date, chained.who, chained.inline
+    if line.rstrip().endswith("."):
+        return None
+    m = DATE.search(line)
+    if m is None:
+        return None
+    date = parse_date(m)
+    if date is None:
+        return None
+    before, after = line[: m.start()].strip(" ,:-–"), line[m.end() :].strip(" ,:-–")
+    before = re.sub(r"\s+(?:den|d\.)$", "", before, flags=re.I).strip()
+    after = _ITEM_REF.sub("", after).strip(" ,:-–")
+    if before and after:
+        return None
+    who = before or after or None
+    if who is not None and len(who) > _WHO_MAX:
+        return None
+    return date, who, ""
+
+
+def people(names: Iterable[str]) -> list[str]:
+    """Member names without party letters and roles, each once, in order."""
+    out: dict[str, str] = {}
+    for raw in names:
+        m = _ROLE_TAIL.search(raw)
+        if m is not None and m.group("role").strip().casefold() in ROLE_WORDS:
+            raw = raw[: m.start()]
+        for name in split_people(raw):
+            out.setdefault(name.casefold(), name)
+    return list(out.values())
+
+
+def merge_names(*groups: Iterable[str]) -> tuple[str, ...]:
+    out: dict[str, str] = {}
+    for group in groups:
+        for name in group:
+            out.setdefault(name.casefold(), name)
+    return tuple(out.values())
+
+
+def municipality_of(addresses: Iterable[str], texts: Iterable[str] = ()) -> Municipality | None:
+    """The municipality from the export's own web and mail addresses, else from its header texts.
+
+    Addresses (`https://dagsordener.greve.dk/…`, `vir@balk.dk`) are the system's own and name its
+    owner; the text of the items would also name neighbours and partners, so it is read only when
+    the addresses name no municipality.
+    """
+    links = " ".join(a for a in addresses if a)
+    if links:
+        found = detect_municipality("", 0, [], links)
+        if found is not None:
+            return found
+    header = "\n".join(t for t in texts if t)
+    return detect_municipality(header, len(header), []) if header else None

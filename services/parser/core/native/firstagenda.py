@@ -1,0 +1,235 @@
+"""FirstAgenda publishing-portal JSON (`/api/agenda/dagsorden/<id>`) to a ParsedMeeting.
+
+The portal's API returns one meeting: `Udvalg` (the committee, with its term), `Moede` (date with its
+local offset, place, members with attendance flags, whether the meeting is finished) and
+`Dagsordenpunkter`, each item with its number, title, case number, `Bilag` list and `Felter`: HTML
+bodies whose `<h3>`/`<h4>` headings are the sections (`Beslutning` first, then `Fremstilling` with
+`Sagsprocedure`, `Resume`, `Indstilling`, …, and `Sagens forløb` with earlier bodies' decisions).
+Nothing is guessed from layout: every value comes from its own key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, Final
+
+from services.parser.core.errors import UnsupportedDocument
+from services.parser.core.header import clean_committee
+from services.parser.core.items import clean_title
+from services.parser.core.native.common import (
+    caption_kind,
+    history_entries,
+    is_history_caption,
+    merge_names,
+    municipality_of,
+    people,
+    read_decision,
+)
+from services.parser.core.native.fields import Block, FieldSection, html_blocks, split_sections
+from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
+from shared.contracts.meeting import (
+    AgendaItem,
+    Decision,
+    DocumentKind,
+    EarlierDecision,
+    ParsedMeeting,
+    Section,
+    Votes,
+)
+
+# The keys that make a JSON document a FirstAgenda meeting: items, and the meeting or its committee.
+ITEMS_KEY: Final = "Dagsordenpunkter"
+MEETING_KEYS: Final = ("Moede", "Udvalg")
+# Keys as the portal spells them; the English twins are newer API fields carrying the same value.
+_NUMBER_KEYS: Final = ("Punktnummer", "Number", "Sorting")
+_TITLE_KEYS: Final = ("Navn", "Caption")
+_CASE_KEYS: Final = ("SagsNummer", "CaseNumber")
+_DATE_KEYS: Final = ("Dato", "MeetingBeginUtc")
+_NO_CASE: Final = frozenset({"", "-", "–", "0"})
+_MAX_ADDRESS: Final = 300
+
+
+def is_firstagenda(doc: object) -> bool:
+    """Whether parsed JSON has the shape of a FirstAgenda portal meeting."""
+    return (
+        isinstance(doc, dict)
+        and isinstance(doc.get(ITEMS_KEY), list)
+        and any(isinstance(doc.get(key), dict) for key in MEETING_KEYS)
+    )
+
+
+def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
+    """A FirstAgenda meeting (already parsed JSON) to a ParsedMeeting."""
+    if not is_firstagenda(doc):
+        raise UnsupportedDocument("format not supported: JSON that is not a FirstAgenda meeting")
+    meeting = _dict(doc.get("Moede"))
+    committee = _dict(doc.get("Udvalg"))
+    start = _start(meeting)
+    members = [m for m in _list(meeting.get("Moededeltagere")) if isinstance(m, dict)]
+    present = people(_text(m, "Name", "Navn") for m in members if not _away(m))
+    away = people(_text(m, "Name", "Navn") for m in members if _away(m))
+    finished = meeting.get("Afsluttet") is not False
+    meeting_date = start.date() if start else None
+    name = _text(committee, "Navn", "Name")
+    body = clean_committee(name) if name else None
+    items = [
+        _item(raw, meeting_date, body, finished)
+        for raw in _list(doc.get(ITEMS_KEY))
+        if isinstance(raw, dict) and _number(raw) is not None
+    ]
+    kind = DocumentKind.MINUTES if (any(i.decision for i in items) or meeting.get("Afsluttet") is True) \
+        else DocumentKind.AGENDA
+    if kind == DocumentKind.MINUTES and away:
+        # Absent from the whole meeting is absent from every item (the portal flags it once).
+        items = [i.model_copy(update={"absent": merge_names(away, i.absent)}) for i in items]
+    location = _text(meeting, "Sted", "Location") or None
+    municipality = municipality_of(_addresses(doc), [name, location or ""])
+    return ParsedMeeting(
+        kind=kind,
+        municipality=municipality.name if municipality else None,
+        municipality_code=municipality.code if municipality else None,
+        committee=body,
+        meeting_date=meeting_date,
+        start_time=start.strftime("%H:%M") if start and (start.hour or start.minute) else None,
+        location=location,
+        participants=tuple(present),
+        items=tuple(sorted(items, key=lambda i: i.number)),
+    )
+
+
+def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | None, finished: bool) -> AgendaItem:
+    title, closed = clean_title(_text(raw, *_TITLE_KEYS))
+    blocks = [b for fld in _list(raw.get("Felter")) if isinstance(fld, dict) for b in _field_blocks(fld)]
+    sections = split_sections(blocks)
+    decision: Decision | None = None
+    votes: Votes | None = None
+    absent: tuple[str, ...] = ()
+    history: list[EarlierDecision] = []
+    decided: list[tuple[str, list[str]]] = []
+    headless = all(not s.name for s in sections)
+    in_case = False  # past the decision: the portal prints `Beslutning` before the case text
+    for section in sections:
+        kind = caption_kind(section.name)
+        if is_history_caption(section.name):
+            history.extend(history_entries(section.lines, meeting_date, committee))
+        elif kind == DECISION and not in_case:
+            decided.append((section.name, section.lines))
+        elif kind == ATTENDANCE:
+            absent = merge_names(absent, people(section.lines))
+        elif section.name and kind != DECISION:
+            # A `Beslutning` caption inside the case text is a proposal's wording, not the minute.
+            in_case = True
+    if headless and closed and finished:
+        # A closed item publishes only its minute: the whole body is the decision.
+        decided = [("", [line for s in sections for line in s.lines])]
+    for caption, lines in decided:
+        read = read_decision(caption, lines, meeting_date, committee)
+        history.extend(read.history)
+        if decision is None and read.decision is not None:
+            decision, votes = read.decision, read.votes
+        absent = merge_names(absent, read.absent)
+    absent = merge_names(absent, _item_absent(raw))
+    return AgendaItem(
+        number=_number(raw) or 0,
+        title=title,
+        case_number=_case(raw),
+        is_closed=closed,
+        sections=tuple(Section(name=s.name, text=s.text) for s in sections if s.name or s.lines),
+        decision=decision,
+        absent=absent,
+        attachments=_attachments(raw, sections),
+        votes=votes,
+        history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
+    )
+
+
+def _field_blocks(fld: dict[str, Any]) -> list[Block]:
+    """A field's blocks; a named field (`Navn`) whose body has no heading of its own gets its name as one."""
+    markup = fld.get("Html")
+    if isinstance(markup, str) and markup.strip():
+        blocks = html_blocks(markup)
+    else:
+        plain = fld.get("Tekst")
+        blocks = [Block(" ".join(line.split())) for line in plain.splitlines() if line.strip()] \
+            if isinstance(plain, str) else []
+    name = _text(fld, "Navn")
+    if name and blocks and blocks[0].level is None:
+        blocks.insert(0, Block(name, level=2))
+    return blocks
+
+
+def _attachments(raw: dict[str, Any], sections: list[FieldSection]) -> tuple[str, ...]:
+    """The item's `Bilag` list; a `Bilag` section of the body only when the list is missing."""
+    if isinstance(raw.get("Bilag"), list):
+        names = (_text(b, "Navn", "Name", "Titel") for b in raw["Bilag"] if isinstance(b, dict))
+        return tuple(n for n in names if n)
+    return tuple(line for s in sections if caption_kind(s.name) == ATTACHMENTS for line in s.lines)
+
+
+def _item_absent(raw: dict[str, Any]) -> list[str]:
+    """Members the item's own attendee list flags as absent."""
+    attendees = [a for a in _list(raw.get("ExternalAgendaItemAttendees")) if isinstance(a, dict)]
+    return people(_text(a, "Name", "Navn") for a in attendees if _away(a))
+
+
+def _away(member: dict[str, Any]) -> bool:
+    return member.get("Absent") is True or member.get("ParticipationCancelled") is True
+
+
+def _start(meeting: dict[str, Any]) -> dt.datetime | None:
+    """The meeting's start in its own local time: `2022-11-07T19:00:00+01:00` is 19:00, not 18:00 UTC."""
+    for key in _DATE_KEYS:
+        value = meeting.get(key)
+        if isinstance(value, str) and value.strip():
+            try:
+                return dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                continue
+    return None
+
+
+def _number(raw: dict[str, Any]) -> int | None:
+    for key in _NUMBER_KEYS:
+        value = raw.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().rstrip(".").isdigit():
+            return int(value.strip().rstrip("."))
+    return None
+
+
+def _case(raw: dict[str, Any]) -> str | None:
+    value = _text(raw, *_CASE_KEYS)
+    return None if value in _NO_CASE else value
+
+
+def _addresses(doc: object) -> Iterator[str]:
+    """Every string value that is a web address on its own (field and attachment links)."""
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str) and node.startswith(("http://", "https://")) and len(node) < _MAX_ADDRESS \
+                and " " not in node:
+            yield node
+
+
+def _text(obj: dict[str, Any], *keys: str) -> str:
+    """The first non-empty string under one of the keys, stripped."""
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, str) and value.strip():
+            return " ".join(value.split())
+    return ""
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
