@@ -28,7 +28,7 @@ from services.parser.core.patterns import (
 _LABELS: Final = sorted(HEADER_LABELS, key=lambda kv: len(kv[0]), reverse=True)
 _LIST_SPLIT: Final = re.compile(r"\s*(?:,|;|\s+og\s+)\s*")
 _HEADER_SCAN: Final = 60  # the header of a real document is never longer than this many lines
-# `8410 Rønde`: a postcode and town ends an address block.
+# `8300 Odder`: a postcode and town ends an address block.
 _POSTCODE: Final = re.compile(r"^\d{4}\s+[A-ZÆØÅ][^\W\d_]+(?:[ .-]+[A-ZÆØÅa-zæøå][^\W\d_]*){0,3}$")
 _ADDRESS_LINES: Final = 3
 _ADDRESS_MAX: Final = 80
@@ -110,7 +110,7 @@ def parse_header(lines: list[str], width: int | None = None, complete: frozenset
 
 
 def _address_block(lines: list[str]) -> str | None:
-    """An unlabelled venue and address printed on the cover (`Kaløvig Kursuscenter` / … / `8410 Rønde`).
+    """An unlabelled venue and address printed on the cover (`Strandhotellet` / `Havnevej 4` / `8300 Odder`).
 
     The block ends in a Danish postcode and town; the lines above it up to the date, time or title
     belong to it (at most a venue and two address lines).

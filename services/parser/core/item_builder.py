@@ -161,7 +161,7 @@ def _marker(line: str, title: str) -> bool | None:
 def find_case_number(intro: list[str], body: list[str]) -> str | None:
     """The case number on its own line under the heading, else the first labelled one in the item.
 
-    Labels printed before their values (`Sagsnr.:` / `Sagen afgøres i:` / `12/27845` / `…`) are paired.
+    Labels printed before their values (`Sagsnr.:` / `Sagen afgøres i:` / `22/10554` / `Byrådet`) are paired.
     """
     intro = pair_columns(intro[: _CASE_WINDOW * 2], _is_bare_field) + intro[_CASE_WINDOW * 2 :]
     for line in intro[:_CASE_WINDOW]:

@@ -198,7 +198,7 @@ _ROLES: Final = (
     r"udvalgsformand|byrådsmedlem|kommunalbestyrelsesmedlem|regionsrådsmedlem|menigt\s+medlem|medlem|"
     r"suppleant|stedfortræder|sekretær|referent)"
 )
-# A role before or after a name: `Rådmand Anne Hansen`, `Lolan Ottesen - formand`, `Ole Bo (formand)`.
+# A role before or after a name: `Rådmand Anne Hansen`, `Eva Holm - formand`, `Ole Bo (formand)`.
 ROLE_LEAD: Final = re.compile(rf"^{_ROLES}\s+(?=[A-ZÆØÅ])", re.I)
 ROLE_TAIL: Final = re.compile(rf"\s*(?:[-–,]\s*|\s)\(?{_ROLES}\)?\s*$", re.I)
 
@@ -225,7 +225,7 @@ VOTE_COUNTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
     ("against", re.compile(r"\b(\d{1,3})\s+(?:stemmer?\s+)?imod\b", re.I)),
     ("abstaining", re.compile(r"\b(\d{1,3})\s+(?:undlod|stemte\s+blankt|blanke)\b", re.I)),
 )
-# A member's or a group's own position inside a decision (`Solveig Munk kunne ikke tiltræde indstillingen`,
+# A member's or a group's own position inside a decision (`Eva Holm kunne ikke tiltræde indstillingen`,
 # `Venstre tog forbehold`): what the minority did, not what the body decided. A sentence whose subject
 # is the body itself (`Udvalget kunne ikke anbefale …`) is the decision.
 POSITION: Final = re.compile(

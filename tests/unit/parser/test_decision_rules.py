@@ -23,19 +23,19 @@ def test_a_wrapped_sentence_with_a_date_is_no_decision_heading() -> None:
     text = _one_item(
         "Beslutninger\n"
         "Tilbagesendes forvaltningen med bemærkning, at byrådet i sit møde den 4. december 2012 har\n"
-        "vedtaget Magistratens foranstående indstilling af 19. november 2012.\n"
+        "vedtaget Økonomiudvalgets indstilling af 19. november 2012.\n"
         "Venstres byrådsgruppe kunne ikke tiltræde indstillingen.\n"
     )
     decision = parse_text(text).items[0].decision
     assert decision is not None
-    assert "vedtaget Magistratens foranstående indstilling" in decision.text
+    assert "vedtaget Økonomiudvalgets indstilling" in decision.text
     assert decision.outcome is Outcome.APPROVED  # the group's position does not decide the item
 
 
 @pytest.mark.parametrize(
     ("text", "outcome"),
     [
-        ("Et flertal i udvalget kunne tiltræde indstillingen.\nSolveig Munk kunne ikke tiltræde indstillingen.",
+        ("Et flertal i udvalget kunne tiltræde indstillingen.\nKaren Dahl kunne ikke tiltræde indstillingen.",
          Outcome.APPROVED),
         ("Udvalget kunne ikke anbefale indstillingen.", Outcome.REJECTED),
         ("Jakob Clausen tog forbehold.\nIndstillingen blev godkendt.", Outcome.APPROVED),
@@ -115,16 +115,16 @@ def test_absence_from_this_meeting_without_titles() -> None:
 
 
 def test_participants_without_roles() -> None:
-    assert split_people("Lolan Ottesen - formand, Anne Hansen (V), næstformand, Rådmand Ole Bo og Eva Ny") == [
-        "Lolan Ottesen", "Anne Hansen", "Ole Bo", "Eva Ny"]
+    assert split_people("Eva Holm - formand, Anne Hansen (V), næstformand, Rådmand Ole Bo og Eva Ny") == [
+        "Eva Holm", "Anne Hansen", "Ole Bo", "Eva Ny"]
 
 
 def test_cover_with_time_and_address_on_lines_of_their_own() -> None:
     text = ("Referat\nUdvalget for teknik og miljø\nTorsdag den 20. juni 2013\nKl. 10:30\nKursuscentret\n"
-            "Strandvejen 4\n8410 Rønde\nMedlemmer\nAnne Bo (A)\nOle Hansen (V)\n"
-            "715. Trafikplan\nSagsnr.: 12/27845\nBeslutning\nGodkendt.\n")
+            "Strandvejen 4\n8300 Odder\nMedlemmer\nAnne Bo (A)\nOle Hansen (V)\n"
+            "715. Trafikplan\nSagsnr.: 13/10102\nBeslutning\nGodkendt.\n")
     meeting = parse_text(text)
-    assert (meeting.start_time, meeting.location) == ("10:30", "Kursuscentret, Strandvejen 4, 8410 Rønde")
+    assert (meeting.start_time, meeting.location) == ("10:30", "Kursuscentret, Strandvejen 4, 8300 Odder")
     assert meeting.participants == ("Anne Bo", "Ole Hansen")
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from services.parser.core.dates import DATE, parse_date
 from services.parser.core.decisions import (
     DecisionBlock,
     absent_names,
@@ -23,6 +22,7 @@ from services.parser.core.decisions import (
     parse_votes,
 )
 from services.parser.core.header import split_people
+from services.parser.core.history import same_body
 from services.parser.core.municipality import Municipality, detect_municipality
 from services.parser.core.patterns import (
     DECISION,
@@ -30,10 +30,9 @@ from services.parser.core.patterns import (
     FILLER,
     OTHER,
     RECOMMENDATION,
-    ROLE_WORDS,
     SECTION_NAMES,
 )
-from services.parser.core.sections import Heading, RawSection, chain_heading, classify_heading
+from services.parser.core.sections import Heading, RawSection, classify_heading
 from shared.contracts.meeting import Decision, EarlierDecision, Votes
 
 # Texts an agenda system leaves in a field nobody filled in: they are no decision.
@@ -50,14 +49,6 @@ HISTORY_CAPTIONS: Final = frozenset(
 )
 # Captions that say who decides, not what was decided (`Beslutningen træffes af`, `Beslutningskompetence`).
 _NOT_DECISION: Final = re.compile(r"^(?:beslutningen\s|beslutnings(?:kompetence|niveau|tema|punkter))", re.I)
-# A history entry's head: a date, then the body that decided (`15-01-2024 Klima-, Teknik- og Miljøudvalget`,
-# `KMB IT-udvalget den 5. december 2012 Punkt 3`).
-_ITEM_REF: Final = re.compile(r"\s*[,-]?\s*(?:punkt|pkt\.?)\s*\d{1,4}\.?\s*$", re.I)
-_HEAD_MAX: Final = 160
-_WHO_MAX: Final = 100
-_BODY_KEY: Final = 10
-# `Lolan Ottesen - formand`: a role after a dash is no part of the name.
-_ROLE_TAIL: Final = re.compile(r"\s+[-–]\s+(?P<role>[^\W\d][\w ]{1,40})$")
 
 
 def caption_kind(caption: str) -> str:
@@ -138,88 +129,14 @@ def _other_meeting(block: DecisionBlock, meeting_date: dt.date | None, committee
     if block.date is not None and meeting_date is not None:
         return block.date != meeting_date
     if block.who and committee:
-        return not _same_body(block.who, committee)
+        return not same_body(block.who, committee)
     return False
-
-
-def _same_body(a: str, b: str) -> bool:
-    # `Klima, Teknik og Miljøudvalget` is `Klima-, Teknik- og Miljøudvalget`; `Byrådet` is `Byråd`.
-    ka, kb = (re.sub(r"\W+", "", x.casefold())[:_BODY_KEY] for x in (a, b))
-    return bool(ka) and bool(kb) and (ka.startswith(kb) or kb.startswith(ka))
-
-
-def history_entries(lines: list[str], before: dt.date | None,
-                    committee: str | None = None) -> list[EarlierDecision]:
-    """Earlier decisions of a history field: each dated line opens an entry, the lines after it are its text.
-
-    Conservative: only dated entries count; none dated after this meeting (a plan is no history), and
-    not this meeting's own entry (same day, same body) when the portal lists it in the case's course.
-    """
-    entries: list[EarlierDecision] = []
-    head: tuple[dt.date, str | None, str, str] | None = None
-    body: list[str] = []
-
-    def close() -> None:
-        if head is not None:
-            date, who, inline, printed = head
-            text = "\n".join([inline, *body] if inline else body)
-            entries.append(EarlierDecision(date=date, body=who, text=text or printed))
-
-    for line in lines:
-        opened = _entry_head(line)
-        if opened is not None:
-            close()
-            head, body = (*opened, line), []
-        elif head is not None:
-            body.append(line)
-    close()
-    if before is not None:
-        entries = [
-            e for e in entries
-            if e.date is None or e.date < before
-            or (e.date == before and not (e.body and committee and _same_body(e.body, committee)))
-        ]
-    return sorted(entries, key=lambda e: e.date or dt.date.min)
-
-
-def _entry_head(line: str) -> tuple[dt.date, str | None, str] | None:
-    """`15-01-2024 Klima-, Teknik- og Miljøudvalget`, `KMB IT-udvalget den 5. december 2012 Punkt 3`,
-    `Økonomiudvalget, 4. oktober 2023: Anbefales` (the inline text after the colon is returned).
-
-    A head is a date and a body name on a line of their own; a sentence that mentions a date
-    (`Udvalget besluttede den 5. maj at …`, `Godkendt den 5. maj.`) is text of the entry.
-    """
-    if len(line) > _HEAD_MAX:
-        return None
-    chained = chain_heading(line)
-    if chained is not None and chained.date is not None:
-        return chained.date, chained.who, chained.inline
-    if line.rstrip().endswith("."):
-        return None
-    m = DATE.search(line)
-    if m is None:
-        return None
-    date = parse_date(m)
-    if date is None:
-        return None
-    before, after = line[: m.start()].strip(" ,:-–"), line[m.end() :].strip(" ,:-–")
-    before = re.sub(r"\s+(?:den|d\.)$", "", before, flags=re.I).strip()
-    after = _ITEM_REF.sub("", after).strip(" ,:-–")
-    if before and after:
-        return None
-    who = before or after or None
-    if who is not None and len(who) > _WHO_MAX:
-        return None
-    return date, who, ""
 
 
 def people(names: Iterable[str]) -> list[str]:
     """Member names without party letters and roles, each once, in order."""
     out: dict[str, str] = {}
     for raw in names:
-        m = _ROLE_TAIL.search(raw)
-        if m is not None and m.group("role").strip().casefold() in ROLE_WORDS:
-            raw = raw[: m.start()]
         for name in split_people(raw):
             out.setdefault(name.casefold(), name)
     return list(out.values())
@@ -236,7 +153,7 @@ def merge_names(*groups: Iterable[str]) -> tuple[str, ...]:
 def municipality_of(addresses: Iterable[str], texts: Iterable[str] = ()) -> Municipality | None:
     """The municipality from the export's own web and mail addresses, else from its header texts.
 
-    Addresses (`https://dagsordener.greve.dk/…`, `vir@balk.dk`) are the system's own and name its
+    Addresses (`https://dagsordener.vejle.dk/…`, `post@odder.dk`) are the system's own and name its
     owner; the text of the items would also name neighbours and partners, so it is read only when
     the addresses name no municipality.
     """

@@ -16,10 +16,10 @@ from typing import Any, Final
 
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee
+from services.parser.core.history import history_entries, only_earlier
 from services.parser.core.items import clean_title
 from services.parser.core.native.common import (
     caption_kind,
-    history_entries,
     is_history_caption,
     merge_names,
     municipality_of,
@@ -112,7 +112,7 @@ def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | No
     for section in sections:
         kind = caption_kind(section.name)
         if is_history_caption(section.name):
-            history.extend(history_entries(section.lines, meeting_date, committee))
+            history.extend(only_earlier(history_entries(section.lines), meeting_date, committee))
         elif kind == DECISION and not in_case:
             decided.append((section.name, section.lines))
         elif kind == ATTENDANCE:

@@ -17,10 +17,10 @@ from typing import Final
 
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee
+from services.parser.core.history import history_entries, only_earlier
 from services.parser.core.items import clean_title
 from services.parser.core.native.common import (
     caption_kind,
-    history_entries,
     is_history_caption,
     merge_names,
     municipality_of,
@@ -120,7 +120,7 @@ def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, m
                     decision, votes = read.decision, read.votes
                 absent = merge_names(absent, read.absent)
         elif is_history_caption(caption):
-            history.extend(history_entries(lines, meeting_date, committee))
+            history.extend(only_earlier(history_entries(lines), meeting_date, committee))
         elif caption_kind(caption) == ATTENDANCE:
             absent = merge_names(absent, people(lines))
     if may_decide:
