@@ -8,7 +8,7 @@ the text where it does not. One block is one line of text as the rules see it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Final
 
 # What a block is, when the format says so.
@@ -35,8 +35,11 @@ class Block:
     size: float = 0.0  # font size (PDF); 0 when unknown
 
     def with_text(self, text: str) -> Block:
-        """The same block with other text (after clean-up)."""
-        return replace(self, text=text)
+        """The same block with other text (after clean-up); itself when the text is unchanged."""
+        if text == self.text:
+            return self
+        # The constructor, not dataclasses.replace: this runs for every line and replace is slow.
+        return Block(text, self.page, self.style, self.level, self.kind, self.top, self.size)
 
 
 def text_blocks(text: str) -> list[Block]:

@@ -10,6 +10,7 @@ from typing import Final
 from services.parser.core.blocks import Block, text_blocks
 from services.parser.core.decode import decode_text
 from services.parser.core.errors import EmptyDocument, UnsupportedDocument
+from services.parser.core.normalize import clean_blocks, clean_text
 
 # Signatures of formats the parser refuses, to say precisely what was sent.
 _REFUSED_MAGIC: Final[tuple[tuple[bytes, str], ...]] = (
@@ -74,16 +75,18 @@ def extract_blocks(data: bytes, filename: str | None = None, fmt: str | None = N
     if fmt == "html":
         from services.parser.core.html import html_blocks
 
-        return html_blocks(decode_text(data))
+        blocks, site = html_blocks(decode_text(data))
+        return clean_blocks(blocks), site
     if fmt == "pdf":
         from services.parser.core.pdf import pdf_blocks  # pypdfium2 loads only when a PDF arrives
 
-        return pdf_blocks(data), ""
+        return clean_blocks(pdf_blocks(data)), ""
     if fmt == "docx":
         from services.parser.core.docx_text import docx_blocks
 
-        return docx_blocks(data), ""
-    return text_blocks(decode_text(data)), ""
+        return clean_blocks(docx_blocks(data)), ""
+    # Plain text is cleaned whole (soft breaks may join lines), every other format block by block.
+    return text_blocks(clean_text(decode_text(data))), ""
 
 
 def extract_text(data: bytes, filename: str | None = None) -> str:

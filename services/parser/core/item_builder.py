@@ -225,8 +225,8 @@ def _attachments(sections: list[RawSection], body: list[str], width: int | None,
 
 def _gaps(lines: list[str], blocks: list[Block] | None) -> list[float] | None:
     """Vertical distance of each line from the one before (PDF), to tell wrapped lines from new entries."""
-    if not blocks or not lines:
-        return None
+    if not blocks or not lines or blocks[0].top < 0:
+        return None  # no positions (text, HTML, DOCX)
     by_text: dict[str, list[Block]] = {}
     for b in blocks:
         by_text.setdefault(b.text, []).append(b)

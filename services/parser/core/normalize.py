@@ -75,29 +75,27 @@ def to_lines(text: str, furniture: list[str] | None = None) -> list[str]:
 
 
 def clean_blocks(blocks: list[Block]) -> list[Block]:
-    """Each block's text cleaned like `clean_text`; mojibake is repaired from the whole document's words."""
-    out: list[Block] = []
+    """Each block's text cleaned like `clean_text`; mojibake is repaired from the whole document's words.
+
+    The substitutions run once over the joined text (none of them touches a line end), not per line.
+    """
+    split: list[Block] = []
     for block in blocks:
         text = block.text
         if "\n" in text or "\r" in text:
-            out.extend(block.with_text(part) for part in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+            split.extend(block.with_text(p) for p in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+        elif "\x02" in text or "\ufffe" in text:
+            split.append(block.with_text(_join_soft_breaks(text)))
         else:
-            out.append(block)
-    cleaned = [b.with_text(_clean_line(b.text)) for b in out]
-    joined = "\n".join(b.text for b in cleaned)
-    repaired = repair_mojibake(joined)
-    if repaired is not joined and repaired != joined:
-        parts = repaired.split("\n")
-        if len(parts) == len(cleaned):
-            cleaned = [b.with_text(t) for b, t in zip(cleaned, parts, strict=True)]
-    return cleaned
-
-
-def _clean_line(text: str) -> str:
-    if "\x02" in text or "\ufffe" in text:
-        text = _join_soft_breaks(text)
-    text = _CONTROL.sub("", text)
-    return _SPACES.sub(" ", text)
+            split.append(block)
+    joined = "\n".join(b.text for b in split)
+    cleaned = repair_mojibake(_SPACES.sub(" ", _CONTROL.sub("", joined)))
+    if cleaned == joined:
+        return split
+    parts = cleaned.split("\n")
+    if len(parts) != len(split):  # cannot happen with the patterns above; never misalign blocks
+        return [b.with_text(repair_mojibake(_SPACES.sub(" ", _CONTROL.sub("", b.text)))) for b in split]
+    return [b.with_text(t) for b, t in zip(split, parts, strict=True)]
 
 
 def content_blocks(blocks: list[Block], furniture: list[str] | None = None) -> list[Block]:

@@ -12,7 +12,7 @@ from services.parser.core.header import Header, is_agenda_word, parse_header
 from services.parser.core.item_builder import MeetingContext, build_item, polweb_prefix
 from services.parser.core.items import find_items
 from services.parser.core.municipality import detect_municipality, detect_region
-from services.parser.core.normalize import clean_blocks, clean_text, content_blocks, split_trailer, wrap_width
+from services.parser.core.normalize import clean_text, content_blocks, split_trailer, wrap_width
 from services.parser.core.patterns import DECISION, DOCUMENT_KIND_WORD
 from services.parser.core.sections import Heading, heading_committee, styled_headings
 from shared.contracts.meeting import AgendaItem, DocumentKind, ParsedMeeting
@@ -24,18 +24,16 @@ _RUNNING_MAX: Final = 150
 
 def parse_text(text: str, site: str = "") -> ParsedMeeting:
     """Parse the plain text of one minutes or agenda document into a ParsedMeeting."""
-    return parse_blocks(text_blocks(clean_text(text)), site, cleaned=True)
+    return parse_blocks(text_blocks(clean_text(text)), site)
 
 
-def parse_blocks(blocks: list[Block], site: str = "", *, cleaned: bool = False) -> ParsedMeeting:
-    """Parse the blocks of one minutes or agenda document (any format) into a ParsedMeeting.
+def parse_blocks(blocks: list[Block], site: str = "") -> ParsedMeeting:
+    """Parse the cleaned blocks of one minutes or agenda document (any format) into a ParsedMeeting.
 
     `site` is text printed around the minutes rather than in them (a portal page's title, footer and
     links): it only helps to tell the municipality.
     """
     furniture: list[str] = []
-    if not cleaned:
-        blocks = clean_blocks(blocks)
     kept, trailer = split_trailer(content_blocks(blocks, furniture))
     furniture.extend(trailer)
     if not kept:
