@@ -48,6 +48,8 @@ _SITE_SOURCES: Final = (
 _SITE_NODES: Final = 5
 _SITE_CHARS: Final = 2000
 _LABEL_CELL: Final = 60
+# Elements that hold one entry each inside a value cell (a list of members).
+_LIST_PARTS: Final = frozenset({"div", "p", "li", "span", "a"})
 
 
 def html_blocks(markup: str) -> tuple[list[Block], str]:
@@ -125,10 +127,9 @@ class _Walker:
         if not label.endswith(":") or len(label) > _LABEL_CELL:
             return False
         self._flush()
-        value = " ".join(cells[1].text(separator=" ").split())
+        value = _cell_value(cells[1])
         self.blocks.append(Block(f"{label} {value}".strip(), kind=FIELD, style=PLAIN))
         return True
-
 
     def _simple_row(self, row: LexborNode) -> bool:
         """A row of plain cells (`Mødested | Byrådssalen`) is one line; cells holding blocks are walked."""
@@ -140,6 +141,22 @@ class _Walker:
         if text:
             self.blocks.append(Block(text, style=PLAIN))
         return True
+
+
+def _cell_value(cell: LexborNode) -> str:
+    """A value cell's text; names in separate elements or lines (`<div>A</div><div>B</div>`, `A<br>B`)
+    become a list (`A, B`), not one run of words."""
+    parts = [" ".join(child.text(separator=" ").split()) for child in cell.iter() if child.tag in _LIST_PARTS]
+    parts = [p for p in parts if p]
+    if len(parts) >= 2:
+        return ", ".join(parts)
+    html = cell.html or ""
+    if "<br" in html.casefold():
+        pieces = LexborHTMLParser(re.sub(r"<br\s*/?>", "\n", html, flags=re.I)).text(separator="").split("\n")
+        items = [" ".join(p.split()) for p in pieces if p.strip()]
+        if len(items) >= 2:
+            return ", ".join(items)
+    return " ".join(cell.text(separator=" ").split())
 
 
 def _is_chrome(node: LexborNode) -> bool:

@@ -213,6 +213,9 @@ def _attachments(sections: list[RawSection], body: list[str], width: int | None,
     out: list[str] = []
     for entry in entries:
         title = _LINK_TAIL.sub("", entry).strip()
+        # A line of document numbers (`222359/12`) under an entry is its reference, not another attachment.
+        if not any(ch.isalpha() for ch in title):
+            continue
         if _marker(title, "") is not None or title.casefold().rstrip(".") in _NO_ATTACHMENT:
             continue
         key = _BILAG_NUMBERING.sub("", title).casefold().strip(" .")

@@ -167,3 +167,9 @@ def test_two_column_cover_and_case_labels_are_paired() -> None:
 def test_start_time_forms(line: str, time: str) -> None:
     meeting = parse_text(_one_item("Beslutning\nGodkendt.\n", f"Referat\nByrådet\n{line}\n"))
     assert meeting.start_time == time
+
+
+def test_document_numbers_under_an_attachment_are_no_attachment() -> None:
+    text = _one_item(
+        "Beslutning\nGodkendt.\nBilag\n1 Åben Notat om økonomi\n222359/12\n2 Åben Kort over området\n58688/13\n")
+    assert parse_text(text).items[0].attachments == ("1 Åben Notat om økonomi", "2 Åben Kort over området")

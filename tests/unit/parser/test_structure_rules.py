@@ -144,3 +144,12 @@ def test_docx_heading_styles_are_headings() -> None:
     item = meeting.items[0]
     assert item.attachments == ("Indstilling", "Bilag 1: Kort")
     assert item.decision is not None and item.decision.outcome is Outcome.APPROVED
+
+
+def test_portal_members_in_separate_elements_are_a_list() -> None:
+    page = _portal(["Godkendt."]).decode("utf-8").replace(
+        '<td class="deltagere"></td>', '<td class="deltagere"><div>Anne Bo (A)</div><div>Ole Hansen (V)</div></td>')
+    assert parse_document(page.encode("utf-8")).participants == ("Anne Bo", "Ole Hansen")
+    page = _portal(["Godkendt."]).decode("utf-8").replace(
+        '<td class="deltagere"></td>', '<td class="deltagere">Anne Bo (A)<br>Ole Hansen (V)</td>')
+    assert parse_document(page.encode("utf-8")).participants == ("Anne Bo", "Ole Hansen")
