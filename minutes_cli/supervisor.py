@@ -10,11 +10,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
+from minutes_cli.redis_supervision import SupervisedRedis
 from shared.logging import get_logger
-from shared.redis_server import ADDRESS_FILE, RedisServer, write_address
 from shared.settings import Settings
 
 log = get_logger(__name__)
@@ -65,7 +64,7 @@ class Stack:
         self.extra_env = env or {}
         self.sink = sink or _default_sink
         self.restart = restart
-        self.redis: RedisServer | None = None
+        self.redis: SupervisedRedis | None = None
         self.redis_url = settings.redis_url or ""
         self.children: dict[str, Child] = {}
         self._stopping = threading.Event()
@@ -74,7 +73,9 @@ class Stack:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
-            MINUTES_REDIS_URL=self.redis_url,
+            # The embedded Redis's URL carries its password: children read it from the data dir (mode
+            # 0600), never from their environment, which other tools and crash reports may show.
+            MINUTES_REDIS_URL="" if self.redis is not None else self.redis_url,
             MINUTES_DATA_DIR=str(self.settings.data_dir.resolve()),
             MINUTES_INBOX=str(self.settings.inbox.resolve()),
             MINUTES_DATABASE_URL=self.settings.effective_database_url,
@@ -88,9 +89,8 @@ class Stack:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.inbox.mkdir(parents=True, exist_ok=True)
         if not self.redis_url:
-            self.redis = RedisServer(self.settings.data_dir / "redis", binary=self.settings.redis_server_bin)
+            self.redis = SupervisedRedis(self.settings.data_dir, binary=self.settings.redis_server_bin)
             self.redis_url = self.redis.start()
-            write_address(self.settings.data_dir, self.redis_url)
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
         names += [f"store-{i + 1}" for i in range(self.stores)]
@@ -120,6 +120,8 @@ class Stack:
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):
+            if self.redis is not None:
+                self.redis.check()
             for child in list(self.children.values()):
                 proc = child.process
                 if proc is None or proc.poll() is None or not self.restart or self._stopping.is_set():
@@ -170,7 +172,6 @@ class Stack:
                 thread.join(1.0)
         if self.redis is not None:
             self.redis.stop()
-            (Path(self.settings.data_dir) / ADDRESS_FILE).unlink(missing_ok=True)
         return codes
 
     def wait(self) -> None:

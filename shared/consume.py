@@ -38,6 +38,8 @@ _NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EPIPE, errno.ETIM
 
 def redis_outage(error: BaseException) -> bool:
     """True when the error says Redis is unreachable or refusing writes (disk full, out of memory, loading)."""
+    if isinstance(error, redis_errors.AuthenticationError):
+        return False  # a wrong password is a configuration error: waiting would never end it
     if isinstance(error, redis_errors.ConnectionError | redis_errors.TimeoutError | redis_errors.BusyLoadingError):
         return True
     if isinstance(error, redis_errors.ResponseError):
