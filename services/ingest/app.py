@@ -51,6 +51,7 @@ class IngestService:
         self.watcher = InboxWatcher(
             self.settings.inbox,
             settle_s=self.settings.settle_s,
+            stable_s=self.settings.stable_s,
             rescan_interval_s=self.settings.rescan_interval_s,
             force_polling=self.settings.force_polling,
         )
