@@ -158,13 +158,16 @@ class ParsePool:
             return conn.recv_bytes()
         except TimeoutError as exc:
             self._kill()
-            raise ParseFailed(f"the parse took longer than {self.timeout_s:g} s") from exc
+            raise ParseFailed(f"the parse took longer than {self.timeout_s:g} s (blocked, not computing)") from exc
         except (EOFError, OSError) as exc:
             raise ParseFailed(self._death_reason()) from exc
 
     async def _wait_running(self, readable: asyncio.Future[None], fd: int) -> None:
-        """Wait for the reply; TimeoutError after `timeout_s` of time in which worker and child both ran."""
+        """Wait for the reply. A parse that computes is limited by its CPU time, in the child; here only the
+        time the child was blocked (running, yet using no CPU: a sleep, a stuck read) counts, and only while
+        this worker ran too, so a pause (SIGSTOP, a busy machine) is never taken for a hang."""
         counted = 0.0
+        state, cpu = self._child_state()
         while True:
             started = time.monotonic()
             with contextlib.suppress(TimeoutError):
@@ -173,22 +176,24 @@ class ParsePool:
                 return
             # A slice that took far longer than asked means this worker was stopped: count only the slice.
             elapsed = min(time.monotonic() - started, _SLICE_S * 2)
-            if not self._child_stopped():
+            state, now_cpu = self._child_state()
+            if state not in (b"T", b"t") and now_cpu == cpu:
                 counted += elapsed
-            # A second beyond the child's own CPU limit, so a busy parse reports that limit, not this one.
-            if counted >= self.timeout_s + 1.0:
+            cpu = now_cpu
+            if counted >= self.timeout_s:
                 raise TimeoutError
 
-    def _child_stopped(self) -> bool:
+    def _child_state(self) -> tuple[bytes, int]:
+        """The child's scheduler state and CPU time so far (clock ticks), from /proc; unknown: ("?", -1)."""
         process = self._process
         if process is None or process.pid is None:
-            return False
+            return b"?", -1
         try:
             with open(f"/proc/{process.pid}/stat", "rb") as handle:
-                state = handle.read().rsplit(b")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        return state in (b"T", b"t")
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            return fields[0], int(fields[11]) + int(fields[12])  # state, utime + stime
+        except (OSError, IndexError, ValueError):
+            return b"?", -1
 
     def _death_reason(self) -> str:
         """Why the child died, as specifically as its exit status tells."""

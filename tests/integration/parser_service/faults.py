@@ -57,10 +57,16 @@ def raise_arbitrary(data: bytes, filename: str | None) -> ParsedMeeting:
 
 
 def slow_then_parse(data: bytes, filename: str | None) -> ParsedMeeting:
-    """Spends ~1.5 s of CPU time, then parses: long enough to pause the worker mid-parse."""
+    """Spends ~1 s of CPU time, then parses: long enough to pause the worker mid-parse."""
     from services.parser.core import parse_document
 
-    deadline = time.process_time() + 1.5
+    deadline = time.process_time() + 1.0
     while time.process_time() < deadline:
         pass
     return parse_document(data, filename)
+
+
+def spin(data: bytes, filename: str | None) -> ParsedMeeting:
+    """Computes forever, like a pathological regular expression."""
+    while True:
+        pass
