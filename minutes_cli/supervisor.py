@@ -19,6 +19,14 @@ from shared.settings import Settings
 log = get_logger(__name__)
 
 
+class StartRefused(RuntimeError):
+    """The state check found something a person must fix first (the message says what)."""
+
+
+# A service exits with this when it refuses to start on bad state: restarting it would not help.
+REFUSED_EXIT = 78
+
+
 @dataclass
 class Child:
     """One service process and how to start it again."""
@@ -91,6 +99,7 @@ class Stack:
         if not self.redis_url:
             self.redis = SupervisedRedis(self.settings.data_dir, binary=self.settings.redis_server_bin)
             self.redis_url = self.redis.start()
+        self._check_state()
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
         names += [f"store-{i + 1}" for i in range(self.stores)]
@@ -100,6 +109,23 @@ class Stack:
         self._monitor = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._monitor.start()
         return self.redis_url
+
+    def _check_state(self) -> None:
+        """`minutes check` before anything starts: refuse a corrupt database, re-announce lost events."""
+        done = subprocess.run(
+            [sys.executable, "-m", "minutes_cli.main", "check"], env=self._env(), capture_output=True
+        )
+        out = done.stdout.decode(errors="replace")
+        for line in out.splitlines():
+            if line.startswith("PROBLEM"):
+                log.warning("state check", problem=line.removeprefix("PROBLEM").strip())
+        if done.returncode != 0:
+            if self.redis is not None:
+                self.redis.stop()
+            problems = [line.removeprefix("PROBLEM").strip() for line in out.splitlines() if line.startswith("PROBLEM")]
+            raise StartRefused("minutes up refused to start: " + (
+                "; ".join(problems) or done.stderr.decode(errors="replace")[-2000:]
+            ))
 
     def _run_once(self, args: list[str]) -> None:
         done = subprocess.run([sys.executable, "-m", "minutes_cli.main", *args], env=self._env(), capture_output=True)
@@ -125,6 +151,11 @@ class Stack:
             for child in list(self.children.values()):
                 proc = child.process
                 if proc is None or proc.poll() is None or not self.restart or self._stopping.is_set():
+                    continue
+                if proc.returncode == REFUSED_EXIT:
+                    if child.restarts >= 0:
+                        log.error("service refused to start on bad state; not restarting it", service=child.name)
+                        child.restarts = -1  # said once
                     continue
                 # Back off a crash-looping service instead of spinning.
                 delay = min(5.0, 0.25 * 2 ** min(child.restarts, 5))

@@ -160,6 +160,15 @@ class RedisServer:
         return self.process.pid if self.process and self.process.poll() is None else None
 
 
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, _auth = head.partition("//")
+    return f"{scheme}//***@{tail}"
+
+
 def write_private(path: Path, text: str) -> None:
     """Write a file only the owner can read (mode 0600 from creation, never following a symlink)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
