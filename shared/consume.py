@@ -38,12 +38,18 @@ _NETWORK_ERRNOS = {errno.ECONNREFUSED, errno.ECONNRESET, errno.EPIPE, errno.ETIM
 
 def redis_outage(error: BaseException) -> bool:
     """True when the error says Redis is unreachable or refusing writes (disk full, out of memory, loading)."""
-    if isinstance(error, redis_errors.AuthenticationError):
+    if isinstance(error, redis_errors.AuthenticationError | redis_errors.AuthorizationError):
         return False  # a wrong password is a configuration error: waiting would never end it
     if isinstance(error, redis_errors.ConnectionError | redis_errors.TimeoutError | redis_errors.BusyLoadingError):
         return True
+    if isinstance(error, redis_errors.OutOfMemoryError | redis_errors.ReadOnlyError | redis_errors.TryAgainError):
+        return True  # redis-py strips the error code from these: known by their class
     if isinstance(error, redis_errors.ResponseError):
-        return str(error).lstrip("-").split(" ", 1)[0].upper() in _REFUSING
+        text = str(error).lstrip("-")
+        # A script's error carries the refusal inside its own message.
+        return text.split(" ", 1)[0].upper() in _REFUSING or any(
+            mark in text for mark in ("MISCONF", "OOM command not allowed", "command not allowed when used memory")
+        )
     return isinstance(error, ConnectionError) or (isinstance(error, OSError) and error.errno in _NETWORK_ERRNOS)
 
 
@@ -62,7 +68,8 @@ class OutageGate:
 
     service: str
     initial_s: float = 0.5
-    cap_s: float = 30.0
+    # Short enough that work resumes within seconds of the dependency's return.
+    cap_s: float = 8.0
     down_since: float | None = None
     _wait_s: float = 0.0
     _reason: str = ""
