@@ -117,7 +117,7 @@ def unique_destination(folder: Path, name: str, suffix_for_room: str = "") -> Pa
     candidate = folder / files.fit_name(name, suffix_for_room)
     if suffix_for_room:
         candidate = candidate.with_name(candidate.name[: -len(suffix_for_room)])
-    if not candidate.exists() and not candidate.is_symlink():
+    if _free(candidate, suffix_for_room):
         return candidate
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
@@ -127,9 +127,15 @@ def unique_destination(folder: Path, name: str, suffix_for_room: str = "") -> Pa
         candidate = folder / files.fit_name(stem, tail + suffix_for_room)
         if suffix_for_room:
             candidate = candidate.with_name(candidate.name[: -len(suffix_for_room)])
-        if not candidate.exists() and not candidate.is_symlink():
+        if _free(candidate, suffix_for_room):
             return candidate
     raise FileExistsError(f"no free name for {name} in {folder}")
+
+
+def _free(candidate: Path, suffix: str) -> bool:
+    """Neither the name nor its companion (`name + suffix`, the reason file) exists, not even as a link."""
+    names = [candidate, candidate.with_name(candidate.name + suffix)] if suffix else [candidate]
+    return not any(os.path.lexists(name) for name in names)
 
 
 def version_marker(path: Path) -> str | None:

@@ -27,7 +27,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 
-DEDUPE_PREFIX = f"{streams.DECISIONS}:published:"
+DEDUPE_PREFIX = streams.DEDUPE_PREFIX
 # Must outlive any gap between publishing and marking sent (a crashed worker restarted days later).
 DEDUPE_TTL_S = 14 * 24 * 3600
 

@@ -29,7 +29,7 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 # Only one checker re-announces at a time (two store workers start together).
-RECONCILE_LOCK = f"{streams.PREFIX}:check:reconcile-lock"
+RECONCILE_LOCK = streams.RECONCILE_LOCK
 # Lines redis-server writes when it loaded an AOF whose tail was cut off.
 _TRUNCATED_MARKS = ("AOF loaded anyway because aof-load-truncated", "short read while loading the AOF")
 _START_MARKS = ("Server initialized", "oO0OoO0OoO0Oo Redis is starting")

@@ -160,3 +160,35 @@ def test_fit_name_keeps_within_name_max() -> None:
     assert fitted.endswith(".reason.txt")
     assert len(os.fsencode(fitted)) <= files.NAME_MAX
     assert files.fit_name("short.pdf", ".reason.txt") == "short.pdf.reason.txt"
+
+
+def _written(size: int, mtime_s: float, ctime_s: float) -> FileSig:
+    return FileSig(size=size, mtime_ns=int(mtime_s * 1e9), ino=1, ctime_ns=int(ctime_s * 1e9))
+
+
+def test_a_file_open_for_writing_is_never_complete_however_old_and_still() -> None:
+    tracker = SettleTracker(settle_s=0.5, stable_s=10.0)
+    path = INBOX / "slow.txt"
+    sig = _written(1024, 900.0, 900.0)  # a writer that paused for 100 s
+    assert not any(
+        tracker.observe(path, sig, now=t, wall_now=1000.0 + t, writing=True) for t in (0.0, 5.0, 60.0, 600.0)
+    )
+    # Closed: complete once unchanged for the settle window (it is long unchanged already).
+    assert tracker.observe(path, sig, now=601.0, wall_now=1601.0, writing=False)
+
+
+def test_renamed_into_place_after_its_last_write_is_complete_at_once() -> None:
+    tracker = SettleTracker(settle_s=0.5, stable_s=10.0)
+    # ctime after mtime: renamed (or chmod-ed) after the last write, e.g. `mv staging/x inbox/`.
+    assert tracker.observe(INBOX / "a.txt", _written(10, 999.9, 1000.0), now=0.0, wall_now=1000.0, writing=False)
+    # Written in place, just now: waits for the settle window.
+    assert not tracker.observe(INBOX / "b.txt", _written(10, 1000.0, 1000.0), now=0.0, wall_now=1000.0, writing=False)
+
+
+def test_when_writers_cannot_be_seen_the_long_stable_window_applies() -> None:
+    tracker = SettleTracker(settle_s=0.5, stable_s=10.0)
+    path = INBOX / "share.txt"
+    sig = _written(10, 1000.0, 1000.0)
+    assert not tracker.observe(path, sig, now=0.0, wall_now=1000.0, writing=None)
+    assert not tracker.observe(path, sig, now=5.0, wall_now=1005.0, writing=None)
+    assert tracker.observe(path, sig, now=10.0, wall_now=1010.0, writing=None)
