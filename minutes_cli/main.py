@@ -21,6 +21,10 @@ app = typer.Typer(
 dlq_app = typer.Typer(help="Inspect and re-queue dead-lettered messages.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
 
+# Exit status of a service that refuses to start on bad state (EX_CONFIG): `minutes up` does not restart it.
+REFUSED = 78
+
+
 class ServiceName(StrEnum):
     """The services `minutes service` can run."""
 
@@ -37,15 +41,20 @@ def up(
     stores: Annotated[int | None, typer.Option(min=1, help="Store worker processes.")] = None,
 ) -> None:
     """Run the whole pipeline locally: embedded Redis (unless MINUTES_REDIS_URL), ingest, parsers, store."""
-    from minutes_cli.supervisor import Stack
+    from minutes_cli.supervisor import Stack, StartRefused
+    from shared.redis_server import redact
 
     settings = make_settings(data, inbox=inbox, parsers=parsers, stores=stores)
     configure_logging(settings.log_level, settings.log_format, service="up")
     env = {"MINUTES_LOG_FORMAT": "console"} if sys.stderr.isatty() and settings.log_format == "auto" else {}
     stack = Stack(settings, env=env)
-    url = stack.start()
+    try:
+        url = stack.start()
+    except StartRefused as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
     typer.secho(
-        f"minutes is up: drop files into {settings.inbox.resolve()} — decisions on {url} "
+        f"minutes is up: drop files into {settings.inbox.resolve()} — decisions on {redact(url)} "
         f"stream minutes:decisions (`minutes decisions --follow --data {settings.data_dir}`). Ctrl-C stops.",
         fg=typer.colors.GREEN,
         err=True,
@@ -70,7 +79,13 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
         from services.parser.app import create_app  # type: ignore[assignment]
     else:
         from services.store.app import create_app  # type: ignore[assignment]
-    run_app(create_app(settings))
+    from services.store.state_check import DatabaseCorrupt
+
+    try:
+        run_app(create_app(settings))
+    except DatabaseCorrupt as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(REFUSED) from exc
 
 
 @app.command()
@@ -108,6 +123,18 @@ def migrate(data: DataOpt = None) -> None:
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="migrate")
     asyncio.run(run_migrate(settings.effective_database_url))
+
+
+@app.command()
+def check(data: DataOpt = None) -> None:
+    """Check the database, Redis persistence, pending and dead-lettered messages; re-announce lost events."""
+    import asyncio
+
+    from minutes_cli.check_cmd import print_report, run_check
+
+    settings = make_settings(data)
+    configure_logging(settings.log_level, settings.log_format, service="check")
+    raise typer.Exit(print_report(asyncio.run(run_check(settings))))
 
 
 commands.register(app, dlq_app)

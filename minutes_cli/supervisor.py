@@ -10,14 +10,21 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
+from minutes_cli.redis_supervision import SupervisedRedis
 from shared.logging import get_logger
-from shared.redis_server import ADDRESS_FILE, RedisServer, write_address
 from shared.settings import Settings
 
 log = get_logger(__name__)
+
+
+class StartRefused(RuntimeError):
+    """The state check found something a person must fix first (the message says what)."""
+
+
+# A service exits with this when it refuses to start on bad state: restarting it would not help.
+REFUSED_EXIT = 78
 
 
 @dataclass
@@ -65,7 +72,7 @@ class Stack:
         self.extra_env = env or {}
         self.sink = sink or _default_sink
         self.restart = restart
-        self.redis: RedisServer | None = None
+        self.redis: SupervisedRedis | None = None
         self.redis_url = settings.redis_url or ""
         self.children: dict[str, Child] = {}
         self._stopping = threading.Event()
@@ -74,7 +81,9 @@ class Stack:
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
-            MINUTES_REDIS_URL=self.redis_url,
+            # The embedded Redis's URL carries its password: children read it from the data dir (mode
+            # 0600), never from their environment, which other tools and crash reports may show.
+            MINUTES_REDIS_URL="" if self.redis is not None else self.redis_url,
             MINUTES_DATA_DIR=str(self.settings.data_dir.resolve()),
             MINUTES_INBOX=str(self.settings.inbox.resolve()),
             MINUTES_DATABASE_URL=self.settings.effective_database_url,
@@ -88,9 +97,9 @@ class Stack:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings.inbox.mkdir(parents=True, exist_ok=True)
         if not self.redis_url:
-            self.redis = RedisServer(self.settings.data_dir / "redis", binary=self.settings.redis_server_bin)
+            self.redis = SupervisedRedis(self.settings.data_dir, binary=self.settings.redis_server_bin)
             self.redis_url = self.redis.start()
-            write_address(self.settings.data_dir, self.redis_url)
+        self._check_state()
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
         names += [f"store-{i + 1}" for i in range(self.stores)]
@@ -100,6 +109,23 @@ class Stack:
         self._monitor = threading.Thread(target=self._watch, name="supervisor", daemon=True)
         self._monitor.start()
         return self.redis_url
+
+    def _check_state(self) -> None:
+        """`minutes check` before anything starts: refuse a corrupt database, re-announce lost events."""
+        done = subprocess.run(
+            [sys.executable, "-m", "minutes_cli.main", "check"], env=self._env(), capture_output=True
+        )
+        out = done.stdout.decode(errors="replace")
+        for line in out.splitlines():
+            if line.startswith("PROBLEM"):
+                log.warning("state check", problem=line.removeprefix("PROBLEM").strip())
+        if done.returncode != 0:
+            if self.redis is not None:
+                self.redis.stop()
+            problems = [line.removeprefix("PROBLEM").strip() for line in out.splitlines() if line.startswith("PROBLEM")]
+            raise StartRefused("minutes up refused to start: " + (
+                "; ".join(problems) or done.stderr.decode(errors="replace")[-2000:]
+            ))
 
     def _run_once(self, args: list[str]) -> None:
         done = subprocess.run([sys.executable, "-m", "minutes_cli.main", *args], env=self._env(), capture_output=True)
@@ -120,9 +146,16 @@ class Stack:
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):
+            if self.redis is not None:
+                self.redis.check()
             for child in list(self.children.values()):
                 proc = child.process
                 if proc is None or proc.poll() is None or not self.restart or self._stopping.is_set():
+                    continue
+                if proc.returncode == REFUSED_EXIT:
+                    if child.restarts >= 0:
+                        log.error("service refused to start on bad state; not restarting it", service=child.name)
+                        child.restarts = -1  # said once
                     continue
                 # Back off a crash-looping service instead of spinning.
                 delay = min(5.0, 0.25 * 2 ** min(child.restarts, 5))
@@ -170,7 +203,6 @@ class Stack:
                 thread.join(1.0)
         if self.redis is not None:
             self.redis.stop()
-            (Path(self.settings.data_dir) / ADDRESS_FILE).unlink(missing_ok=True)
         return codes
 
     def wait(self) -> None:

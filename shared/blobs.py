@@ -16,6 +16,10 @@ class BlobNotFound(LookupError):
     """No blob under that reference."""
 
 
+class BlobRefRejected(ValueError):
+    """A reference outside the blob store (another folder, bucket or prefix): never read."""
+
+
 class BlobStore(Protocol):
     """Stores bytes under their sha256 and hands back a reference any worker can resolve."""
 
@@ -37,7 +41,7 @@ class LocalBlobStore:
     """Blobs as files under `root/ab/cd/<sha256>`, written atomically (temp file, fsync, rename)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = Path(root).resolve()
+        self.root = Path(os.path.realpath(root))
 
     def path_for(self, digest: str) -> Path:
         """Where the blob with this sha256 lives."""
@@ -62,14 +66,19 @@ class LocalBlobStore:
         return path.as_uri()
 
     def get(self, ref: str) -> bytes:
-        """Read a `file://` reference."""
+        """Read a `file://` reference, only if it names a blob under the root (no `..`, no symlink out)."""
         parsed = urlparse(ref)
-        if parsed.scheme != "file":
-            raise BlobNotFound(f"not a local blob reference: {ref}")
+        if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
+            raise BlobRefRejected(f"not a local blob reference: {ref[:300]}")
+        path = Path(os.path.realpath(unquote(parsed.path)))
+        if self.root not in path.parents:
+            raise BlobRefRejected(f"blob reference outside the blob store {self.root}: {ref[:300]}")
         try:
-            return Path(unquote(parsed.path)).read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError as exc:
             raise BlobNotFound(ref) from exc
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read()
 
 
 class SchemeBlobStore:
@@ -95,8 +104,16 @@ class SchemeBlobStore:
         return (self._s3_store() if self.settings.blob_store == "s3" else self.local).put(data)
 
     def get(self, ref: str) -> bytes:
-        """Read from whichever backend the reference names."""
-        return (self._s3_store() if ref.startswith("s3://") else self.local).get(ref)
+        """Read from whichever backend the reference names: only the blob root, or the blob bucket's prefix."""
+        if ref.startswith("s3://"):
+            from shared.blobs_s3 import BLOB_PREFIX, parse_s3_ref
+
+            bucket, key = parse_s3_ref(ref)
+            if bucket != self.settings.s3_bucket or not key.startswith(BLOB_PREFIX) or ".." in key.split("/"):
+                where = f"s3://{self.settings.s3_bucket}/{BLOB_PREFIX}"
+                raise BlobRefRejected(f"blob reference outside {where}: {ref[:300]}")
+            return self._s3_store().get(ref)
+        return self.local.get(ref)
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

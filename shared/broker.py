@@ -76,7 +76,27 @@ def make_broker(
 
 
 async def ensure_groups(client: Redis, groups: dict[str, tuple[str, ...]] | None = None) -> None:
-    """Create every consumer group at id 0 (FastStream would create it at `$` and skip earlier entries)."""
+    """Create every consumer group at id 0 (FastStream would create it at `$` and skip earlier entries).
+
+    Waits for Redis when it is away (a restart of the embedded one): a service started meanwhile waits
+    with backoff instead of exiting and being restarted in a loop.
+    """
+    from shared.consume import OutageGate, redis_outage
+
+    gate = OutageGate("startup")
+    while True:
+        try:
+            await _create_groups(client, groups)
+        except Exception as exc:
+            if not redis_outage(exc):
+                raise
+            await gate.wait(exc)
+            continue
+        gate.up()
+        return
+
+
+async def _create_groups(client: Redis, groups: dict[str, tuple[str, ...]] | None) -> None:
     for stream, names in (groups or streams.GROUPS_BY_STREAM).items():
         for group in names:
             try:

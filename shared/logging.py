@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from typing import Any, Literal
 
 import structlog
@@ -35,7 +36,10 @@ def configure_logging(
     )
     final: list[Any] = [structlog.stdlib.ProcessorFormatter.remove_processors_meta]
     if not use_console:
-        final.append(structlog.processors.dict_tracebacks)
+        # Frames without their locals, and few of them: a traceback with locals was ~20 KB a line.
+        final.append(structlog.processors.ExceptionRenderer(
+            structlog.tracebacks.ExceptionDictTransformer(show_locals=False, max_frames=8)
+        ))
     final.append(renderer)
     structlog.configure(
         processors=[*_SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -45,6 +49,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(out)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=_SHARED, processors=final))
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
@@ -56,6 +61,36 @@ def configure_logging(
     structlog.contextvars.clear_contextvars()
     if service:
         structlog.contextvars.bind_contextvars(service=service)
+
+
+class RepeatFilter(logging.Filter):
+    """Lets the same warning or error (logger and message) through once per `window_s`, then counts the rest.
+
+    FastStream logs "Message fetch error" with a traceback every 5 s per subscriber while Redis is away;
+    this keeps an outage to a line per state, not a line per retry.
+    """
+
+    def __init__(self, window_s: float = 60.0) -> None:
+        super().__init__()
+        self.window_s = window_s
+        self._last: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True when the record should be written."""
+        if record.levelno < logging.WARNING or not record.exc_info:
+            return True
+        key = (record.name, str(record.msg)[:200])
+        now = time.monotonic()
+        last, suppressed = self._last.get(key, (-self.window_s, 0))
+        if now - last < self.window_s:
+            self._last[key] = (last, suppressed + 1)
+            return False
+        if len(self._last) > 1000:  # bounded whatever the messages
+            self._last.clear()
+        self._last[key] = (now, 0)
+        if suppressed:
+            record.msg = f"{record.msg} (and {suppressed} more like it in the last {self.window_s:g} s)"
+        return True
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -18,6 +19,9 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 ADDRESS_FILE = "redis.url"
+# The embedded Redis's generated password, in its data folder (mode 0600), kept across restarts.
+PASSWORD_FILE = "password"
+CONFIG_FILE = "redis.conf"
 
 
 class RedisLaunchError(RuntimeError):
@@ -58,12 +62,14 @@ class RedisServer:
         binary: str | None = None,
         password: str | None = None,
         appendonly: bool = True,
+        appendfsync: str = "everysec",
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.binary = find_redis_server(binary)
         self.password = password
         self.appendonly = appendonly
+        self.appendfsync = appendfsync
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -72,22 +78,28 @@ class RedisServer:
         auth = f":{self.password}@" if self.password else ""
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
-    def _args(self) -> list[str]:
-        args = [
-            self.binary,
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--dir", str(self.data_dir),
-            "--daemonize", "no",
-            "--save", "",
-            "--appendonly", "yes" if self.appendonly else "no",
-            "--appendfsync", "everysec",
-            "--logfile", str(self.data_dir / "redis.log"),
-            "--protected-mode", "yes",
+    def _config(self) -> str:
+        lines = [
+            f"port {self.port}",
+            "bind 127.0.0.1",
+            f'dir "{self.data_dir}"',
+            "daemonize no",
+            'save ""',
+            f"appendonly {'yes' if self.appendonly else 'no'}",
+            f"appendfsync {self.appendfsync}",
+            f'logfile "{self.data_dir / "redis.log"}"',
+            "protected-mode yes",
         ]
         if self.password:
-            args += ["--requirepass", self.password]
-        return args
+            lines.append(f"requirepass {self.password}")
+        return "\n".join(lines) + "\n"
+
+    def _args(self) -> list[str]:
+        # Everything, the password included, in a config file only this user can read: not on the command
+        # line, where `ps` shows it to every local user.
+        path = self.data_dir / CONFIG_FILE
+        write_private(path, self._config())
+        return [self.binary, str(path)]
 
     def start(self, timeout: float = 15.0) -> str:
         """Start the server, wait until it answers PING, and return its URL."""
@@ -148,10 +160,44 @@ class RedisServer:
         return self.process.pid if self.process and self.process.poll() is None else None
 
 
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, _auth = head.partition("//")
+    return f"{scheme}//***@{tail}"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only the owner can read (mode 0600 from creation, never following a symlink)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def generated_password(data_dir: Path) -> str:
+    """The embedded Redis's password: read from `data_dir/password`, generated (mode 0600) the first time."""
+    path = Path(data_dir) / PASSWORD_FILE
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    password = secrets.token_urlsafe(32)
+    write_private(path, password + "\n")
+    return password
+
+
 def write_address(data_dir: Path, url: str) -> Path:
-    """Record the URL of a running embedded Redis, so other commands on the same data dir find it."""
+    """Record the URL (with its password) of a running embedded Redis, readable only by this user, so
+    other commands on the same data dir find it without the secret passing through a command line."""
     path = Path(data_dir) / ADDRESS_FILE
-    path.write_text(f"{url}\n{os.getpid()}\n", encoding="utf-8")
+    write_private(path, f"{url}\n{os.getpid()}\n")
     return path
 
 

@@ -48,7 +48,13 @@ class Settings(BaseSettings):
     move_processed: bool = Field(default=False, description="Move ingested files to inbox/processed/.")
     move_rejected: bool = Field(default=False, description="Move rejected files to inbox/rejected/ with a reason.")
     rescan_interval_s: float = Field(default=30.0, gt=0, description="Periodic inbox rescan (safety net).")
-    settle_s: float = Field(default=0.5, ge=0, description="A file counts once unchanged this long.")
+    settle_s: float = Field(
+        default=1.0, ge=0, description="A file no process has open for writing counts once unchanged this long."
+    )
+    stable_s: float = Field(
+        default=10.0, ge=0,
+        description="When writers cannot be seen (network mount, another user's file): unchanged this long.",
+    )
     force_polling: bool = Field(default=False, description="Poll instead of inotify (network mounts).")
 
     # S3-compatible bucket (ingest source and/or blob store)

@@ -24,3 +24,15 @@ GROUPS_BY_STREAM: Final[dict[str, tuple[str, ...]]] = {
     DOCUMENTS: (PARSER_GROUP,),
     ITEMS: (STORE_GROUP,),
 }
+
+# Keys (not streams), also spelled only here.
+# ingest: document ids already published -> the first name they came under.
+SEEN_KEY: Final = f"{PREFIX}:ingest:seen"
+# ingest: rejected paths -> marker (size, mtime, inode, reason) of the version already dead-lettered.
+REJECTED_KEY: Final = f"{PREFIX}:ingest:rejected"
+# ingest: per-bucket listing cursor of the S3 source (+ bucket/prefix).
+S3_CURSOR_KEY_PREFIX: Final = f"{PREFIX}:ingest:s3:cursor:"
+# store relay: one key per published event id (SET NX), so no event is published twice.
+DEDUPE_PREFIX: Final = f"{DECISIONS}:published:"
+# `minutes check` / store start: one re-announcing pass at a time.
+RECONCILE_LOCK: Final = f"{PREFIX}:check:reconcile-lock"

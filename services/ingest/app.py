@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 
 from faststream import FastStream
@@ -18,6 +18,7 @@ from services.ingest.handlers import IngestDeps, ingest_many
 from services.ingest.watcher import InboxWatcher
 from shared.blobs import BlobStore
 from shared.broker import ensure_groups, resolve_redis_url
+from shared.consume import OutageGate, redis_outage
 from shared.logging import get_logger
 from shared.settings import Settings, get_settings
 
@@ -50,6 +51,7 @@ class IngestService:
         self.watcher = InboxWatcher(
             self.settings.inbox,
             settle_s=self.settings.settle_s,
+            stable_s=self.settings.stable_s,
             rescan_interval_s=self.settings.rescan_interval_s,
             force_polling=self.settings.force_polling,
         )
@@ -90,26 +92,44 @@ class IngestService:
 async def run_watcher(watcher: InboxWatcher, deps: IngestDeps) -> None:
     """Ingest every batch of complete files the watcher yields; on failure retry them with backoff."""
     backoff = 0.5
+    gate = OutageGate("ingest", cap_s=MAX_BACKOFF_S)
     async for batch in watcher.batches():
         for start in range(0, len(batch), CHUNK):
             chunk = batch[start : start + CHUNK]
-            if not await _ingest_chunk(chunk, deps):
-                # Everything not yet done comes back through the watcher after the pause.
-                watcher.retry(batch[start:])
+            error = await _ingest_chunk(chunk, deps)
+            if error is None:
+                gate.up()
+                backoff = 0.5
+                continue
+            # Everything not yet done comes back through the watcher after the pause.
+            watcher.retry(batch[start:])
+            if redis_outage(error):
+                # Said once per outage (the gate logs state changes), not once per retried chunk.
+                await _pause_for(watcher, gate.wait(error))
+            else:
+                log.warning("ingest failed, will retry", files=len(chunk), error=f"{type(error).__name__}: "
+                            f"{str(error)[:300]}", retry_in_s=backoff)
                 await _pause(watcher, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
-                break
-            backoff = 0.5
+            break
 
 
-async def _ingest_chunk(chunk: Sequence[Path], deps: IngestDeps) -> bool:
+async def _ingest_chunk(chunk: Sequence[Path], deps: IngestDeps) -> Exception | None:
     try:
         await ingest_many(chunk, deps)
-    except Exception:
+    except Exception as exc:
         # Redis or the blob store is down: nothing was marked seen, so the retry cannot lose a document.
-        log.exception("ingest failed, will retry", files=len(chunk))
-        return False
-    return True
+        return exc
+    return None
+
+
+async def _pause_for(watcher: InboxWatcher, waiting: Awaitable[None]) -> None:
+    """Wait for `waiting` (a backoff), or less if the watcher is stopped meanwhile."""
+    task = asyncio.ensure_future(waiting)
+    stop = asyncio.create_task(watcher.stopped.wait())
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    task.cancel()
+    stop.cancel()
 
 
 async def _pause(watcher: InboxWatcher, seconds: float) -> None:

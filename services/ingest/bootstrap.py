@@ -17,10 +17,9 @@ from shared.contracts.events import DeadLettered, DocumentReceived
 from shared.dead_letter import dead_letter
 from shared.settings import Settings
 
-# Document ids already published -> the first name they came under.
-SEEN_KEY = f"{streams.PREFIX}:ingest:seen"
-# Rejected paths -> marker (size, mtime, inode, reason) of the version already dead-lettered.
-REJECTED_KEY = f"{streams.PREFIX}:ingest:rejected"
+# Spelled in shared/streams.py; kept here under their old names for the modules that import them from here.
+SEEN_KEY = streams.SEEN_KEY
+REJECTED_KEY = streams.REJECTED_KEY
 
 
 def declare_publisher(broker: RedisBroker) -> StreamPublisher:

@@ -95,6 +95,9 @@ class FileSig:
     ino: int
     is_symlink: bool = False
     is_regular: bool = True
+    # Not part of the version: a rename or chmod changes the ctime, not the content.
+    ctime_ns: int = field(default=0, compare=False)
+    uid: int = field(default=-1, compare=False)
 
     @classmethod
     def of(cls, st: os.stat_result) -> FileSig:
@@ -105,24 +108,41 @@ class FileSig:
             ino=st.st_ino,
             is_symlink=stat.S_ISLNK(st.st_mode),
             is_regular=stat.S_ISREG(st.st_mode),
+            ctime_ns=st.st_ctime_ns,
+            uid=st.st_uid,
         )
+
+    @property
+    def finalised(self) -> bool:
+        """Changed after its last write (renamed into place, or its mode or times set): a writer's last step.
+
+        A write sets mtime and ctime to the same instant; only a later rename, chmod or utime moves the
+        ctime past the mtime.
+        """
+        return self.size > 0 and self.ctime_ns > self.mtime_ns
 
 
 @dataclass
 class SettleTracker:
-    """Decides when a file is complete: unchanged (size, mtime) for `settle_s`, or already old when first seen.
+    """Decides when a file is complete (never before), from what the watcher can tell about its writers.
 
-    A file renamed into the inbox after being written (or present at start-up) has an mtime older than
-    `settle_s` and is complete at once; one still being written keeps changing and waits.
+    - some process has it open for writing (`writing=True`): not complete, whatever its age;
+    - nobody has it open (`writing=False`) and it was renamed into place after its last write: complete;
+    - nobody has it open: complete once unchanged (size, mtime) for `settle_s`, or already that old;
+    - writers cannot be seen (`writing=None`: no /proc, another user's file, a network mount): complete once
+      unchanged for `stable_s`, long enough for slow writers.
     """
 
     settle_s: float
     # Writers often create a file and fill it a moment later: an empty file waits longer before it is
     # rejected as empty, so a slow start is not mistaken for an empty document.
     empty_settle_s: float = 2.0
+    stable_s: float | None = None  # None: the same as settle_s
     _since: dict[Path, tuple[FileSig, float]] = field(default_factory=dict)
 
-    def observe(self, path: Path, sig: FileSig | None, now: float, wall_now: float) -> bool:
+    def observe(
+        self, path: Path, sig: FileSig | None, now: float, wall_now: float, writing: bool | None = None
+    ) -> bool:
         """Record the path's current signature; True when it is complete (and stop tracking it)."""
         if sig is None:  # gone before it settled
             self._since.pop(path, None)
@@ -131,7 +151,14 @@ class SettleTracker:
             # Never read, so nothing to wait for: the handler rejects it.
             self._since.pop(path, None)
             return True
-        settle = max(self.settle_s, self.empty_settle_s) if sig.size == 0 else self.settle_s
+        if writing:
+            self._since[path] = (sig, now)
+            return False
+        if writing is False and sig.finalised:
+            self._since.pop(path, None)
+            return True
+        window = self.settle_s if writing is False or self.stable_s is None else self.stable_s
+        settle = max(window, self.empty_settle_s) if sig.size == 0 else window
         previous = self._since.get(path)
         if previous is None:
             if wall_now - sig.mtime_ns / 1e9 >= settle:
@@ -162,20 +189,10 @@ class SettleTracker:
         return list(self._since)
 
 
-def name_problem(name: str) -> str | None:
-    """Why a file name cannot be ingested, or None: spaces, Danish letters, long names and dashes are fine."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return "file name is not valid UTF-8"
-    if any(ord(char) < 32 or ord(char) == 127 for char in name):
-        return "file name contains control characters"
-    return None
-
-
 def display_name(name: str) -> str:
-    """A name safe to log and to put in an event (undecodable bytes shown as escapes)."""
-    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+    """A name safe to log and to put in an event: bytes that are not UTF-8 (a Latin-1 name from a Windows
+    share) shown as `\\xNN` escapes; the file itself keeps its name, bytes and all."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def size_problem(size: int, max_file_mb: float) -> str | None:

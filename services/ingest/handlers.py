@@ -12,7 +12,8 @@ from typing import Literal, Protocol
 import structlog
 
 from services.ingest import files
-from services.ingest.intake import Rejected, Stored, inspect_and_store, move_into
+from services.ingest.intake import Rejected, Stored, inspect_and_store, move_into, version_marker
+from services.ingest.writers import open_for_writing
 from shared.blobs import BlobStore
 from shared.contracts.events import DeadLettered, DocumentReceived
 from shared.logging import get_logger
@@ -97,6 +98,7 @@ class IngestResult:
     status: Status
     document_id: str | None = None
     reason: str | None = None
+    marker: str | None = None  # the version read, for "new" and "known"
 
 
 async def ingest_file(path: Path, deps: IngestDeps) -> IngestResult:
@@ -154,10 +156,10 @@ async def _publish_new(stored: list[Stored], deps: IngestDeps) -> dict[Path, Ing
     results: dict[Path, IngestResult] = {}
     for item, event, new in zip(stored, events, await publish_unseen(events, deps), strict=True):
         if not new:
-            results[item.path] = IngestResult(item.path, "known", item.document_id)
+            results[item.path] = IngestResult(item.path, "known", item.document_id, marker=item.marker)
             log.debug("already known", document_id=item.document_id, file=event.original_name)
             continue
-        results[item.path] = IngestResult(item.path, "new", item.document_id)
+        results[item.path] = IngestResult(item.path, "new", item.document_id, marker=item.marker)
         log.info(
             "document received",
             document_id=event.document_id,
@@ -221,6 +223,11 @@ async def _move_done(results: list[IngestResult], deps: IngestDeps) -> None:
             continue
         try:
             if result.status in ("new", "known") and deps.move_processed:
+                if not await asyncio.to_thread(_unchanged_and_closed, result):
+                    # Changed or reopened since it was read: it may still be written. Left in place; when
+                    # complete again it is a new version and is moved then.
+                    log.info("not moved: the file changed since it was read", path=files.display_name(str(result.path)))
+                    continue
                 await asyncio.to_thread(move_into, result.path, deps.inbox / files.PROCESSED_DIR)
             elif result.status == "rejected" and deps.move_rejected:
                 await asyncio.to_thread(
@@ -229,6 +236,13 @@ async def _move_done(results: list[IngestResult], deps: IngestDeps) -> None:
         except OSError as exc:
             # The document is already published or reported; a failed move only leaves the file in place.
             log.warning("could not move file", path=files.display_name(str(result.path)), error=str(exc))
+
+
+def _unchanged_and_closed(result: IngestResult) -> bool:
+    """Whether the file is still the version that was read and no visible process has it open for writing."""
+    if result.marker is None or version_marker(result.path) != result.marker:
+        return False
+    return not open_for_writing([result.path])
 
 
 def _inside(path: Path, folder: Path) -> bool:

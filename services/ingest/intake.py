@@ -25,6 +25,8 @@ class Stored:
     size: int
     content_type: str
     blob_ref: str
+    # size:mtime:inode of the version read: the file is moved only if it is still this version.
+    marker: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,14 +54,12 @@ def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Store
         return _reject(path, _symlink_reason(path), "SymlinkNotFollowed", None, marker)
     if not stat.S_ISREG(st.st_mode):
         return _reject(path, "not a regular file", "NotRegularFile", None, marker)
-    problem = files.name_problem(path.name)
-    if problem:
-        return _reject(path, problem, "InvalidName", st.st_size, marker)
+    # Any name the OS can hold is taken: non-UTF-8 bytes and control characters included (shown escaped).
     problem = files.size_problem(st.st_size, max_file_mb)
     if problem:
         return _reject(path, problem, "EmptyFile" if st.st_size == 0 else "FileTooLarge", st.st_size, marker)
     try:
-        data = _read_capped(path, int(max_file_mb * 1024 * 1024))
+        data, during = _read_capped(path, int(max_file_mb * 1024 * 1024))
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -71,13 +71,17 @@ def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Store
     if problem:
         kind = "EmptyFile" if not data else "FileTooLarge"
         return _reject(path, problem, kind, len(data), marker)
+    if (during.st_size, during.st_mtime_ns, during.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
+        # Written to while it was read: these bytes may be a partial version. It comes back when complete.
+        return None
     digest = hashlib.sha256(data).hexdigest()
     blob_ref = blobs.put(data)
-    return Stored(path, digest, len(data), files.sniff_content_type(data), blob_ref)
+    return Stored(path, digest, len(data), files.sniff_content_type(data), blob_ref, marker)
 
 
-def _read_capped(path: Path, cap: int) -> bytes:
-    """Read at most cap+1 bytes, refusing symlinks and never blocking on a FIFO swapped in meanwhile."""
+def _read_capped(path: Path, cap: int) -> tuple[bytes, os.stat_result]:
+    """Read at most cap+1 bytes, refusing symlinks and never blocking on a FIFO swapped in meanwhile;
+    also returns the file's fstat after the read (to tell whether it changed meanwhile)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -90,7 +94,7 @@ def _read_capped(path: Path, cap: int) -> bytes:
                 break
             chunks.append(chunk)
             total += len(chunk)
-        return b"".join(chunks)
+        return b"".join(chunks), os.fstat(fd)
     finally:
         os.close(fd)
 
@@ -113,7 +117,7 @@ def unique_destination(folder: Path, name: str, suffix_for_room: str = "") -> Pa
     candidate = folder / files.fit_name(name, suffix_for_room)
     if suffix_for_room:
         candidate = candidate.with_name(candidate.name[: -len(suffix_for_room)])
-    if not candidate.exists() and not candidate.is_symlink():
+    if _free(candidate, suffix_for_room):
         return candidate
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
@@ -123,14 +127,43 @@ def unique_destination(folder: Path, name: str, suffix_for_room: str = "") -> Pa
         candidate = folder / files.fit_name(stem, tail + suffix_for_room)
         if suffix_for_room:
             candidate = candidate.with_name(candidate.name[: -len(suffix_for_room)])
-        if not candidate.exists() and not candidate.is_symlink():
+        if _free(candidate, suffix_for_room):
             return candidate
     raise FileExistsError(f"no free name for {name} in {folder}")
 
 
+def _free(candidate: Path, suffix: str) -> bool:
+    """Neither the name nor its companion (`name + suffix`, the reason file) exists, not even as a link."""
+    names = [candidate, candidate.with_name(candidate.name + suffix)] if suffix else [candidate]
+    return not any(os.path.lexists(name) for name in names)
+
+
+def version_marker(path: Path) -> str | None:
+    """size:mtime:inode of the file now (lstat), or None when it is gone."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def _real_folder(folder: Path) -> None:
+    """Create `folder` if needed and refuse it when it is a symlink (a link could send writes anywhere)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if stat.S_ISLNK(os.lstat(folder).st_mode):
+        raise OSError(errno.ELOOP, f"{folder} is a symlink; not writing through it")
+
+
+def write_reason(note: Path, reason: str) -> None:
+    """Create the reason file; never through a symlink, never over an existing file (O_NOFOLLOW, O_EXCL)."""
+    fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(reason + "\n")
+
+
 def move_into(path: Path, folder: Path, reason: str | None = None) -> Path | None:
     """Move a file (or symlink, not its target) into `folder`, with `<name>.reason.txt` when a reason is given."""
-    folder.mkdir(parents=True, exist_ok=True)
+    _real_folder(folder)
     room = ".reason.txt" if reason is not None else ""
     target = unique_destination(folder, path.name, room)
     try:
@@ -138,6 +171,5 @@ def move_into(path: Path, folder: Path, reason: str | None = None) -> Path | Non
     except FileNotFoundError:
         return None
     if reason is not None:
-        note = target.with_name(target.name + ".reason.txt")
-        note.write_text(reason + "\n", encoding="utf-8")
+        write_reason(target.with_name(target.name + ".reason.txt"), reason)
     return target

@@ -23,6 +23,7 @@ from urllib.parse import unquote_plus
 from botocore.exceptions import ClientError
 from redis.asyncio import Redis
 
+from shared import streams
 from shared.blobs_s3 import BLOB_PREFIX, is_missing, make_s3_client
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -34,7 +35,7 @@ else:
 
 log = get_logger(__name__)
 
-CURSOR_KEY_PREFIX = "minutes:ingest:s3:cursor:"
+CURSOR_KEY_PREFIX = streams.S3_CURSOR_KEY_PREFIX
 # Entries drained from a notification list per round trip.
 NOTIFY_BATCH = 100
 # Back-off after the bucket or Redis failed, so an outage does not become a busy loop.

@@ -9,12 +9,14 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from watchfiles import Change, awatch
 
 from services.ingest import files
 from services.ingest.files import FileSig, SettleTracker
+from services.ingest.writers import can_see_writers, open_for_writing
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -45,6 +47,14 @@ def scan(root: Path, inbox: Path) -> list[tuple[Path, FileSig]]:
     return found
 
 
+@dataclass(frozen=True)
+class Writers:
+    """Of the checked files: those whose writers can be seen, and those being written."""
+
+    visible: set[Path]
+    writing: set[Path]
+
+
 def _lstat(path: Path) -> FileSig | None:
     try:
         return FileSig.of(os.lstat(path))
@@ -61,7 +71,8 @@ def _is_real_dir(path: Path) -> bool:
 
 
 class InboxWatcher:
-    """Produces batches of complete files: each version of a file (size, mtime, inode) is yielded once."""
+    """Produces batches of complete files: each version of a file (size, mtime, inode) is yielded once,
+    when the SettleTracker says it is complete (see there: open writers, rename, settle and stable windows)."""
 
     def __init__(
         self,
@@ -71,6 +82,7 @@ class InboxWatcher:
         force_polling: bool = False,
         debounce_ms: int = 50,
         max_batch: int = 500,
+        stable_s: float | None = None,
     ) -> None:
         self.inbox = Path(inbox).resolve()
         # watchfiles logs every batch of changes at INFO ("3 changes detected"): our own lines say more.
@@ -79,7 +91,7 @@ class InboxWatcher:
         self.force_polling = force_polling
         self.debounce_ms = debounce_ms
         self.max_batch = max_batch
-        self._tracker = SettleTracker(settle_s)
+        self._tracker = SettleTracker(settle_s, stable_s=stable_s)
         self._tick_s = min(max(settle_s / 4, 0.05), 0.25)
         self._pending: set[Path] = set()
         self._yielded: dict[Path, FileSig] = {}
@@ -126,10 +138,10 @@ class InboxWatcher:
         """Scan the whole inbox (in a thread: it may hold thousands of files)."""
         self._merge(await asyncio.to_thread(scan, self.inbox, self.inbox))
 
-    def _check(self) -> list[Path]:
+    async def _check(self) -> list[Path]:
         """Stat every pending path once; return the ones that are complete."""
-        ready: list[Path] = []
         now, wall = time.monotonic(), time.time()
+        sigs: dict[Path, FileSig] = {}
         for path in list(self._pending):
             sig = _lstat(path)
             if sig is None:
@@ -139,13 +151,26 @@ class InboxWatcher:
                 self._pending.discard(path)
                 self._tracker.forget(path)
                 continue
-            if self._tracker.observe(path, sig, now, wall):
+            sigs[path] = sig
+        # Walking /proc takes milliseconds: off the event loop.
+        busy = await asyncio.to_thread(self.being_written, sigs) if sigs else Writers(set(), set())
+        ready: list[Path] = []
+        for path, sig in sigs.items():
+            writing = None if path not in busy.visible else path in busy.writing
+            if self._tracker.observe(path, sig, now, wall, writing):
                 self._pending.discard(path)
                 self._yielded[path] = sig
                 ready.append(path)
                 if len(ready) >= self.max_batch:
                     break
         return sorted(ready)
+
+    def being_written(self, sigs: dict[Path, FileSig]) -> Writers:
+        """Which of these files a process has open for writing, and for which that can be known at all."""
+        if self.force_polling:  # a network mount: its writers may be on another machine
+            return Writers(set(), set())
+        visible = {p for p, sig in sigs.items() if sig.is_regular and not sig.is_symlink and can_see_writers(sig.uid)}
+        return Writers(visible, open_for_writing(visible) if visible else set())
 
     def _forget(self, path: Path) -> None:
         self._pending.discard(path)
@@ -162,7 +187,7 @@ class InboxWatcher:
             self._ready.set()
             while not self._stop.is_set():
                 self._wake.clear()
-                ready = self._check()
+                ready = await self._check()
                 if ready:
                     yield ready
                     continue

@@ -52,6 +52,14 @@ def register(broker: RedisBroker, settings: Settings, deps: ParserDeps, consumer
         deliveries = await msg.get_delivery_count()
         await handle_document(body, ids[0].decode(), deliveries, deps)
 
+    async def keepalive(message_id: str) -> None:
+        client = await broker.connect()
+        await client.xclaim(streams.DOCUMENTS, streams.PARSER_GROUP, consumer, 0, [message_id], justid=True)
+
+    assert deps.step is not None
+    deps.step.keepalive = keepalive
+    # Well inside the reclaim idle time: a message being handled is never taken for a dead worker's.
+    deps.step.keepalive_s = max(0.2, settings.claim_idle_ms / 1000 / 4)
     description = "Documents to parse (DocumentReceived)."
     broker.subscriber(stream=reader, title="minutes:documents", description=description)(on_new)
     broker.subscriber(stream=reclaimer, title="minutes:documents#reclaim", description=description)(on_reclaimed)

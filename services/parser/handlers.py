@@ -1,22 +1,21 @@
-"""Parser handler: load the document's bytes, parse them off the event loop, emit the meeting's events."""
+"""Parser handler: load the document's bytes, check them, parse them off the event loop, emit the events."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from pydantic import ValidationError
 
 from services.parser.core.errors import DocumentError
 from services.parser.events import meeting_events
-from services.parser.pool import ParseFailed
 from shared import streams
-from shared.blobs import BlobNotFound, BlobStore
+from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
+from shared.consume import ConsumeStep
 from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
 from shared.contracts.meeting import ParsedMeeting
-from shared.dead_letter import describe_failure
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -42,6 +41,10 @@ class Outbox(Protocol):
         ...
 
 
+class DigestMismatch(ValueError):
+    """The blob's bytes do not hash to the event's document_id: a forged or corrupted reference."""
+
+
 @dataclass
 class ParserDeps:
     """What the parser handler needs; `bootstrap()` builds the real ones, tests pass fakes."""
@@ -50,6 +53,24 @@ class ParserDeps:
     parser: Parser
     outbox: Outbox
     max_deliveries: int
+    step: ConsumeStep | None = None
+
+    def __post_init__(self) -> None:
+        if self.step is None:
+            self.step = parser_step(self.outbox, self.max_deliveries)
+
+
+def parser_step(outbox: Outbox, max_deliveries: int) -> ConsumeStep:
+    """The shared consume rule for the documents stream: bad input and bad references are dead-lettered at once."""
+    return ConsumeStep(
+        service="parser",
+        stream=streams.DOCUMENTS,
+        max_deliveries=max_deliveries,
+        dead_letter=outbox.dead_letter,
+        permanent=(DocumentError, BlobNotFound, BlobRefRejected, DigestMismatch),
+        permanent_but_retryable=(BlobNotFound,),
+        describe=lambda received: {"document_id": received.document_id, "original_name": received.original_name},
+    )
 
 
 @dataclass(frozen=True)
@@ -60,56 +81,37 @@ class Outcome:
     dead_lettered: str | None = None
 
 
+def _decode(body: Any) -> DocumentReceived:
+    # FastStream's envelope decodes to a dict; a plain-JSON entry (field `json`, any client) to {"json": text}.
+    if isinstance(body, dict) and set(body) == {streams.PUBLIC_FIELD} and isinstance(body[streams.PUBLIC_FIELD], str):
+        body = body[streams.PUBLIC_FIELD]
+    return DocumentReceived.model_validate(body if isinstance(body, dict) else json.loads(body))
+
+
 async def handle_document(body: Any, message_id: str, deliveries: int, deps: ParserDeps) -> Outcome:
-    """Parse one DocumentReceived; bad input is dead-lettered at once, other failures stay pending to retry."""
+    """Parse one DocumentReceived under the shared consume rule (`shared.consume`)."""
     payload = body if isinstance(body, str) else json.dumps(body, default=str, ensure_ascii=False)
-    try:
-        received = DocumentReceived.model_validate(body if isinstance(body, dict) else json.loads(body))
-    except (ValidationError, ValueError) as exc:
-        return await _give_up(deps, message_id, payload, exc, deliveries, retryable=False, received=None)
+    assert deps.step is not None
 
-    with structlog.contextvars.bound_contextvars(document_id=received.document_id, file=received.original_name):
-        try:
-            data = deps.blobs.get(received.blob_ref)
-            meeting = await deps.parser.parse(data, received.original_name)
-        except BlobNotFound as exc:
-            return await _give_up(deps, message_id, payload, exc, deliveries, retryable=True, received=received)
-        except ParseFailed as exc:
-            if deliveries < deps.max_deliveries:
-                log.warning("parse failed, will retry", error=str(exc), deliveries=deliveries)
-                raise
-            return await _give_up(deps, message_id, payload, exc, deliveries, retryable=True, received=received)
-        except DocumentError as exc:
-            # The core raises DocumentError only for bad input: the same bytes can never succeed.
-            return await _give_up(deps, message_id, payload, exc, deliveries, retryable=False, received=received)
-        events = meeting_events(received, meeting)
-        await deps.outbox.emit(events)
-        log.info("document parsed", kind=meeting.kind.value, items=len(meeting.items),
-                 decisions=len(meeting.decisions), municipality=meeting.municipality)
-        return Outcome(emitted=len(events))
+    async def handle(received: DocumentReceived) -> int:
+        with structlog.contextvars.bound_contextvars(document_id=received.document_id, file=received.original_name):
+            return await _parse_and_emit(received, deps)
 
-
-async def _give_up(
-    deps: ParserDeps,
-    message_id: str,
-    payload: str,
-    exc: BaseException,
-    deliveries: int,
-    *,
-    retryable: bool,
-    received: DocumentReceived | None,
-) -> Outcome:
-    event = describe_failure(
-        service="parser",
-        stream=streams.DOCUMENTS,
-        message_id=message_id,
-        payload=payload,
-        error=exc,
-        attempts=deliveries,
-        retryable=retryable,
-        document_id=received.document_id if received else None,
-        original_name=received.original_name if received else None,
+    done = await deps.step.run(
+        message_id=message_id, deliveries=deliveries, payload=payload, decode=lambda: _decode(body), handle=handle
     )
-    await deps.outbox.dead_letter(event)
-    log.warning("document dead-lettered", reason=event.error, error_type=event.error_type, attempts=deliveries)
-    return Outcome(dead_lettered=event.error)
+    return Outcome(emitted=done.result or 0, dead_lettered=done.dead_lettered)
+
+
+async def _parse_and_emit(received: DocumentReceived, deps: ParserDeps) -> int:
+    data = await asyncio.to_thread(deps.blobs.get, received.blob_ref)
+    # The id is the sha256 of the bytes: a reference to other bytes is forged or corrupt, never parsed.
+    digest = sha256_hex(data)
+    if digest != received.document_id:
+        raise DigestMismatch(f"the blob's sha256 is {digest}, not the document_id {received.document_id}")
+    meeting = await deps.parser.parse(data, received.original_name)
+    events = meeting_events(received, meeting)
+    await deps.outbox.emit(events)
+    log.info("document parsed", kind=meeting.kind.value, items=len(meeting.items),
+             decisions=len(meeting.decisions), municipality=meeting.municipality)
+    return len(events)

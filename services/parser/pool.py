@@ -7,9 +7,13 @@ One child per worker, talked to over a pipe that the event loop watches directly
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pickle
 import resource
+import select
+import signal
+import time
 from collections.abc import Callable
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
@@ -29,6 +33,15 @@ class ParseFailed(Exception):
     """The parse process hung past its time limit or died (crash, memory cap): retry, then dead-letter."""
 
 
+class _CpuLimit(Exception):
+    """Raised inside the child when one parse used more CPU time than allowed."""
+
+
+# How often the worker looks at the clock while it waits for the child: the time limit counts only slices
+# in which both were running, so a worker or child paused (SIGSTOP, a suspended VM) is not a timeout.
+_SLICE_S = 0.25
+
+
 def _parse(data: bytes, filename: str | None) -> bytes:
     from services.parser.core import parse_document
 
@@ -36,10 +49,17 @@ def _parse(data: bytes, filename: str | None) -> bytes:
     return parse_document(data, filename).model_dump_json().encode()
 
 
-def _child(conn: Connection, target: ParseTarget, memory_mb: int) -> None:
+def _on_cpu_limit(signum: int, frame: object) -> None:
+    raise _CpuLimit
+
+
+def _child(conn: Connection, target: ParseTarget, memory_mb: int, cpu_s: float = 0.0) -> None:
     # An address-space cap turns a runaway parse into a MemoryError here, not an OOM kill of the worker.
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # The time limit measured where the work happens: CPU time of this process (ITIMER_PROF), which does not
+    # advance while the process is stopped, so a pause is never mistaken for a runaway parse.
+    signal.signal(signal.SIGPROF, _on_cpu_limit)
     import services.parser.core  # noqa: F401  (imported once, not on the first document)
 
     while True:
@@ -49,9 +69,18 @@ def _child(conn: Connection, target: ParseTarget, memory_mb: int) -> None:
             return
         try:
             try:
-                result = target(data, filename)
+                if cpu_s > 0:
+                    signal.setitimer(signal.ITIMER_PROF, cpu_s)
+                try:
+                    result = target(data, filename)
+                finally:
+                    signal.setitimer(signal.ITIMER_PROF, 0)
                 payload = result if isinstance(result, bytes) else result.model_dump_json().encode()
                 reply = _OK + payload
+            except _CpuLimit:
+                reply = _ERR + pickle.dumps(ParseFailed(f"the parse needs more than {cpu_s:g} s of CPU time"))
+            except MemoryError:
+                reply = _ERR + pickle.dumps(ParseFailed(f"the parse needs more than {memory_mb} MB of memory"))
             except BaseException as exc:  # every failure goes back to the worker, which decides what it means
                 try:
                     reply = _ERR + pickle.dumps(exc)
@@ -83,7 +112,9 @@ class ParsePool:
         # forkserver: a fresh, small interpreter instead of a fork of the worker's event loop and sockets.
         ctx = get_context("forkserver")
         parent, child = ctx.Pipe()
-        process = ctx.Process(target=_child, args=(child, self.target, self.memory_mb), daemon=True)
+        process = ctx.Process(
+            target=_child, args=(child, self.target, self.memory_mb, self.timeout_s), daemon=True
+        )
         process.start()
         child.close()
         self._process, self._conn, self._started_with = process, parent, self.target
@@ -98,9 +129,11 @@ class ParsePool:
         if reply[:1] == _OK:
             return ParsedMeeting.model_validate_json(reply[1:])
         error = pickle.loads(reply[1:])
-        if isinstance(error, MemoryError):
+        if isinstance(error, ParseFailed | MemoryError):
+            # After a MemoryError or an interrupted parse the child's heap may be in any state: start afresh.
             self._kill()
-            raise ParseFailed(f"parse ran out of memory (cap {self.memory_mb} MB)") from error
+            if isinstance(error, MemoryError):
+                raise ParseFailed(f"the parse needs more than {self.memory_mb} MB of memory") from error
         raise error
 
     async def _exchange(self, conn: Connection, request: bytes) -> bytes:
@@ -117,7 +150,7 @@ class ParsePool:
             conn.send_bytes(request)
             loop.add_reader(fd, on_readable)
             try:
-                await asyncio.wait_for(readable, self.timeout_s)
+                await self._wait_running(readable, fd)
             finally:
                 loop.remove_reader(fd)
             # The loop's poller (libuv under uvloop) makes the fd non-blocking; the reply is read whole.
@@ -125,10 +158,58 @@ class ParsePool:
             return conn.recv_bytes()
         except TimeoutError as exc:
             self._kill()
-            raise ParseFailed(f"parse took longer than {self.timeout_s:g} s") from exc
+            raise ParseFailed(f"the parse took longer than {self.timeout_s:g} s (blocked, not computing)") from exc
         except (EOFError, OSError) as exc:
-            self._kill()
-            raise ParseFailed("parse process died (crash or memory cap)") from exc
+            raise ParseFailed(self._death_reason()) from exc
+
+    async def _wait_running(self, readable: asyncio.Future[None], fd: int) -> None:
+        """Wait for the reply. A parse that computes is limited by its CPU time, in the child; here only the
+        time the child was blocked (running, yet using no CPU: a sleep, a stuck read) counts, and only while
+        this worker ran too, so a pause (SIGSTOP, a busy machine) is never taken for a hang."""
+        counted = 0.0
+        state, cpu = self._child_state()
+        while True:
+            started = time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(readable), _SLICE_S)
+            if readable.done() or _has_data(fd):
+                return
+            # A slice that took far longer than asked means this worker was stopped: count only the slice.
+            elapsed = min(time.monotonic() - started, _SLICE_S * 2)
+            state, now_cpu = self._child_state()
+            if state not in (b"T", b"t") and now_cpu == cpu:
+                counted += elapsed
+            cpu = now_cpu
+            if counted >= self.timeout_s:
+                raise TimeoutError
+
+    def _child_state(self) -> tuple[bytes, int]:
+        """The child's scheduler state and CPU time so far (clock ticks), from /proc; unknown: ("?", -1)."""
+        process = self._process
+        if process is None or process.pid is None:
+            return b"?", -1
+        try:
+            with open(f"/proc/{process.pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            return fields[0], int(fields[11]) + int(fields[12])  # state, utime + stime
+        except (OSError, IndexError, ValueError):
+            return b"?", -1
+
+    def _death_reason(self) -> str:
+        """Why the child died, as specifically as its exit status tells."""
+        process = self._process
+        code = None
+        if process is not None:
+            process.join(2)
+            code = process.exitcode
+        self._kill()
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            if -code == signal.SIGKILL:
+                # The kernel's OOM killer and a cgroup limit both end a process with SIGKILL.
+                return f"the parse process died: killed by {name} (out of memory, or a crash)"
+            return f"the parse process died of {name} (a crash in the parser)"
+        return f"the parse process died (exit status {code})"
 
     def _kill(self) -> None:
         process, conn = self._process, self._conn
@@ -153,3 +234,12 @@ class ParsePool:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+def _has_data(fd: int) -> bool:
+    """Whether the reply is already waiting (after a pause the timer and the reply can arrive together)."""
+    try:
+        ready, _, _ = select.select([fd], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return bool(ready)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store.db import create_engine, migrate
 from services.store.outbox import OutboxRelay
+from services.store.state_check import reconcile_outbox, refuse_if_corrupt
 from shared import streams
 from shared.broker import ensure_groups, resolve_redis_url
 from shared.settings import Settings
@@ -56,9 +57,13 @@ def build_deps(
 
 
 async def prepare(deps: StoreDeps) -> None:
-    """Migrate the database to head and create the items consumer group at id 0."""
-    await migrate(deps.engine.url.render_as_string(hide_password=False), engine=deps.engine)
+    """Refuse a corrupt database; migrate it to head; create the items group at id 0; re-announce decisions
+    the public stream lost (a truncated AOF)."""
+    url = deps.engine.url.render_as_string(hide_password=False)
+    refuse_if_corrupt(url)
+    await migrate(url, engine=deps.engine)
     await ensure_groups(deps.redis, {streams.ITEMS: (streams.STORE_GROUP,)})
+    await reconcile_outbox(deps.engine, deps.redis, deps.relay, deps.settings.stream_maxlen)
 
 
 async def close(deps: StoreDeps) -> None:

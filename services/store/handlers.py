@@ -2,8 +2,8 @@
 
 Ack rules: a message is acknowledged only after its transaction committed. Invalid messages are
 dead-lettered and acknowledged at once; a database outage is retried with backoff and then leaves the
-messages pending without counting against them; any other failure leaves the message pending until its
-`max_deliveries`-th delivery fails, which dead-letters it.
+messages pending; an entry that fails otherwise is stored alone under the shared consume rule
+(`shared.consume`): retried in place, dead-lettered at its `max_deliveries`-th attempt.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from services.store.bootstrap import StoreDeps
 from services.store.db import is_db_unavailable
 from services.store.repository import ItemsEvent, StoreResult, store_events
 from shared import streams
-from shared.contracts.events import ItemsStreamEvent, utcnow
+from shared.consume import ConsumeStep
+from shared.contracts.events import DeadLettered, ItemsStreamEvent, utcnow
 from shared.dead_letter import InvalidMessage, dead_letter, describe_failure
 from shared.dead_letter import delivery_count as pending_deliveries
 from shared.logging import get_logger
@@ -45,10 +46,6 @@ class Entry:
 
 class DatabaseUnavailable(Exception):
     """The database stayed unreachable for the whole retry budget: leave the messages pending."""
-
-
-class MessagesPending(Exception):
-    """Some messages failed and stay pending for redelivery (the others were acknowledged)."""
 
 
 @dataclass
@@ -167,21 +164,38 @@ async def _store_or_fail(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: 
         await _store_one(deps, entry, event, out)
 
 
+def _step(deps: StoreDeps) -> ConsumeStep:
+    """The shared consume rule for one items entry (a database outage is an outage, never counted)."""
+
+    async def to_dead_letter(event: DeadLettered) -> None:
+        await dead_letter(deps.redis, event)
+
+    return ConsumeStep(
+        service=SERVICE,
+        stream=streams.ITEMS,
+        max_deliveries=deps.settings.max_deliveries,
+        dead_letter=to_dead_letter,
+        outage=is_db_unavailable,
+        describe=lambda event: {"document_id": event.document_id, "original_name": event.original_name},
+    )
+
+
 async def _store_one(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: HandleResult) -> None:
-    try:
-        await store_with_retry(deps, [event])
-    except Exception as exc:
-        if is_db_unavailable(exc):
-            raise
-        attempts = await delivery_count(deps, entry)
-        log.warning("storing failed", message_id=entry.message_id, attempts=attempts, error=repr(exc))
-        if attempts >= deps.settings.max_deliveries:
-            await send_to_dead_letter(deps, entry, exc, attempts=attempts, retryable=True)
-            out.dead_lettered.append(entry)
-        else:
-            out.pending.append(entry)
-        return
-    out.stored.append(entry)
+    """One event alone, under the shared rule: retried in place, dead-lettered at its last delivery."""
+    attempts = await delivery_count(deps, entry)
+
+    async def store(ev: ItemsEvent) -> None:
+        await store_with_retry(deps, [ev])
+
+    done = await _step(deps).run(
+        message_id=entry.message_id or "", deliveries=attempts, payload=entry.payload.decode(errors="replace"),
+        decode=lambda: event, handle=store,
+    )
+    if done.dead_lettered is not None:
+        await ack(deps, [entry])
+        out.dead_lettered.append(entry)
+    else:
+        out.stored.append(entry)
 
 
 async def handle_entries(deps: StoreDeps, entries: Sequence[Entry]) -> HandleResult:
@@ -224,7 +238,4 @@ async def _store_batch(deps: StoreDeps, valid: list[tuple[Entry, ItemsEvent]], o
     finally:
         if out.stored:
             deps.relay.wake()
-    if out.pending:
-        await ack(deps, out.stored)
-        raise MessagesPending(f"{len(out.pending)} of {len(valid)} messages left pending")
     return out

@@ -17,15 +17,17 @@ from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.store.db import is_db_unavailable
 from services.store.models import outbox
 from shared import streams
+from shared.consume import OutageGate, redis_outage
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
-DEDUPE_PREFIX = f"{streams.DECISIONS}:published:"
+DEDUPE_PREFIX = streams.DEDUPE_PREFIX
 # Must outlive any gap between publishing and marking sent (a crashed worker restarted days later).
 DEDUPE_TTL_S = 14 * 24 * 3600
 
@@ -71,6 +73,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._gate = OutageGate("store-relay")
 
     def wake(self) -> None:
         """Ask the relay to publish now (called right after a commit that wrote outbox rows)."""
@@ -133,11 +136,15 @@ class OutboxRelay:
                 added = await self.run_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                # Redis or the database is away: keep the rows unsent and try again, slower.
-                log.exception("outbox relay pass failed")
-                backoff = min(backoff * 2, 30.0)
+            except Exception as exc:
+                # Redis or the database is away: keep the rows unsent and try again, slower; said once.
+                if is_db_unavailable(exc) or redis_outage(exc):
+                    await self._gate.wait(exc)
+                else:
+                    log.exception("outbox relay pass failed")
+                    backoff = min(backoff * 2, 30.0)
                 continue
+            self._gate.up()
             backoff = self.poll_interval_s
             if added:
                 log.debug("outbox relay published", count=added)

@@ -49,3 +49,24 @@ def size_only(data: bytes, filename: str | None) -> ParsedMeeting:
     from shared.contracts.meeting import AgendaItem
 
     return ParsedMeeting(items=(AgendaItem(number=1, title=str(len(data))),))
+
+
+def raise_arbitrary(data: bytes, filename: str | None) -> ParsedMeeting:
+    """A bug in the core: an exception that is neither a DocumentError nor a crash."""
+    raise KeyError("an unexpected key in the parser core")
+
+
+def slow_then_parse(data: bytes, filename: str | None) -> ParsedMeeting:
+    """Spends ~1 s of CPU time, then parses: long enough to pause the worker mid-parse."""
+    from services.parser.core import parse_document
+
+    deadline = time.process_time() + 1.0
+    while time.process_time() < deadline:
+        pass
+    return parse_document(data, filename)
+
+
+def spin(data: bytes, filename: str | None) -> ParsedMeeting:
+    """Computes forever, like a pathological regular expression."""
+    while True:
+        pass

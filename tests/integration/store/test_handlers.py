@@ -14,7 +14,7 @@ from faststream.redis import RedisBroker
 from services.store import bootstrap, handlers, queries
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
-from services.store.handlers import DatabaseUnavailable, Entry, MessagesPending
+from services.store.handlers import DatabaseUnavailable, Entry
 from shared import streams
 from shared.broker import make_broker
 from shared.dead_letter import list_dead_letters
@@ -90,38 +90,32 @@ async def test_invalid_and_unknown_version_are_dead_lettered_and_acked(deps: Sto
     assert letters[0].event.message_id == entries[1].message_id
 
 
-async def test_poison_stays_pending_until_max_deliveries(
+async def test_poison_is_retried_in_place_and_dead_lettered_at_max_deliveries(
     deps: StoreDeps, producer: RedisBroker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good, good_items = meeting("good", 1)
     bad, _ = meeting("bad", items=[])
     real = handlers.store_events
+    tries = 0
 
     async def flaky(conn: Any, events: Any, **kw: Any) -> Any:
+        nonlocal tries
         if any(ev.document_id == bad.document_id for ev in events):
+            tries += len(events) == 1  # the tries of the bad event alone, after the batch failed
             raise ValueError("cannot store this")
         return await real(conn, events, **kw)
 
     monkeypatch.setattr(handlers, "store_events", flaky)
+    monkeypatch.setattr(handlers.ConsumeStep, "retry_initial_s", 0.01)
     for ev in (good, *good_items, bad):
         await producer.publish(ev, stream=streams.ITEMS)
     entries = await read(deps.redis)
-    with pytest.raises(MessagesPending):
-        await handlers.handle_entries(deps, entries)
-    # The good ones were stored and acknowledged; the bad one is pending for redelivery.
+    out = await handlers.handle_entries(deps, entries)
+    # The good ones were stored; the bad one was tried alone max_deliveries times, then dead-lettered.
     assert await queries.count_items(deps.engine) == 1
-    assert await pending(deps.redis) == 1
-    bad_entry = entries[-1]
-
-    for delivery in range(2, deps.settings.max_deliveries + 1):
-        claimed = await deps.redis.xclaim(streams.ITEMS, streams.STORE_GROUP, CONSUMER, 0, [bad_entry.message_id])
-        assert claimed
-        if delivery < deps.settings.max_deliveries:
-            with pytest.raises(MessagesPending):
-                await handlers.handle_entries(deps, [bad_entry])
-        else:
-            out = await handlers.handle_entries(deps, [bad_entry])
-            assert out.dead_lettered == [bad_entry]
+    assert out.dead_lettered == [entries[-1]] and len(out.stored) == 2
+    assert tries == deps.settings.max_deliveries
+    await finish(deps.redis, entries)
     assert await pending(deps.redis) == 0
     (letter,) = await list_dead_letters(deps.redis)
     assert letter.event.retryable

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from services.ingest import intake
-from services.ingest.intake import Rejected, Stored, inspect_and_store
+from services.ingest.intake import Rejected, Stored, inspect_and_store, move_into
 from shared.blobs import LocalBlobStore
 
 
@@ -79,12 +79,14 @@ def test_unreadable_file(inbox: Path, blobs: LocalBlobStore, monkeypatch: pytest
     assert result.reason == "unreadable: Permission denied"
 
 
-def test_undecodable_name_is_rejected(inbox: Path, blobs: LocalBlobStore) -> None:
-    path = Path(os.fsdecode(os.fsencode(inbox) + b"/bad\xff.txt"))
+@pytest.mark.parametrize("raw", [b"Referat K\xf8ge.txt", b"line\nbreak.txt"])
+def test_any_name_the_os_can_hold_is_taken(inbox: Path, blobs: LocalBlobStore, raw: bytes) -> None:
+    """A Latin-1 name from a Windows share (not UTF-8), or a newline: legitimate minutes all the same."""
+    path = Path(os.fsdecode(os.fsencode(inbox) + b"/" + raw))
     path.write_bytes(b"hello")
     result = inspect_and_store(path, blobs, 50)
-    assert isinstance(result, Rejected)
-    assert result.error_type == "InvalidName"
+    assert isinstance(result, Stored)
+    assert blobs.get(result.blob_ref) == b"hello"
 
 
 def test_vanished_file(inbox: Path, blobs: LocalBlobStore) -> None:
@@ -118,3 +120,29 @@ def test_move_into_moves_the_link_not_its_target(inbox: Path, tmp_path: Path) ->
     assert target is not None
     assert target.is_symlink()
     assert outside.read_text() == "keep"
+
+
+def test_a_reason_file_is_never_written_through_a_symlink(inbox: Path, tmp_path: Path) -> None:
+    """Someone who can write the inbox plants `rejected/x.pdf.reason.txt -> a file of the service user`."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    rejected = inbox / "rejected"
+    rejected.mkdir()
+    (rejected / "x.pdf.reason.txt").symlink_to(victim)
+    (inbox / "x.pdf").write_bytes(b"junk")
+    moved = move_into(inbox / "x.pdf", rejected, "not minutes")
+    # Another name is chosen, whose reason file does not exist yet; the link and its target are untouched.
+    assert moved is not None and moved.name == "x (2).pdf"
+    assert (rejected / "x (2).pdf.reason.txt").read_text() == "not minutes\n"
+    assert victim.read_text() == "precious"
+
+
+def test_a_rejected_folder_that_is_a_symlink_is_not_written_into(inbox: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (inbox / "rejected").symlink_to(elsewhere, target_is_directory=True)
+    (inbox / "x.pdf").write_bytes(b"junk")
+    with pytest.raises(OSError, match="symlink"):
+        move_into(inbox / "x.pdf", inbox / "rejected", "not minutes")
+    assert list(elsewhere.iterdir()) == []
+    assert (inbox / "x.pdf").exists()

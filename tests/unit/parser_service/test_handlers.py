@@ -40,11 +40,12 @@ class DictBlobs:
 class InlineParser:
     """Parses in-process (the real core), or fails like a hung / crashed parse process."""
 
-    def __init__(self, fail: bool = False) -> None:
-        self.fail = fail
+    def __init__(self, fail: int = 0) -> None:
+        self.fail = fail  # how many parses fail before one succeeds
 
     async def parse(self, data: bytes, filename: str | None) -> ParsedMeeting:
         if self.fail:
+            self.fail -= 1
             raise ParseFailed("parse took longer than 30 s")
         return parse_document(data, filename)
 
@@ -73,7 +74,7 @@ def _received(blobs: DictBlobs, data: bytes, name: str) -> DocumentReceived:
     )
 
 
-async def _deliver(payload: Any, *, fail: bool = False) -> tuple[ListOutbox, DictBlobs]:
+async def _deliver(payload: Any, *, fail: int = 0) -> tuple[ListOutbox, DictBlobs]:
     settings = Settings(redis_url="redis://unused:1/0", max_deliveries=3)
     broker = RedisBroker(settings.redis_url or "")
     blobs, outbox = DictBlobs(), ListOutbox()
@@ -127,10 +128,14 @@ async def test_a_missing_blob_is_dead_lettered_as_retryable() -> None:
     assert dead.retryable is True and dead.error_type == "BlobNotFound"
 
 
-@pytest.mark.parametrize("fail", [True])
-async def test_a_failed_parse_below_the_delivery_limit_is_left_pending(fail: bool) -> None:
+@pytest.mark.parametrize(("failures", "dead"), [(1, False), (2, False), (3, True)])
+async def test_a_failed_parse_is_retried_and_dead_lettered_at_the_third_attempt(failures: int, dead: bool) -> None:
     seed = sorted(SEEDS.glob("*.txt"))[0]
     data = seed.read_bytes()
-    outbox, _ = await _deliver(lambda blobs: _received(blobs, data, seed.name).model_dump(mode="json"), fail=fail)
-    # First delivery: not yet given up on, nothing emitted, nothing dead-lettered (the error keeps it pending).
-    assert not outbox.events and not outbox.dead
+    outbox, _ = await _deliver(
+        lambda blobs: _received(blobs, data, seed.name).model_dump(mode="json"), fail=failures
+    )
+    assert bool(outbox.dead) is dead
+    assert bool(outbox.events) is not dead
+    if dead:
+        assert outbox.dead[0].attempts == 3 and outbox.dead[0].retryable is True

@@ -1,0 +1,75 @@
+"""`minutes check`: the state of the database, Redis and the public stream, repaired where it can be."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from services.store.db import create_engine
+from services.store.outbox import OutboxRelay
+from services.store.state_check import DatabaseCorrupt, Report, check_redis, reconcile_outbox, refuse_if_corrupt
+from shared.redis_server import RedisServer, generated_password, read_address
+from shared.settings import Settings
+
+# Exit status when a person must act before the pipeline may start (EX_DATAERR).
+EXIT_CORRUPT = 65
+
+
+@asynccontextmanager
+async def _redis(settings: Settings) -> AsyncIterator[tuple[Redis, Path | None]]:
+    """The configured Redis, the running `minutes up`'s, or the embedded one started just for the check."""
+    url = settings.redis_url or read_address(settings.data_dir)
+    server: RedisServer | None = None
+    folder = settings.data_dir / "redis"
+    if url is None:
+        # Nothing running on this data dir: start its Redis (AOF and all) for as long as the check takes.
+        server = RedisServer(folder, binary=settings.redis_server_bin, password=generated_password(folder))
+        url = server.start()
+    client = Redis.from_url(url)
+    try:
+        yield client, (None if settings.redis_url else folder / "redis.log")
+    finally:
+        await client.aclose()
+        if server is not None:
+            server.stop()
+
+
+async def run_check(settings: Settings) -> Report:
+    """Check everything; re-announce what the public stream lost. Never raises for what it finds."""
+    report = Report()
+    database_url = settings.effective_database_url
+    corrupt = False
+    try:
+        refuse_if_corrupt(database_url)
+    except DatabaseCorrupt as exc:
+        corrupt = True
+        report.problems.append(str(exc))
+    async with _redis(settings) as (client, redis_log):
+        await check_redis(client, report, redis_log)
+        if not corrupt:
+            engine = create_engine(database_url)
+            try:
+                relay = OutboxRelay(engine, client, maxlen=settings.stream_maxlen)
+                report.reannounced = await reconcile_outbox(engine, client, relay, settings.stream_maxlen)
+            finally:
+                await engine.dispose()
+    if report.reannounced:
+        report.notes.append(
+            f"re-announced {report.reannounced} decisions missing from the public stream (same event_id)"
+        )
+    return report
+
+
+def print_report(report: Report) -> int:
+    """Print the report; the exit status is non-zero when the database is corrupt."""
+    for line in report.problems:
+        sys.stdout.write(f"PROBLEM  {line}\n")
+    for line in report.notes:
+        sys.stdout.write(f"ok       {line}\n")
+    if report.ok:
+        sys.stdout.write("ok       no problems found\n")
+    return EXIT_CORRUPT if any(line.startswith("database ") for line in report.problems) else 0

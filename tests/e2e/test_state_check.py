@@ -1,0 +1,118 @@
+"""State checked at start and on demand: a truncated AOF is reported and its lost announcements are
+re-announced once; a corrupted SQLite database refuses to start with a message saying what to do."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+
+from minutes_cli.supervisor import StartRefused
+from shared import streams
+from tests.e2e.harness import drop_seeds, expected_decisions, make_stack, read_decisions, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def _minutes(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "minutes_cli.main", *args], env={**os.environ, **env}, capture_output=True,
+        text=True, timeout=120,
+    )
+
+
+def _drained(url: str) -> bool:
+    """Every internal stream read and acknowledged by its group."""
+    client = redis.Redis.from_url(url)
+    try:
+        for stream, group in ((streams.DOCUMENTS, streams.PARSER_GROUP), (streams.ITEMS, streams.STORE_GROUP)):
+            info = {g["name"].decode(): g for g in client.xinfo_groups(stream)}[group]
+            if info["pending"] or info.get("lag"):
+                return False
+        return True
+    finally:
+        client.close()
+
+
+def test_a_truncated_aof_is_reported_and_the_lost_announcements_are_reannounced_once(tmp_path: Path) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'minutes.db'}"
+    want = len(expected_decisions())
+    stack = make_stack(tmp_path, database_url)
+    url = stack.start()
+    try:
+        drop_seeds(stack.settings.inbox)
+        wait_for(lambda: len(read_decisions(url)) >= want, 90, f"{want} decisions")
+    finally:
+        stack.stop()
+    folder = tmp_path / "data" / "redis"
+    aofs = sorted(folder.glob("appendonlydir/*.incr.aof")) or [folder / "appendonly.aof"]
+    aof = aofs[-1]
+    with aof.open("r+b") as handle:  # half of it lost, as after a crash of the disk under it
+        handle.truncate(aof.stat().st_size // 2)
+
+    done = _minutes(["check"], {"MINUTES_DATA_DIR": str(tmp_path / "data"), "MINUTES_DATABASE_URL": database_url,
+                                "MINUTES_REDIS_URL": ""})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "truncated append-only file" in done.stdout, done.stdout
+    found = re.search(r"re-announced (\d+) decisions", done.stdout)
+    assert found, done.stdout
+    reannounced = int(found.group(1))
+    assert 0 < reannounced <= want
+
+    again = make_stack(tmp_path, database_url)
+    url = again.start()
+    try:
+        wait_for(lambda: len(read_decisions(url)) >= want, 60, f"{want} decisions after the restart")
+        # Ingest republishes what the lost AOF forgot; let the pipeline finish before counting.
+        wait_for(lambda: _drained(url), 60, "the pipeline to drain")
+        time.sleep(2.0)
+        events = read_decisions(url)
+        assert len(events) == want
+        assert max(Counter(e.event_id for e in events).values()) == 1
+    finally:
+        again.stop()
+
+
+def _corrupt(path: Path) -> None:
+    """Scribble over every page but the header: quick_check fails, the file still opens."""
+    size = path.stat().st_size
+    with path.open("r+b") as handle:
+        for page in range(2, size // 4096):
+            handle.seek(page * 4096 + 8)
+            handle.write(b"\xde\xad\xbe\xef" * 200)
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    finally:
+        conn.close()
+
+
+def test_a_corrupted_sqlite_database_refuses_to_start_with_what_to_do(tmp_path: Path, redis_url: str) -> None:
+    db = tmp_path / "data" / "minutes.db"
+    database_url = f"sqlite+aiosqlite:///{db}"
+    migrated = _minutes(["migrate"], {"MINUTES_DATABASE_URL": database_url, "MINUTES_DATA_DIR": str(db.parent)})
+    assert migrated.returncode == 0, migrated.stderr
+    _corrupt(db)
+
+    stack = make_stack(tmp_path, database_url)
+    with pytest.raises(StartRefused) as refused:
+        stack.start()
+    message = str(refused.value)
+    assert "corrupt" in message or "quick_check" in message
+    assert "restore it from a backup" in message
+    assert stack.redis is not None and stack.redis.pid is None  # nothing left running
+    assert not stack.children
+
+    # The store alone (as compose runs it) refuses too, with the same advice, and is not restarted.
+    done = _minutes(["service", "store"], {"MINUTES_DATABASE_URL": database_url, "MINUTES_REDIS_URL": redis_url,
+                                            "MINUTES_DATA_DIR": str(db.parent)})
+    assert done.returncode == 78
+    assert "is corrupt" in done.stderr and "restore" in done.stderr
