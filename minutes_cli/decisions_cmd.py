@@ -120,6 +120,7 @@ def print_stored(settings: Settings, flt: DecisionFilter, *, json_lines: bool, l
         console.print(
             f"showing {len(rows)} of {total} decisions: use --limit N for more, or --json for all of them",
             style="yellow",
+            highlight=False,
         )
 
 
@@ -137,13 +138,15 @@ def clean_text(text: str, limit: int = TEXT_CUT) -> str:
 def decisions_table(rows: list[DecisionMade], total: int) -> Table:
     """The terminal table; columns wrap at spaces (never inside a word) on narrow terminals."""
     title = f"{total} decisions" if total == len(rows) else f"{len(rows)} of {total} decisions"
-    table = Table(title=title)
+    # expand + ratios: the free width goes mostly to the decision text; rich wraps cells at spaces, and a
+    # word longer than its column (a long committee name) ends in an ellipsis instead of being split.
+    table = Table(title=title, expand=True)
     table.add_column("date", no_wrap=True)
-    table.add_column("municipality", overflow="ellipsis")
-    table.add_column("committee", overflow="ellipsis", ratio=1)
-    table.add_column("item", ratio=2)
+    table.add_column("municipality", ratio=2, overflow="ellipsis")
+    table.add_column("committee", ratio=2, overflow="ellipsis")
+    table.add_column("item", ratio=3, overflow="ellipsis")
     table.add_column("outcome", no_wrap=True)
-    table.add_column("decision", ratio=3)
+    table.add_column("decision", ratio=5, min_width=16, overflow="ellipsis")
     for row in rows:
         table.add_row(
             str(row.meeting_date or ""),
