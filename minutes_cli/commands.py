@@ -31,6 +31,10 @@ def register(app: typer.Typer, dlq_app: typer.Typer) -> None:
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders (recursive).")],
+    wait: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds to wait for the parser's verdicts on the new documents (0: don't)."),
+    ] = 60.0,
     data: DataOpt = None,
 ) -> None:
     """One-shot backfill of files or folders into a running pipeline, with progress and a final count."""
@@ -38,7 +42,7 @@ def ingest(
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="ingest-cli")
-    raise typer.Exit(run_ingest(paths, settings))
+    raise typer.Exit(run_ingest(paths, settings, wait_s=wait))
 
 
 def decisions(

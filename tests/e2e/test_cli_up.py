@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 from pathlib import Path
 
@@ -47,10 +48,8 @@ def _survivors(tree: Tree, data_dir: Path) -> list[str]:
 def _wait_gone(tree: Tree, data_dir: Path, timeout: float = 20) -> list[str]:
     procs = []
     for pid in tree:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             procs.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(procs, timeout=timeout)
     return _survivors(tree, data_dir)
 

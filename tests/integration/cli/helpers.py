@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import queue
@@ -71,10 +72,8 @@ class Cli:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"timed out after {timeout:g}s waiting for {what}; stderr: {self.err[-10:]}")
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._lines.get(timeout=min(0.2, left))
-            except queue.Empty:
-                pass
 
     def stop(self, sig: int, timeout: float = 15) -> int:
         """Send `sig` and wait for the exit code."""
