@@ -101,3 +101,17 @@ def describe_failure(
         attempts=attempts,
         payload=payload,
     )
+
+
+def declare_dead_letter_publisher(broker: Any) -> Any:
+    """Declare the dead-letter stream on a service's broker, so its AsyncAPI document lists DeadLettered.
+
+    The events themselves go out through `dead_letter` (plain JSON, like the public stream).
+    """
+    return broker.publisher(
+        stream=streams.DEAD_LETTER,
+        schema=DeadLettered,
+        title=f"{streams.DEAD_LETTER}:DeadLettered",
+        description="A message given up on, with the error, the attempts and the original payload (plain JSON "
+        "in field `json`).",
+    )

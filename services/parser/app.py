@@ -16,6 +16,7 @@ from services.parser.pool import ParsePool
 from shared import streams
 from shared.broker import consumer_name, ensure_groups, make_broker, resolve_redis_url
 from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
+from shared.dead_letter import declare_dead_letter_publisher
 from shared.logging import get_logger
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
@@ -55,6 +56,7 @@ def register(broker: RedisBroker, settings: Settings, deps: ParserDeps, consumer
     description = "Documents to parse (DocumentReceived)."
     broker.subscriber(stream=reader, title="minutes:documents", description=description)(on_new)
     broker.subscriber(stream=reclaimer, title="minutes:documents#reclaim", description=description)(on_reclaimed)
+    declare_dead_letter_publisher(broker)
     _ = items, DocumentReceived  # the publisher object documents the items stream in AsyncAPI
 
 

@@ -19,6 +19,7 @@ from services.store.bootstrap import StoreDeps
 from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
 from shared.contracts.events import DecisionMade
+from shared.dead_letter import declare_dead_letter_publisher
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
         description=f"Public DecisionMade events as plain JSON in the field `{streams.PUBLIC_FIELD}`.",
         schema=DecisionMade,
     )
+    declare_dead_letter_publisher(broker)
 
     async def trim() -> None:
         # Bounded stream: drop only item entries the store group has acknowledged; forget dead workers.
