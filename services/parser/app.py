@@ -17,6 +17,7 @@ from shared import streams
 from shared.broker import consumer_name, ensure_groups, make_broker, resolve_redis_url
 from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
 from shared.dead_letter import declare_dead_letter_publisher
+from shared.inflight import report_in_flight
 from shared.logging import get_logger
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
@@ -76,7 +77,9 @@ def create_app(settings: Settings, deps: ParserDeps | None = None, broker: Redis
     async def on_startup() -> None:
         if isinstance(deps.parser, ParsePool):
             deps.parser.start()
-        await ensure_groups(await broker.connect())
+        client = await broker.connect()
+        await ensure_groups(client)
+        await report_in_flight(client, streams.DOCUMENTS, streams.PARSER_GROUP, settings.claim_idle_ms)
 
     async def after_startup() -> None:
         janitor.start()
