@@ -120,3 +120,13 @@ def test_a_database_without_schema_says_migrate(tmp_path: Path) -> None:
     done = run_cli(["decisions", "--json", "--data", str(tmp_path / "data")], tmp_path)
     assert done.returncode != 0
     assert "minutes migrate" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.postgres
+def test_json_streams_every_row_from_postgres(fresh_postgres_url: str, tmp_path: Path) -> None:
+    # asyncpg streams through a server-side cursor inside a transaction: the other path of stream_decisions.
+    expected = asyncio.run(_fill(fresh_postgres_url))
+    done = run_cli(["decisions", "--json"], tmp_path, MINUTES_DATABASE_URL=fresh_postgres_url)
+    assert done.returncode == 0, done.stderr
+    ids = [json.loads(line)["event_id"] for line in done.stdout.splitlines()]
+    assert len(ids) == len(expected) and set(ids) == expected
