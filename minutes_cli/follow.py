@@ -73,16 +73,16 @@ class Follower:
     async def open(self) -> str:
         """Connect and create (or rewind) the group; returns how the follower starts. Raises if unreachable."""
         self._client = self._connect()
-        return await self._ensure_group(self._client, first=True)
+        return await self._ensure_group(self._client, "0" if self.from_start else "$", rewind=self.from_start)
 
-    async def _ensure_group(self, client: Redis, *, first: bool = False) -> str:
-        start = "0" if self.from_start and first else "$"
+    async def _ensure_group(self, client: Redis, start: str, *, rewind: bool = False) -> str:
+        """Create the group at `start` unless it exists; `rewind` moves an existing one back to the start."""
         try:
             await client.xgroup_create(streams.DECISIONS, self.group, id=start, mkstream=True)
         except redis_errors.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
-            if self.from_start and first:
+            if rewind:
                 await client.xgroup_setid(streams.DECISIONS, self.group, "0")
                 return "from the start of the stream"
             return "resuming where this group stopped"
@@ -99,7 +99,8 @@ class Follower:
         while not self.stop.is_set():
             try:
                 if lost:
-                    await self._ensure_group(client)
+                    # A Redis that came back without its data lost the group too: every entry is then new.
+                    await self._ensure_group(client, "0")
                 reply = await self._read(client, cursor)
                 if reply is None:  # stopped while waiting
                     break
@@ -117,7 +118,7 @@ class Follower:
                 if "NOGROUP" not in str(exc):
                     raise
                 # Redis came back empty (no AOF): the stream and our group are gone; start them again.
-                await self._ensure_group(client)
+                await self._ensure_group(client, "0")
             except _LOST as exc:
                 if not lost:
                     self.say(f"lost Redis ({exc.__class__.__name__}: {exc}); reconnecting with backoff")
