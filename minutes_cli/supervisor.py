@@ -137,9 +137,9 @@ class Stack:
         log.info("service started", service=child.name, pid=proc.pid)
 
     def _ingest_sink(self, line: str) -> None:
+        self.sink(line)  # first: whoever waits for the event prints after this line, not before it
         if not self.ingest_ready.is_set() and "watching inbox" in line:
             self.ingest_ready.set()
-        self.sink(line)
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):
