@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
@@ -21,13 +20,21 @@ def register(app: typer.Typer, dlq_app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(decisions)
     app.command()(asyncapi)
-    app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(bench)
+    # help_option_names=[]: `--help` and `-h` go to the benchmark's own parser, which lists its options.
+    app.command(
+        context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+        add_help_option=False,
+    )(bench)
     dlq_app.command("list")(dlq_list)
     dlq_app.command("retry")(dlq_retry)
 
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(exists=True, help="Files or folders (recursive).")],
+    wait: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds to wait for the parser's verdicts on the new documents (0: don't)."),
+    ] = 60.0,
     data: DataOpt = None,
 ) -> None:
     """One-shot backfill of files or folders into a running pipeline, with progress and a final count."""
@@ -35,26 +42,38 @@ def ingest(
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="ingest-cli")
-    raise typer.Exit(run_ingest(paths, settings))
+    raise typer.Exit(run_ingest(paths, settings, wait_s=wait))
 
 
 def decisions(
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Follow the live decisions stream.")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Follow the live stream as a durable consumer group.")
+    ] = False,
     since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Meetings on/after DATE.")] = None,
     municipality: Annotated[str | None, typer.Option(help="Municipality name, e.g. Favrskov.")] = None,
     committee: Annotated[str | None, typer.Option(help="Committee name (substring, any case).")] = None,
     outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
     match: Annotated[str | None, typer.Option(help="Text in the title or decision (any case).")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many stored decisions.")] = 1000,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="At most N stored decisions [default: all with --json or a pipe, 1000 in a table]."),
+    ] = None,
     all_versions: Annotated[
         bool, typer.Option(help="Stored: also decisions of superseded versions (e.g. before a correction).")
     ] = False,
-    from_start: Annotated[bool, typer.Option(help="With --follow: replay the stream from its start.")] = False,
+    group: Annotated[
+        str | None,
+        typer.Option(help="With --follow: the consumer group that remembers what you saw [default: cli-USER@HOST]."),
+    ] = None,
+    from_start: Annotated[
+        bool, typer.Option(help="With --follow: replay every decision the stream still holds, then follow.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines (the default when not on a TTY).")] = False,
     data: DataOpt = None,
 ) -> None:
     """List stored decisions, or follow new ones live, filtered."""
-    from minutes_cli.decisions_cmd import DecisionFilter, follow_decisions, print_decisions, stored_decisions
+    from minutes_cli.decisions_cmd import DecisionFilter, follow_decisions, print_stored
+    from minutes_cli.follow import default_group
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="decisions")
@@ -67,12 +86,19 @@ def decisions(
         all_versions=all_versions,
     )
     json_lines = as_json or not sys.stdout.isatty()
+    if not follow and (group or from_start):
+        raise typer.BadParameter("--group and --from-start go with --follow")
     if follow:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(follow_decisions(settings, flt, json_lines=json_lines, from_start=from_start))
-        return
-    rows = asyncio.run(stored_decisions(settings, flt, limit))
-    print_decisions(rows, json_lines=json_lines)
+        if all_versions or limit is not None:
+            raise typer.BadParameter("--all-versions and --limit are for stored decisions, not --follow")
+        raise typer.Exit(
+            asyncio.run(
+                follow_decisions(
+                    settings, flt, json_lines=json_lines, from_start=from_start, group=group or default_group()
+                )
+            )
+        )
+    print_stored(settings, flt, json_lines=json_lines, limit=limit)
 
 
 def dlq_list(

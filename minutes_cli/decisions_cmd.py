@@ -2,123 +2,192 @@
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
+import re
 import sys
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from typing import Any
 
-import redis.asyncio as aioredis
 from rich.console import Console
 from rich.table import Table
 
-from shared import streams
-from shared.broker import resolve_redis_url
+from minutes_cli.decisions_filter import DecisionFilter
+from minutes_cli.errors import UserError
 from shared.contracts.events import DecisionMade
 from shared.contracts.meeting import Outcome
 from shared.settings import Settings
 
+__all__ = ["DecisionFilter", "follow_decisions", "print_stored", "stored_decisions"]
 
-@dataclass(frozen=True)
-class DecisionFilter:
-    """What a user wants to see; None means any."""
-
-    since: dt.date | None = None
-    municipality: str | None = None
-    committee: str | None = None
-    outcome: Outcome | None = None
-    match: str | None = None
-    # Stored decisions only: the live stream announces every version as it is stored.
-    all_versions: bool = False
-
-    def accepts(self, event: DecisionMade) -> bool:
-        """Whether a live event passes the filter (the same rules the database query applies)."""
-        if self.since and (event.meeting_date is None or event.meeting_date < self.since):
-            return False
-        if self.municipality and (event.municipality or "").casefold() != self.municipality.casefold():
-            return False
-        if self.committee and self.committee.casefold() not in (event.committee or "").casefold():
-            return False
-        if self.outcome and event.outcome != self.outcome:
-            return False
-        if self.match:
-            needle = self.match.casefold()
-            return needle in event.decision_text.casefold() or needle in event.item_title.casefold()
-        return True
+# Rows a terminal table shows unless --limit says otherwise; --json and pipes get every row.
+TABLE_LIMIT = 1000
+TEXT_CUT = 160
 
 
-async def stored_decisions(settings: Settings, flt: DecisionFilter, limit: int) -> list[DecisionMade]:
-    """Decisions of complete meetings in the store, newest meeting first."""
-    from services.store.db import create_engine
-    from services.store.queries import list_decisions
-
-    engine = create_engine(settings.effective_database_url)
-    try:
-        rows = await list_decisions(
-            engine,
-            since=flt.since,
-            municipality=flt.municipality,
-            committee=flt.committee,
-            outcome=flt.outcome,
-            match=flt.match,
-            all_versions=flt.all_versions,
-            limit=limit,
+def require_database(settings: Settings) -> None:
+    """Refuse (with what to do) when the SQLite store does not exist: reading must never create it."""
+    if settings.database_url:
+        return
+    if not settings.data_dir.is_dir():
+        raise UserError(
+            f"no data dir {settings.data_dir}",
+            "give the data dir of a `minutes up` with --data DIR (or MINUTES_DATA_DIR)",
         )
+    if not settings.sqlite_path.is_file():
+        raise UserError(
+            f"no database in {settings.data_dir} (no {settings.sqlite_path.name})",
+            f"run `minutes up --data {settings.data_dir}` or `minutes migrate --data {settings.data_dir}` first",
+        )
+
+
+def _filters(flt: DecisionFilter) -> dict[str, Any]:
+    return {
+        "since": flt.since,
+        "municipality": flt.municipality,
+        "committee": flt.committee,
+        "outcome": flt.outcome,
+        "match": flt.match,
+        "all_versions": flt.all_versions,
+    }
+
+
+def _event(row: Any, settings: Settings) -> DecisionMade:
+    # The same shape as the live stream's events, so scripts handle stored and live decisions alike.
+    return DecisionMade(
+        **row.model_dump(exclude={"stored_at", "absent", "outcome"}),
+        outcome=Outcome(row.outcome),
+        absent=tuple(row.absent),
+        item_url=settings.public_base_url + row.item_id,
+        occurred_at=row.stored_at,
+    )
+
+
+async def iter_decisions(settings: Settings, flt: DecisionFilter, limit: int | None) -> AsyncIterator[DecisionMade]:
+    """Decisions of complete meetings in the store, newest meeting first, streamed page by page."""
+    from services.store.db import create_engine
+    from services.store.queries import decisions_query, stream_decisions
+
+    require_database(settings)
+    engine = create_engine(settings.effective_database_url)
+    stmt = decisions_query(**_filters(flt))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    try:
+        async for row in stream_decisions(engine, stmt):
+            yield _event(row, settings)
     finally:
         await engine.dispose()
-    # The same shape as the live stream's events, so scripts handle stored and live decisions alike.
-    return [
-        DecisionMade(
-            **row.model_dump(exclude={"stored_at", "absent", "outcome"}),
-            outcome=Outcome(row.outcome),
-            absent=tuple(row.absent),
-            item_url=settings.public_base_url + row.item_id,
-            occurred_at=row.stored_at,
-        )
-        for row in rows
-    ]
 
 
-def print_decisions(rows: list[DecisionMade], *, json_lines: bool) -> None:
-    """JSON lines, or a table on a terminal."""
+async def stored_decisions(settings: Settings, flt: DecisionFilter, limit: int | None = None) -> list[DecisionMade]:
+    """Every matching stored decision (or the first `limit`) as a list."""
+    return [event async for event in iter_decisions(settings, flt, limit)]
+
+
+async def count_decisions(settings: Settings, flt: DecisionFilter) -> int:
+    """How many stored decisions match the filter."""
+    from services.store.db import create_engine
+    from services.store.queries import count_rows, decisions_query
+
+    require_database(settings)
+    engine = create_engine(settings.effective_database_url)
+    try:
+        return await count_rows(engine, decisions_query(**_filters(flt)))
+    finally:
+        await engine.dispose()
+
+
+async def _write_json(settings: Settings, flt: DecisionFilter, limit: int | None) -> int:
+    written = 0
+    async for event in iter_decisions(settings, flt, limit):
+        sys.stdout.write(event.model_dump_json() + "\n")
+        written += 1
+    sys.stdout.flush()
+    return written
+
+
+def print_stored(settings: Settings, flt: DecisionFilter, *, json_lines: bool, limit: int | None) -> None:
+    """JSON lines of every matching decision (or `limit`), or a table on a terminal saying what it left out."""
     if json_lines:
-        for row in rows:
-            sys.stdout.write(row.model_dump_json() + "\n")
+        asyncio.run(_write_json(settings, flt, limit))
         return
-    table = Table(title=f"{len(rows)} decisions")
-    for col in ("date", "municipality", "committee", "item", "outcome", "decision"):
-        table.add_column(col, overflow="fold")
+    shown = limit if limit is not None else TABLE_LIMIT
+    rows = asyncio.run(stored_decisions(settings, flt, shown))
+    total = len(rows) if len(rows) < shown else asyncio.run(count_decisions(settings, flt))
+    console = Console()
+    console.print(decisions_table(rows, total))
+    if total > len(rows):
+        console.print(
+            f"showing {len(rows)} of {total} decisions: use --limit N for more, or --json for all of them",
+            style="yellow",
+            highlight=False,
+        )
+
+
+def clean_text(text: str, limit: int = TEXT_CUT) -> str:
+    """Decision text on one line (PDF line breaks joined), cut at a word boundary with an ellipsis."""
+    flat = re.sub(r"\s+", " ", text).strip()
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1]
+    if " " in cut and not flat[limit - 1].isspace():
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def decisions_table(rows: list[DecisionMade], total: int) -> Table:
+    """The terminal table; columns wrap at spaces (never inside a word) on narrow terminals."""
+    title = f"{total} decisions" if total == len(rows) else f"{len(rows)} of {total} decisions"
+    # expand + ratios: the free width goes mostly to the decision text; rich wraps cells at spaces, and a
+    # word longer than its column (a long committee name) ends in an ellipsis instead of being split.
+    table = Table(title=title, expand=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("municipality", ratio=2, overflow="ellipsis")
+    table.add_column("committee", ratio=2, overflow="ellipsis")
+    table.add_column("item", ratio=3, overflow="ellipsis")
+    table.add_column("outcome", no_wrap=True)
+    table.add_column("decision", ratio=5, min_width=16, overflow="ellipsis")
     for row in rows:
         table.add_row(
             str(row.meeting_date or ""),
             row.municipality or "",
             row.committee or "",
-            f"{row.item_number}. {row.item_title}",
+            f"{row.item_number}. {clean_text(row.item_title, 80)}",
             row.outcome.value,
-            row.decision_text[:160],
+            clean_text(row.decision_text),
         )
-    Console().print(table)
+    return table
 
 
-def _line(event: DecisionMade) -> str:
+def line(event: DecisionMade) -> str:
+    """One live decision as a line of text."""
     return (
         f"{event.meeting_date} {event.municipality} · {event.committee} · "
-        f"{event.item_number}. {event.item_title} → {event.outcome.value}: {event.decision_text[:120]}"
+        f"{event.item_number}. {event.item_title} → {event.outcome.value}: {clean_text(event.decision_text, 120)}"
     )
 
 
-async def follow_decisions(settings: Settings, flt: DecisionFilter, *, json_lines: bool, from_start: bool) -> None:
-    """XREAD the public stream like any external subscriber, printing matching decisions as they arrive."""
-    client = aioredis.Redis.from_url(resolve_redis_url(settings))
-    last = "0-0" if from_start else "$"
+async def follow_decisions(
+    settings: Settings, flt: DecisionFilter, *, json_lines: bool, from_start: bool, group: str
+) -> int:
+    """Follow the public stream as consumer group `group`, printing matching decisions as they arrive."""
+    from minutes_cli.follow import Follower, install_stop_signals
+    from shared.broker import resolve_redis_url
+
+    def write(event: DecisionMade) -> None:
+        sys.stdout.write((event.model_dump_json() if json_lines else line(event)) + "\n")
+        sys.stdout.flush()
+
+    def say(text: str) -> None:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    follower = Follower(lambda: resolve_redis_url(settings), group, flt, write, say, from_start=from_start)
+    install_stop_signals(follower.stop)
+    how = await follower.open()
+    say(f"following minutes:decisions as group {group} ({how}); Ctrl-C stops")
     try:
-        while True:
-            reply: Any = await client.xread({streams.DECISIONS: last}, count=500, block=5000)
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    last = entry_id.decode()
-                    event = DecisionMade.model_validate_json(fields[streams.PUBLIC_FIELD.encode()])
-                    if flt.accepts(event):
-                        sys.stdout.write((event.model_dump_json() if json_lines else _line(event)) + "\n")
-                        sys.stdout.flush()
-    finally:
-        await client.aclose()
+        await follower.run()
+    except BrokenPipeError:  # `| head`: the reader went away
+        return 0
+    return 0

@@ -6,28 +6,29 @@ import json
 import sys
 
 import redis.asyncio as aioredis
+from faststream.redis import RedisBroker
 from rich.console import Console
 from rich.table import Table
 
 from shared import streams
 from shared.broker import make_broker, resolve_redis_url
-from shared.dead_letter import list_dead_letters
+from shared.dead_letter import DeadLetterEntry, get_dead_letter, iter_dead_letters
 from shared.settings import Settings
 
 REQUEUEABLE = (streams.DOCUMENTS, streams.ITEMS)
 
 
 async def list_entries(settings: Settings, *, json_lines: bool) -> None:
-    """Print every dead-letter entry."""
+    """Print every dead-letter entry (JSON lines are written page by page, as they are read)."""
     client = aioredis.Redis.from_url(resolve_redis_url(settings))
     try:
-        entries = await list_dead_letters(client)
+        if json_lines:
+            async for entry in iter_dead_letters(client):
+                sys.stdout.write(json.dumps({"id": entry.entry_id, **entry.event.model_dump(mode="json")}) + "\n")
+            return
+        entries = [entry async for entry in iter_dead_letters(client)]
     finally:
         await client.aclose()
-    if json_lines:
-        for entry in entries:
-            sys.stdout.write(json.dumps({"id": entry.entry_id, **entry.event.model_dump(mode="json")}) + "\n")
-        return
     table = Table(title=f"{len(entries)} dead-lettered")
     for col in ("id", "service", "file / document", "attempts", "reason"):
         table.add_column(col, overflow="fold")
@@ -40,26 +41,48 @@ async def list_entries(settings: Settings, *, json_lines: bool) -> None:
 
 
 async def retry_entries(settings: Settings, entry_id: str | None) -> int:
-    """Re-publish the payload of one entry (or all) on its original stream, then remove it from the DLQ."""
+    """Re-publish one entry (or all that can succeed) on its original stream, then remove it from the DLQ.
+
+    Exit code: 0 when something was re-queued or there was nothing to do, 1 when nothing could be.
+    """
     url = resolve_redis_url(settings)
     client = aioredis.Redis.from_url(url)
     broker = make_broker(url, "dlq")
-    await broker.connect()
-    requeued = skipped = 0
+    requeued = skipped = bad_input = 0
     try:
-        for entry in await list_dead_letters(client):
-            if entry_id and entry.entry_id != entry_id:
-                continue
+        if entry_id:
+            one = await get_dead_letter(client, entry_id)
+            if one is None:
+                sys.stderr.write(f"no dead-letter entry {entry_id} (`minutes dlq list` shows the ids)\n")
+                return 1
+            candidates = [one]
+        else:
+            candidates = [entry async for entry in iter_dead_letters(client)]
+        await broker.connect()
+        for entry in candidates:
             if entry.event.stream not in REQUEUEABLE:
                 sys.stderr.write(f"{entry.entry_id}: from {entry.event.service}; re-drop the file to retry\n")
                 skipped += 1
                 continue
-            # Published through FastStream so the consumers read it exactly like the original message.
-            await broker.publish(json.loads(entry.event.payload), stream=entry.event.stream)
-            await client.xdel(streams.DEAD_LETTER, entry.entry_id)
+            if entry_id is None and not entry.event.retryable:
+                # Rejected as bad input: the same bytes fail the same way; only an explicit id re-queues it.
+                bad_input += 1
+                continue
+            await _requeue(broker, client, entry)
             requeued += 1
     finally:
         await broker.stop()
         await client.aclose()
-    sys.stderr.write(f"re-queued {requeued}, skipped {skipped}\n")
-    return 0 if requeued or not skipped else 1
+    sys.stderr.write(f"re-queued {requeued}, skipped {skipped + bad_input}\n")
+    if bad_input:
+        sys.stderr.write(
+            f"  {bad_input} were rejected as bad input and would only fail again: fix the file and drop it "
+            "in again, or re-queue one with `minutes dlq retry ID`\n"
+        )
+    return 0 if requeued or not (skipped or bad_input) else 1
+
+
+async def _requeue(broker: RedisBroker, client: aioredis.Redis, entry: DeadLetterEntry) -> None:
+    # Published through FastStream so the consumers read it exactly like the original message.
+    await broker.publish(json.loads(entry.event.payload), stream=entry.event.stream)
+    await client.xdel(streams.DEAD_LETTER, entry.entry_id)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -9,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from minutes_cli import commands
+from minutes_cli import commands, errors
 from minutes_cli.options import DataOpt, make_settings
 from shared.logging import configure_logging
 
@@ -24,6 +27,35 @@ app.add_typer(dlq_app, name="dlq")
 # Exit status of a service that refuses to start on bad state (EX_CONFIG): `minutes up` does not restart it.
 REFUSED = 78
 
+
+
+@app.callback()
+def _main(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (also MINUTES_LOG_LEVEL=DEBUG).")] = False,
+) -> None:
+    """Danish municipal minutes -> structured decisions, with live decision events."""
+    errors.DEBUG["on"] = debug or _debug_from_settings()
+
+
+def _debug_from_settings() -> bool:
+    try:
+        return make_settings().log_level.upper() == "DEBUG"
+    except Exception:  # a bad setting is reported by the command that reads it
+        return False
+
+
+def _raise_interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def follow_hint() -> str:
+    """How to run `minutes` from this shell: on PATH, through ./dev, or by the path of the script."""
+    if shutil.which("minutes"):
+        return "minutes"
+    script = os.path.join(os.path.dirname(sys.executable), "minutes")
+    if os.path.isfile("dev") and os.path.samefile(os.path.dirname(sys.executable), os.path.join(".venv", "bin")):
+        return "./dev minutes"
+    return script if os.path.isfile(script) else f"{sys.executable} -m minutes_cli.main"
 
 class ServiceName(StrEnum):
     """The services `minutes service` can run."""
@@ -47,20 +79,28 @@ def up(
     settings = make_settings(data, inbox=inbox, parsers=parsers, stores=stores)
     configure_logging(settings.log_level, settings.log_format, service="up")
     env = {"MINUTES_LOG_FORMAT": "console"} if sys.stderr.isatty() and settings.log_format == "auto" else {}
+    # Until `wait` takes over, SIGTERM and SIGHUP (closed terminal) unwind like Ctrl-C: start() then stops
+    # whatever it had started, so no redis-server or service is left behind.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, _raise_interrupt)
     stack = Stack(settings, env=env)
     try:
         url = stack.start()
     except StartRefused as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
-    typer.secho(
-        f"minutes is up: drop files into {settings.inbox.resolve()} — decisions on {redact(url)} "
-        f"stream minutes:decisions (`minutes decisions --follow --data {settings.data_dir}`). Ctrl-C stops.",
-        fg=typer.colors.GREEN,
-        err=True,
-    )
     try:
+        if not stack.ingest_ready.wait(120):
+            typer.secho("ingest has not reported watching the inbox after 120 s; see its log", err=True)
+        typer.secho(
+            f"minutes is up: drop files into {settings.inbox.resolve()} — decisions on {redact(url)} stream "
+            f"minutes:decisions (`{follow_hint()} decisions --follow --data {settings.data_dir}`). Ctrl-C stops.",
+            fg=typer.colors.GREEN,
+            err=True,
+        )
         stack.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
         codes = stack.stop()
         typer.echo(f"stopped: {codes}", err=True)
@@ -69,9 +109,19 @@ def up(
 @app.command()
 def service(name: ServiceName, data: DataOpt = None) -> None:
     """Run one service in the foreground (what docker compose runs)."""
+    from minutes_cli.runlock import DataDirLock, held_by_parent
+
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service=name.value)
     from shared.service import run_app
+
+    if not held_by_parent(settings.data_dir):
+        # A lone service shares the data dir with other lone services, never with a `minutes up`.
+        lock = DataDirLock(settings.data_dir, f"minutes service {name.value}")
+        try:
+            lock.acquire(shared=True)
+        except OSError as exc:  # a read-only data dir (the service keeps nothing there): run unlocked
+            typer.echo(f"warning: cannot lock data dir {settings.data_dir}: {exc}", err=True)
 
     if name is ServiceName.ingest:
         from services.ingest.app import create_app
@@ -119,10 +169,28 @@ def migrate(data: DataOpt = None) -> None:
     import asyncio
 
     from services.store.db import migrate as run_migrate
+    from services.store.db import schema_revision
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="migrate")
-    asyncio.run(run_migrate(settings.effective_database_url))
+    url = settings.effective_database_url
+    shown = make_url_safe(url)
+    before = asyncio.run(schema_revision(url)) if settings.database_url or settings.sqlite_path.exists() else None
+    asyncio.run(run_migrate(url))
+    after = asyncio.run(schema_revision(url))
+    if before == after:
+        typer.echo(f"{shown}: schema already at {after} (latest); nothing to do")
+    elif before is None:
+        typer.echo(f"{shown}: schema created at {after}")
+    else:
+        typer.echo(f"{shown}: schema upgraded from {before} to {after}")
+
+
+def make_url_safe(url: str) -> str:
+    """The database URL without its password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 @app.command()
@@ -139,5 +207,11 @@ def check(data: DataOpt = None) -> None:
 
 commands.register(app, dlq_app)
 
+
+def main() -> None:
+    """Entry point of the `minutes` script: the CLI, with expected failures explained in a line or two."""
+    errors.run(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
+from minutes_cli import runlock
 from minutes_cli.redis_supervision import SupervisedRedis
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -47,8 +49,10 @@ def _pump(stream: IO[bytes], label: str, sink: Callable[[str], None]) -> None:
 
 
 def _default_sink(line: str) -> None:
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+    # A closed terminal (SIGHUP) makes stderr fail: keep draining the children's pipes regardless.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
 
 
 class Stack:
@@ -73,10 +77,14 @@ class Stack:
         self.sink = sink or _default_sink
         self.restart = restart
         self.redis: SupervisedRedis | None = None
+        self._redis_pid: int | None = None
         self.redis_url = settings.redis_url or ""
         self.children: dict[str, Child] = {}
         self._stopping = threading.Event()
         self._monitor: threading.Thread | None = None
+        self.lock = runlock.DataDirLock(settings.data_dir, "minutes up")
+        # Set when ingest logs that it watches the inbox: "minutes is up" must not come before that.
+        self.ingest_ready = threading.Event()
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -93,12 +101,22 @@ class Stack:
         return env
 
     def start(self) -> str:
-        """Start Redis (unless one is configured), migrate the database, then every service."""
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        """Lock the data dir, start Redis (unless one is configured), migrate the database, then every service."""
+        self.lock.acquire()  # raises runlock.AlreadyRunning when another pipeline holds the data dir
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> str:
+        runlock.stop_leftovers(self.settings.data_dir, lambda text: self.sink(f"[up] {text}"))
         self.settings.inbox.mkdir(parents=True, exist_ok=True)
         if not self.redis_url:
             self.redis = SupervisedRedis(self.settings.data_dir, binary=self.settings.redis_server_bin)
             self.redis_url = self.redis.start()
+            self._redis_pid = self.redis.pid
+            runlock.record_process(self.settings.data_dir, "redis-server", self.redis.pid or 0)
         self._check_state()
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
@@ -139,15 +157,26 @@ class Stack:
         )
         child.process, child.started_at = proc, time.monotonic()
         assert proc.stdout is not None
-        pump = threading.Thread(target=_pump, args=(proc.stdout, f"[{child.name}]", self.sink), daemon=True)
+        runlock.record_process(self.settings.data_dir, child.name, proc.pid)
+        sink = self._ingest_sink if child.name == "ingest" else self.sink
+        pump = threading.Thread(target=_pump, args=(proc.stdout, f"[{child.name}]", sink), daemon=True)
         pump.start()
         child.threads = [pump]
         log.info("service started", service=child.name, pid=proc.pid)
+
+    def _ingest_sink(self, line: str) -> None:
+        self.sink(line)  # first: whoever waits for the event prints after this line, not before it
+        if not self.ingest_ready.is_set() and "watching inbox" in line:
+            self.ingest_ready.set()
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):
             if self.redis is not None:
                 self.redis.check()
+                if self.redis.pid is not None and self.redis.pid != self._redis_pid:
+                    # A restarted Redis is a new process: the record a later start checks for leftovers follows it.
+                    self._redis_pid = self.redis.pid
+                    runlock.record_process(self.settings.data_dir, "redis-server", self.redis.pid)
             for child in list(self.children.values()):
                 proc = child.process
                 if proc is None or proc.poll() is None or not self.restart or self._stopping.is_set():
@@ -198,17 +227,23 @@ class Stack:
                 proc.kill()
                 codes[name] = proc.wait()
                 log.warning("service did not stop in time, killed", service=name)
+            # Each service leads its own process group: nothing it started (parse children) outlives it.
+            runlock.kill_group(proc.pid)
+            runlock.forget_process(self.settings.data_dir, name)
         for child in self.children.values():
             for thread in child.threads:
                 thread.join(1.0)
         if self.redis is not None:
             self.redis.stop()
+            runlock.forget_process(self.settings.data_dir, "redis-server")
+        self.lock.release()
         return codes
 
     def wait(self) -> None:
-        """Block until interrupted (Ctrl-C or SIGTERM)."""
+        """Block until interrupted (Ctrl-C, SIGTERM, or SIGHUP from a closed terminal)."""
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
                 pass

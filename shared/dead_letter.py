@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from shared import streams
 from shared.contracts.events import DeadLettered
@@ -29,15 +31,43 @@ async def dead_letter(client: Redis, event: DeadLettered) -> str:
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 
-async def list_dead_letters(client: Redis, count: int = 1000) -> list[DeadLetterEntry]:
-    """The dead-lettered messages, oldest first."""
-    rows: Any = await client.xrange(streams.DEAD_LETTER, count=count) or []
-    out = []
-    for entry_id, fields in rows:
-        raw = fields.get(streams.PUBLIC_FIELD.encode()) or fields.get(streams.PUBLIC_FIELD) or b"{}"
-        key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-        out.append(DeadLetterEntry(key, DeadLettered.model_validate_json(raw)))
+def _entry(entry_id: bytes | str, fields: dict[Any, Any]) -> DeadLetterEntry:
+    raw = fields.get(streams.PUBLIC_FIELD.encode()) or fields.get(streams.PUBLIC_FIELD) or b"{}"
+    key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+    return DeadLetterEntry(key, DeadLettered.model_validate_json(raw))
+
+
+async def iter_dead_letters(client: Redis, page: int = 500) -> AsyncIterator[DeadLetterEntry]:
+    """Every dead-lettered message, oldest first, fetched `page` entries per XRANGE (never all at once)."""
+    start = "-"
+    while True:
+        rows: Any = await client.xrange(streams.DEAD_LETTER, min=start, count=page) or []
+        for entry_id, fields in rows:
+            yield _entry(entry_id, fields)
+        if len(rows) < page:
+            return
+        last = rows[-1][0]
+        # "(" makes the range exclusive: the next page starts after the last entry seen.
+        start = "(" + (last.decode() if isinstance(last, bytes) else str(last))
+
+
+async def list_dead_letters(client: Redis, count: int | None = None) -> list[DeadLetterEntry]:
+    """The dead-lettered messages, oldest first: all of them, or the first `count`."""
+    out: list[DeadLetterEntry] = []
+    async for entry in iter_dead_letters(client):
+        if count is not None and len(out) >= count:
+            break
+        out.append(entry)
     return out
+
+
+async def get_dead_letter(client: Redis, entry_id: str) -> DeadLetterEntry | None:
+    """One entry by id, or None when there is no such entry."""
+    try:
+        rows: Any = await client.xrange(streams.DEAD_LETTER, min=entry_id, max=entry_id, count=1) or []
+    except ResponseError:  # not a stream id at all
+        return None
+    return _entry(*rows[0]) if rows else None
 
 
 async def delivery_count(client: Redis, stream: str, group: str, message_id: str | bytes) -> int:
@@ -70,4 +100,18 @@ def describe_failure(
         retryable=retryable,
         attempts=attempts,
         payload=payload,
+    )
+
+
+def declare_dead_letter_publisher(broker: Any) -> Any:
+    """Declare the dead-letter stream on a service's broker, so its AsyncAPI document lists DeadLettered.
+
+    The events themselves go out through `dead_letter` (plain JSON, like the public stream).
+    """
+    return broker.publisher(
+        stream=streams.DEAD_LETTER,
+        schema=DeadLettered,
+        title=f"{streams.DEAD_LETTER}:DeadLettered",
+        description="A message given up on, with the error, the attempts and the original payload (plain JSON "
+        "in field `json`).",
     )

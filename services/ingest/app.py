@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from services.ingest.bootstrap import build_broker, build_deps
 from services.ingest.bucket import start_bucket_source
 from services.ingest.handlers import IngestDeps, ingest_many
+from services.ingest.rejections import ParserRejections
 from services.ingest.watcher import InboxWatcher
 from shared.blobs import BlobStore
 from shared.broker import ensure_groups, resolve_redis_url
@@ -42,12 +43,17 @@ class IngestService:
         self.task: asyncio.Task[None] | None = None
         self.bucket_task: asyncio.Task[None] | None = None
         self.bucket_stop = asyncio.Event()
+        self.rejections: ParserRejections | None = None
 
     async def start(self) -> None:
         """Connect, make sure the parser's group exists from the start, and begin watching."""
         self.client = Redis.from_url(self.redis_url)
         await ensure_groups(self.client)
         deps = build_deps(self.settings, self.publisher, self.client, self.blobs)
+        if self.settings.move_rejected:
+            self.rejections = ParserRejections(self.client, self.settings.inbox.resolve())
+            await self.rejections.start()
+            deps.on_published = self.rejections.published
         self.watcher = InboxWatcher(
             self.settings.inbox,
             settle_s=self.settings.settle_s,
@@ -85,6 +91,8 @@ class IngestService:
                 log.warning("watcher did not stop in time; cancelled")
             except Exception:
                 log.exception("watcher task failed")
+        if self.rejections is not None:
+            await self.rejections.stop()
         if self.client is not None:
             await self.client.aclose()
 

@@ -32,18 +32,27 @@ class BackfillReport:
     known: int = 0
     gone: int = 0
     rejected: list[tuple[Path, str]] = field(default_factory=list)
+    # Ids of the documents this run published: whose parse verdicts `minutes ingest` waits for.
+    new_ids: dict[str, Path] = field(default_factory=dict)
 
     def add(self, results: Sequence[IngestResult]) -> None:
         """Count a chunk of results."""
         for result in results:
             if result.status == "new":
                 self.new += 1
+                if result.document_id:
+                    self.new_ids[result.document_id] = result.path
             elif result.status == "known":
                 self.known += 1
             elif result.status == "gone":
                 self.gone += 1
             else:
                 self.rejected.append((result.path, result.reason or "rejected"))
+
+    @property
+    def done(self) -> int:
+        """Files handled so far."""
+        return self.new + self.known + self.gone + len(self.rejected)
 
     def reasons(self) -> Counter[str]:
         """How many files were rejected for each reason (symlink targets folded together)."""
@@ -85,13 +94,18 @@ async def backfill(
     progress: Progress | None = None,
     *,
     blobs: BlobStore | None = None,
+    report: BackfillReport | None = None,
 ) -> BackfillReport:
-    """Ingest the given files and folders once; `progress(results, total)` is called after each chunk."""
+    """Ingest the given files and folders once; `progress(results, total)` is called after each chunk.
+
+    Counts go into `report` as chunks finish, so a caller that is interrupted still has the partial counts.
+    """
     candidates, missing = await asyncio.to_thread(collect, paths)
-    report = BackfillReport(total=len(candidates) + len(missing))
+    report = report if report is not None else BackfillReport()
+    report.total = len(candidates) + len(missing)
     report.add(missing)
-    if progress and missing:
-        progress(missing, report.total)
+    if progress:
+        progress(missing, report.total)  # also when empty: the bar learns the total before the first chunk
     if not candidates:
         return report
     redis_url = resolve_redis_url(settings)

@@ -14,7 +14,7 @@ from shared import streams
 from shared.blobs import BlobStore, open_blob_store
 from shared.broker import make_broker
 from shared.contracts.events import DeadLettered, DocumentReceived
-from shared.dead_letter import dead_letter
+from shared.dead_letter import dead_letter, declare_dead_letter_publisher
 from shared.settings import Settings
 
 # Spelled in shared/streams.py; kept here under their old names for the modules that import them from here.
@@ -35,6 +35,7 @@ def declare_publisher(broker: RedisBroker) -> StreamPublisher:
 def build_broker(redis_url: str) -> tuple[RedisBroker, StreamPublisher]:
     """The ingest broker (nothing connects yet) and its DocumentReceived publisher."""
     broker = make_broker(redis_url, "ingest")
+    declare_dead_letter_publisher(broker)
     return broker, declare_publisher(broker)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -75,6 +75,8 @@ class IngestDeps:
     concurrency: int = 8
     # Serialises `publish_unseen` ("check seen, publish, mark seen") across concurrent batches.
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Told where each published file now is, so the parser's rejections can be moved (MOVE_REJECTED).
+    on_published: Callable[[str, Path], None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore, seen: SeenStore, outbox: Outbox) -> IngestDeps:
@@ -222,14 +224,20 @@ async def _move_done(results: list[IngestResult], deps: IngestDeps) -> None:
         if not _inside(result.path, deps.inbox):
             continue
         try:
+            now_at: Path | None = result.path
             if result.status in ("new", "known") and deps.move_processed:
-                if not await asyncio.to_thread(_unchanged_and_closed, result):
+                if await asyncio.to_thread(_unchanged_and_closed, result):
+                    now_at = await asyncio.to_thread(move_into, result.path, deps.inbox / files.PROCESSED_DIR)
+                else:
                     # Changed or reopened since it was read: it may still be written. Left in place; when
                     # complete again it is a new version and is moved then.
-                    log.info("not moved: the file changed since it was read", path=files.display_name(str(result.path)))
-                    continue
-                await asyncio.to_thread(move_into, result.path, deps.inbox / files.PROCESSED_DIR)
-            elif result.status == "rejected" and deps.move_rejected:
+                    log.info("not moved: the file changed since it was read",
+                             path=files.display_name(str(result.path)))
+            if result.status == "new" and deps.on_published and result.document_id and now_at is not None:
+                deps.on_published(result.document_id, now_at)
+            if result.status in ("new", "known"):
+                continue
+            if result.status == "rejected" and deps.move_rejected:
                 await asyncio.to_thread(
                     move_into, result.path, deps.inbox / files.REJECTED_DIR, result.reason or "rejected"
                 )

@@ -16,6 +16,8 @@ from services.parser.pool import ParsePool
 from shared import streams
 from shared.broker import consumer_name, ensure_groups, make_broker, resolve_redis_url
 from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
+from shared.dead_letter import declare_dead_letter_publisher
+from shared.inflight import report_in_flight
 from shared.logging import get_logger
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
@@ -63,6 +65,7 @@ def register(broker: RedisBroker, settings: Settings, deps: ParserDeps, consumer
     description = "Documents to parse (DocumentReceived)."
     broker.subscriber(stream=reader, title="minutes:documents", description=description)(on_new)
     broker.subscriber(stream=reclaimer, title="minutes:documents#reclaim", description=description)(on_reclaimed)
+    declare_dead_letter_publisher(broker)
     _ = items, DocumentReceived  # the publisher object documents the items stream in AsyncAPI
 
 
@@ -82,7 +85,9 @@ def create_app(settings: Settings, deps: ParserDeps | None = None, broker: Redis
     async def on_startup() -> None:
         if isinstance(deps.parser, ParsePool):
             deps.parser.start()
-        await ensure_groups(await broker.connect())
+        client = await broker.connect()
+        await ensure_groups(client)
+        await report_in_flight(client, streams.DOCUMENTS, streams.PARSER_GROUP, settings.claim_idle_ms)
 
     async def after_startup() -> None:
         janitor.start()

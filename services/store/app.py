@@ -19,6 +19,8 @@ from services.store.bootstrap import StoreDeps
 from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
 from shared.contracts.events import DecisionMade
+from shared.dead_letter import declare_dead_letter_publisher
+from shared.inflight import report_in_flight
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
@@ -62,6 +64,12 @@ async def _raw_only(msg: Any) -> None:
     """Skip FastStream's body decoding: the handler validates each raw entry itself (so a bad one is
     dead-lettered alone), and decoding the batch twice cost a fifth of the store's CPU."""
     return None
+
+
+async def _prepared(runtime: _Runtime) -> StoreDeps:
+    deps = runtime.start()
+    await bootstrap.prepare(deps)
+    return deps
 
 
 def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) -> FastStream:
@@ -111,6 +119,7 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
         description=f"Public DecisionMade events as plain JSON in the field `{streams.PUBLIC_FIELD}`.",
         schema=DecisionMade,
     )
+    declare_dead_letter_publisher(broker)
 
     async def trim() -> None:
         # Bounded stream: drop only item entries the store group has acknowledged; forget dead workers.
@@ -122,7 +131,8 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
 
     async def startup() -> None:
         # Groups at id 0 before the subscribers start (FastStream would create them at `$`).
-        await bootstrap.prepare(runtime.start())
+        deps = await _prepared(runtime)
+        await report_in_flight(deps.redis, streams.ITEMS, streams.STORE_GROUP, settings.claim_idle_ms)
 
     async def after_startup() -> None:
         runtime.deps.relay.start()

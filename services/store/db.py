@@ -107,3 +107,20 @@ def is_db_unavailable(error: BaseException) -> bool:
         return isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
     # asyncpg raises OSError (connection refused) and TimeoutError from connect() without wrapping.
     return isinstance(error, OSError | TimeoutError | exc.TimeoutError | exc.DisconnectionError)
+
+
+def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    revision: str | None = MigrationContext.configure(connection).get_current_revision()
+    return revision
+
+
+async def schema_revision(url: str) -> str | None:
+    """The Alembic revision the database at `url` is at (None: no schema yet)."""
+    eng = create_engine(url)
+    try:
+        async with eng.connect() as conn:
+            return await conn.run_sync(_current_revision)
+    finally:
+        await eng.dispose()

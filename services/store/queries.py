@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -33,8 +34,7 @@ async def _scalar(target: Target, stmt: Select[Any]) -> int:
     return int(rows[0][0]) if rows else 0
 
 
-async def list_decisions(
-    target: Target,
+def decisions_query(
     *,
     since: dt.date | None = None,
     municipality: str | None = None,
@@ -42,9 +42,8 @@ async def list_decisions(
     outcome: Outcome | str | None = None,
     match: str | None = None,
     all_versions: bool = False,
-    limit: int = 100,
-) -> list[DecisionPublic]:
-    """Decisions of complete meetings, newest meeting first; filters combine with AND.
+) -> Select[Any]:
+    """The SELECT of decisions of complete meetings, newest meeting first; filters combine with AND.
 
     Only the current version of each meeting counts (corrected minutes replace the earlier ones) unless
     `all_versions` is set.
@@ -92,10 +91,48 @@ async def list_decisions(
             func.lower(decisions.c.text).contains(needle, autoescape=True)
             | func.lower(agenda_items.c.title).contains(needle, autoescape=True)
         )
-    stmt = stmt.order_by(
-        meetings.c.meeting_date.desc().nulls_last(), decisions.c.document_id, agenda_items.c.position
+    # decisions.event_id last: a total order, so pages and repeated queries never shuffle equal rows.
+    return stmt.order_by(
+        meetings.c.meeting_date.desc().nulls_last(),
+        decisions.c.document_id,
+        agenda_items.c.position,
+        decisions.c.event_id,
+    )
+
+
+async def list_decisions(
+    target: Target,
+    *,
+    since: dt.date | None = None,
+    municipality: str | None = None,
+    committee: str | None = None,
+    outcome: Outcome | str | None = None,
+    match: str | None = None,
+    all_versions: bool = False,
+    limit: int = 100,
+) -> list[DecisionPublic]:
+    """At most `limit` decisions of `decisions_query` (see there for the filters)."""
+    stmt = decisions_query(
+        since=since, municipality=municipality, committee=committee, outcome=outcome, match=match,
+        all_versions=all_versions,
     ).limit(limit)
     return [DecisionPublic.model_validate(dict(row._mapping)) for row in await _all(target, stmt)]
+
+
+async def stream_decisions(
+    engine: AsyncEngine, stmt: Select[Any], *, page: int = 500
+) -> AsyncIterator[DecisionPublic]:
+    """Every row of `stmt`, fetched `page` rows at a time through a server-side cursor (never all in memory)."""
+    async with engine.connect() as conn:
+        result = await conn.stream(stmt.execution_options(yield_per=page))
+        async for row in result:
+            yield DecisionPublic.model_validate(dict(row._mapping))
+
+
+async def count_rows(target: Target, stmt: Select[Any]) -> int:
+    """How many rows `stmt` returns (without its ORDER BY and LIMIT)."""
+    inner = stmt.order_by(None).limit(None).subquery()
+    return await _scalar(target, select(func.count()).select_from(inner))
 
 
 async def list_meetings(

@@ -11,7 +11,7 @@ import redis
 
 from shared import streams
 from shared.contracts.events import DeadLettered
-from tests.e2e.bad_inputs import make_corpus, write_corpus
+from tests.e2e.bad_inputs import PNG, make_corpus, write_corpus
 from tests.e2e.harness import drop_seeds, expected_decisions, make_stack, read_decisions, wait_for
 
 pytestmark = pytest.mark.e2e
@@ -51,12 +51,12 @@ def test_bad_files_are_rejected_with_reasons_and_good_ones_processed(tmp_path: P
         want = sum(per_seed.values()) + sum(per_seed.get(seed, 0) for seed in corpus.good_seed_of.values())
         wait_for(lambda: len(read_decisions(url)) >= want, 120, f"{want} decisions")
 
-        def accounted() -> set[str]:
-            dead = {d.original_name for d in _dead_letters(url)}
-            moved = {p.name for p in (inbox / "rejected").glob("*") if not p.name.endswith(".reason.txt")}
-            return {n for n in corpus.rejected | {link.name} if n in dead or n in moved}
+        def moved() -> set[str]:
+            # With MOVE_REJECTED every rejection, the parser's as well as ingest's, ends in rejected/.
+            return {p.name for p in (inbox / "rejected").glob("*") if not p.name.endswith(".reason.txt")}
 
-        wait_for(lambda: accounted() == corpus.rejected | {link.name}, 60, "every bad file accounted for")
+        wait_for(lambda: moved() >= corpus.rejected | {link.name}, 60, "every bad file moved to rejected/")
+        assert {p.name for p in inbox.iterdir() if p.is_file() or p.is_symlink()} & corpus.rejected == set()
         time.sleep(1.0)
         assert len(read_decisions(url)) == want
         dead = _dead_letters(url)
@@ -65,10 +65,37 @@ def test_bad_files_are_rejected_with_reasons_and_good_ones_processed(tmp_path: P
         assert all(d.error.strip() for d in dead)
         reasons = {d.original_name: d.error.casefold() for d in dead}
         assert "text layer" in reasons.get("scan-without-text.pdf", "text layer")
-        for reason_file in (inbox / "rejected").glob("*.reason.txt"):
-            assert reason_file.read_text(encoding="utf-8").strip()
+        for name in moved():
+            assert (inbox / "rejected" / f"{name}.reason.txt").read_text(encoding="utf-8").strip()
         # The file outside the inbox was never read: its bytes are not a document.
         assert not any(json.loads(d.payload).get("path", "").endswith("outside-secret.txt") for d in dead
                        if d.payload.startswith("{"))
+    finally:
+        stack.stop()
+
+
+def test_a_png_the_parser_rejects_ends_in_rejected_with_its_reason(tmp_path: Path) -> None:
+    stack = make_stack(
+        tmp_path,
+        f"sqlite+aiosqlite:///{tmp_path / 'minutes.db'}",
+        MINUTES_MOVE_REJECTED="true",
+        MINUTES_MOVE_PROCESSED="true",
+    )
+    url = stack.start()
+    inbox = stack.settings.inbox
+    try:
+        wait_for(stack.ingest_ready.is_set, 60, "ingest watching")
+        (tmp_path / "photo.png").write_bytes(PNG)
+        (tmp_path / "photo.png").rename(inbox / "photo.png")
+        seed = drop_seeds(inbox)[0]
+        rejected = inbox / "rejected"
+        wait_for(lambda: (rejected / "photo.png.reason.txt").exists(), 60, "photo.png in rejected/")
+        assert (rejected / "photo.png").read_bytes() == PNG
+        reason = (rejected / "photo.png.reason.txt").read_text(encoding="utf-8")
+        [letter] = [d for d in _dead_letters(url) if d.original_name == "photo.png"]
+        assert letter.service == "parser" and letter.error in reason
+        assert not (inbox / "photo.png").exists()
+        assert not (inbox / "processed" / "photo.png").exists()
+        wait_for(lambda: (inbox / "processed" / seed.name).exists(), 60, "the good seed in processed/")
     finally:
         stack.stop()

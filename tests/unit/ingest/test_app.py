@@ -17,12 +17,12 @@ def test_create_app_connects_nothing_and_documents_the_publisher(tmp_path: Path)
     settings = Settings(_env_file=None, redis_url="redis://127.0.0.1:1/0", data_dir=tmp_path)
     app = create_app(settings)  # port 1: would fail if it connected
     spec = json.loads(app.schema.to_specification().to_json())
-    [channel] = spec["channels"].values()
-    assert channel["address"] == streams.DOCUMENTS
-    assert channel["bindings"]["redis"]["method"] == "xadd"
-    [operation] = spec["operations"].values()
-    assert operation["action"] == "send"
-    assert "DocumentReceived" in spec["components"]["schemas"]
+    channels = {channel["address"]: channel for channel in spec["channels"].values()}
+    # DocumentReceived to the parsers; DeadLettered for the files it rejects.
+    assert set(channels) == {streams.DOCUMENTS, streams.DEAD_LETTER}
+    assert {channel["bindings"]["redis"]["method"] for channel in channels.values()} == {"xadd"}
+    assert {operation["action"] for operation in spec["operations"].values()} == {"send"}
+    assert {"DocumentReceived", "DeadLettered"} <= set(spec["components"]["schemas"])
 
 
 def test_create_app_without_redis_says_so(tmp_path: Path) -> None:
