@@ -84,7 +84,7 @@ def _ends_decision(line: str) -> bool:
     if len(line) > _MAX_SUBHEADING:
         return False
     if _CAPS_HEADING.match(line):
-        return True
+        return not has_outcome(line)  # `SAGEN UDSÆTTES.` in capitals is a decision, not a sub-heading
     heading = classify_heading(line)
     return heading is not None and heading.kind != DECISION and chain_heading(line) is None
 

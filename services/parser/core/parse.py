@@ -20,6 +20,7 @@ from shared.contracts.meeting import AgendaItem, DocumentKind, ParsedMeeting
 # A document without items is still minutes if its header shows this many meeting fields.
 _MIN_HEADER_CUES: Final = 2
 _RUNNING_MAX: Final = 150
+_TITLE_LINES: Final = 4
 
 
 def parse_text(text: str, site: str = "") -> ParsedMeeting:
@@ -59,7 +60,9 @@ def parse_blocks(blocks: list[Block], site: str = "") -> ParsedMeeting:
     header_chars = sum(len(line) + 1 for line in lines[:first])
     prefixes = [p for p in (polweb_prefix(item.case_number) for item in items) if p is not None]
     extra = "\n".join([site, *furniture]) if site or furniture else ""
-    region = detect_region("\n".join([extra, joined[:header_chars], header.committee or ""]))
+    # Only the title lines, the committee and the site say whose document it is: a member list or a
+    # case title in the header may name a region without the region being the body.
+    region = detect_region("\n".join([extra, *lines[: min(first, _TITLE_LINES)], header.committee or ""]))
     if region and header.committee and header.committee.casefold().endswith(region.casefold()):
         header.committee = header.committee[: -len(region)].rstrip(" ,-–") or header.committee
     # A region's minutes name hospitals and towns of its municipalities: none of them is the body.

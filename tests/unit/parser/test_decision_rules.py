@@ -173,3 +173,16 @@ def test_document_numbers_under_an_attachment_are_no_attachment() -> None:
     text = _one_item(
         "Beslutning\nGodkendt.\nBilag\n1 Åben Notat om økonomi\n222359/12\n2 Åben Kort over området\n58688/13\n")
     assert parse_text(text).items[0].attachments == ("1 Åben Notat om økonomi", "2 Åben Kort over området")
+
+
+def test_a_region_named_among_the_participants_does_not_make_the_body_a_region() -> None:
+    text = ("Referat\nSocial- og Sundhedsudvalget\nMødedato: 12-05-2022\nMødested: Rådhuset\n"
+            "Deltagere: Anne Bo, Ole Hansen\nGæst: Eva Holm, Region Syddanmark\n"
+            "Punkt 1: Sundhedsaftale\nSagsnr.: 22/1234\nBeslutning\nGodkendt.\nHaderslev Kommune\n")
+    meeting = parse_text(text)
+    assert meeting.region is None
+
+
+def test_a_decision_in_capitals_is_the_decision() -> None:
+    item = parse_text(_one_item("Beslutning\nGodkendt.\nSAGEN OVERSENDES TIL BYRÅDET.\n")).items[0]
+    assert item.decision is not None and "SAGEN OVERSENDES" in item.decision.text
