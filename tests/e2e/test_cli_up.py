@@ -23,15 +23,19 @@ def _up(tmp_path: Path) -> Cli:
         tmp_path,
         MINUTES_LOG_FORMAT="json",
     )
-    cli.wait_for(lambda: any("minutes is up" in line for line in cli.err) or cli.proc.poll() is not None, 120, "up")
-    assert cli.proc.poll() is None, cli.err[-20:]
-    up_line = next(n for n, line in enumerate(cli.err) if "minutes is up" in line)
-    # "up" only once ingest watches, and the hint is a command this machine can run.
-    assert any("watching inbox" in line for line in cli.err[:up_line]), cli.err[:up_line]
-    hint = cli.err[up_line].split("`")[1]
-    program = hint.split()[0]
-    assert shutil.which(program) or Path(program).is_file(), hint
-    assert hint.endswith(f"decisions --follow --data {tmp_path / 'data'}")
+    try:
+        cli.wait_for(lambda: any("minutes is up" in ln for ln in cli.err) or cli.proc.poll() is not None, 120, "up")
+        assert cli.proc.poll() is None, cli.err[-20:]
+        up_line = next(n for n, line in enumerate(cli.err) if "minutes is up" in line)
+        # "up" only once ingest watches, and the hint is a command this machine can run.
+        assert any("watching inbox" in line for line in cli.err[:up_line]), cli.err[:up_line]
+        hint = cli.err[up_line].split("`")[1]
+        program = hint.split()[0]
+        assert shutil.which(program) or Path(program).is_file(), hint
+        assert hint.endswith(f"decisions --follow --data {tmp_path / 'data'}")
+    except BaseException:
+        cli.close()  # no orphan survives a failed start-up check
+        raise
     return cli
 
 
