@@ -119,3 +119,17 @@ def test_a_start_stops_what_a_killed_run_left_behind(tmp_path: Path) -> None:
                     proc.kill()
             except psutil.Error:
                 pass
+
+
+def test_up_is_refused_beside_a_lone_service_on_the_data_dir(tmp_path: Path, redis_url: str) -> None:
+    data = tmp_path / "data"
+    lone = Cli(["service", "parser", "--data", str(data)], tmp_path, MINUTES_REDIS_URL=redis_url)
+    try:
+        lone.wait_for(lambda: any("parser ready" in line for line in lone.err), 60, "the parser to start")
+        refused = run_cli(["up", "--data", str(data), "--inbox", str(tmp_path / "inbox")], tmp_path)
+        assert refused.returncode != 0
+        assert f"already running (pid {lone.proc.pid}, since " in refused.stderr
+        assert "minutes service parser" in refused.stderr
+        assert lone.proc.poll() is None
+    finally:
+        lone.close()
