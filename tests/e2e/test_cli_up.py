@@ -23,15 +23,19 @@ def _up(tmp_path: Path) -> Cli:
         tmp_path,
         MINUTES_LOG_FORMAT="json",
     )
-    cli.wait_for(lambda: any("minutes is up" in line for line in cli.err) or cli.proc.poll() is not None, 120, "up")
-    assert cli.proc.poll() is None, cli.err[-20:]
-    up_line = next(n for n, line in enumerate(cli.err) if "minutes is up" in line)
-    # "up" only once ingest watches, and the hint is a command this machine can run.
-    assert any("watching inbox" in line for line in cli.err[:up_line]), cli.err[:up_line]
-    hint = cli.err[up_line].split("`")[1]
-    program = hint.split()[0]
-    assert shutil.which(program) or Path(program).is_file(), hint
-    assert hint.endswith(f"decisions --follow --data {tmp_path / 'data'}")
+    try:
+        cli.wait_for(lambda: any("minutes is up" in ln for ln in cli.err) or cli.proc.poll() is not None, 120, "up")
+        assert cli.proc.poll() is None, cli.err[-20:]
+        up_line = next(n for n, line in enumerate(cli.err) if "minutes is up" in line)
+        # "up" only once ingest watches, and the hint is a command this machine can run.
+        assert any("watching inbox" in line for line in cli.err[:up_line]), cli.err[:up_line]
+        hint = cli.err[up_line].split("`")[1]
+        program = hint.split()[0]
+        assert shutil.which(program) or Path(program).is_file(), hint
+        assert hint.endswith(f"decisions --follow --data {tmp_path / 'data'}")
+    except BaseException:
+        cli.close()  # no orphan survives a failed start-up check
+        raise
     return cli
 
 
@@ -115,3 +119,17 @@ def test_a_start_stops_what_a_killed_run_left_behind(tmp_path: Path) -> None:
                     proc.kill()
             except psutil.Error:
                 pass
+
+
+def test_up_is_refused_beside_a_lone_service_on_the_data_dir(tmp_path: Path, redis_url: str) -> None:
+    data = tmp_path / "data"
+    lone = Cli(["service", "parser", "--data", str(data)], tmp_path, MINUTES_REDIS_URL=redis_url)
+    try:
+        lone.wait_for(lambda: any("parser ready" in line for line in lone.err), 60, "the parser to start")
+        refused = run_cli(["up", "--data", str(data), "--inbox", str(tmp_path / "inbox")], tmp_path)
+        assert refused.returncode != 0
+        assert f"already running (pid {lone.proc.pid}, since " in refused.stderr
+        assert "minutes service parser" in refused.stderr
+        assert lone.proc.poll() is None
+    finally:
+        lone.close()

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO
 
+import psutil
 import redis
 
 from shared import streams
@@ -81,10 +82,20 @@ class Cli:
         return self.proc.wait(timeout)
 
     def close(self) -> None:
-        """Kill it if still running (test teardown)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
+        """Test teardown: stop it and everything it started (a SIGKILL of `minutes up` alone orphans its tree)."""
+        if self.proc.poll() is not None:
+            return
+        try:
+            family = [psutil.Process(self.proc.pid), *psutil.Process(self.proc.pid).children(recursive=True)]
+        except psutil.Error:
+            family = []
+        self.proc.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(30)
+        for member in family:
+            with contextlib.suppress(psutil.Error):
+                member.kill()
+        psutil.wait_procs(family, timeout=10)
 
 
 def decision(n: int, *, municipality: str = "Vejle", day: dt.date = dt.date(2025, 3, 3)) -> DecisionMade:
