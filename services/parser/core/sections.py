@@ -29,6 +29,7 @@ _MAX_HEADING: Final = 220
 _MIN_STYLED: Final = 2
 _STYLED_SHARE: Final = 0.5
 _MAX_STYLED_NAME: Final = 150
+_MAX_STYLED_WORDS: Final = 12
 _RECOMMEND_WORDS: Final = ("indstiller", "foreslår", "anbefaler")
 # What may follow the date of a decision heading: a clock time, `pkt. 563`, then `:`.
 _AFTER_DATE: Final = re.compile(
@@ -114,11 +115,18 @@ def styled_headings(blocks: list[Block]) -> list[Heading | None]:
     for block, heading in zip(blocks, headings, strict=True):
         if block.style == PLAIN:
             heading = None
-        elif heading is None and block.style == HEADING and len(block.text) <= _MAX_STYLED_NAME:
+        elif heading is None and block.style == HEADING and _reads_as_name(block.text):
             # A heading by markup or font that no table names (`Borgmesterens Afdelings påtegning`).
             heading = Heading(block.text.rstrip(" :"), OTHER)
         out.append(heading)
     return out
+
+
+def _reads_as_name(text: str) -> bool:
+    """A short name, not a sentence: templates that print the decision itself in bold (`Godkendt.`) must
+    not turn it into a heading."""
+    return len(text) <= _MAX_STYLED_NAME and not text.endswith((".", "!", "?", ";", ",")) \
+        and len(text.split()) <= _MAX_STYLED_WORDS
 
 
 def _decision_heading(line: str) -> Heading | None:

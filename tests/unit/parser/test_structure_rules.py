@@ -153,3 +153,15 @@ def test_portal_members_in_separate_elements_are_a_list() -> None:
     page = _portal(["Godkendt."]).decode("utf-8").replace(
         '<td class="deltagere"></td>', '<td class="deltagere">Anne Bo (A)<br>Ole Hansen (V)</td>')
     assert parse_document(page.encode("utf-8")).participants == ("Anne Bo", "Ole Hansen")
+
+
+def test_pdf_decision_printed_in_bold_stays_the_decision() -> None:
+    first = [("title", "Punkt 1: Anlægsbevilling til ny skole i bydelen"), ("body", "EMN-2022-000101"),
+             ("heading", "Beslutning"), ("heading", "Indstillingen blev godkendt."),
+             ("heading", "Sagsfremstilling"), ("body", "Forvaltningen har udarbejdet et forslag.")]
+    second = [("title", "Punkt 2: Ny tidsplan"), ("body", "EMN-2022-000202"), ("heading", "Beslutning"),
+              ("body", "Udsat.")]
+    pdf = styled_pdf([_COVER, first, second])
+    item = parse_document(pdf).items[0]
+    assert item.decision is not None and item.decision.text == "Indstillingen blev godkendt."
+    assert item.decision.outcome is Outcome.APPROVED
