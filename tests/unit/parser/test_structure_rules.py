@@ -158,10 +158,13 @@ def test_portal_members_in_separate_elements_are_a_list() -> None:
 def test_pdf_decision_printed_in_bold_stays_the_decision() -> None:
     first = [("title", "Punkt 1: Anlægsbevilling til ny skole i bydelen"), ("body", "EMN-2022-000101"),
              ("heading", "Beslutning"), ("heading", "Indstillingen blev godkendt."),
-             ("heading", "Sagsfremstilling"), ("body", "Forvaltningen har udarbejdet et forslag.")]
+             ("heading", "Sagsfremstilling"), *[("body", f"Forvaltningen har udarbejdet forslag nr. {n}.")
+                                                for n in range(8)]]
     second = [("title", "Punkt 2: Ny tidsplan"), ("body", "EMN-2022-000202"), ("heading", "Beslutning"),
-              ("body", "Udsat.")]
+              ("body", "Udsat."), ("heading", "Sagsfremstilling"), *[("body", "Tidsplanen er ændret.")] * 8]
     pdf = styled_pdf([_COVER, first, second])
+    blocks, _ = extract_blocks(pdf)
+    assert next(b for b in blocks if b.text == "Indstillingen blev godkendt.").style == "heading"
     item = parse_document(pdf).items[0]
     assert item.decision is not None and item.decision.text == "Indstillingen blev godkendt."
     assert item.decision.outcome is Outcome.APPROVED
