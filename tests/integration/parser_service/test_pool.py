@@ -18,25 +18,26 @@ SEED = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
 
 
 @pytest.mark.parametrize(
-    ("fault", "reason", "timeout_s"),
+    ("fault", "reason", "timeout_s", "within_s"),
     [
-        (faults.hang, "longer than 2 s", 2.0),
-        # Measured in the parse process: its CPU time, which a pause does not advance.
-        (faults.spin, "more than 2 s of CPU time", 2.0),
+        (faults.hang, "longer than 2 s", 2.0, 7.0),
+        # Measured in the parse process: its CPU time, which a pause does not advance — nor does a loaded
+        # machine, where 2 s of CPU can take several times as long on the wall clock.
+        (faults.spin, "more than 2 s of CPU time", 2.0, 30.0),
         # Generous limits where the fault is not a hang: a loaded machine starts the child slowly.
-        (faults.crash, "died", 20.0),
-        (faults.hog, "the parse needs more than 512 MB of memory", 20.0),
+        (faults.crash, "died", 20.0, 25.0),
+        (faults.hog, "the parse needs more than 512 MB of memory", 20.0, 25.0),
     ],
 )
 async def test_a_faulty_parse_fails_cleanly_and_the_next_document_parses(
-    fault: Callable[[bytes, str | None], ParsedMeeting], reason: str, timeout_s: float
+    fault: Callable[[bytes, str | None], ParsedMeeting], reason: str, timeout_s: float, within_s: float
 ) -> None:
     pool = ParsePool(timeout_s=timeout_s, memory_mb=512, target=fault)
     try:
         started = time.monotonic()
         with pytest.raises(ParseFailed, match=reason):
             await pool.parse(SEED, "seed.txt")
-        assert time.monotonic() - started < timeout_s + 5
+        assert time.monotonic() - started < within_s
         # The same pool, with a healthy target, parses the next document in a fresh child.
         pool.target = faults.crash_on_marker
         pool.timeout_s = 30.0
