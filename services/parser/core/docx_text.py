@@ -47,11 +47,6 @@ def docx_blocks(data: bytes) -> list[Block]:
         raise UnsupportedDocument(f"damaged DOCX: {type(exc).__name__}") from exc
 
 
-def docx_text(data: bytes) -> str:
-    """The plain text of a .docx, one line per block."""
-    return "\n".join(b.text for b in docx_blocks(data))
-
-
 def _paragraph_blocks(paragraph: Paragraph) -> list[Block]:
     name = paragraph.style.name if paragraph.style is not None else ""
     m = _HEADING_STYLE.match(name or "")

@@ -45,14 +45,6 @@ def pdf_blocks(data: bytes) -> list[Block]:
     return _style(lines)
 
 
-def pdf_text(data: bytes) -> str:
-    """The text of every page, pages separated by form feeds (for callers that want plain text)."""
-    pages: dict[int, list[str]] = {}
-    for line in _read_lines(data):
-        pages.setdefault(line.page, []).append(line.text)
-    return "\f".join("\n".join(lines) for _, lines in sorted(pages.items()))
-
-
 def _read_lines(data: bytes) -> list[_Line]:
     try:
         document = pypdfium2.PdfDocument(data)
