@@ -7,31 +7,21 @@ copied scorer must pass: these families are what the parser meets beyond the see
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from services.parser.core import parse_document
+from tests.unit.parser.scoring import SCORER
 
 HERE = Path(__file__).resolve().parent
 FAMILIES = HERE / "families"
 GOLDS = sorted(FAMILIES.glob("*.json"))
-SCORER = HERE.parents[1] / "fixtures" / "score_minutes.py"
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("score_minutes", SCORER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCORE = _scorer()
+SCORE = SCORER
 
 
 def _parse(gold: dict[str, Any]) -> dict[str, Any]:

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from services.parser.core import detect_format, parse_document
 from tests.unit.parser import convert
+from tests.unit.parser.scoring import SCORER
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 SEEDS = sorted((FIXTURES / "corpus" / "seeds").glob("*.txt"))
 GOLD = FIXTURES / "corpus" / "gold"
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("score_minutes", FIXTURES / "score_minutes.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCORER = _scorer()
 CONVERTERS: dict[str, tuple[str, Callable[[str], bytes]]] = {
     "pdf": ("pdf", convert.to_pdf),
     "cp1252": ("txt", convert.to_cp1252),

@@ -8,19 +8,17 @@ are written from the documents, not from the parser's output.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from services.parser.core import UnsupportedDocument, detect_format, parse_document
 from shared.contracts.meeting import DocumentKind, Outcome, ParsedMeeting
+from tests.unit.parser.scoring import SCORER
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "corpus" / "real"
-SCORER = Path(__file__).resolve().parents[2] / "fixtures" / "score_minutes.py"
 NATIVE_DOCS = {
     "greve-byraad-2022-11-07-referat.json": DocumentKind.MINUTES,
     "greve-klima-teknik-miljoeudvalget-2024-02-08-referat.json": DocumentKind.MINUTES,
@@ -28,15 +26,7 @@ NATIVE_DOCS = {
 }
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("score_minutes", SCORER)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCORE = _scorer()
+SCORE = SCORER
 
 
 def _real(name: str) -> ParsedMeeting:

@@ -8,10 +8,8 @@ scorer does: two implementations, one verdict.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -19,21 +17,13 @@ import pytest
 from services.parser.core import NotMinutes, parse_document
 from services.parser.evaluation import score_document
 from shared.contracts.meeting import DocumentKind
+from tests.unit.parser.scoring import SCORER
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 REAL = FIXTURES / "corpus" / "real"
 GOLDS = sorted((REAL / "gold").glob("*.json"))
 
 
-def _scorer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("score_minutes", FIXTURES / "score_minutes.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-SCORER = _scorer()
 
 
 def _gold(path: Path) -> dict[str, Any]:
