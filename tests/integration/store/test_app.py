@@ -56,7 +56,7 @@ async def test_app_stores_and_publishes(
     for ev in (m3, *items3):
         await producer.publish(ev, stream=streams.ITEMS)
 
-    deps = bootstrap.build_deps(settings, redis=redis_client, retry_budget_s=1.0)
+    deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     await app.start()
     try:
@@ -85,7 +85,7 @@ async def test_app_dead_letters_foreign_entries(redis_url: str, redis_client: ai
     settings = Settings(redis_url=redis_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     await redis_client.xadd(streams.ITEMS, {"json": b"{not json"})
     await redis_client.xadd(streams.ITEMS, {"json": b'{"event": "x"}', "other": "1"})
-    deps = bootstrap.build_deps(settings, redis=redis_client)
+    deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     await app.start()
     try:
