@@ -19,7 +19,7 @@ from services.store import bootstrap, handlers
 from services.store.bootstrap import StoreDeps
 from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
-from shared.contracts.events import DecisionMade
+from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.dead_letter import declare_dead_letter_publisher
 from shared.inflight import report_in_flight
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
@@ -128,8 +128,9 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
     broker.publisher(
         stream=streams.DECISIONS,
         title="decisions",
-        description=f"Public DecisionMade events as plain JSON in the field `{streams.PUBLIC_FIELD}`.",
-        schema=DecisionMade,
+        description=f"Public DecisionMade and DecisionRevised events as plain JSON in the field "
+        f"`{streams.PUBLIC_FIELD}`, told apart by `event`.",
+        schema=DecisionMade | DecisionRevised,
     )
     declare_dead_letter_publisher(broker)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from shared.broker import make_broker
 from shared.contracts.events import DecisionMade
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
-from tests.unit.store.factories import meeting
+from tests.unit.store.factories import header, meeting
 
 pytestmark = pytest.mark.integration
 
@@ -46,13 +47,13 @@ async def test_app_stores_and_publishes(
         await producer.publish(ev, stream=streams.ITEMS)
     # Entries a dead worker took and never acknowledged: only the reclaimer can finish them.
     await redis_client.xgroup_create(streams.ITEMS, streams.STORE_GROUP, id="0", mkstream=True)
-    m2, items2 = meeting("app-2", 1)
+    m2, items2 = meeting("app-2", 1, hdr=header(day=dt.date(2025, 3, 10)))
     await producer.publish(m2, stream=streams.ITEMS)
     await producer.publish(items2[0], stream=streams.ITEMS)
     dead = await redis_client.xreadgroup(streams.STORE_GROUP, "dead-worker", {streams.ITEMS: ">"}, count=100)
     assert len(dead[0][1]) == 15
     # New entries after that: the batch reader's.
-    m3, items3 = meeting("app-3", 2)
+    m3, items3 = meeting("app-3", 2, hdr=header(day=dt.date(2025, 3, 17)))
     for ev in (m3, *items3):
         await producer.publish(ev, stream=streams.ITEMS)
 
