@@ -82,6 +82,9 @@ def decision_event_id(document_id: str, position: int) -> str:
 class _DecisionFields(Contract):
     """What every public decision event says about the decision and where it was made."""
 
+    # Narrowed to a Literal by each event; declared here so they stay the first keys of the JSON.
+    event: str
+    schema_version: int
     event_id: str
     municipality: str | None
     municipality_code: int | None = None
