@@ -14,6 +14,7 @@ import typer
 
 from minutes_cli import commands, errors
 from minutes_cli.options import DataOpt, make_settings
+from shared import streams
 from shared.logging import configure_logging
 
 app = typer.Typer(
@@ -94,7 +95,7 @@ def up(
             typer.secho("ingest has not reported watching the inbox after 120 s; see its log", err=True)
         typer.secho(
             f"minutes is up: drop files into {settings.inbox.resolve()} — decisions on {redact(url)} stream "
-            f"minutes:decisions (`{follow_hint()} decisions --follow --data {settings.data_dir}`). Ctrl-C stops.",
+            f"{streams.DECISIONS} (`{follow_hint()} decisions --follow --data {settings.data_dir}`). Ctrl-C stops.",
             fg=typer.colors.GREEN,
             err=True,
         )

@@ -33,7 +33,7 @@ def register(broker: RedisBroker, settings: Settings, deps: ParserDeps, consumer
     """Attach the reader and the reclaimer of the documents stream to the broker."""
     items = broker.publisher(
         stream=streams.ITEMS,
-        title="minutes:items",
+        title=streams.ITEMS,
         description="MeetingParsed, then one AgendaItemParsed per item of the document.",
         schema=MeetingParsed | AgendaItemParsed,
     )
@@ -63,8 +63,8 @@ def register(broker: RedisBroker, settings: Settings, deps: ParserDeps, consumer
     # Well inside the reclaim idle time: a message being handled is never taken for a dead worker's.
     deps.step.keepalive_s = max(0.2, settings.claim_idle_ms / 1000 / 4)
     description = "Documents to parse (DocumentReceived)."
-    broker.subscriber(stream=reader, title="minutes:documents", description=description)(on_new)
-    broker.subscriber(stream=reclaimer, title="minutes:documents#reclaim", description=description)(on_reclaimed)
+    broker.subscriber(stream=reader, title=streams.DOCUMENTS, description=description)(on_new)
+    broker.subscriber(stream=reclaimer, title=f"{streams.DOCUMENTS}#reclaim", description=description)(on_reclaimed)
     declare_dead_letter_publisher(broker)
     _ = items, DocumentReceived  # the publisher object documents the items stream in AsyncAPI
 
