@@ -198,11 +198,13 @@ async def store_events(
     # The search index in the same transaction: a stored item is searchable exactly when it is visible.
     await search.index_items(conn, [_index_row(row, ev) for row, ev in zip(item_rows, item_events, strict=True)])
 
-    decided = [ev for ev in item_events if ev.item.decision is not None]
+    # Announced in the order the events arrived (not key order): of two versions in one batch, the later
+    # one compares with the earlier.
+    arrival = {id(ev): n for n, ev in enumerate(events)}
+    decided = sorted((ev for ev in item_events if ev.item.decision is not None), key=lambda ev: arrival[id(ev)])
     # What subscribers last heard of these items from other versions of the same meeting (revisions.py).
     heard = await last_announced(
-        conn, (meets[ev.document_id]["meeting_key"] for ev in decided if meets[ev.document_id]["meeting_key"]),
-        excluding={ev.document_id for ev in decided},
+        conn, (meets[ev.document_id]["meeting_key"] for ev in decided if meets[ev.document_id]["meeting_key"])
     )
     decision_rows, outbox_rows = [], []
     for ev in decided:
@@ -219,7 +221,8 @@ async def store_events(
             }
         )
         key = meets[ev.document_id]["meeting_key"]
-        before = heard.get(key, {}).get(match_key(ev.item.number, ev.item.title, ev.item.case_number)) if key else None
+        same_item = match_key(ev.item.number, ev.item.title, ev.item.case_number)
+        before = heard.last(key, same_item, besides=ev.document_id) if key else None
         announcement: DecisionMade | DecisionRevised
         if before is None:
             announcement = event
@@ -227,6 +230,9 @@ async def store_events(
             continue  # this version repeats the decision: nothing new to announce
         else:
             announcement = decision_revised(event, before, ev.position)
+        if key:  # a later version in this batch compares with this one
+            heard.add(key, same_item, Announced(announcement.event_id, ev.document_id, event.item_id,
+                                                event.decision_text, event.outcome))
         outbox_rows.append(
             {
                 "event_id": announcement.event_id,

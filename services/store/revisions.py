@@ -65,17 +65,35 @@ class Announced:
     outcome: Outcome
 
 
-async def last_announced(
-    conn: AsyncConnection, keys: Iterable[str], excluding: Iterable[str]
-) -> dict[str, dict[MatchKey, Announced]]:
-    """Per meeting key, per item, the newest announced decision of a version other than `excluding`.
+class Heard:
+    """What the stream said about the items of some meetings, oldest first; grows as a batch announces."""
 
-    Two indexed lookups: the decided items of the other versions, then the outbox rows of the two events
-    each could have announced (its DecisionMade or its DecisionRevised, both deterministic ids).
+    def __init__(self) -> None:
+        self._said: dict[str, dict[MatchKey, list[Announced]]] = {}
+
+    def add(self, key: str, item: MatchKey, announced: Announced) -> None:
+        """Record an announcement (newer than every one recorded before)."""
+        self._said.setdefault(key, {}).setdefault(item, []).append(announced)
+
+    def last(self, key: str, item: MatchKey, *, besides: str) -> Announced | None:
+        """The newest announcement of the item by a version other than `besides` (a redelivered version
+        compares with the others, as the first time; items of one document never compare with each other)."""
+        for announced in reversed(self._said.get(key, {}).get(item, [])):
+            if announced.document_id != besides:
+                return announced
+        return None
+
+
+async def last_announced(conn: AsyncConnection, keys: Iterable[str]) -> Heard:
+    """What the stream said about the items of the meetings with these keys, from the outbox.
+
+    Two indexed lookups: the decided items of every version, then the outbox rows of the two events each
+    could have announced (its DecisionMade or its DecisionRevised, both deterministic ids).
     """
-    wanted, skip = sorted(set(keys)), sorted(set(excluding))
+    heard = Heard()
+    wanted = sorted(set(keys))
     if not wanted:
-        return {}
+        return heard
     items = (
         await conn.execute(
             select(
@@ -91,11 +109,11 @@ async def last_announced(
             .select_from(decisions)
             .join(agenda_items, agenda_items.c.id == decisions.c.item_id)
             .join(meetings, meetings.c.document_id == decisions.c.document_id)
-            .where(meetings.c.meeting_key.in_(wanted), meetings.c.document_id.not_in(skip))
+            .where(meetings.c.meeting_key.in_(wanted))
         )
     ).all()
     if not items:
-        return {}
+        return heard
     by_event = {}
     for row in items:
         by_event[row.event_id] = row
@@ -105,15 +123,14 @@ async def last_announced(
             select(outbox.c.id, outbox.c.event_id, outbox.c.payload).where(outbox.c.event_id.in_(sorted(by_event)))
         )
     ).all()
-    found: dict[str, dict[MatchKey, Announced]] = {}
-    for entry in sorted(sent, key=lambda r: r.id):  # later rows overwrite earlier: the newest announcement wins
+    for entry in sorted(sent, key=lambda r: r.id):  # oldest first
         row = by_event[entry.event_id]
         event = orjson.loads(entry.payload)
-        found.setdefault(row.meeting_key, {})[match_key(row.number, row.title, row.case_number)] = Announced(
+        heard.add(row.meeting_key, match_key(row.number, row.title, row.case_number), Announced(
             event_id=entry.event_id,
             document_id=row.document_id,
             item_id=row.item_id,
             text=event["decision_text"],
             outcome=Outcome(event["outcome"]),
-        )
-    return found
+        ))
+    return heard

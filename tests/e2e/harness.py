@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from pydantic import TypeAdapter
 
 from minutes_cli.supervisor import Stack
 from shared import streams
-from shared.contracts.events import DecisionMade
+from shared.contracts.events import DecisionMade, DecisionRevised, PublicEvent
 from shared.settings import Settings
 from tests.conftest import GOLD, SEEDS
 
@@ -51,14 +52,25 @@ def drop_seeds(inbox: Path, suffix: str = "") -> list[Path]:
     return out
 
 
-def read_decisions(url: str) -> list[DecisionMade]:
+_PUBLIC: TypeAdapter[DecisionMade | DecisionRevised] = TypeAdapter(PublicEvent)
+
+
+def read_events(url: str) -> list[DecisionMade | DecisionRevised]:
     """Every event on the public decisions stream, read with a bare client as any subscriber would."""
     client = redis.Redis.from_url(url)
     try:
         entries = client.xrange(streams.DECISIONS)
     finally:
         client.close()
-    return [DecisionMade.model_validate_json(fields[streams.PUBLIC_FIELD.encode()]) for _id, fields in entries]
+    return [_PUBLIC.validate_json(fields[streams.PUBLIC_FIELD.encode()]) for _id, fields in entries]
+
+
+def read_decisions(url: str) -> list[DecisionMade]:
+    """The DecisionMade events of the public stream; fails on a DecisionRevised (tests of one version each)."""
+    events = read_events(url)
+    revised = [e for e in events if isinstance(e, DecisionRevised)]
+    assert not revised, f"unexpected revisions: {[(e.municipality, e.item_number) for e in revised]}"
+    return [e for e in events if isinstance(e, DecisionMade)]
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:

@@ -13,6 +13,7 @@ import pytest
 from minutes_cli.decisions_cmd import DecisionFilter, stored_decisions
 from services.store.db import create_engine
 from services.store.queries import count_items, count_meetings
+from shared.contracts.events import DecisionRevised
 from shared.contracts.meeting import Outcome
 from shared.settings import Settings
 from tests.conftest import SEEDS
@@ -22,6 +23,7 @@ from tests.e2e.harness import (
     gold_item_count,
     make_stack,
     read_decisions,
+    read_events,
     wait_for,
 )
 
@@ -91,12 +93,22 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
         assert len(read_decisions(url)) == len(expected)
         assert asyncio.run(_counts(database_url)) == (5, gold_item_count())
 
-        # A corrected version of Lemvig's minutes replaces the file: a new document whose 10 decisions are
-        # announced, while stored queries show one version of the meeting (the corrected one).
+        # A corrected version of Lemvig's minutes replaces the file: a new document, and the one decision it
+        # changed is announced as a revision of the first — nothing for the nine it repeats — while stored
+        # queries show one version of the meeting (the corrected one).
+        before = {e.item_id: e for e in read_decisions(url)}
         lemvig = _replace_with_correction(stack.settings.inbox)
-        wait_for(lambda: len(read_decisions(url)) >= len(expected) + 10, 60, "the corrected version's decisions")
-        time.sleep(1.0)
-        assert len(read_decisions(url)) == len(expected) + 10
+        wait_for(lambda: len(read_events(url)) > len(expected), 60, "the corrected version's revision")
+        wait_for(lambda: asyncio.run(_counts(database_url))[0] == 6, 30, "the corrected version stored")
+        time.sleep(1.0)  # anything extra would arrive now
+        (revision,) = read_events(url)[len(expected):]
+        assert isinstance(revision, DecisionRevised)
+        assert (revision.previous_text, revision.decision_text) == ("Anbefales.", CORRECTION)
+        replaced = before[revision.previous_item_id]
+        assert (revision.revises_event_id, replaced.municipality, replaced.item_number) == (
+            replaced.event_id, "Lemvig", revision.item_number,
+        )
+        assert [(c.op, c.old, c.new) for c in revision.diff] == [("replace", "Anbefales.", CORRECTION)]
         wait_for(lambda: _stored(database_url, DecisionFilter(match=CORRECTION)) == 1, 30, "the correction stored")
         assert _stored(database_url, DecisionFilter(municipality="lemvig")) == 10
         assert _stored(database_url, DecisionFilter(municipality="lemvig", all_versions=True)) == 20

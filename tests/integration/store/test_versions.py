@@ -231,3 +231,20 @@ async def test_corrected_minutes_announce_only_the_changed_decisions(engine: Asy
     assert (again["event"], again["item_number"]) == ("DecisionRevised", 2)
     assert again["revises_event_id"] == two["event_id"]
     assert again["previous_text"] == two["decision_text"]
+
+
+async def test_two_versions_in_one_batch_announce_each_item_once(engine: AsyncEngine) -> None:
+    """A backfill hands the store several versions of a meeting in one batch: the later compares with the
+    earlier as if they had come one by one (and two items of one document never compare with each other)."""
+    hdr = header(day=dt.date(2025, 6, 9))
+    twin = [item(1, text="Godkendt."), item(2, text="Godkendt.")]
+    twin = [twin[0], twin[1].model_copy(update={"case_number": twin[0].case_number})]  # one case, two items
+    v1, v1_items = meeting("batch-v1", hdr=hdr, items=twin)
+    v2, v2_items = meeting("batch-v2", hdr=hdr, items=[twin[0], twin[1].model_copy(
+        update={"decision": twin[1].decision.model_copy(update={"text": "Godkendt med rettelse."})})])  # type: ignore[union-attr]
+    await store(engine, [v1, *v1_items, v2, *v2_items])
+    events = await announced(engine)
+    assert [(e["event"], e["document_id"], e["item_number"]) for e in events] == [
+        ("DecisionMade", v1.document_id, 1), ("DecisionMade", v1.document_id, 2),
+        ("DecisionRevised", v2.document_id, 2),
+    ]
