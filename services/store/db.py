@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -114,6 +115,11 @@ def _current_revision(connection: Connection) -> str | None:
 
     revision: str | None = MigrationContext.configure(connection).get_current_revision()
     return revision
+
+
+def head_revision() -> str | None:
+    """The newest Alembic revision this version of the store knows (what `minutes migrate` upgrades to)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 async def schema_revision(url: str) -> str | None:
