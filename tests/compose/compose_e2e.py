@@ -14,6 +14,7 @@ project name of its own, and PUBLISH_ADDRESS in .env set to the Docker bridge's 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import re
@@ -108,6 +109,13 @@ class Stack:
                 assert state == "healthy", (service, cid, state)
 
 
+def bridge_address(stack: Stack) -> str:
+    """The host's address on Docker's default bridge (older engines leave Gateway empty: first of Subnet)."""
+    (network,) = json.loads(stack.sh("docker network inspect bridge"))
+    config = network["IPAM"]["Config"][0]
+    return str(config.get("Gateway") or next(ipaddress.ip_network(config["Subnet"]).hosts()))
+
+
 def expected_decisions(path: Path, seed: Path) -> set[tuple[str, int]]:
     """(document_id, item number) of every decision the gold annotation of `seed` has, for the file `path`."""
     gold = json.loads((GOLD / f"{seed.stem}.json").read_text(encoding="utf-8"))
@@ -186,7 +194,7 @@ def test_readme_first_start(stack: Stack) -> None:
     env = stack.dotenv()
     assert all(env[k] for k in ("REDIS_PASSWORD", "POSTGRES_PASSWORD", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"))
     # The second host reaches the published ports through the Docker bridge's address (see the docstring).
-    bridge = stack.sh("docker network inspect bridge -f '{{(index .IPAM.Config 0).Gateway}}'").strip()
+    bridge = bridge_address(stack)
     stack.sh(f"sed -i 's/^PUBLISH_ADDRESS=.*/PUBLISH_ADDRESS={bridge}/' .env")
     stack.readme("start")
     stack.wait_healthy()
