@@ -63,7 +63,7 @@ USER ${APP_UID}:${APP_GID}
 
 # Without a service name: the settings load and Redis answers. Compose checks each service's own readiness
 # (`python -m minutes_cli.health_cmd ingest|parser|store`, the same check as `minutes health SERVICE`).
-HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+HEALTHCHECK --interval=30s --timeout=30s --start-period=30s --retries=3 \
     CMD ["python", "-m", "minutes_cli.health_cmd"]
 
 CMD ["minutes", "--help"]

@@ -122,6 +122,18 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+async def not_ready(engine: AsyncEngine, wanted: str | None) -> str | None:
+    """Why the store cannot store now (None: the database answers and is at revision `wanted`)."""
+    try:
+        async with engine.connect() as conn:
+            current = await conn.run_sync(_current_revision)
+    except Exception as exc:  # unreachable, refused, bad credentials: all mean "not ready", with the reason
+        return f"database unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+    if current != wanted:
+        return f"database schema is at {current or 'nothing (not migrated)'}, not {wanted}: run `minutes migrate`"
+    return None
+
+
 async def schema_revision(url: str) -> str | None:
     """The Alembic revision the database at `url` is at (None: no schema yet)."""
     eng = create_engine(url)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from services.parser.pool import ParsePool
-from services.store.db import migrate
+from services.store.db import create_engine, head_revision, migrate, not_ready
 from shared.health import Heartbeat, beat_path, read_beat
 from tests.integration.cli.helpers import run_cli
 
@@ -23,32 +23,42 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_store_is_healthy_only_with_a_reachable_migrated_database(
-    tmp_path: Path, redis_url: str, database_url: str
-) -> None:
-    env = {"MINUTES_REDIS_URL": redis_url, "MINUTES_DATABASE_URL": database_url}
-    empty = run_cli(["health", "store", "--data", str(tmp_path)], tmp_path, **env)
-    assert empty.returncode == 1
-    assert "not migrated" in empty.stderr and "minutes migrate" in empty.stderr
-    await migrate(database_url)
-    ready = run_cli(["health", "store", "--data", str(tmp_path)], tmp_path, **env)
-    assert ready.returncode == 0, ready.stderr
-    assert ready.stdout.strip() == "healthy"
+async def test_store_is_ready_only_with_a_reachable_migrated_database(tmp_path: Path, database_url: str) -> None:
+    head = head_revision()
+    engine = create_engine(database_url)
+    try:
+        beat = Heartbeat(tmp_path, "store", lambda: not_ready(engine, head))
+        reason = await beat.beat()
+        assert reason is not None and "not migrated" in reason and "minutes migrate" in reason
+        failed = run_cli(["health", "store", "--data", str(tmp_path)], tmp_path)
+        assert failed.returncode == 1 and "not migrated" in failed.stderr
+        await migrate(database_url)
+        assert await beat.beat() is None
+        ready = run_cli(["health", "store", "--data", str(tmp_path)], tmp_path)
+        assert ready.returncode == 0, ready.stderr
+        assert ready.stdout.strip() == "healthy"
+    finally:
+        await engine.dispose()
 
 
-def test_store_is_unhealthy_while_its_database_is_down(tmp_path: Path, redis_url: str) -> None:
-    down = f"postgresql+asyncpg://minutes:secret@127.0.0.1:{closed_port()}/minutes"
-    result = run_cli(["health", "store"], tmp_path, MINUTES_REDIS_URL=redis_url, MINUTES_DATABASE_URL=down)
+async def test_store_is_unhealthy_while_its_database_is_down(tmp_path: Path) -> None:
+    engine = create_engine(f"postgresql+asyncpg://minutes:secret@127.0.0.1:{closed_port()}/minutes")
+    try:
+        beat = Heartbeat(tmp_path, "store", lambda: not_ready(engine, head_revision()))
+        reason = await beat.beat()
+    finally:
+        await engine.dispose()
+    assert reason is not None and reason.startswith("database unreachable")
+    result = run_cli(["health", "store", "--data", str(tmp_path)], tmp_path)
     assert result.returncode == 1
-    assert result.stderr.startswith("unhealthy:")
+    assert "database unreachable" in result.stderr
 
 
-def test_every_service_is_unhealthy_while_redis_is_down(tmp_path: Path) -> None:
-    down = f"redis://127.0.0.1:{closed_port()}/0"
-    for args in (["health"], ["health", "store"]):
-        result = run_cli([*args, "--data", str(tmp_path)], tmp_path, MINUTES_REDIS_URL=down)
-        assert result.returncode == 1, args
-        assert "unhealthy" in result.stderr
+def test_without_a_service_redis_is_checked(tmp_path: Path, redis_url: str) -> None:
+    assert run_cli(["health"], tmp_path, MINUTES_REDIS_URL=redis_url).returncode == 0
+    down = run_cli(["health"], tmp_path, MINUTES_REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    assert down.returncode == 1
+    assert "unhealthy: Redis" in down.stderr
 
 
 async def test_a_heartbeat_reports_ready_while_its_check_passes_and_why_not_after(tmp_path: Path) -> None:
