@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import itertools
 import json
 import os
 import re
@@ -151,14 +152,18 @@ def assert_each_once(events: list[dict[str, Any]]) -> None:
     assert len({e["event_id"] for e in events}) == len(events)
 
 
+_VARIANT = itertools.count(2)  # module-wide, so no two phases of the test make the same bytes
+
+
 def variants(seeds: list[Path], folder: Path, count: int) -> dict[Path, Path]:
-    """`count` distinct documents (new sha256) made from the seeds by trailing blank lines: file -> its seed."""
+    """`count` new documents (unseen sha256) made from the seeds by trailing blank lines: file -> its seed."""
     folder.mkdir(parents=True, exist_ok=True)
     made = {}
     for n in range(count):
         seed = seeds[n % len(seeds)]
-        target = folder / f"{seed.stem}-v{n}.txt"
-        target.write_bytes(seed.read_bytes() + b"\n" * (n + 2))
+        blank = next(_VARIANT)
+        target = folder / f"{seed.stem}-v{blank}.txt"
+        target.write_bytes(seed.read_bytes() + b"\n" * blank)
         made[target] = seed
     return made
 

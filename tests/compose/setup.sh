@@ -84,6 +84,6 @@ for image in python redis postgres s3; do
     # This machine's trust store, so pip inside a build trusts what pip on the host trusts (PyPI may be
     # reached through a TLS-inspecting proxy whose CA only the host's bundle has). Not committed.
     cp /etc/ssl/certs/ca-certificates.crt "tests/compose/images/$image/host-ca.crt"
-    docker build -q --build-arg "BASE=$BASE" -t "minutes-offline/$image:local" "tests/compose/images/$image"
+    docker build -q --force-rm --build-arg "BASE=$BASE" -t "minutes-offline/$image:local" "tests/compose/images/$image"
 done
 step "set-up done"
