@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for every service: `minutes service ingest|parser|store`, `minutes migrate`, the CLI.
 # Build: docker build -t minutes .      Run: docker compose up -d (see deploy/README.md)
 
@@ -21,7 +20,10 @@ WORKDIR /src
 COPY requirements.lock requirements-build.lock ./
 # --require-hashes: every wheel must match the lock; --only-binary: no sdist builds (no compiler in the image).
 # The build backend (hatchling) comes from its own hash-pinned lock, so nothing unpinned is fetched later.
-RUN pip install --require-hashes --only-binary=:all: -r requirements.lock -r requirements-build.lock
+# Exception: feedgen publishes no wheel, only a pure-Python sdist (hash-checked like the rest); its setuptools
+# build environment is the one thing not pinned by a lock.
+RUN pip install --require-hashes --only-binary=:all: --no-binary=feedgen \
+        -r requirements.lock -r requirements-build.lock
 
 COPY pyproject.toml README.md ./
 COPY shared ./shared
@@ -44,11 +46,10 @@ ARG APP_GID=10001
 RUN groupadd --system --gid "${APP_GID}" minutes \
     && useradd --system --uid "${APP_UID}" --gid minutes --home-dir /var/lib/minutes \
        --shell /usr/sbin/nologin minutes \
-    && mkdir -p /var/lib/minutes /inbox /opt/minutes \
+    && mkdir -p /var/lib/minutes /inbox \
     && chown minutes:minutes /var/lib/minutes /inbox
 
 COPY --from=build /opt/venv /opt/venv
-COPY deploy/healthcheck.py /opt/minutes/healthcheck.py
 
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
@@ -60,8 +61,9 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /var/lib/minutes
 USER ${APP_UID}:${APP_GID}
 
-# Liveness of a worker = its settings load and its Redis answers; compose repeats this per service.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "/opt/minutes/healthcheck.py"]
+# Without a service name: the settings load and Redis answers. Compose checks each service's own readiness
+# (`python -m minutes_cli.health_cmd ingest|parser|store`, the same check as `minutes health SERVICE`).
+HEALTHCHECK --interval=30s --timeout=30s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "minutes_cli.health_cmd"]
 
 CMD ["minutes", "--help"]

@@ -140,6 +140,21 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
 
 
 @app.command()
+def health(
+    name: Annotated[ServiceName | None, typer.Argument(help="Service to check; none: only Redis.")] = None,
+    data: DataOpt = None,
+) -> None:
+    """Exit 0 when the service is ready to work, else 1 with the reason (the container health check)."""
+    from minutes_cli.health_cmd import health as check_health
+
+    reason = check_health(name.value if name else None, make_settings(data))
+    if reason is not None:
+        typer.echo(f"unhealthy: {reason}", err=True)
+        raise typer.Exit(1)
+    typer.echo("healthy")
+
+
+@app.command()
 def parse(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Minutes file: txt, pdf, html, docx.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the ParsedMeeting as one JSON object.")] = False,

@@ -20,6 +20,7 @@ from services.ingest.watcher import InboxWatcher
 from shared.blobs import BlobStore
 from shared.broker import ensure_groups, resolve_redis_url
 from shared.consume import OutageGate, redis_outage
+from shared.health import Heartbeat
 from shared.logging import get_logger
 from shared.settings import Settings, get_settings
 
@@ -44,6 +45,7 @@ class IngestService:
         self.bucket_task: asyncio.Task[None] | None = None
         self.bucket_stop = asyncio.Event()
         self.rejections: ParserRejections | None = None
+        self.heartbeat = Heartbeat(settings.data_dir, "ingest", self.not_ready)
 
     async def start(self) -> None:
         """Connect, make sure the parser's group exists from the start, and begin watching."""
@@ -74,9 +76,21 @@ class IngestService:
         if self.task.done():
             self.task.result()
         log.info("watching inbox", inbox=str(self.watcher.inbox))
+        self.heartbeat.start()
+
+    async def not_ready(self) -> str | None:
+        """Why ingest cannot take files now (None: it is watching and Redis answers); the health check's view."""
+        for task, what in ((self.task, "inbox watcher"), (self.bucket_task, "bucket source")):
+            if task is not None and task.done():
+                return f"the {what} has stopped"
+        if self.client is None:
+            return "not connected to Redis"
+        await asyncio.wait_for(self.client.ping(), 2)
+        return None
 
     async def stop(self) -> None:
         """Stop watching (the batch in hand is finished first), then close the client."""
+        await self.heartbeat.stop()
         if self.watcher is not None:
             self.watcher.stop()
         self.bucket_stop.set()

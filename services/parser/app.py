@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,6 +18,7 @@ from shared import streams
 from shared.broker import consumer_name, ensure_groups, make_broker, resolve_redis_url
 from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
 from shared.dead_letter import declare_dead_letter_publisher
+from shared.health import Heartbeat
 from shared.inflight import report_in_flight
 from shared.logging import get_logger
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
@@ -82,6 +84,16 @@ def create_app(settings: Settings, deps: ParserDeps | None = None, broker: Redis
 
     janitor = Periodic("trim-documents", 30.0, trim)
 
+    async def not_ready() -> str | None:
+        # Ready = the broker answers and a parse child is there to take the next document.
+        client = await broker.connect()
+        await asyncio.wait_for(client.ping(), 2)
+        if isinstance(deps.parser, ParsePool):
+            return await deps.parser.ensure_child()
+        return None
+
+    heartbeat = Heartbeat(settings.data_dir, "parser", not_ready)
+
     async def on_startup() -> None:
         if isinstance(deps.parser, ParsePool):
             deps.parser.start()
@@ -91,9 +103,11 @@ def create_app(settings: Settings, deps: ParserDeps | None = None, broker: Redis
 
     async def after_startup() -> None:
         janitor.start()
+        heartbeat.start()
         log.info("parser ready", max_deliveries=settings.max_deliveries, claim_idle_ms=settings.claim_idle_ms)
 
     async def on_shutdown() -> None:
+        await heartbeat.stop()
         await janitor.stop()
 
     async def after_shutdown() -> None:

@@ -150,6 +150,22 @@ class ParsePool:
         child.close()
         self._process, self._conn, self._started_with = process, parent, self.target
 
+    async def ensure_child(self) -> str | None:
+        """Start the child if a failed parse left none (it is otherwise started lazily); None when it runs,
+        else why it does not. A parse in progress counts as alive: that parse notices (and reports) a death
+        itself, and waiting for it would stall the heartbeat for as long as the parse takes."""
+        if self._lock.locked():
+            return None
+        async with self._lock:
+            try:
+                self.start()
+            except OSError as exc:
+                return f"cannot start the parse process: {exc}"
+            process = self._process
+            if process is None or not process.is_alive():
+                return "the parse process is not running"
+        return None
+
     async def parse(self, data: bytes, filename: str | None) -> ParsedMeeting:
         """Parse in the child; DocumentError passes through, a hang or crash becomes ParseFailed."""
         async with self._lock:  # one document at a time per child

@@ -5,6 +5,7 @@ Run: `python -m services.store`, or `faststream run services.store.app:create_ap
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -15,12 +16,13 @@ from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMes
 from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
 
-from services.store import bootstrap, handlers
+from services.store import bootstrap, db, handlers
 from services.store.bootstrap import StoreDeps
 from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
 from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.dead_letter import declare_dead_letter_publisher
+from shared.health import Heartbeat
 from shared.inflight import report_in_flight
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
@@ -147,13 +149,25 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
         deps = await _prepared(runtime, consumer)
         await report_in_flight(deps.redis, streams.ITEMS, streams.STORE_GROUP, settings.claim_idle_ms)
 
+    head = db.head_revision()
+
+    async def not_ready() -> str | None:
+        # Ready = Redis answers and the database is reachable at this version's schema.
+        deps = runtime.deps
+        await asyncio.wait_for(deps.redis.ping(), 2)
+        return await asyncio.wait_for(db.not_ready(deps.engine, head), 5)
+
+    heartbeat = Heartbeat(settings.data_dir, "store", not_ready)
+
     async def after_startup() -> None:
         runtime.deps.relay.start()
         janitor.start()
+        heartbeat.start()
 
     async def after_shutdown() -> None:
         # After the subscribers stopped, so the outbox rows of the last batches are flushed too.
         deps = runtime.deps
+        await heartbeat.stop()
         await janitor.stop()
         await deps.relay.stop(flush=True)
         if not runtime.injected:

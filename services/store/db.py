@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -118,6 +119,23 @@ def _current_revision(connection: Connection) -> str | None:
 
     revision: str | None = MigrationContext.configure(connection).get_current_revision()
     return revision
+
+
+def head_revision() -> str | None:
+    """The newest Alembic revision this version of the store knows (what `minutes migrate` upgrades to)."""
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def not_ready(engine: AsyncEngine, wanted: str | None) -> str | None:
+    """Why the store cannot store now (None: the database answers and is at revision `wanted`)."""
+    try:
+        async with engine.connect() as conn:
+            current = await conn.run_sync(_current_revision)
+    except Exception as exc:  # unreachable, refused, bad credentials: all mean "not ready", with the reason
+        return f"database unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+    if current != wanted:
+        return f"database schema is at {current or 'nothing (not migrated)'}, not {wanted}: run `minutes migrate`"
+    return None
 
 
 async def schema_revision(url: str) -> str | None:

@@ -25,10 +25,12 @@ def test_the_quick_start_begins_with_run_then_test() -> None:
     assert _quick_start_commands()[:2] == ["./dev up", "./dev test"]
 
 
-def test_ci_runs_exactly_the_readme_test_command() -> None:
+def test_ci_runs_exactly_the_readme_test_command_then_the_compose_test() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    commands = [line.strip() for line in script.splitlines() if line.strip().startswith("exec ")]
-    assert commands == [f"exec {_quick_start_commands()[1]}"]
+    commands = [line.strip().removeprefix("exec ") for line in script.splitlines()
+                if line.strip().removeprefix("exec ").startswith("./dev ")]
+    assert commands == [_quick_start_commands()[1], "./dev compose-test"]
+    assert "`./dev compose-test`" in (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented_in_the_configuration_table() -> None:

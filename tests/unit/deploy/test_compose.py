@@ -157,6 +157,21 @@ def test_dependencies_wait_for_health_and_completed_jobs(services: dict[str, Any
                 assert dep in ONE_SHOT, (name, dep)
 
 
+def test_each_service_checks_its_own_readiness(services: dict[str, Any]) -> None:
+    # A generic check (Redis answers) would call a store healthy whose database is down.
+    for name, subcommand in APP_SERVICES.items():
+        test = services[name]["healthcheck"]["test"]
+        assert test[1:] == ["python", "-m", "minutes_cli.health_cmd", subcommand], name
+
+
+def test_published_ports_avoid_the_standard_ones(services: dict[str, Any]) -> None:
+    # The host may run its own Redis and PostgreSQL on 6379/5432 (and the CI machines do).
+    for name, default in (("redis", "16379"), ("postgres", "15432"), ("s3", "18333")):
+        (published,) = services[name]["ports"]
+        assert published.startswith("${PUBLISH_ADDRESS:-127.0.0.1}:"), name
+        assert f":-{default}}}:" in published, name
+
+
 def test_parser_runs_at_least_two_replicas(services: dict[str, Any]) -> None:
     assert int(services["parser"]["deploy"]["replicas"]) >= 2
 
@@ -296,6 +311,5 @@ def test_deploy_files_exist() -> None:
         "deploy/postgres/init.sh",
         "deploy/s3/create-bucket.sh",
         "deploy/s3/seaweedfs.sh",
-        "deploy/healthcheck.py",
     ):
         assert (ROOT / rel).is_file(), rel
