@@ -19,11 +19,11 @@ WORKDIR /src
 # The locks alone first, so dependency layers stay cached while the code changes.
 COPY requirements.lock requirements-build.lock ./
 # --require-hashes: every wheel must match the lock; --only-binary: no sdist builds (no compiler in the image).
-# The build backend (hatchling) comes from its own hash-pinned lock, so nothing unpinned is fetched later.
-# Exception: feedgen publishes no wheel, only a pure-Python sdist (hash-checked like the rest); its setuptools
-# build environment is the one thing not pinned by a lock.
-RUN pip install --require-hashes --only-binary=:all: --no-binary=feedgen \
-        -r requirements.lock -r requirements-build.lock
+# The build backends (hatchling; setuptools) come first from their own hash-pinned lock, so nothing unpinned is
+# fetched later. feedgen publishes no wheel, only a pure-Python sdist (hash-checked like the rest): it is built
+# without build isolation, by the pinned setuptools.
+RUN pip install --require-hashes --only-binary=:all: -r requirements-build.lock \
+    && pip install --require-hashes --only-binary=:all: --no-binary=feedgen --no-build-isolation -r requirements.lock
 
 COPY pyproject.toml README.md ./
 COPY shared ./shared
