@@ -122,12 +122,18 @@ def test_redis_and_postgres_keep_their_data_in_named_volumes(compose: dict[str, 
         assert sources <= named, f"{name} must mount a named volume at {target}"
 
 
-def test_redis_is_configured_from_deploy_with_aof_and_a_password(services: dict[str, Any]) -> None:
+def test_redis_is_configured_from_deploy_with_aof_and_a_password(
+    services: dict[str, Any], compose: dict[str, Any]
+) -> None:
     redis = services["redis"]
     assert any("deploy/redis/redis.conf" in v for v in redis["volumes"])
-    command = redis["command"]
-    assert "--requirepass" in command
-    assert "${REDIS_PASSWORD:?" in command[command.index("--requirepass") + 1]
+    # The password comes from a Compose secret (the .env value), written to a config file the server
+    # includes: never an argument of redis-server, which `ps` on the host would show.
+    script = " ".join(redis["command"])
+    assert "PASSWORD" not in script.replace("redis_password", "")
+    assert "requirepass" in script and "--include /tmp/requirepass.conf" in script
+    assert redis["secrets"] == ["redis_password"]
+    assert compose["secrets"]["redis_password"] == {"environment": "REDIS_PASSWORD"}
     conf = (ROOT / "deploy" / "redis" / "redis.conf").read_text(encoding="utf-8")
     assert re.search(r"^appendonly yes$", conf, re.M)
     assert re.search(r"^maxmemory-policy noeviction$", conf, re.M)
