@@ -14,59 +14,17 @@ Columns of the flat formats: `columns.py` (and the README); the OParl mapping: `
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from enum import StrEnum
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from services.store.exports.formats import MEDIA_TYPES, Counts, Format, Rows, filename
 
-from services.store import reader
-from services.store.exports.columns import DECISION_COLUMNS, ITEM_COLUMNS, Column, decision_row, item_row
-from services.store.exports.oparl import write_oparl
-from services.store.exports.writers import write_csv, write_jsonl, write_parquet
-from services.store.read_models import MeetingDetail, ReadFilter
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["MEDIA_TYPES", "Format", "Rows", "columns_of", "filename", "stream_export"]
+    from services.store.read_models import ReadFilter
 
-T = TypeVar("T")
-
-
-class Format(StrEnum):
-    """Export formats."""
-
-    jsonl = "jsonl"
-    csv = "csv"
-    parquet = "parquet"
-    oparl = "oparl"
-
-
-class Rows(StrEnum):
-    """What a flat export has one row per (OParl always exports meetings with their items)."""
-
-    decisions = "decisions"
-    items = "items"
-
-
-MEDIA_TYPES: dict[Format, str] = {
-    Format.jsonl: "application/x-ndjson",
-    Format.csv: "text/csv; charset=utf-8",
-    Format.parquet: "application/vnd.apache.parquet",
-    Format.oparl: "application/json",
-}
-
-_SUFFIX = {Format.jsonl: "jsonl", Format.csv: "csv", Format.parquet: "parquet", Format.oparl: "oparl.json"}
-
-
-def filename(fmt: Format, rows: Rows = Rows.decisions) -> str:
-    """A download name for an export: `minutes-decisions.csv`, `minutes-meetings.oparl.json`, …"""
-    what = "meetings" if fmt is Format.oparl else rows.value
-    return f"minutes-{what}.{_SUFFIX[fmt]}"
-
-
-def columns_of(rows: Rows) -> tuple[Column, ...]:
-    """The columns of a flat export of `rows`."""
-    return DECISION_COLUMNS if rows is Rows.decisions else ITEM_COLUMNS
+__all__ = ["MEDIA_TYPES", "Counts", "Format", "Rows", "filename", "stream_export"]
 
 
 async def stream_export(
@@ -76,46 +34,17 @@ async def stream_export(
     *,
     rows: Rows = Rows.decisions,
     public_api_url: str,
-) -> AsyncIterator[bytes]:
-    """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring)."""
-    if fmt is Format.oparl:
+    counts: Counts | None = None,
+) -> AsyncGenerator[bytes, None]:
+    """Every row matching `flt` in format `fmt`, as bytes chunks; see `stream.stream_export`.
 
-        async def meeting(document_id: str) -> MeetingDetail | None:
-            return await reader.get_meeting(engine, document_id)
+    Imported lazily: pyarrow and the reader load only when an export runs, not with every `minutes` command.
+    """
+    from services.store.exports.stream import stream_export as run
 
-        async with (
-            _closing(reader.iter_items(engine, flt)) as items,
-            _closing(write_oparl(items, meeting, public_api_url)) as doc,
-        ):
-            async for chunk in doc:
-                yield chunk
-        return
-
-    columns = columns_of(rows)
-
-    async def flat() -> AsyncIterator[dict[str, Any]]:
-        if rows is Rows.decisions:
-            async with _closing(reader.iter_decisions(engine, flt)) as hits:
-                async for hit in hits:
-                    yield decision_row(hit, public_api_url)
-        else:
-            async with _closing(reader.iter_items(engine, flt)) as found:
-                async for row in found:
-                    yield item_row(row, public_api_url)
-
-    writer = {Format.jsonl: write_jsonl, Format.csv: write_csv, Format.parquet: write_parquet}[fmt]
-    async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
-        async for chunk in out:
-            yield chunk
-
-
-@asynccontextmanager
-async def _closing(source: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
-    """`source`, closed when the block ends: a consumer that stops early (a client that disconnects
-    mid-export) frees the database cursor now, not when the garbage collector finds the generator."""
+    chunks = run(engine, fmt, flt, rows=rows, public_api_url=public_api_url, counts=counts)
     try:
-        yield source
-    finally:
-        close = getattr(source, "aclose", None)
-        if close is not None:
-            await close()
+        async for chunk in chunks:
+            yield chunk
+    finally:  # closed with the caller's generator: the reader's cursor is released at once
+        await chunks.aclose()
