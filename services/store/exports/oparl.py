@@ -161,6 +161,7 @@ def meeting_object(urls: OParlUrls, meeting: MeetingDetail, items: list[ItemOut]
     vendor: dict[str, Any] = {
         "meetingDate": meeting.meeting_date.isoformat() if meeting.meeting_date else None,
         "municipality": meeting.municipality,
+        "committee": meeting.committee,
         "municipalityCode": meeting.municipality_code,
         "region": meeting.region,
         "participants": list(meeting.participants) or None,
