@@ -157,8 +157,8 @@ def _csv_same(column: Column, jsonl: Any, cell: str) -> bool:
     if column.kind is Kind.BOOL:
         return cell == ("true" if jsonl else "false")
     if column.kind is Kind.INT:
-        return int(cell) == jsonl
-    return cell == jsonl
+        return bool(int(cell) == jsonl)
+    return bool(cell == jsonl)
 
 
 @pytest.mark.parametrize("rows", list(Rows))
