@@ -16,7 +16,7 @@ import pytest
 
 from services.store.db import create_engine, migrate
 from tests.integration.cli.helpers import cli_env, run_cli
-from tests.integration.store.corpus_store import Filled, fill, gold
+from tests.integration.store.export_helpers import Filled, fill, gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -26,7 +26,7 @@ async def _fill(data: Path) -> Filled:
     await migrate(url)
     engine = create_engine(url)
     try:
-        return await fill(engine, data / "blobs")
+        return await fill(engine)
     finally:
         await engine.dispose()
 

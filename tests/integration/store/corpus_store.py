@@ -1,77 +1,79 @@
-"""A store filled the way the pipeline fills it, from the seeds and the real corpus (for read-side tests).
+"""The seeds and the real corpus, parsed by the parser core and stored by the store's own code path.
 
-Each file is put into a real blob store, announced as a `DocumentReceived`, parsed by the parser core,
-turned into the parser's events (`services.parser.events.meeting_events`) and stored by the store's
-repository in one transaction per document — the same code path as `minutes up`, without Redis.
-Files the parser refuses (the 1942 protocol) are left out, as the pipeline dead-letters them.
+Parsing is pure and the slow part (PDFs), so it is done once per test session; every test stores the
+parsed documents into its own fresh database through `meeting_events` + `store_events`, as the pipeline does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import mimetypes
-from dataclasses import dataclass, field
+import functools
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.parser.core import DocumentError, parse_document
 from services.parser.events import meeting_events
-from services.store.repository import store_events
-from shared.blobs import LocalBlobStore, sha256_hex
-from shared.contracts.events import DocumentReceived
+from services.store.repository import ItemsEvent, store_events
+from shared.contracts.events import DocumentReceived, utcnow
+from shared.contracts.meeting import ParsedMeeting
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-SEEDS = FIXTURES / "corpus" / "seeds"
-REAL_DOCS = FIXTURES / "corpus" / "real" / "docs"
-GOLD_DIRS = (FIXTURES / "corpus" / "gold", FIXTURES / "corpus" / "real" / "gold")
-
-
-@dataclass
-class Filled:
-    """What was stored: file name -> document id, and the files the parser refused."""
-
-    documents: dict[str, str] = field(default_factory=dict)
-    refused: list[str] = field(default_factory=list)
+CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
+SEEDS = CORPUS / "seeds"
+REAL_DOCS = CORPUS / "real" / "docs"
+REAL_GOLD = CORPUS / "real" / "gold"
+BASE = "https://minutes.test/items/"
+RECEIVED_AT = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
-def corpus_files() -> list[Path]:
-    """The five seeds and every document of the real corpus."""
-    return sorted(SEEDS.glob("*.txt")) + sorted(p for p in REAL_DOCS.iterdir() if p.is_file())
+@dataclass(frozen=True)
+class StoredDoc:
+    """One corpus file, what ingest would have announced for it, and its parse."""
+
+    path: Path
+    received: DocumentReceived
+    meeting: ParsedMeeting
 
 
-def gold() -> list[dict[str, Any]]:
-    """Every gold annotation (seeds and real corpus): what a person read in each document."""
-    return [json.loads(p.read_text()) for d in GOLD_DIRS for p in sorted(d.glob("*.json"))]
+def received_for(path: Path, data: bytes, index: int) -> DocumentReceived:
+    """The DocumentReceived ingest would publish (blob reference as the local blob store names it)."""
+    digest = hashlib.sha256(data).hexdigest()
+    return DocumentReceived(
+        document_id=digest,
+        original_name=path.name,
+        size=len(data),
+        content_type="application/octet-stream",
+        blob_ref=f"file:///data/blobs/{digest[:2]}/{digest[2:4]}/{digest}",
+        received_at=RECEIVED_AT + dt.timedelta(minutes=index),
+    )
 
 
-async def fill(engine: AsyncEngine, blobs_dir: Path) -> Filled:
-    """Store every corpus file through the pipeline's code path; returns what was stored and refused."""
-    store = LocalBlobStore(blobs_dir)
-    out = Filled()
-    base = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-    for n, path in enumerate(corpus_files()):
+@functools.cache
+def corpus() -> tuple[StoredDoc, ...]:
+    """The five seeds and every real-corpus document the parser accepts (the 1942 protocol it refuses)."""
+    out = []
+    paths = sorted(SEEDS.glob("*.txt")) + sorted(REAL_DOCS.iterdir())
+    for index, path in enumerate(paths):
         data = path.read_bytes()
-        received = DocumentReceived(
-            document_id=sha256_hex(data),
-            original_name=path.name,
-            size=len(data),
-            content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-            blob_ref=store.put(data),
-            source=str(path.parent),
-            received_at=base + dt.timedelta(minutes=n),
-        )
         try:
-            parsed = parse_document(data, path.name)
+            meeting = parse_document(data, path.name)
         except DocumentError:
-            out.refused.append(path.name)
             continue
-        async with engine.begin() as conn:
-            await store_events(
-                conn, meeting_events(received, parsed), now=base + dt.timedelta(minutes=n, seconds=30),
-                public_base_url="minutes://items/",
-            )
-        out.documents[path.name] = received.document_id
-    return out
+        out.append(StoredDoc(path, received_for(path, data, index), meeting))
+    return tuple(out)
+
+
+async def store(engine: AsyncEngine, events: list[ItemsEvent]) -> None:
+    """One store transaction, as the store handler runs it."""
+    async with engine.begin() as conn:
+        await store_events(conn, events, now=utcnow(), public_base_url=BASE)
+
+
+async def fill(engine: AsyncEngine, docs: tuple[StoredDoc, ...] | None = None) -> tuple[StoredDoc, ...]:
+    """Store the corpus (or `docs`), one document per transaction; returns what was stored."""
+    docs = corpus() if docs is None else docs
+    for doc in docs:
+        await store(engine, list(meeting_events(doc.received, doc.meeting)))
+    return docs

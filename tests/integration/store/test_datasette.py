@@ -22,7 +22,7 @@ import yaml
 from services.store.db import create_engine, migrate
 from shared.redis_server import free_port
 from tests.conftest import dev_tool
-from tests.integration.store.corpus_store import Filled, fill, gold
+from tests.integration.store.export_helpers import Filled, fill, gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
@@ -34,7 +34,7 @@ async def _filled_store(data: Path) -> Filled:
     await migrate(url)
     engine = create_engine(url)
     try:
-        return await fill(engine, data / "blobs")
+        return await fill(engine)
     finally:
         await engine.dispose()
 

@@ -26,7 +26,7 @@ from services.store.exports.oparl import OParlUrls, organization_object
 from services.store.read_models import ReadFilter
 from shared.contracts.meeting import Outcome
 from tests.integration.store import oparl_schema
-from tests.integration.store.corpus_store import Filled, fill, gold
+from tests.integration.store.export_helpers import Filled, fill, gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -41,7 +41,7 @@ MEETINGS_SQL = f"SELECT count(*) FROM meetings m WHERE {CURRENT}"
 
 @pytest.fixture
 async def filled(engine: AsyncEngine, tmp_path: Path) -> Filled:
-    return await fill(engine, tmp_path / "blobs")
+    return await fill(engine)
 
 
 async def sql_count(engine: AsyncEngine, sql: str, **params: Any) -> int:
