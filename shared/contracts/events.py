@@ -48,6 +48,11 @@ class MeetingParsed(Contract):
     schema_version: Literal[1] = 1
     document_id: str
     original_name: str = ""
+    # Provenance of the source file, copied from its DocumentReceived (added in schema 1; None from older parsers).
+    blob_ref: str | None = None
+    received_at: dt.datetime | None = None
+    size: int | None = Field(default=None, ge=0)
+    content_type: str | None = None
     meeting: MeetingHeader
     item_count: int = Field(ge=0)
     parsed_at: dt.datetime = Field(default_factory=utcnow)
@@ -64,6 +69,11 @@ class AgendaItemParsed(Contract):
     schema_version: Literal[1] = 1
     document_id: str
     original_name: str = ""
+    # Provenance of the source file, copied from its DocumentReceived (added in schema 1; None from older parsers).
+    blob_ref: str | None = None
+    received_at: dt.datetime | None = None
+    size: int | None = Field(default=None, ge=0)
+    content_type: str | None = None
     meeting: MeetingHeader
     item: AgendaItem
     position: int = Field(ge=0)

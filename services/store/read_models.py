@@ -1,0 +1,217 @@
+"""Result models, the filter and the errors of the read API (`services/store/reader.py`, which re-exports them).
+
+Frozen pydantic models, so the HTTP API can return them as they are and exports can dump them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.meeting import Outcome
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+T = TypeVar("T")
+
+
+class CursorError(ValueError):
+    """A cursor that was not made by this query: changed, truncated, or from another filter."""
+
+
+class SearchSyntaxError(ValueError):
+    """A full-text query that cannot be searched (for example only exclusions, or no word at all)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class ReadFilter(_Model):
+    """Filters of every list, search and export; all given ones must hold (AND)."""
+
+    municipality: str | None = Field(default=None, description="Exact name, case-insensitive.")
+    region: str | None = Field(default=None, description="Exact region name, case-insensitive.")
+    committee: str | None = Field(default=None, description="Case-insensitive substring of the committee.")
+    date_from: dt.date | None = Field(default=None, description="Meeting date on or after.")
+    date_to: dt.date | None = Field(default=None, description="Meeting date on or before.")
+    outcome: Outcome | None = None
+    case_number: str | None = Field(default=None, description="Exact case number.")
+    kle: str | None = Field(
+        default=None,
+        pattern=r"^\d{2}(\.\d{2}){0,2}$",
+        description="KLE subject prefix: `NN`, `NN.NN` or `NN.NN.NN` (from SBSYS-style case numbers).",
+    )
+    absent: str | None = Field(default=None, description="A member's name in the item's absent list, case-insensitive.")
+    q: str | None = Field(default=None, description="Full-text query (see services/store/search.py for the syntax).")
+    all_versions: bool = Field(default=False, description="Also superseded versions of meetings.")
+
+
+class VersionInfo(_Model):
+    """One stored version (document) of a meeting."""
+
+    document_id: str
+    kind: str
+    original_name: str
+    received_at: dt.datetime | None
+    stored_at: dt.datetime
+    completed_at: dt.datetime | None
+    current: bool = Field(description="True when no other version supersedes it.")
+    superseded_by: str | None
+
+
+class Provenance(_Model):
+    """Where a decision or item comes from: the source file, as dropped, and where in it."""
+
+    document_id: str = Field(description="sha256 of the source file's bytes.")
+    original_name: str = Field(description="The file's name as dropped (or found in the bucket).")
+    blob_ref: str | None = Field(description="Reference into the blob store (file:// or s3://), None if unknown.")
+    blob_available: bool = Field(description="True when the store knows the blob reference (download possible).")
+    content_type: str | None
+    size: int | None
+    received_at: dt.datetime | None = Field(description="When ingest received the file.")
+    stored_at: dt.datetime = Field(description="When the store first stored the document.")
+    page: int | None = Field(default=None, description="PDF page (1-based) where the item starts, when known.")
+    kind: str = Field(description="minutes or agenda.")
+    current: bool = Field(description="This document is the current version of its meeting.")
+    superseded_by: str | None
+
+
+class DocumentInfo(Provenance):
+    """A stored document (`get_document`): provenance without a page, with the parse time."""
+
+    parsed_at: dt.datetime | None
+
+
+class EarlierDecisionOut(_Model):
+    """A decision on the item's case taken at an earlier meeting (case history)."""
+
+    date: dt.date | None
+    body: str | None
+    text: str
+
+
+class SectionOut(_Model):
+    """One named section of an item."""
+
+    name: str
+    text: str
+
+
+class DecisionHit(_Model):
+    """A decision of the current (or, if asked, any) version of a complete meeting, with provenance.
+
+    The fields of `DecisionPublic` plus region, KLE, snippet, rank and provenance.
+    """
+
+    event_id: str
+    item_id: str
+    document_id: str
+    municipality: str | None
+    municipality_code: int | None
+    region: str | None
+    committee: str | None
+    meeting_date: dt.date | None
+    item_number: int
+    item_title: str
+    case_number: str | None
+    kle: str | None
+    outcome: Outcome
+    decision_text: str
+    absent: list[str] = []
+    stored_at: dt.datetime
+    snippet: str | None = Field(
+        default=None,
+        description="With a query: HTML-escaped text around the match, matches in <mark>…</mark>.",
+    )
+    rank: float | None = Field(default=None, description="With a query: document-local relevance, higher first.")
+    provenance: Provenance
+
+
+class ItemOut(_Model):
+    """One agenda item in full (meeting page, case page, item export)."""
+
+    id: str
+    document_id: str
+    position: int
+    number: int
+    title: str
+    case_number: str | None
+    kle: str | None
+    is_closed: bool
+    sections: list[SectionOut] = []
+    absent: list[str] = []
+    attachments: list[str] = []
+    votes: dict[str, Any] | None = None
+    decision_text: str | None = None
+    outcome: Outcome | None = None
+    event_id: str | None = None
+    page: int | None = None
+    history: list[EarlierDecisionOut] = []
+
+
+class MeetingSummary(_Model):
+    """A meeting in a list."""
+
+    document_id: str
+    kind: str
+    municipality: str | None
+    municipality_code: int | None
+    region: str | None
+    committee: str | None
+    meeting_date: dt.date | None
+    start_time: str | None
+    location: str | None
+    item_count: int
+    decision_count: int
+    original_name: str
+    received_at: dt.datetime | None
+    current: bool
+    superseded_by: str | None
+
+
+class MeetingDetail(MeetingSummary):
+    """A meeting in full: header, participants, every item in order, its versions and its source."""
+
+    participants: list[str] = []
+    complete: bool
+    items: list[ItemOut] = []
+    versions: list[VersionInfo] = Field(default=[], description="Every stored version, oldest first.")
+    document: DocumentInfo
+
+
+class ItemWithMeeting(_Model):
+    """An item with the meeting it was treated at (rows of `iter_items` and the case page)."""
+
+    item: ItemOut
+    municipality: str | None
+    municipality_code: int | None
+    region: str | None
+    committee: str | None
+    meeting_date: dt.date | None
+    kind: str
+    provenance: Provenance
+
+
+class CaseView(_Model):
+    """Every treatment of one case number, across meetings and committees, oldest meeting first."""
+
+    case_number: str
+    kle: str | None
+    items: list[ItemWithMeeting] = []
+    history: list[EarlierDecisionOut] = Field(
+        default=[], description="The earlier decisions the items cite, de-duplicated, oldest first."
+    )
+
+
+class Page(_Model, Generic[T]):
+    """One page of a keyset-paginated list; `next_cursor` is None on the last page."""
+
+    items: list[T]
+    next_cursor: str | None = None
+    limit: int
+
+
