@@ -9,28 +9,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api import bootstrap, errors, routes_api, web
-from services.api.limits import RequestLimits
+from services.api.guard import Guard
 from shared.blobs import BlobStore
 from shared.settings import Settings, get_settings
 
 VERSION = "1.0.0"
-
-# The page loads only its own scripts and styles (htmx is vendored); nothing may frame it.
-_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-)
-# Swagger UI at /docs loads its assets from a CDN and runs an inline script: only there is that allowed.
-_DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
-    "frame-ancestors 'none'"
-)
 
 
 def create_app(
@@ -64,18 +52,8 @@ def create_app(
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: object) -> Response:
-        response: Response = await call_next(request)  # type: ignore[operator]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if response.headers.get("content-type", "").startswith("text/html"):
-            docs = request.url.path.startswith("/docs")
-            response.headers.setdefault("Content-Security-Policy", _DOCS_CSP if docs else _CSP)
-        return response
-
     # Outermost: oversized or writing requests are refused before anything else runs.
-    app.add_middleware(RequestLimits, max_bytes=settings.api_max_request_bytes)
+    app.add_middleware(Guard, max_bytes=settings.api_max_request_bytes, render_error=web.render_error)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Errors as short JSON (the API) or a short page (the web page): never a stack trace in a response."""
+"""Expected errors as short JSON (the API) or a short page (the web page); unexpected ones: guard.py."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.logging import get_logger
-
-log = get_logger(__name__)
+from services.api.guard import is_api_path
 
 
 class ApiError(Exception):
@@ -24,8 +22,7 @@ class ApiError(Exception):
 
 
 def _is_api(request: Request) -> bool:
-    path = request.url.path
-    return path.startswith("/api/") or path in ("/healthz", "/readyz")
+    return is_api_path(request.url.path)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -63,13 +60,3 @@ def install(app: FastAPI, render_error: Any) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"no such page: {request.url.path[:200]}"
         return respond(request, exc.status_code, message, getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def on_unexpected(request: Request, exc: Exception) -> Response:
-        # The traceback goes to the log, where an operator reads it; the client gets one line.
-        log.error("request failed", path=request.url.path, error=f"{type(exc).__name__}: {exc}", exc_info=exc)
-        from services.store.db import is_db_unavailable
-
-        if is_db_unavailable(exc):
-            return respond(request, 503, "the database is unavailable; try again shortly")
-        return respond(request, 500, "internal error; the server log has the details")

@@ -50,10 +50,11 @@ def build_filter(raw: Mapping[str, str | None], *, all_versions: bool = False) -
                 raise ApiError(400, f"outcome: {value[:40]!r} is not one of {allowed}") from None
         else:
             values[key] = value
-    if "date_from" in values and "date_to" in values and values["date_from"] > values["date_to"]:  # type: ignore[operator]
+    start, end = values.get("date_from"), values.get("date_to")
+    if isinstance(start, dt.date) and isinstance(end, dt.date) and start > end:
         raise ApiError(400, "date_from is after date_to")
     try:
-        return ReadFilter(**values, all_versions=all_versions)  # type: ignore[arg-type]
+        return ReadFilter.model_validate({**values, "all_versions": all_versions})
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(p) for p in error.get("loc", ()))
@@ -75,7 +76,9 @@ def query_of(flt: ReadFilter, **extra: str | None) -> str:
 
 
 def api_filter(
-    q: Annotated[str | None, Query(description="Full-text query (Danish stemming): words, \"a phrase\", -exclude.")] = None,
+    q: Annotated[
+        str | None, Query(description="Full-text query (Danish stemming): words, \"a phrase\", -exclude.")
+    ] = None,
     municipality: Annotated[str | None, Query(description="Municipality, exact name, any case.")] = None,
     region: Annotated[str | None, Query(description="Region, exact name, any case.")] = None,
     committee: Annotated[str | None, Query(description="Part of the committee's name, any case.")] = None,

@@ -110,7 +110,9 @@ async def decisions_page(deps: ApiDeps, flt: ReadFilter, cursor: str | None, lim
 
 
 @router.get("/api/v1/decisions", response_model=DecisionPage, responses=ERRORS, tags=["decisions"])
-async def list_decisions(request: Request, deps: Deps, flt: Filter, cursor: Cursor = None, limit: Limit = None) -> DecisionPage:
+async def list_decisions(
+    request: Request, deps: Deps, flt: Filter, cursor: Cursor = None, limit: Limit = None
+) -> DecisionPage:
     """Decisions of complete meetings (current versions unless `all_versions`), newest meeting first, or best
     match first with `q`. Keyset pagination: no row is lost or repeated across pages while new ones arrive."""
     size = page_limit(deps, limit)
@@ -120,7 +122,9 @@ async def list_decisions(request: Request, deps: Deps, flt: Filter, cursor: Curs
 
 
 @router.get("/api/v1/meetings", response_model=MeetingPage, responses=ERRORS, tags=["meetings"])
-async def list_meetings(request: Request, deps: Deps, flt: Filter, cursor: Cursor = None, limit: Limit = None) -> MeetingPage:
+async def list_meetings(
+    request: Request, deps: Deps, flt: Filter, cursor: Cursor = None, limit: Limit = None
+) -> MeetingPage:
     """Complete meetings, newest first; item-level filters keep meetings with at least one matching item."""
     size = page_limit(deps, limit)
     try:

@@ -99,8 +99,9 @@ def _context(request: Request, **values: Any) -> dict[str, Any]:
         return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     return {
-        "request": request, "lang": lang, "t": t, "url": url, "qurl": qurl, "explicit_lang": explicit, "other_language_url": other_language_url(),
-        "date": date, "when": when, "outcome_label": lambda o: t(f"outcome_{getattr(o, 'value', o)}"), **values,
+        "request": request, "lang": lang, "t": t, "url": url, "qurl": qurl, "explicit_lang": explicit,
+        "other_language_url": other_language_url(), "date": date, "when": when,
+        "outcome_label": lambda o: t(f"outcome_{getattr(o, 'value', o)}"), **values,
     }
 
 
@@ -132,7 +133,9 @@ async def index(request: Request) -> Response:
     raw = _raw_filter(request)
     cursor = request.query_params.get("cursor") or None
     part = request.query_params.get("part")
-    fragment = "_more.html" if part == "more" else "_results.html" if request.headers.get("hx-target") == "results" else None
+    # htmx asks for a fragment: the next page's rows, or the result list of a live search.
+    live = request.headers.get("hx-target") == "results"
+    fragment = "_more.html" if part == "more" else "_results.html" if live else None
     try:
         flt = build_filter(raw)
         size = page_limit(deps, None)
