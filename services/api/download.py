@@ -17,15 +17,19 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"\\/;]")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"/;]")
 _FALLBACK_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]")
+_DANISH = str.maketrans({"Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o"})
 
 
 def _clean(name: str, document_id: str) -> str:
     # Only the last path component, no control characters, quotes, slashes or semicolons; the ingest keeps
     # names the OS could hold, including undecodable bytes (as lone surrogates or `\xNN`).
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    base = base.encode("utf-8", "backslashreplace").decode("utf-8")
+    try:
+        base = base.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")  # bytes as \xNN
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte made
+        base = base.encode("utf-8", "backslashreplace").decode("utf-8")
     base = _UNSAFE.sub("_", base).strip(" .")
     return base[:200] or f"{document_id[:16]}.bin"
 
@@ -33,7 +37,9 @@ def _clean(name: str, document_id: str) -> str:
 def content_disposition(name: str, document_id: str) -> str:
     """`attachment` with an ASCII `filename` and the exact `filename*` (RFC 6266 / RFC 8187)."""
     clean = _clean(name, document_id)
-    ascii_name = unicodedata.normalize("NFKD", clean).encode("ascii", "ignore").decode("ascii")
+    # For old clients: accents dropped, the Danish letters spelled out, anything else non-ASCII as `_`.
+    folded = unicodedata.normalize("NFKD", clean.translate(_DANISH))
+    ascii_name = "".join(ch for ch in folded if not unicodedata.combining(ch))
     ascii_name = _FALLBACK_UNSAFE.sub("_", ascii_name).strip(" .") or f"{document_id[:16]}.bin"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
