@@ -36,6 +36,11 @@ class Document(DocumentBase, table=True):
 
     parsed_at: dt.datetime | None = None
     stored_at: dt.datetime
+    # Provenance from ingest's DocumentReceived (None for rows stored before revision 0003).
+    blob_ref: str | None = None
+    received_at: dt.datetime | None = None
+    size: int | None = None
+    content_type: str | None = None
 
 
 class DocumentPublic(DocumentBase):
@@ -57,6 +62,7 @@ class MeetingBase(SQLModel):
     meeting_date: dt.date | None = Field(default=None, index=True)
     start_time: str | None = Field(default=None, max_length=5)
     location: str | None = None
+    region: str | None = Field(default=None, index=True)
 
 
 class Meeting(MeetingBase, table=True):
@@ -93,6 +99,7 @@ class AgendaItemBase(SQLModel):
     number: int
     title: str
     case_number: str | None = Field(default=None, index=True)
+    kle: str | None = Field(default=None, index=True, max_length=8, description="See services/store/kle.py.")
     is_closed: bool = False
 
 
@@ -108,6 +115,9 @@ class AgendaItemRow(AgendaItemBase, table=True):
     absent: list[str] = Field(default_factory=list, sa_column=_json())
     attachments: list[str] = Field(default_factory=list, sa_column=_json())
     votes: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
+    page: int | None = None
+    # EarlierDecision dumps (date, body, text); NULL for rows stored before revision 0003.
+    history: list[dict[str, Any]] | None = Field(default=None, sa_column=_json(nullable=True))
     stored_at: dt.datetime
 
 

@@ -213,5 +213,3 @@ class Page(_Model, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
     limit: int
-
-

@@ -21,10 +21,17 @@ a changed or truncated cursor, or one from another query, raises `CursorError`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy import ColumnElement, Select, func
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.store import cursor as cursor_codec
+from services.store import search
+from services.store.models import agenda_items, decisions, documents, meetings
 from services.store.read_models import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -78,6 +85,280 @@ __all__ = [
 
 Target = AsyncEngine | AsyncConnection
 
+# Dates sort newest first with undated meetings last: NULL becomes the earliest possible date, so the sort
+# key is never NULL and the keyset comparison stays a plain comparison on both databases.
+_NO_DATE = dt.date(1, 1, 1)
+_date_key = func.coalesce(meetings.c.meeting_date, sa.literal(_NO_DATE, sa.Date))
+_STREAM_PAGE = 500
+
+_SQLITE_INDEX = sa.table(
+    "item_search", sa.column("rowid"), sa.column("item_id"), sa.column("title"), sa.column("decision"),
+    sa.column("body"),
+)  # fmt: skip
+_PG_INDEX = sa.table("item_search", sa.column("item_id"), sa.column("tsv"))
+_PG_HEADLINE = sa.text(
+    "SELECT t.id, ts_headline('danish', t.doc, to_tsquery('danish', :q), :opts) AS headline "
+    "FROM unnest(CAST(:ids AS text[]), CAST(:docs AS text[])) AS t(id, doc)"
+)
+_PG_HEADLINE_OPTIONS = (
+    f'StartSel="{search.PG_MARK_START}", StopSel="{search.PG_MARK_STOP}", MaxWords=35, MinWords=15, '
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+
+
+def _dialect(target: Target) -> str:
+    return target.dialect.name
+
+
+async def _rows(target: Target, stmt: Any, params: dict[str, Any] | None = None) -> list[Any]:
+    if isinstance(target, AsyncEngine):
+        async with target.connect() as conn:
+            return list((await conn.execute(stmt, params or {})).all())
+    return list((await target.execute(stmt, params or {})).all())
+
+
+def _clamp(limit: int) -> int:
+    return max(1, min(int(limit), MAX_LIMIT))
+
+
+# --- filters -------------------------------------------------------------------------------------------
+
+
+class _TextMatch:
+    """The full-text part of a query on one dialect: the join, the condition and the rank."""
+
+    def __init__(self, dialect: str, q: str) -> None:
+        self.dialect = dialect
+        self.raw = q
+        self.tsquery = ""
+        # Parsed on both stores, so a query that cannot find anything is refused the same way.
+        self.query = search.parse_query(q)
+        if dialect == "sqlite":
+            self.table = _SQLITE_INDEX
+            self.condition: ColumnElement[bool] = sa.literal_column("item_search").op("MATCH")(
+                search.fts5_expression(self.query)
+            )
+            t = _SQLITE_INDEX.c
+            self.rank: ColumnElement[float] = func.minutes_rank(
+                t.title, t.decision, t.body, search.rank_terms(self.query), type_=sa.Float
+            )
+        elif dialect == "postgresql":
+            self.table = _PG_INDEX
+            self.tsquery = search.tsquery_expression(self.query)
+            tsq = func.to_tsquery(sa.literal_column("'danish'"), sa.literal(self.tsquery, sa.Text))
+            self.condition = _PG_INDEX.c.tsv.op("@@")(tsq)
+            positive = search.tsquery_expression(self.query, exclusions=False)
+            rank_q = func.to_tsquery(sa.literal_column("'danish'"), sa.literal(positive, sa.Text))
+            self.rank = sa.cast(func.ts_rank(_PG_INDEX.c.tsv, rank_q), sa.Float(53))
+        else:
+            raise NotImplementedError(f"no full-text search on {dialect!r}")
+
+
+def _meeting_conditions(flt: ReadFilter) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = [meetings.c.complete.is_(True)]
+    if not flt.all_versions:
+        out.append(meetings.c.superseded_by.is_(None))
+    if flt.municipality:
+        out.append(func.lower(meetings.c.municipality) == flt.municipality.strip().lower())
+    if flt.region:
+        out.append(func.lower(meetings.c.region) == flt.region.strip().lower())
+    if flt.committee:
+        needle = flt.committee.strip().lower()
+        out.append(func.lower(meetings.c.committee).contains(needle, autoescape=True))
+    if flt.date_from:
+        out.append(meetings.c.meeting_date >= flt.date_from)
+    if flt.date_to:
+        out.append(meetings.c.meeting_date <= flt.date_to)
+    return out
+
+
+def _absent_condition(dialect: str, name: str) -> ColumnElement[bool]:
+    """The member is in the item's absent list: the exact name, or the name followed by ` (party)`."""
+    needle = name.strip().lower()
+    like = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " (%"
+    if dialect == "postgresql":
+        elements, value = "json_array_elements_text(agenda_items.absent) AS a(v)", "a.v"
+    else:
+        elements, value = "json_each(agenda_items.absent) AS a", "a.value"
+    clause = sa.text(
+        f"EXISTS (SELECT 1 FROM {elements} WHERE lower({value}) = :absent_name "
+        f"OR lower({value}) LIKE :absent_like ESCAPE '\\')"
+    ).bindparams(absent_name=needle, absent_like=like)
+    return sa.and_(clause)
+
+
+def _item_conditions(flt: ReadFilter, dialect: str) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if flt.outcome:
+        out.append(decisions.c.outcome == flt.outcome.value)
+    if flt.case_number:
+        out.append(agenda_items.c.case_number == flt.case_number.strip())
+    if flt.kle:
+        # The filter is whole groups (NN, NN.NN, NN.NN.NN), so a prefix never stops inside a group.
+        out.append(agenda_items.c.kle.startswith(flt.kle, autoescape=True))
+    if flt.absent and flt.absent.strip():
+        out.append(_absent_condition(dialect, flt.absent))
+    return out
+
+
+def _after(keys: Sequence[tuple[ColumnElement[Any], bool]], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the order of `keys` ((expression, descending) pairs)."""
+    clauses = []
+    for i, (expr, desc) in enumerate(keys):
+        same = [k == v for (k, _), v in zip(keys[:i], values[:i], strict=True)]
+        beyond = expr < values[i] if desc else expr > values[i]
+        clauses.append(sa.and_(*same, beyond))
+    return sa.or_(*clauses)
+
+
+def _fingerprint(kind: str, flt: ReadFilter) -> str:
+    return cursor_codec.fingerprint(kind, flt.model_dump(mode="json"))
+
+
+# --- decisions -----------------------------------------------------------------------------------------
+
+_PROVENANCE_COLUMNS = (
+    documents.c.original_name,
+    documents.c.blob_ref,
+    documents.c.content_type,
+    documents.c.size,
+    documents.c.received_at,
+    documents.c.stored_at.label("doc_stored_at"),
+    documents.c.parsed_at,
+    agenda_items.c.page,
+    meetings.c.kind,
+    meetings.c.superseded_by,
+)
+
+
+def _decisions_select(flt: ReadFilter, dialect: str) -> tuple[Select[Any], list[tuple[Any, bool]], _TextMatch | None]:
+    """The SELECT of decisions, its sort keys and the text match (if any), unordered and unpaged."""
+    match = _TextMatch(dialect, flt.q) if flt.q and flt.q.strip() else None
+    columns: list[Any] = [
+        decisions.c.event_id,
+        decisions.c.item_id,
+        decisions.c.document_id,
+        meetings.c.municipality,
+        meetings.c.municipality_code,
+        meetings.c.region,
+        meetings.c.committee,
+        meetings.c.meeting_date,
+        agenda_items.c.number.label("item_number"),
+        agenda_items.c.title.label("item_title"),
+        agenda_items.c.case_number,
+        agenda_items.c.kle,
+        decisions.c.outcome,
+        decisions.c.text.label("decision_text"),
+        agenda_items.c.absent,
+        agenda_items.c.sections,
+        agenda_items.c.position,
+        decisions.c.stored_at,
+        _date_key.label("date_key"),
+        *_PROVENANCE_COLUMNS,
+    ]
+    joined = (
+        decisions.join(agenda_items, agenda_items.c.id == decisions.c.item_id)
+        .join(meetings, meetings.c.document_id == decisions.c.document_id)
+        .join(documents, documents.c.document_id == decisions.c.document_id)
+    )
+    keys: list[tuple[Any, bool]] = [
+        (_date_key, True),
+        (decisions.c.document_id, False),
+        (agenda_items.c.position, False),
+    ]
+    if match is not None:
+        columns.append(match.rank.label("rank"))
+        joined = joined.join(match.table, match.table.c.item_id == agenda_items.c.id)
+        keys.insert(0, (match.rank, True))
+    stmt = sa.select(*columns).select_from(joined).where(*_meeting_conditions(flt), *_item_conditions(flt, dialect))
+    if match is not None:
+        stmt = stmt.where(match.condition)
+    return stmt, keys, match
+
+
+def _provenance(row: Any, *, page: bool = True) -> dict[str, Any]:
+    return {
+        "document_id": row.document_id,
+        "original_name": row.original_name,
+        "blob_ref": row.blob_ref,
+        "blob_available": row.blob_ref is not None,
+        "content_type": row.content_type,
+        "size": row.size,
+        "received_at": row.received_at,
+        "stored_at": row.doc_stored_at,
+        "page": row.page if page else None,
+        "kind": row.kind,
+        "current": row.superseded_by is None,
+        "superseded_by": row.superseded_by,
+    }
+
+
+def _hit(row: Any, snippet: str | None = None) -> DecisionHit:
+    m = row._mapping
+    return DecisionHit(
+        event_id=row.event_id,
+        item_id=row.item_id,
+        document_id=row.document_id,
+        municipality=row.municipality,
+        municipality_code=row.municipality_code,
+        region=row.region,
+        committee=row.committee,
+        meeting_date=row.meeting_date,
+        item_number=row.item_number,
+        item_title=row.item_title,
+        case_number=row.case_number,
+        kle=row.kle,
+        outcome=row.outcome,
+        decision_text=row.decision_text,
+        absent=list(row.absent or []),
+        stored_at=row.stored_at,
+        snippet=snippet,
+        rank=m.get("rank"),
+        provenance=Provenance(**_provenance(row)),
+    )
+
+
+def _cursor_values(row: Any, with_rank: bool) -> list[Any]:
+    values = [row.date_key.isoformat() if isinstance(row.date_key, dt.date) else str(row.date_key)]
+    values += [row.document_id, row.position]
+    return [row.rank, *values] if with_rank else values
+
+
+def _bind_values(values: list[Any], with_rank: bool) -> list[Any]:
+    """Cursor values as the comparison needs them (dates as dates); CursorError if they are not."""
+    try:
+        offset = 1 if with_rank else 0
+        out = list(values)
+        if with_rank:
+            out[0] = float(values[0])
+        out[offset] = sa.literal(dt.date.fromisoformat(values[offset]), sa.Date)
+        out[offset + 1] = str(values[offset + 1])
+        if len(out) > offset + 2:
+            out[offset + 2] = int(values[offset + 2])
+        return out
+    except (TypeError, ValueError) as exc:
+        raise CursorError(f"the cursor is not one this service made: {cursor_codec.AGAIN}") from exc
+
+
+async def _snippets(target: Target, match: _TextMatch, rows: list[Any]) -> dict[str, str | None]:
+    """The highlighted snippet of each row (by item id)."""
+
+    def texts(row: Any) -> list[str]:
+        return [row.decision_text, row.item_title, search.sections_text(row.sections or [])]
+
+    if match.dialect == "sqlite" or not rows:
+        wanted = match.query.positive_stems
+        return {row.item_id: search.snippet(texts(row), wanted) for row in rows}
+    # PostgreSQL: ts_headline over the same texts, all rows of the page in one round trip.
+    params = {
+        "q": match.tsquery,
+        "opts": _PG_HEADLINE_OPTIONS,
+        "ids": [row.item_id for row in rows],
+        "docs": ["\n".join(texts(row)) for row in rows],
+    }
+    found = await _rows(target, _PG_HEADLINE, params)
+    return {r.id: search.pg_headline_html(r.headline) for r in found}
+
 
 async def search_decisions(
     target: Target, flt: ReadFilter, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
@@ -87,12 +368,220 @@ async def search_decisions(
     `limit` is clamped to 1..MAX_LIMIT. Raises CursorError for a bad cursor, SearchSyntaxError for a bad q.
     With `flt.q`, each hit has `snippet` (HTML-escaped, matches in `<mark>`) and `rank`.
     """
-    raise NotImplementedError
+    limit = _clamp(limit)
+    stmt, keys, match = _decisions_select(flt, _dialect(target))
+    with_rank = match is not None
+    fp = _fingerprint("decisions", flt)
+    if cursor:
+        values = cursor_codec.decode(cursor, fp, len(keys))
+        stmt = stmt.where(_after(keys, _bind_values(values, with_rank)))
+    stmt = stmt.order_by(*[k.desc() if desc else k.asc() for k, desc in keys]).limit(limit + 1)
+    rows = await _rows(target, stmt)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    snippets = await _snippets(target, match, rows) if match is not None else {}
+    hits = [_hit(row, snippets.get(row.item_id)) for row in rows]
+    next_cursor = cursor_codec.encode(fp, _cursor_values(rows[-1], with_rank)) if more and rows else None
+    return Page[DecisionHit](items=hits, next_cursor=next_cursor, limit=limit)
+
+
+async def _count(target: Target, stmt: Select[Any]) -> int:
+    rows = await _rows(target, sa.select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return int(rows[0][0])
 
 
 async def count_decisions(target: Target, flt: ReadFilter) -> int:
     """How many decisions match `flt` (what `search_decisions` pages through)."""
-    raise NotImplementedError
+    stmt, _, _ = _decisions_select(flt, _dialect(target))
+    return await _count(target, stmt)
+
+
+async def iter_decisions(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[DecisionHit]:
+    """Every matching decision in `search_decisions` order, streamed through a server-side cursor (no cap).
+
+    Takes an engine: the iteration holds its own connection until it is exhausted or closed. Hits carry
+    `rank` with a query, but no snippet (exports have the whole text).
+    """
+    stmt, keys, _ = _decisions_select(flt, engine.dialect.name)
+    stmt = stmt.order_by(*[k.desc() if desc else k.asc() for k, desc in keys])
+    async with engine.connect() as conn:
+        result = await conn.stream(stmt.execution_options(yield_per=_STREAM_PAGE))
+        async for row in result:
+            yield _hit(row)
+
+
+# --- items ---------------------------------------------------------------------------------------------
+
+
+def _item_out(row: Any) -> ItemOut:
+    return ItemOut(
+        id=row.id,
+        document_id=row.document_id,
+        position=row.position,
+        number=row.number,
+        title=row.title,
+        case_number=row.case_number,
+        kle=row.kle,
+        is_closed=row.is_closed,
+        sections=[SectionOut(name=s.get("name", ""), text=s.get("text", "")) for s in row.sections or []],
+        absent=list(row.absent or []),
+        attachments=list(row.attachments or []),
+        votes=row.votes,
+        decision_text=row.decision_text,
+        outcome=row.outcome,
+        event_id=row.event_id,
+        page=row.page,
+        history=[EarlierDecisionOut.model_validate(h) for h in row.history or []],
+    )
+
+
+_ITEM_COLUMNS = (
+    agenda_items.c.id,
+    agenda_items.c.document_id,
+    agenda_items.c.position,
+    agenda_items.c.number,
+    agenda_items.c.title,
+    agenda_items.c.case_number,
+    agenda_items.c.kle,
+    agenda_items.c.is_closed,
+    agenda_items.c.sections,
+    agenda_items.c.absent,
+    agenda_items.c.attachments,
+    agenda_items.c.votes,
+    agenda_items.c.history,
+    decisions.c.text.label("decision_text"),
+    decisions.c.outcome,
+    decisions.c.event_id,
+)
+
+
+def _items_select(flt: ReadFilter, dialect: str) -> Select[Any]:
+    joined = (
+        agenda_items.outerjoin(decisions, decisions.c.item_id == agenda_items.c.id)
+        .join(meetings, meetings.c.document_id == agenda_items.c.document_id)
+        .join(documents, documents.c.document_id == agenda_items.c.document_id)
+    )
+    stmt = sa.select(
+        *_ITEM_COLUMNS,
+        meetings.c.municipality,
+        meetings.c.municipality_code,
+        meetings.c.region,
+        meetings.c.committee,
+        meetings.c.meeting_date,
+        *_PROVENANCE_COLUMNS,
+    )
+    if flt.q and flt.q.strip():
+        match = _TextMatch(dialect, flt.q)
+        joined = joined.join(match.table, match.table.c.item_id == agenda_items.c.id)
+        stmt = stmt.where(match.condition)
+    return stmt.select_from(joined).where(*_meeting_conditions(flt), *_item_conditions(flt, dialect))
+
+
+def _with_meeting(row: Any) -> ItemWithMeeting:
+    return ItemWithMeeting(
+        item=_item_out(row),
+        municipality=row.municipality,
+        municipality_code=row.municipality_code,
+        region=row.region,
+        committee=row.committee,
+        meeting_date=row.meeting_date,
+        kind=row.kind,
+        provenance=Provenance(**_provenance(row)),
+    )
+
+
+async def iter_items(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[ItemWithMeeting]:
+    """Every matching agenda item (decided or not) of complete meetings, newest meeting first and in document
+    order within a meeting, streamed through a server-side cursor (no cap). `outcome` keeps decided items."""
+    stmt = _items_select(flt, engine.dialect.name).order_by(
+        _date_key.desc(), agenda_items.c.document_id, agenda_items.c.position
+    )
+    async with engine.connect() as conn:
+        result = await conn.stream(stmt.execution_options(yield_per=_STREAM_PAGE))
+        async for row in result:
+            yield _with_meeting(row)
+
+
+async def count_items(target: Target, flt: ReadFilter) -> int:
+    """How many items `iter_items` yields."""
+    return await _count(target, _items_select(flt, _dialect(target)))
+
+
+# --- meetings ------------------------------------------------------------------------------------------
+
+_decision_count = (
+    sa.select(func.count())
+    .select_from(decisions)
+    .where(decisions.c.document_id == meetings.c.document_id)
+    .scalar_subquery()
+    .label("decision_count")
+)
+
+_MEETING_COLUMNS = (
+    meetings.c.document_id,
+    meetings.c.kind,
+    meetings.c.municipality,
+    meetings.c.municipality_code,
+    meetings.c.region,
+    meetings.c.committee,
+    meetings.c.meeting_date,
+    meetings.c.start_time,
+    meetings.c.location,
+    meetings.c.item_count,
+    meetings.c.participants,
+    meetings.c.complete,
+    meetings.c.completed_at,
+    meetings.c.meeting_key,
+    meetings.c.superseded_by,
+    _decision_count,
+    _date_key.label("date_key"),
+    documents.c.original_name,
+    documents.c.blob_ref,
+    documents.c.content_type,
+    documents.c.size,
+    documents.c.received_at,
+    documents.c.stored_at.label("doc_stored_at"),
+    documents.c.parsed_at,
+)
+
+
+def _meetings_select(flt: ReadFilter, dialect: str) -> Select[Any]:
+    stmt = (
+        sa.select(*_MEETING_COLUMNS)
+        .select_from(meetings.join(documents, documents.c.document_id == meetings.c.document_id))
+        .where(*_meeting_conditions(flt))
+    )
+    items_filtered = flt.model_copy(update={"all_versions": True})
+    item_conds = _item_conditions(items_filtered, dialect)
+    if item_conds or (flt.q and flt.q.strip()):
+        joined: Any = agenda_items.outerjoin(decisions, decisions.c.item_id == agenda_items.c.id)
+        inner = sa.select(agenda_items.c.document_id)
+        if flt.q and flt.q.strip():
+            match = _TextMatch(dialect, flt.q)
+            joined = joined.join(match.table, match.table.c.item_id == agenda_items.c.id)
+            inner = inner.where(match.condition)
+        stmt = stmt.where(meetings.c.document_id.in_(inner.select_from(joined).where(*item_conds)))
+    return stmt
+
+
+def _summary_fields(row: Any) -> dict[str, Any]:
+    return {
+        "document_id": row.document_id,
+        "kind": row.kind,
+        "municipality": row.municipality,
+        "municipality_code": row.municipality_code,
+        "region": row.region,
+        "committee": row.committee,
+        "meeting_date": row.meeting_date,
+        "start_time": row.start_time,
+        "location": row.location,
+        "item_count": row.item_count,
+        "decision_count": row.decision_count,
+        "original_name": row.original_name,
+        "received_at": row.received_at,
+        "current": row.superseded_by is None,
+        "superseded_by": row.superseded_by,
+    }
 
 
 async def list_meetings(
@@ -102,43 +591,113 @@ async def list_meetings(
 
     Item-level filters (outcome, case_number, kle, absent, q) keep the meetings with at least one such item.
     """
-    raise NotImplementedError
+    limit = _clamp(limit)
+    stmt = _meetings_select(flt, _dialect(target))
+    keys: list[tuple[Any, bool]] = [(_date_key, True), (meetings.c.document_id, False)]
+    fp = _fingerprint("meetings", flt)
+    if cursor:
+        values = cursor_codec.decode(cursor, fp, len(keys))
+        try:
+            bound = [sa.literal(dt.date.fromisoformat(values[0]), sa.Date), str(values[1])]
+        except (TypeError, ValueError) as exc:
+            raise CursorError(f"the cursor is not one this service made: {cursor_codec.AGAIN}") from exc
+        stmt = stmt.where(_after(keys, bound))
+    rows = await _rows(target, stmt.order_by(_date_key.desc(), meetings.c.document_id).limit(limit + 1))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [MeetingSummary(**_summary_fields(row)) for row in rows]
+    next_cursor = None
+    if more and rows:
+        next_cursor = cursor_codec.encode(fp, [rows[-1].date_key.isoformat(), rows[-1].document_id])
+    return Page[MeetingSummary](items=items, next_cursor=next_cursor, limit=limit)
 
 
 async def count_meetings(target: Target, flt: ReadFilter) -> int:
     """How many meetings `list_meetings` pages through."""
-    raise NotImplementedError
+    return await _count(target, _meetings_select(flt, _dialect(target)))
+
+
+def _document_info(row: Any) -> DocumentInfo:
+    return DocumentInfo(**_provenance(row, page=False), parsed_at=row.parsed_at)
 
 
 async def get_meeting(target: Target, document_id: str) -> MeetingDetail | None:
     """One stored meeting (any version, complete or not) in full; None when there is no such document."""
-    raise NotImplementedError
+    head = sa.select(*_MEETING_COLUMNS).select_from(
+        meetings.join(documents, documents.c.document_id == meetings.c.document_id)
+    )
+    found = await _rows(target, head.where(meetings.c.document_id == document_id))
+    if not found:
+        return None
+    row = found[0]
+    items_stmt = (
+        sa.select(*_ITEM_COLUMNS, agenda_items.c.page)
+        .select_from(agenda_items.outerjoin(decisions, decisions.c.item_id == agenda_items.c.id))
+        .where(agenda_items.c.document_id == document_id)
+        .order_by(agenda_items.c.position)
+    )
+    items = [_item_out(r) for r in await _rows(target, items_stmt)]
+    same = meetings.c.meeting_key == row.meeting_key if row.meeting_key else meetings.c.document_id == document_id
+    order = func.coalesce(meetings.c.completed_at, documents.c.stored_at)
+    version_rows = await _rows(target, head.where(same).order_by(order, meetings.c.document_id))
+    versions = [
+        VersionInfo(
+            document_id=v.document_id,
+            kind=v.kind,
+            original_name=v.original_name,
+            received_at=v.received_at,
+            stored_at=v.doc_stored_at,
+            completed_at=v.completed_at,
+            current=v.superseded_by is None,
+            superseded_by=v.superseded_by,
+        )
+        for v in version_rows
+    ]
+    return MeetingDetail(
+        **_summary_fields(row),
+        participants=list(row.participants or []),
+        complete=row.complete,
+        items=items,
+        versions=versions,
+        document=_document_info(row),
+    )
 
 
 async def get_case(target: Target, case_number: str, *, all_versions: bool = False) -> CaseView | None:
     """Every item with this case number (exact) in complete meetings, oldest meeting first; None if none."""
-    raise NotImplementedError
+    flt = ReadFilter(case_number=case_number, all_versions=all_versions)
+    oldest_first = func.coalesce(meetings.c.meeting_date, sa.literal(dt.date(9999, 12, 31), sa.Date))
+    stmt = _items_select(flt, _dialect(target)).order_by(
+        oldest_first, agenda_items.c.document_id, agenda_items.c.position
+    )
+    rows = [_with_meeting(r) for r in await _rows(target, stmt)]
+    if not rows:
+        return None
+    seen: dict[tuple[Any, ...], EarlierDecisionOut] = {}
+    for r in rows:
+        for h in r.item.history:
+            seen.setdefault((h.date, (h.body or "").casefold(), " ".join(h.text.split())), h)
+    history = sorted(seen.values(), key=lambda h: (h.date or dt.date.max, h.body or "", h.text))
+    return CaseView(case_number=case_number, kle=rows[0].item.kle, items=rows, history=history)
 
 
 async def get_document(target: Target, document_id: str) -> DocumentInfo | None:
     """The provenance of a stored document (for the download of its original file); None if unknown."""
-    raise NotImplementedError
-
-
-def iter_decisions(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[DecisionHit]:
-    """Every matching decision in `search_decisions` order, streamed through a server-side cursor (no cap).
-
-    Takes an engine: the iteration holds its own connection until it is exhausted or closed.
-    """
-    raise NotImplementedError
-
-
-def iter_items(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[ItemWithMeeting]:
-    """Every matching agenda item (decided or not) of complete meetings, newest meeting first and in document
-    order within a meeting, streamed through a server-side cursor (no cap). `outcome` keeps decided items."""
-    raise NotImplementedError
-
-
-async def count_items(target: Target, flt: ReadFilter) -> int:
-    """How many items `iter_items` yields."""
-    raise NotImplementedError
+    stmt = (
+        sa.select(
+            documents.c.document_id,
+            documents.c.original_name,
+            documents.c.blob_ref,
+            documents.c.content_type,
+            documents.c.size,
+            documents.c.received_at,
+            documents.c.stored_at.label("doc_stored_at"),
+            documents.c.parsed_at,
+            func.coalesce(meetings.c.kind, "minutes").label("kind"),
+            meetings.c.superseded_by,
+        )
+        .select_from(documents.outerjoin(meetings, meetings.c.document_id == documents.c.document_id))
+        .where(documents.c.document_id == document_id)
+    )
+    rows = await _rows(target, stmt)
+    return _document_info(rows[0]) if rows else None

@@ -15,6 +15,8 @@ from sqlalchemy import Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.store import search
+from services.store.kle import kle_of
 from services.store.models import agenda_items, decisions, documents, meetings, outbox
 from services.store.versions import lock_keys, meeting_key, resolve_versions
 from shared import streams
@@ -76,6 +78,7 @@ def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> di
         "meeting_date": header.meeting_date,
         "start_time": header.start_time,
         "location": header.location,
+        "region": header.region,
         "participants": list(header.participants),
         "item_count": item_count,
         "meeting_key": meeting_key(header),
@@ -91,13 +94,21 @@ def _item_row(ev: AgendaItemParsed, now: dt.datetime) -> dict[str, Any]:
         "number": item.number,
         "title": item.title,
         "case_number": item.case_number,
+        "kle": kle_of(item.case_number),
         "is_closed": item.is_closed,
         "sections": [s.model_dump(mode="json") for s in item.sections],
         "absent": list(item.absent),
         "attachments": list(item.attachments),
         "votes": item.votes.model_dump(mode="json") if item.votes else None,
+        "page": item.page,
+        "history": [h.model_dump(mode="json") for h in item.history],
         "stored_at": now,
     }
+
+
+def _index_row(row: dict[str, Any], ev: AgendaItemParsed) -> search.IndexRow:
+    decision = ev.item.decision.text if ev.item.decision else ""
+    return search.IndexRow(row["id"], row["title"], decision, search.sections_text(row["sections"]))
 
 
 def decision_made(ev: AgendaItemParsed, *, now: dt.datetime, public_base_url: str) -> DecisionMade:
@@ -138,6 +149,10 @@ async def store_events(
                 "original_name": ev.original_name,
                 "parsed_at": ev.parsed_at,
                 "stored_at": now,
+                "blob_ref": ev.blob_ref,
+                "received_at": ev.received_at,
+                "size": ev.size,
+                "content_type": ev.content_type,
             },
         )
         latest[ev.document_id] = ev
@@ -154,7 +169,10 @@ async def store_events(
     # so the completeness count below sees every committed item (no write skew between two workers).
     await _upsert(conn, meetings, [meets[k] for k in sorted(meets)], "document_id")
     item_events = [items[k] for k in sorted(items)]
-    await _upsert(conn, agenda_items, [_item_row(ev, now) for ev in item_events], "id", keep=("stored_at",))
+    item_rows = [_item_row(ev, now) for ev in item_events]
+    await _upsert(conn, agenda_items, item_rows, "id", keep=("stored_at",))
+    # The search index in the same transaction: a stored item is searchable exactly when it is visible.
+    await search.index_items(conn, [_index_row(row, ev) for row, ev in zip(item_rows, item_events, strict=True)])
 
     decided = [ev for ev in item_events if ev.item.decision is not None]
     decision_rows, outbox_rows = [], []

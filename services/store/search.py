@@ -1,0 +1,320 @@
+"""Full-text search over items (title, sections, decision) with Danish stemming, the same syntax on both stores.
+
+**Syntax** (like PostgreSQL's `websearch_to_tsquery` or a web search engine; parsed here for both stores):
+
+- `fleksjob ledighed` — every word must occur (AND), each in any inflection (`fleksjobbet` finds `fleksjob`);
+- `"lokalplan for området"` — the words next to each other, in this order;
+- `skole OR børnehave` — either (OR binds tighter than AND: `budget skole OR dagtilbud` is
+  budget AND (skole OR dagtilbud));
+- `-vindmølle`, `-"kollektiv trafik"` — without this word or phrase (a query of exclusions only is refused);
+- case and punctuation do not matter; a word joined by `-` or `/` (`2030-fremskrivning`) is a phrase.
+
+On PostgreSQL the built-in `danish` text-search configuration also drops Danish stop words (`og`, `i`, `at`);
+SQLite keeps them (a stop word in a query then has to occur too — it nearly always does).
+
+**Index.** SQLite: an FTS5 table `item_search` of *stemmed* tokens (Snowball Danish, PyStemmer) per item,
+columns title / decision / body, `rowid` a stable 64-bit hash of the item id; queries are stemmed the same
+way and matched as FTS5 phrases. PostgreSQL: a table `item_search (item_id, tsv)` with a GIN index, `tsv`
+weighted A title, B decision, C sections, queried with `to_tsquery('danish', …)` built from the same parse.
+Both are written by `index_items` in the store's transaction.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import html
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.store.read_models import SearchSyntaxError
+
+_TOKEN = re.compile(r"[^\W_]+")
+# A query: a quoted phrase (optionally negated), the OR operator, or a run of non-space characters.
+_QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+MAX_QUERY_CHARS = 500
+
+# Weights of the fields, as PostgreSQL's ts_rank defaults for A/B/C: a title hit counts most.
+_WEIGHTS = (1.0, 0.4, 0.2)
+SNIPPET_WORDS = 30
+# Private-use characters as ts_headline's marks: they never occur in minutes, so the text can be
+# HTML-escaped after the headline is made and the marks turned into <mark> tags afterwards.
+PG_MARK_START, PG_MARK_STOP = "\ue000", "\ue001"
+
+
+@functools.cache
+def _stemmer() -> Any:
+    import Stemmer  # PyStemmer: the Snowball stemmers in C
+
+    return Stemmer.Stemmer("danish")
+
+
+def tokens(value: str) -> list[str]:
+    """The lower-cased words of a text (letters and digits; everything else separates)."""
+    return [t.lower() for t in _TOKEN.findall(value)]
+
+
+def stems(value: str) -> list[str]:
+    """The Danish Snowball stems of the words of a text, in order."""
+    words = tokens(value)
+    return list(_stemmer().stemWords(words)) if words else []
+
+
+def stemmed(value: str) -> str:
+    """The stems of a text as one space-separated string (what the SQLite index holds)."""
+    return " ".join(stems(value))
+
+
+# --- the query ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed query: every group must match (one of its alternatives), no excluded term may.
+
+    A term is a tuple of lower-cased words; more than one word is a phrase. SQLite matches their stems;
+    PostgreSQL gets the words in a tsquery and stems them with its `danish` configuration.
+    """
+
+    groups: tuple[tuple[tuple[str, ...], ...], ...]
+    excluded: tuple[tuple[str, ...], ...] = ()
+    raw: str = field(default="", compare=False)
+
+    @property
+    def positive_stems(self) -> list[str]:
+        """Every stem the query looks for (for ranking and highlighting)."""
+        return sorted({s for group in self.groups for term in group for s in stems(" ".join(term))})
+
+
+def parse_query(q: str) -> Query:
+    """Parse the syntax above; raises SearchSyntaxError for an empty query or one of exclusions only."""
+    if len(q) > MAX_QUERY_CHARS:
+        raise SearchSyntaxError(f"the search is too long ({len(q)} characters, at most {MAX_QUERY_CHARS})")
+    groups: list[list[tuple[str, ...]]] = []
+    excluded: list[tuple[str, ...]] = []
+    pending_or = False
+    for m in _QUERY_PART.finditer(q):
+        negated, phrase, word = m.group(1), m.group(2), m.group(3)
+        if phrase is None and word is not None:
+            if word.upper() == "OR":
+                pending_or = bool(groups)
+                continue
+            negated = "-" if word.startswith("-") else ""
+            phrase = word.lstrip("-")
+        term = tuple(tokens(phrase or ""))
+        if not term:
+            continue
+        if negated:
+            excluded.append(term)
+            pending_or = False
+        elif pending_or and groups:
+            groups[-1].append(term)
+            pending_or = False
+        else:
+            groups.append([term])
+    if not groups:
+        if excluded:
+            raise SearchSyntaxError("a search of exclusions only (-word) finds nothing: add a word to look for")
+        raise SearchSyntaxError("the search has no word to look for")
+    return Query(tuple(tuple(g) for g in groups), tuple(excluded), raw=q)
+
+
+def _fts5_term(term: tuple[str, ...]) -> str:
+    # Stems hold only letters and digits, so quoting cannot be broken out of; doubled quotes anyway.
+    return '"' + stemmed(" ".join(term)).replace('"', '""') + '"'
+
+
+def _ts_term(term: tuple[str, ...]) -> str:
+    # Words hold only letters and digits (the tokenizer), so a quoted lexeme cannot be broken out of.
+    quoted = ["'" + w.replace("'", "''") + "'" for w in term]
+    return quoted[0] if len(quoted) == 1 else "(" + " <-> ".join(quoted) + ")"
+
+
+def tsquery_expression(query: Query, *, exclusions: bool = True) -> str:
+    """The `to_tsquery('danish', …)` text of a parsed query: the same grouping as on SQLite.
+
+    Not `websearch_to_tsquery`: that one binds AND tighter than OR (`a b OR c` is (a AND b) OR c), and
+    the two stores must agree. Without `exclusions` it is the query to rank by (ts_rank scores a query
+    with `!` as 0).
+    """
+    parts = []
+    for group in query.groups:
+        alts = [_ts_term(t) for t in group]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " | ".join(alts) + ")")
+    if exclusions:
+        parts += ["!" + _ts_term(t) for t in query.excluded]
+    return " & ".join(parts)
+
+
+def fts5_expression(query: Query) -> str:
+    """The FTS5 MATCH expression of a parsed query (stems as phrases, AND/OR/NOT)."""
+    parts = []
+    for group in query.groups:
+        alts = [_fts5_term(t) for t in group]
+        parts.append(alts[0] if len(alts) == 1 else "(" + " OR ".join(alts) + ")")
+    expr = " AND ".join(parts)
+    for term in query.excluded:
+        expr = f"({expr}) NOT {_fts5_term(term)}"
+    return expr
+
+
+def rank_terms(query: Query) -> str:
+    """The argument `minutes_rank` gets: the stems looked for, as JSON."""
+    return orjson.dumps(query.positive_stems).decode()
+
+
+def minutes_rank(title: str | None, decision: str | None, body: str | None, terms_json: str) -> float:
+    """A document-local relevance (SQLite function `minutes_rank`): weighted, damped term frequencies.
+
+    Unlike FTS5's bm25 it does not depend on the rest of the corpus, so keyset pages ordered by it stay
+    stable while rows are added. Rounded so that the value survives a round trip through a cursor.
+    """
+    terms = orjson.loads(terms_json)
+    score = 0.0
+    for weight, value in zip(_WEIGHTS, (title, decision, body), strict=True):
+        if not value:
+            continue
+        words = value.split()
+        counts = {t: 0 for t in terms}
+        for w in words:
+            if w in counts:
+                counts[w] += 1
+        hits = sum(math.log1p(c) for c in counts.values())
+        score += weight * hits / (1.0 + math.log1p(len(words)) / 10.0)
+    return round(score, 9)
+
+
+# --- snippets -------------------------------------------------------------------------------------------
+
+
+def snippet(texts: Sequence[str | None], wanted: Sequence[str], words: int = SNIPPET_WORDS) -> str | None:
+    """HTML of the window of `words` words with the most matching stems, matches in <mark>…</mark>.
+
+    The text is HTML-escaped; the window is taken from the first of `texts` with the best count, so a hit
+    in the decision text wins over one in the title or a section when they tie. None when no text is given.
+    """
+    targets = set(wanted)
+    best: tuple[int, int, str, list[re.Match[str]], list[bool]] | None = None
+    for value in texts:
+        if not value:
+            continue
+        spans = list(_TOKEN.finditer(value))
+        if not spans:
+            continue
+        hits = [s in targets for s in _stemmer().stemWords([m.group(0).lower() for m in spans])]
+        start, count = _best_window(hits, words)
+        if best is None or count > best[0]:
+            best = (count, start, value, spans, hits)
+    if best is None:
+        return None
+    _, start, value, spans, hits = best
+    window = range(start, min(start + words, len(spans)))
+    out: list[str] = ["…"] if start > 0 else []
+    pos = spans[window.start].start()
+    for i in window:
+        span = spans[i]
+        out.append(html.escape(_flat(value[pos : span.start()])))
+        word = html.escape(span.group(0))
+        out.append(f"<mark>{word}</mark>" if hits[i] else word)
+        pos = span.end()
+    if window.stop < len(spans):
+        out.append(html.escape(_flat(value[pos : spans[window.stop].start()])).rstrip() + " …")
+    else:
+        out.append(html.escape(_flat(value[pos:])))
+    return "".join(out).strip()
+
+
+def _flat(value: str) -> str:
+    return re.sub(r"\s+", " ", value)
+
+
+def _best_window(hits: list[bool], words: int) -> tuple[int, int]:
+    """(start, hit count) of the window of `words` tokens with most hits; a few words of context before."""
+    if not any(hits):
+        return 0, 0
+    best_start, best_count, count = 0, 0, 0
+    for i, hit in enumerate(hits):
+        count += hit
+        if i >= words:
+            count -= hits[i - words]
+        if count > best_count:
+            best_count, best_start = count, max(0, i - words + 1)
+    first_hit = next(i for i in range(best_start, len(hits)) if hits[i])
+    # A few words of context before the first hit of the window, so the match is not the first word shown.
+    start = max(0, first_hit - 6)
+    return start, best_count
+
+
+def pg_headline_html(headline: str | None) -> str | None:
+    """ts_headline output (marked with PG_MARK_START/STOP) as escaped HTML with <mark> tags."""
+    if headline is None:
+        return None
+    escaped = html.escape(_flat(headline).strip())
+    return escaped.replace(PG_MARK_START, "<mark>").replace(PG_MARK_STOP, "</mark>")
+
+
+# --- the index ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    """What the index holds for one item: the three searchable texts."""
+
+    item_id: str
+    title: str
+    decision: str
+    body: str
+
+
+def sections_text(sections: Sequence[dict[str, Any]]) -> str:
+    """Every section's heading and text, one after the other (the `body` of the index)."""
+    return "\n".join(f"{s.get('name', '')}\n{s.get('text', '')}" for s in sections)
+
+
+def fts_rowid(item_id: str) -> int:
+    """The FTS5 rowid of an item: a stable signed 64-bit hash (the item ids are text)."""
+    return int.from_bytes(hashlib.blake2b(item_id.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+_SQLITE_DELETE = text("DELETE FROM item_search WHERE rowid = :rowid")
+_SQLITE_INSERT = text(
+    "INSERT INTO item_search (rowid, item_id, title, decision, body) "
+    "VALUES (:rowid, :item_id, :title, :decision, :body)"
+)
+_PG_UPSERT = text(
+    "INSERT INTO item_search (item_id, tsv) VALUES (:item_id, "
+    "setweight(to_tsvector('danish', :title), 'A') || setweight(to_tsvector('danish', :decision), 'B') || "
+    "setweight(to_tsvector('danish', :body), 'C')) "
+    "ON CONFLICT (item_id) DO UPDATE SET tsv = EXCLUDED.tsv"
+)
+
+
+async def index_items(conn: AsyncConnection, rows: Sequence[IndexRow]) -> None:
+    """Write (or rewrite) the index entries of `rows` in the caller's transaction (executemany)."""
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        params = [
+            {
+                "rowid": fts_rowid(r.item_id),
+                "item_id": r.item_id,
+                "title": stemmed(r.title),
+                "decision": stemmed(r.decision),
+                "body": stemmed(r.body),
+            }
+            for r in rows
+        ]
+        await conn.execute(_SQLITE_DELETE, [{"rowid": p["rowid"]} for p in params])
+        await conn.execute(_SQLITE_INSERT, params)
+    elif conn.dialect.name == "postgresql":
+        params = [{"item_id": r.item_id, "title": r.title, "decision": r.decision, "body": r.body} for r in rows]
+        await conn.execute(_PG_UPSERT, params)
+    else:
+        raise NotImplementedError(f"no search index for {conn.dialect.name!r}")
