@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from minutes_cli import commands, errors
+from minutes_cli import commands, errors, export_cmd
 from minutes_cli.options import DataOpt, make_settings
 from shared.logging import configure_logging
 
@@ -219,6 +219,7 @@ def check(data: DataOpt = None) -> None:
 
 
 commands.register(app, dlq_app)
+export_cmd.register(app)
 
 
 def main() -> None:

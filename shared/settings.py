@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     )
     force_polling: bool = Field(default=False, description="Poll instead of inotify (network mounts).")
 
+    # Exports (services/store/exports): the read API's public address, for the links an export carries
+    public_api_url: str = Field(
+        default="http://127.0.0.1:8700/",
+        description="Public address of the read API: OParl ids and the download links of exports start with it.",
+    )
+
     # S3-compatible bucket (ingest source and/or blob store)
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None

@@ -45,7 +45,7 @@ def decode(cursor: str, fp: str, arity: int) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise CursorError(f"the cursor is not one this service made (not base64): {AGAIN}") from exc
+        raise CursorError(f"the cursor was changed or cut short (not base64): {AGAIN}") from exc
     body, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
     if len(raw) <= _MAC_BYTES or _mac(body) != mac:
         raise CursorError(f"the cursor was changed or cut short: {AGAIN}")

@@ -91,7 +91,13 @@ async def _deliver(payload: Any, *, fail: int = 0) -> tuple[ListOutbox, DictBlob
 async def test_a_seed_document_becomes_a_meeting_event_and_one_event_per_item() -> None:
     seed = sorted(SEEDS.glob("*.txt"))[0]
     data = seed.read_bytes()
-    outbox, _ = await _deliver(lambda blobs: _received(blobs, data, seed.name).model_dump(mode="json"))
+    sent: list[DocumentReceived] = []
+
+    def received(blobs: DictBlobs) -> dict[str, Any]:
+        sent.append(_received(blobs, data, seed.name))
+        return sent[0].model_dump(mode="json")
+
+    outbox, _ = await _deliver(received)
     meeting, *items = outbox.events
     assert isinstance(meeting, MeetingParsed)
     assert meeting.document_id == sha256_hex(data)
@@ -99,6 +105,10 @@ async def test_a_seed_document_becomes_a_meeting_event_and_one_event_per_item() 
     assert [i.position for i in items] == list(range(len(items)))
     assert all(isinstance(i, AgendaItemParsed) and i.item_count == len(items) for i in items)
     assert all(i.meeting == meeting.meeting for i in items)
+    # Every event carries the file's provenance, so the store can link each decision to its source.
+    want = (seed.name, sent[0].blob_ref, sent[0].received_at, len(data), "text/plain")
+    for ev in outbox.events:
+        assert (ev.original_name, ev.blob_ref, ev.received_at, ev.size, ev.content_type) == want
     assert not outbox.dead
 
 
