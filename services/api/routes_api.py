@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.api import health
@@ -15,6 +16,7 @@ from services.api.download import original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
 from services.store import reader
+from services.store.exports import MEDIA_TYPES, Format, Rows, filename, stream_export
 from services.store.reader import (
     CaseView,
     CursorError,
@@ -201,3 +203,46 @@ async def readyz(deps: Deps) -> Response:
     ready, detail = await health.readiness(deps.engine)
     body = Health(status="ready" if ready else "unavailable", detail=detail)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
+
+
+@router.get(
+    "/api/v1/exports/{fmt}",
+    responses={
+        **ERRORS,
+        200: {
+            "content": {media: {} for media in ("application/x-ndjson", "text/csv", "application/vnd.apache.parquet",
+                                                "application/json")},
+            "description": "Every matching row, streamed (no row cap)",
+        },
+    },
+    response_class=Response,
+    tags=["exports"],
+)
+async def export(
+    fmt: Format,
+    deps: Deps,
+    flt: Filter,
+    rows: Annotated[Rows, Query(description="One row per decision or per agenda item (flat formats).")] = (
+        Rows.decisions
+    ),
+) -> Response:
+    """Every matching decision (or item) as JSON lines, CSV, Parquet, or OParl 1.1 meetings with their agenda
+    items; streamed from the database cursor, so it has no row cap (the same as `minutes export`)."""
+    chunks = stream_export(deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url)
+    # The first chunk before the headers: a bad query is still a 400 then, not a cut-off 200.
+    try:
+        first = await anext(chunks, b"")
+    except SearchSyntaxError as exc:
+        await chunks.aclose()
+        raise ApiError(400, f"q: {exc}") from None
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:  # a client that leaves mid-export frees the database cursor now
+            await chunks.aclose()
+
+    disposition = f'attachment; filename="{filename(fmt, rows)}"'
+    return StreamingResponse(body(), media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})

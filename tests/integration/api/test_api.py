@@ -3,14 +3,18 @@ keyset pages while decisions arrive, caps, errors without traces, health and rea
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
+import io
+import json
 from email.message import Message
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import httpx
+import pyarrow.parquet as pq
 import pytest
 
 from services.store.db import create_engine
@@ -283,3 +287,42 @@ def test_not_ready_while_the_database_is_unreachable_or_unmigrated(tmp_path: Pat
         response = httpx.get(base + "readyz", timeout=30)
         assert response.status_code == 503
         assert "minutes migrate" in response.json()["detail"]
+
+
+def test_exports_stream_every_row_in_each_format(served: Served) -> None:
+    want = decided(served)
+    aarhus = decided(served, lambda d, _it: d.meeting.municipality == "Aarhus")
+    items = sum(len(d.meeting.items) for d in served.docs)
+    lines = get(served, "/api/v1/exports/jsonl")
+    assert lines.status_code == 200 and lines.headers["content-type"] == "application/x-ndjson"
+    assert 'filename="minutes-decisions.jsonl"' in lines.headers["content-disposition"]
+    parsed = [json.loads(line) for line in lines.text.splitlines()]
+    assert len(parsed) == len(want) > MAX_PAGE  # no page cap on exports
+    only = get(served, "/api/v1/exports/csv", municipality="Aarhus")
+    assert len(list(csv.DictReader(io.StringIO(only.text)))) == len(aarhus)
+    table = pq.read_table(io.BytesIO(get(served, "/api/v1/exports/parquet", rows="items").content))
+    assert table.num_rows == items
+    oparl = get(served, "/api/v1/exports/oparl")
+    assert oparl.status_code == 200 and json.loads(oparl.text)
+    bad = get(served, "/api/v1/exports/jsonl", q="-fleksjob")
+    assert bad.status_code == 400 and bad.json()["error"].startswith("q: ")
+    unknown = get(served, "/api/v1/exports/xlsx")
+    assert unknown.status_code == 400 and "fmt" in unknown.json()["error"]
+
+
+def test_web_pages_render_on_this_database(served: Served) -> None:
+    page = get(served, "/", q="fleksjobbet")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "<mark>" in page.text and 'lang="da"' in page.text
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    doc = max(served.docs, key=lambda d: len(d.meeting.items))
+    meeting_page = get(served, f"/meetings/{doc.received.document_id}", lang="en")
+    assert meeting_page.status_code == 200 and 'lang="en"' in meeting_page.text
+    assert meeting_page.text.count('<li id="item-') == len(doc.meeting.items)
+    case_number = next(it.case_number for it in doc.meeting.items if it.case_number)
+    assert get(served, "/cases/" + case_number).status_code == 200
+    bad = get(served, "/", date_from="2023-02-30")
+    assert bad.status_code == 400 and "date_from: &#39;2023-02-30&#39; is not a date" in bad.text
+    assert 'id="q"' in bad.text  # the form stays, to correct the field
+    missing = get(served, "/meetings/" + "0" * 64)
+    assert missing.status_code == 404 and "Traceback" not in missing.text
