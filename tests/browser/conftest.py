@@ -26,18 +26,27 @@ from tests.settings import TestSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
-CHROMIUM = os.environ.get("MINUTES_TEST_CHROMIUM", "/usr/bin/chromium")
 
 
 def chromium_or_fail() -> str:
-    """The Chromium binary; missing: a failure in CI (where .ci/run installs it), a skip elsewhere."""
-    found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    """The Chromium binary (MINUTES_TEST_CHROMIUM, else Debian's); missing: a failure in CI (where .ci/run
+    installs it), a skip elsewhere."""
+    asked = os.environ.get("MINUTES_TEST_CHROMIUM")
+    found = asked if asked is None or Path(asked).exists() else None
+    if asked is None:
+        found = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
     if found:
         return found
     message = "Chromium not found: install Debian's package (`apt-get install -y chromium`; .ci/run does this)"
     if TestSettings().ci:
         pytest.fail(f"CI=true: {message}")
     pytest.skip(message)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _chromium_first() -> None:
+    # Before the corpus is stored for the module: a missing browser is said at once.
+    chromium_or_fail()
 
 
 @dataclass
