@@ -97,10 +97,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """A full-page screenshot kept as a test artefact; the path is printed (pytest -s or -rA shows it)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot kept as a test artefact; the path is printed (pytest -s or -rA shows it)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
     return path

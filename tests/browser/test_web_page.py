@@ -68,6 +68,7 @@ def test_search_results_meeting_page_and_download_of_the_original(site: Site, pa
         expect(card.locator("dl.provenance")).to_contain_text("Modtaget")
         expect(card.locator("dl.provenance")).to_contain_text("gældende version")
     screenshot(page, "search")
+    screenshot(page, "search-viewport", full_page=False)  # the README's picture (docs/web-page.png)
 
     first.locator("h3 a").click()
     expect(page.locator("h2#items-heading")).to_be_visible()
