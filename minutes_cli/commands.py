@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from minutes_cli.options import DataOpt, make_settings
+from minutes_cli.search_cmd import search
 from shared.contracts.meeting import Outcome
 from shared.logging import configure_logging
 
@@ -19,6 +20,7 @@ def register(app: typer.Typer, dlq_app: typer.Typer) -> None:
     """Attach the commands of this module to the CLI."""
     app.command()(ingest)
     app.command()(decisions)
+    app.command()(search)
     app.command()(asyncapi)
     # help_option_names=[]: `--help` and `-h` go to the benchmark's own parser, which lists its options.
     app.command(

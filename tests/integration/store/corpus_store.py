@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def corpus() -> tuple[StoredDoc, ...]:
     return tuple(out)
 
 
-async def store(engine: AsyncEngine, events: list[ItemsEvent]) -> None:
+async def store(engine: AsyncEngine, events: Sequence[ItemsEvent]) -> None:
     """One store transaction, as the store handler runs it."""
     async with engine.begin() as conn:
         await store_events(conn, events, now=utcnow(), public_base_url=BASE)

@@ -71,7 +71,9 @@ CASES: list[tuple[ReadFilter, Pred]] = [
     (ReadFilter(absent="Torben Hoffmann"), _absent("Torben Hoffmann")),
     (
         ReadFilter(municipality="Greve", outcome=Outcome.APPROVED),
-        lambda d, it: d.meeting.municipality == "Greve" and it.decision is not None and it.decision.outcome == "approved",
+        lambda d, it: (
+            d.meeting.municipality == "Greve" and it.decision is not None and it.decision.outcome == "approved"
+        ),
     ),
 ]
 
@@ -114,7 +116,11 @@ async def test_region_filter_and_meetings_list(engine: AsyncEngine) -> None:
     assert sorted(seen) == sorted([d.received.document_id for d in corpus()] + [parsed.document_id])
     assert await reader.count_meetings(engine, ReadFilter()) == len(seen)
     kle_meetings = await reader.list_meetings(engine, ReadFilter(kle="15"), limit=100)
-    want = {d.received.document_id for d in corpus() if any((i.case_number or "").startswith("15.") for i in d.meeting.items)}
+    want = {
+        d.received.document_id
+        for d in corpus()
+        if any((i.case_number or "").startswith("15.") for i in d.meeting.items)
+    }
     assert {m.document_id for m in kle_meetings.items} == want
 
 
@@ -229,10 +235,12 @@ async def test_case_view_follows_a_case_across_meetings_in_date_order(engine: As
         number=4, title="Opfølgning", case_number=case, decision=Decision(text="Godkendt.", outcome=Outcome.APPROVED),
         history=(earlier, EarlierDecision(date=dt.date(2021, 3, 1), body="Byrådet", text="Udsat.")),
     )  # fmt: skip
-    parsed, events = meeting("later", hdr=header(committee="Økonomiudvalget", day=dt.date(2024, 1, 9)), items=[later_item])
-    undated, undated_events = meeting(
-        "undated", hdr=MeetingHeader(municipality="Høje-Taastrup", committee="Byrådet"), items=[later_item.model_copy(update={"history": (earlier,)})]
-    )  # fmt: skip
+    parsed, events = meeting(
+        "later", hdr=header(committee="Økonomiudvalget", day=dt.date(2024, 1, 9)), items=[later_item]
+    )
+    undated_item = later_item.model_copy(update={"history": (earlier,)})
+    undated_header = MeetingHeader(municipality="Høje-Taastrup", committee="Byrådet")
+    undated, undated_events = meeting("undated", hdr=undated_header, items=[undated_item])
     await store(engine, [parsed, *events, undated, *undated_events])
 
     view = await reader.get_case(engine, case)

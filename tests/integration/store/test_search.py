@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.store import reader
 from services.store.db import create_engine, migrate
 from services.store.reader import ReadFilter
+from shared.contracts.events import AgendaItemParsed, MeetingParsed
 from shared.contracts.meeting import AgendaItem, Decision, Outcome, Section
 from tests.integration.store.corpus_store import corpus, fill, store
 from tests.unit.store.factories import header, meeting
@@ -37,13 +38,13 @@ async def all_hits(engine: AsyncEngine, flt: ReadFilter, limit: int = 4) -> list
             return out
 
 
-def decided(seed: str, *texts: str, day: dt.date = dt.date(2025, 3, 3), committee: str = "Økonomiudvalget") -> tuple:
+def decided(seed: str, *texts: str) -> tuple[MeetingParsed, list[AgendaItemParsed]]:
     """A meeting whose items have these decision texts (titles neutral)."""
     items = [
         AgendaItem(number=n + 1, title=f"Sag {n + 1}", decision=Decision(text=t, outcome=Outcome.APPROVED))
         for n, t in enumerate(texts)
     ]
-    return meeting(seed, hdr=header(committee=committee, day=day), items=items)
+    return meeting(seed, hdr=header(), items=items)
 
 
 async def test_fleksjobbet_finds_the_seeds_fleksjob_items_and_vice_versa(engine: AsyncEngine) -> None:
@@ -62,7 +63,7 @@ async def test_fleksjobbet_finds_the_seeds_fleksjob_items_and_vice_versa(engine:
             assert h.snippet and h.rank is not None and h.rank > 0
             marked = re.findall(r"<mark>(.*?)</mark>", h.snippet)
             assert marked and all(_FLEKSJOB.fullmatch(m) for m in marked), h.snippet
-        ranks = [h.rank for h in hits]
+        ranks = [h.rank or 0.0 for h in hits]
         assert ranks == sorted(ranks, reverse=True)
 
     # The other way round: a stored "fleksjobbet" is found by "fleksjob".
@@ -76,7 +77,8 @@ async def test_fleksjobbet_finds_the_seeds_fleksjob_items_and_vice_versa(engine:
 async def test_snippets_are_escaped_html_around_the_match(engine: AsyncEngine) -> None:
     filler = " ".join(f"ord{n}" for n in range(80))
     parsed, events = decided(
-        "html", f"{filler} Udvalget <b>godkendte</b> & vedtog lokalplanen for <script>alert(1)</script> havnen. {filler}"
+        "html",
+        f"{filler} Udvalget <b>godkendte</b> & vedtog lokalplanen for <script>alert(1)</script> havnen. {filler}",
     )
     await store(engine, [parsed, *events])
     (hit,) = await all_hits(engine, ReadFilter(q="lokalplaner"))
@@ -121,6 +123,20 @@ async def test_search_syntax(engine: AsyncEngine, q: str, want: set[str]) -> Non
     hits = await all_hits(engine, ReadFilter(q=q))
     assert {names[h.item_number - 1] for h in hits} == want
     assert await reader.count_decisions(engine, ReadFilter(q=q)) == len(want)
+
+
+async def test_the_rank_weights_title_over_decision_over_sections(engine: AsyncEngine) -> None:
+    items = [
+        AgendaItem(number=1, title="Sag", sections=(Section(name="Sagsfremstilling", text="Om vandløbet."),),
+                   decision=Decision(text="Godkendt.", outcome=Outcome.APPROVED)),
+        AgendaItem(number=2, title="Vandløbene ved åen", decision=Decision(text="Godkendt.", outcome=Outcome.APPROVED)),
+        AgendaItem(number=3, title="Sag", decision=Decision(text="Vandløbet oprenses.", outcome=Outcome.APPROVED)),
+    ]  # fmt: skip
+    parsed, events = meeting("ranked", hdr=header(), items=items)
+    await store(engine, [parsed, *events])
+    hits = await all_hits(engine, ReadFilter(q="vandløb"))
+    assert [h.item_number for h in hits] == [2, 3, 1]
+    assert hits[0].rank is not None and hits[2].rank is not None and hits[0].rank > hits[2].rank > 0
 
 
 async def test_a_query_without_anything_to_find_is_refused(engine: AsyncEngine) -> None:
@@ -213,17 +229,27 @@ async def test_migrations_0003_and_0004_upgrade_a_store_with_rows(database_url: 
         await _insert_at_0002(engine)
         await migrate(database_url, "0003_provenance")
         async with engine.connect() as conn:
-            kle = dict((await conn.execute(sa.text("SELECT case_number, kle FROM agenda_items"))).all())
+            rows = (await conn.execute(sa.text("SELECT case_number, kle FROM agenda_items"))).all()
+        kle: dict[str, str | None] = {r[0]: r[1] for r in rows}
         assert kle == {"15.20.00G01-1-20": "15.20.00", "EMN-2025-000502": None}
         await migrate(database_url)  # 0004_search: the index is built for the rows already stored
 
         # Stemmed matches in title (fleksjob-ordningen), decision (ledighedsydelse) and sections (cykler).
         assert [h.item_title for h in await all_hits(engine, ReadFilter(q="fleksjobordning"))] == ["Fleksjobordningen"]
         assert [h.item_title for h in await all_hits(engine, ReadFilter(q="ledighedsydelse"))] == ["Fleksjobordningen"]
-        assert {h.item_title for h in await all_hits(engine, ReadFilter(q="cyklen"))} == {"Fleksjobordningen", "Cykelstier"}
+        assert {h.item_title for h in await all_hits(engine, ReadFilter(q="cyklen"))} == {
+            "Fleksjobordningen",
+            "Cykelstier",
+        }
         (hit,) = await all_hits(engine, ReadFilter(kle="15.20"))
         p = hit.provenance
-        assert (p.original_name, p.blob_ref, p.received_at, p.page, p.blob_available) == ("old.pdf", None, None, None, False)
+        assert (p.original_name, p.blob_ref, p.received_at, p.page, p.blob_available) == (
+            "old.pdf",
+            None,
+            None,
+            None,
+            False,
+        )
         detail = await reader.get_meeting(engine, "a" * 64)
         assert detail is not None and detail.region is None and [i.history for i in detail.items] == [[], []]
         # New rows after the upgrade are indexed by the store as usual.

@@ -25,7 +25,7 @@ def test_a_cursor_round_trips_and_every_kind_of_tampering_is_refused_clearly() -
         cursor.decode(forged, fp, 4)
     with pytest.raises(CursorError, match="changed or cut short"):
         cursor.decode(token[:-6], fp, 4)
-    with pytest.raises(CursorError, match="changed or cut short .not base64"):
+    with pytest.raises(CursorError, match=r"changed or cut short \(not base64"):
         cursor.decode("%%%not-base64%%%", fp, 4)
     with pytest.raises(CursorError, match="another search or filter"):
         cursor.decode(token, cursor.fingerprint("decisions", {"q": "skoler"}), 4)
@@ -68,15 +68,6 @@ def test_snippets_mark_inflections_and_escape_the_text() -> None:
     assert "&lt;<mark>fleksjob</mark>&gt; &amp; <mark>fleksjobbet</mark>" in html
     assert html.startswith("…") and html.endswith("…")
     assert search.snippet([None, ""], ["x"]) is None
-
-
-def test_the_rank_is_document_local_and_weights_the_title() -> None:
-    terms = search.rank_terms(search.parse_query("skole"))
-    in_title = search.minutes_rank("skol", "", "", terms)
-    in_body = search.minutes_rank("", "", "skol", terms)
-    twice = search.minutes_rank("", "", "skol skol", terms)
-    assert in_title > twice > in_body > 0
-    assert search.minutes_rank("budg", "budg", "budg", terms) == 0
 
 
 @pytest.mark.parametrize(
