@@ -18,7 +18,10 @@ from services.store.db import create_engine, migrate
 from tests.integration.cli.helpers import cli_env, run_cli
 from tests.integration.store.export_helpers import Filled, fill, gold
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+# A `minutes` process on a loaded 2-core machine can take a minute just to start: generous, never tight.
+SLOW = 240
 
 
 async def _fill(data: Path) -> Filled:
@@ -45,12 +48,13 @@ ITEMS = sum(len(d["items"]) for d in gold())
 
 def run_bytes(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "minutes_cli.main", *args], cwd=cwd, env=cli_env(**env), capture_output=True, timeout=120
+        [sys.executable, "-m", "minutes_cli.main", *args], cwd=cwd, env=cli_env(**env), capture_output=True,
+        timeout=SLOW,
     )
 
 
 def test_jsonl_to_stdout_has_every_decision(data: Path, tmp_path: Path) -> None:
-    done = run_cli(["export", "--format", "jsonl", "--data", str(data)], tmp_path)
+    done = run_cli(["export", "--format", "jsonl", "--data", str(data)], tmp_path, timeout=SLOW)
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert len(rows) == DECIDED
@@ -59,7 +63,8 @@ def test_jsonl_to_stdout_has_every_decision(data: Path, tmp_path: Path) -> None:
 
 def test_csv_of_items_into_a_file(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "items.csv"
-    done = run_cli(["export", "-f", "csv", "--rows", "items", "-o", str(out), "--data", str(data)], tmp_path)
+    args = ["export", "-f", "csv", "--rows", "items", "-o", str(out), "--data", str(data)]
+    done = run_cli(args, tmp_path, timeout=SLOW)
     assert done.returncode == 0, done.stderr
     assert f"wrote {ITEMS} items to {out}" in done.stderr
     assert done.stdout == ""
@@ -84,7 +89,7 @@ def test_parquet_is_refused_on_a_terminal(data: Path, tmp_path: Path) -> None:
         cwd=tmp_path, env=cli_env(), stdin=follower, stdout=follower, stderr=subprocess.PIPE,
     )
     os.close(follower)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=SLOW)
     chunks = []
     while True:
         try:
@@ -102,7 +107,7 @@ def test_parquet_is_refused_on_a_terminal(data: Path, tmp_path: Path) -> None:
 
 def test_oparl_with_a_filter_and_the_configured_base_url(data: Path, tmp_path: Path) -> None:
     done = run_cli(
-        ["export", "--format", "oparl", "--municipality", "Greve", "--data", str(data)], tmp_path,
+        ["export", "--format", "oparl", "--municipality", "Greve", "--data", str(data)], tmp_path, timeout=SLOW,
         MINUTES_PUBLIC_API_URL="https://data.example.dk/minutes/",
     )
     assert done.returncode == 0, done.stderr
@@ -113,9 +118,9 @@ def test_oparl_with_a_filter_and_the_configured_base_url(data: Path, tmp_path: P
 
 
 def test_bad_filters_and_a_missing_data_dir_get_short_errors(data: Path, tmp_path: Path) -> None:
-    bad = run_cli(["export", "--format", "jsonl", "--kle", "1234", "--data", str(data)], tmp_path)
+    bad = run_cli(["export", "--format", "jsonl", "--kle", "1234", "--data", str(data)], tmp_path, timeout=SLOW)
     assert bad.returncode == 2 and "--kle" in bad.stderr and "Traceback" not in bad.stderr
-    missing = run_cli(["export", "--format", "csv", "--data", str(tmp_path / "nope")], tmp_path)
+    missing = run_cli(["export", "--format", "csv", "--data", str(tmp_path / "nope")], tmp_path, timeout=SLOW)
     assert missing.returncode == 2 and "no data dir" in missing.stderr and "Traceback" not in missing.stderr
     assert not (tmp_path / "nope").exists()
 
@@ -124,7 +129,7 @@ def test_a_reader_that_goes_away_ends_the_export_quietly(data: Path, tmp_path: P
     # The items export is far larger than a pipe's buffer: `head` closes the pipe while it is written.
     done = subprocess.run(
         f"{sys.executable} -m minutes_cli.main export --format jsonl --rows items --data {data} | head -n 1",
-        shell=True, cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=120,
+        shell=True, cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=SLOW,
         executable="/bin/bash",
     )
     assert len(done.stdout.splitlines()) == 1
