@@ -1,4 +1,4 @@
-# One image for every service: `minutes service ingest|parser|store`, `minutes migrate`, the CLI.
+# One image for every service: `minutes service ingest|parser|store|api`, `minutes migrate`, the CLI.
 # Build: docker build -t minutes .      Run: docker compose up -d (see deploy/README.md)
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -32,7 +32,7 @@ COPY minutes_cli ./minutes_cli
 COPY bench ./bench
 # Dependencies and the build backend are in place from the locks; build and install only the project itself.
 RUN pip install --no-deps --no-build-isolation . \
-    && python -c "import minutes_cli.main, services.ingest.s3_source, shared.blobs_s3"
+    && python -c "import minutes_cli.main, services.ingest.s3_source, shared.blobs_s3, services.api.app"
 
 # ---- runtime: the venv only, as an unprivileged user -----------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

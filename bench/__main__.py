@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import ceilings, corpus, parse_speed, pipeline, report
+from bench import ceilings, corpus, parse_speed, pipeline, report, search
 
 # Warm-up documents come from far beyond any corpus index, so they never collide with measured ones.
 WARMUP_START = 10_000_000
@@ -36,6 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf-share", type=float, default=0.1, help="share of PDF documents")
     p.add_argument("--stall", type=float, default=60.0, help="give up a phase after this long without progress")
     p.add_argument("--workdir", type=Path, default=None, help="keep data and service logs here (default: temp)")
+    p.add_argument("--search-items", type=int, default=30_000,
+                   help="items in the store for the search-latency measurement (0: skip it)")
+    p.add_argument("--search-only", action="store_true",
+                   help="only generate and parse the corpus and measure search latency (no pipeline phases)")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     return p
 
@@ -61,7 +65,9 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     say(f"broker-only {broker['messages_per_s']} msg/s; store-only ceiling")
     postgres_url = args.database_url or _settings_database_url()
     store = ceilings.store_ceiling(parsed, workdir, args.store, postgres_url)
-    say(f"store-only {store['meetings_per_s']} meetings/s; parse-only on the real corpus")
+    say(f"store-only {store['meetings_per_s']} meetings/s; search latency on {args.search_items} items")
+    searched = _search(args, parsed, workdir, postgres_url)
+    say("parse-only on the real corpus")
     real = parse_speed.real_corpus(3)
     say(f"real corpus parsed; pipeline backfill of {len(backfill_docs)} documents")
 
@@ -91,11 +97,33 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             "generate_s": round(gen_s, 2),
         },
         "ceilings": {"parse": parse, "broker": broker, "store": store},
+        "search": searched,
         "real_corpus": real,
         "backfill": backfill,
         "steady": steady,
     }
     return report.derive(result)
+
+
+def _search(args: argparse.Namespace, parsed: list[ceilings.Parsed], workdir: Path,
+            postgres_url: str | None) -> dict[str, Any] | None:
+    if args.search_items <= 0:
+        return None
+    result = search.search_latency(parsed, workdir, args.store, postgres_url, items=args.search_items)
+    lat = result["latency_ms"]
+    say(f"search on {result['items']} items: p50 {lat['p50']} ms, p99 {lat['p99']} ms")
+    return result
+
+
+def run_search_only(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """`--search-only`: the corpus, its parse, and the search latency; nothing else."""
+    docs = corpus.generate_corpus(args.docs, args.seed, args.pdf_share)
+    say(f"corpus: {len(docs)} documents; parsing")
+    _, parsed = ceilings.parse_ceiling(docs)
+    say(f"filling a {args.store} store with {args.search_items} items")
+    return {"schema": "minutes-bench-search/1", "config": {"docs": args.docs, "store": args.store,
+            "seed": args.seed, "search_items": args.search_items},
+            "search": _search(args, parsed, workdir, args.database_url or _settings_database_url())}
 
 
 def _settings_database_url() -> str | None:
@@ -120,6 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging("WARNING", "auto")
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="minutes-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    if args.search_only:
+        only = run_search_only(args, workdir.resolve())
+        if sys.stdout.isatty() or not args.json:
+            report.render_search(only["search"])
+        if args.json:
+            print(report.to_json(only), flush=True)
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     try:
         result = run(args, workdir.resolve())
     except pipeline.PipelineStalled as exc:

@@ -132,6 +132,9 @@ def render(result: dict[str, Any]) -> None:
                       str(cpu[0]), str(cpu[1]))
     console.print(table)
 
+    if result.get("search"):
+        render_search(result["search"], console)
+
     r = result["ratios"]
     console.print(f"backfill / parse-only: {r['backfill_vs_parse']}   backfill / min ceiling ({r['min_ceiling']}): "
                   f"{r['backfill_vs_min_ceiling']}")
@@ -140,3 +143,24 @@ def render(result: dict[str, Any]) -> None:
         if not phase["complete"]:
             console.print(f"[red]incomplete: {phase['missing_count']} documents without all decisions "
                           f"({', '.join(phase['missing_documents'])}); logs in {phase['log']}[/]")
+
+
+def render_search(search: dict[str, Any] | None, console: Any = None) -> None:
+    """The search-latency table: first page (20 hits) per query, warm, on the filled store."""
+    from rich.console import Console
+    from rich.table import Table
+
+    if not search:
+        return
+    console = console or Console()
+    lat, second = search["latency_ms"], search["second_page_ms"]
+    table = Table(title=f"Search on {search['items']} stored items (read API, first page of {search['page_size']}, "
+                        f"{search['repeats']} runs per query; filled at {search['fill_items_per_s']} items/s)")
+    for col in ("query", "p50 ms", "hits on page", "matching decisions"):
+        table.add_column(col)
+    for label, p50 in search["per_query_p50_ms"].items():
+        total = search["matching_decisions"].get(label, "")
+        table.add_row(label, str(p50), str(search["first_page_hits"].get(label, "")), str(total))
+    console.print(table)
+    console.print(f"full-text queries: p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms, "
+                  f"max {lat['max']} ms; second page: p50 {second['p50']} ms, p99 {second['p99']} ms")

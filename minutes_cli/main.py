@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from minutes_cli import commands, errors
+from minutes_cli import commands, errors, export_cmd
 from minutes_cli.options import DataOpt, make_settings
 from shared import streams
 from shared.logging import configure_logging
@@ -64,6 +64,7 @@ class ServiceName(StrEnum):
     ingest = "ingest"
     parser = "parser"
     store = "store"
+    api = "api"
 
 
 @app.command()
@@ -72,19 +73,23 @@ def up(
     data: DataOpt = None,
     parsers: Annotated[int | None, typer.Option(min=1, help="Parser worker processes.")] = None,
     stores: Annotated[int | None, typer.Option(min=1, help="Store worker processes.")] = None,
+    api_port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port of the web page and read API. Env: MINUTES_API_PORT.")
+    ] = None,
 ) -> None:
-    """Run the whole pipeline locally: embedded Redis (unless MINUTES_REDIS_URL), ingest, parsers, store."""
+    """Run the whole pipeline locally: embedded Redis (unless MINUTES_REDIS_URL), ingest, parsers, store, and
+    the web page with its read API."""
     from minutes_cli.supervisor import Stack, StartRefused
     from shared.redis_server import redact
 
-    settings = make_settings(data, inbox=inbox, parsers=parsers, stores=stores)
+    settings = make_settings(data, inbox=inbox, parsers=parsers, stores=stores, api_port=api_port)
     configure_logging(settings.log_level, settings.log_format, service="up")
     env = {"MINUTES_LOG_FORMAT": "console"} if sys.stderr.isatty() and settings.log_format == "auto" else {}
     # Until `wait` takes over, SIGTERM and SIGHUP (closed terminal) unwind like Ctrl-C: start() then stops
     # whatever it had started, so no redis-server or service is left behind.
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_interrupt)
-    stack = Stack(settings, env=env)
+    stack = Stack(settings, env=env, api=True)
     try:
         url = stack.start()
     except StartRefused as exc:
@@ -93,8 +98,12 @@ def up(
     try:
         if not stack.ingest_ready.wait(120):
             typer.secho("ingest has not reported watching the inbox after 120 s; see its log", err=True)
+        page = stack.wait_api(30)
+        if page is None:
+            typer.secho("the web page and read API did not start; see the [api] lines above", err=True)
+        opened = f"open {page} in a browser; " if page else ""
         typer.secho(
-            f"minutes is up: drop files into {settings.inbox.resolve()} — decisions on {redact(url)} stream "
+            f"minutes is up: {opened}drop files into {settings.inbox.resolve()} — decisions on {redact(url)} stream "
             f"{streams.DECISIONS} (`{follow_hint()} decisions --follow --data {settings.data_dir}`). Ctrl-C stops.",
             fg=typer.colors.GREEN,
             err=True,
@@ -109,7 +118,7 @@ def up(
 
 @app.command()
 def service(name: ServiceName, data: DataOpt = None) -> None:
-    """Run one service in the foreground (what docker compose runs)."""
+    """Run one service in the foreground (what docker compose runs); `api` serves the read API and web page."""
     from minutes_cli.runlock import DataDirLock, held_by_parent
 
     settings = make_settings(data)
@@ -124,6 +133,10 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
         except OSError as exc:  # a read-only data dir (the service keeps nothing there): run unlocked
             typer.echo(f"warning: cannot lock data dir {settings.data_dir}: {exc}", err=True)
 
+    if name is ServiceName.api:
+        from services.api.server import serve
+
+        raise typer.Exit(serve(settings))
     if name is ServiceName.ingest:
         from services.ingest.app import create_app
     elif name is ServiceName.parser:
@@ -222,6 +235,7 @@ def check(data: DataOpt = None) -> None:
 
 
 commands.register(app, dlq_app)
+export_cmd.register(app)
 
 
 def main() -> None:

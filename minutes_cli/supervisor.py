@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,9 @@ from shared.logging import get_logger
 from shared.settings import Settings
 
 log = get_logger(__name__)
+
+# The API's start-up line carries the page's URL (JSON or console log format alike).
+_API_URL = re.compile(r"https?://[^\s\"']+")
 
 
 class StartRefused(RuntimeError):
@@ -65,6 +69,7 @@ class Stack:
         parsers: int | None = None,
         stores: int | None = None,
         ingest: bool = True,
+        api: bool = False,
         env: dict[str, str] | None = None,
         sink: Callable[[str], None] | None = None,
         restart: bool = True,
@@ -73,6 +78,7 @@ class Stack:
         self.parsers = parsers or settings.parsers
         self.stores = stores or settings.stores
         self.with_ingest = ingest
+        self.with_api = api
         self.extra_env = env or {}
         self.sink = sink or _default_sink
         self.restart = restart
@@ -85,6 +91,9 @@ class Stack:
         self.lock = runlock.DataDirLock(settings.data_dir, "minutes up")
         # Set when ingest logs that it watches the inbox: "minutes is up" must not come before that.
         self.ingest_ready = threading.Event()
+        # Set when the API logs the URL it serves (`api_url`), or when it exits first (`api_url` stays None).
+        self.api_ready = threading.Event()
+        self.api_url: str | None = None
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -95,6 +104,8 @@ class Stack:
             MINUTES_DATA_DIR=str(self.settings.data_dir.resolve()),
             MINUTES_INBOX=str(self.settings.inbox.resolve()),
             MINUTES_DATABASE_URL=self.settings.effective_database_url,
+            MINUTES_API_HOST=self.settings.api_host,
+            MINUTES_API_PORT=str(self.settings.api_port),
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)
@@ -121,6 +132,7 @@ class Stack:
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
         names += [f"store-{i + 1}" for i in range(self.stores)]
+        names += ["api"] if self.with_api else []
         for name in names:
             self.children[name] = Child(name, [sys.executable, "-m", "minutes_cli.main", "service", name.split("-")[0]])
             self._spawn(self.children[name])
@@ -158,7 +170,7 @@ class Stack:
         child.process, child.started_at = proc, time.monotonic()
         assert proc.stdout is not None
         runlock.record_process(self.settings.data_dir, child.name, proc.pid)
-        sink = self._ingest_sink if child.name == "ingest" else self.sink
+        sink = {"ingest": self._ingest_sink, "api": self._api_sink}.get(child.name, self.sink)
         pump = threading.Thread(target=_pump, args=(proc.stdout, f"[{child.name}]", sink), daemon=True)
         pump.start()
         child.threads = [pump]
@@ -168,6 +180,24 @@ class Stack:
         self.sink(line)  # first: whoever waits for the event prints after this line, not before it
         if not self.ingest_ready.is_set() and "watching inbox" in line:
             self.ingest_ready.set()
+
+    def _api_sink(self, line: str) -> None:
+        self.sink(line)
+        if not self.api_ready.is_set() and "api listening" in line:
+            found = _API_URL.search(line)
+            self.api_url = found.group(0) if found else None
+            self.api_ready.set()
+
+    def wait_api(self, timeout: float) -> str | None:
+        """The URL of the web page once the API serves it; None if it exited first or took too long."""
+        deadline = time.monotonic() + timeout
+        while not self.api_ready.wait(0.2):
+            child = self.children.get("api")
+            if child is None or time.monotonic() > deadline:
+                return None
+            if child.process is not None and child.process.poll() is not None and child.restarts < 0:
+                return None  # refused to start (its own line said why): not restarted
+        return self.api_url
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):

@@ -57,6 +57,12 @@ class Settings(BaseSettings):
     )
     force_polling: bool = Field(default=False, description="Poll instead of inotify (network mounts).")
 
+    # Exports (services/store/exports): the read API's public address, for the links an export carries
+    public_api_url: str = Field(
+        default="http://127.0.0.1:8700/",
+        description="Public address of the read API: OParl ids and the download links of exports start with it.",
+    )
+
     # S3-compatible bucket (ingest source and/or blob store)
     s3_endpoint_url: str | None = None
     s3_bucket: str | None = None
@@ -68,6 +74,19 @@ class Settings(BaseSettings):
 
     public_base_url: str = Field(
         default="minutes://items/", description="Prefix of the item link in DecisionMade events."
+    )
+
+    # Read API and web page (services/api)
+    api_host: str = Field(
+        default="127.0.0.1", description="Address the read API binds; loopback unless you mean to publish it."
+    )
+    api_port: int = Field(
+        default=8700, ge=0, le=65535, description="Port of the read API and web page (0: any free port)."
+    )
+    api_page_size: int = Field(default=25, ge=1, description="Decisions per page when a request names no limit.")
+    api_max_page_size: int = Field(default=200, ge=1, description="Largest `limit` a request may ask for.")
+    api_max_request_bytes: int = Field(
+        default=8192, ge=1024, description="Largest request target (path and query) and body the API accepts."
     )
 
     @property

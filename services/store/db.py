@@ -14,8 +14,6 @@ from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from services.store import search
-
 HERE = Path(__file__).resolve().parent
 ALEMBIC_INI = HERE / "alembic.ini"
 MIGRATIONS = HERE / "migrations"
@@ -41,8 +39,6 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
     # SQLite's lower() folds ASCII only; Danish titles need Æ/Ø/Å folded for case-insensitive search.
     dbapi_connection.create_function("lower", 1, _py_lower, deterministic=True)
-    # The document-local rank of full-text hits (see services/store/search.py): stable under inserts.
-    dbapi_connection.create_function("minutes_rank", 4, search.minutes_rank, deterministic=True)
 
 
 def _py_lower(value: Any) -> Any:

@@ -133,15 +133,19 @@ class _TextMatch:
         self.tsquery = ""
         # Parsed on both stores, so a query that cannot find anything is refused the same way.
         self.query = search.parse_query(q)
+        self._ranks: Any = None
         if dialect == "sqlite":
             self.table = _SQLITE_INDEX
             self.condition: ColumnElement[bool] = sa.literal_column("item_search").op("MATCH")(
                 search.fts5_expression(self.query)
             )
-            t = _SQLITE_INDEX.c
-            self.rank: ColumnElement[float] = func.minutes_rank(
-                t.title, t.decision, t.body, search.rank_terms(self.query), type_=sa.Float
+            self._ranks = (
+                sa.text(search.sqlite_rank_sql())
+                .bindparams(sa.bindparam("rank_stems", self.query.positive_stems, expanding=True))
+                .columns(doc=sa.BigInteger, rank=sa.Float)
+                .subquery("ranks")
             )
+            self.rank: ColumnElement[float] = self._ranks.c.rank
         elif dialect == "postgresql":
             self.table = _PG_INDEX
             self.tsquery = search.tsquery_expression(self.query)
@@ -152,6 +156,13 @@ class _TextMatch:
             self.rank = sa.cast(func.ts_rank(_PG_INDEX.c.tsv, rank_q), sa.Float(53))
         else:
             raise NotImplementedError(f"no full-text search on {dialect!r}")
+
+    def join(self, joined: Any, *, ranked: bool = False) -> Any:
+        """`joined` with the index (and, to order by rank on SQLite, the rank subquery) joined on."""
+        out = joined.join(self.table, self.table.c.item_id == agenda_items.c.id)
+        if ranked and self._ranks is not None:
+            out = out.join(self._ranks, self._ranks.c.doc == _SQLITE_INDEX.c.rowid)
+        return out
 
 
 def _meeting_conditions(flt: ReadFilter) -> list[ColumnElement[bool]]:
@@ -268,7 +279,7 @@ def _decisions_select(flt: ReadFilter, dialect: str) -> tuple[Select[Any], list[
     ]
     if match is not None:
         columns.append(match.rank.label("rank"))
-        joined = joined.join(match.table, match.table.c.item_id == agenda_items.c.id)
+        joined = match.join(joined, ranked=True)
         keys.insert(0, (match.rank, True))
     stmt = sa.select(*columns).select_from(joined).where(*_meeting_conditions(flt), *_item_conditions(flt, dialect))
     if match is not None:
@@ -472,7 +483,7 @@ def _items_select(flt: ReadFilter, dialect: str) -> Select[Any]:
     )
     if flt.q and flt.q.strip():
         match = _TextMatch(dialect, flt.q)
-        joined = joined.join(match.table, match.table.c.item_id == agenda_items.c.id)
+        joined = match.join(joined)
         stmt = stmt.where(match.condition)
     return stmt.select_from(joined).where(*_meeting_conditions(flt), *_item_conditions(flt, dialect))
 
@@ -558,7 +569,7 @@ def _meetings_select(flt: ReadFilter, dialect: str) -> Select[Any]:
         inner = sa.select(agenda_items.c.document_id)
         if flt.q and flt.q.strip():
             match = _TextMatch(dialect, flt.q)
-            joined = joined.join(match.table, match.table.c.item_id == agenda_items.c.id)
+            joined = match.join(joined)
             inner = inner.where(match.condition)
         stmt = stmt.where(meetings.c.document_id.in_(inner.select_from(joined).where(*item_conds)))
     return stmt

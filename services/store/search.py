@@ -24,13 +24,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -41,7 +39,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 _QUERY_PART = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 MAX_QUERY_CHARS = 500
 
-# Weights of the fields, as PostgreSQL's ts_rank defaults for A/B/C: a title hit counts most.
+# Weights of the fields (title, decision, sections), as PostgreSQL's ts_rank defaults for A/B/C.
 _WEIGHTS = (1.0, 0.4, 0.2)
 SNIPPET_WORDS = 30
 # Private-use characters as ts_headline's marks: they never occur in minutes, so the text can be
@@ -58,7 +56,7 @@ def _stemmer() -> Any:
 
 def tokens(value: str) -> list[str]:
     """The lower-cased words of a text (letters and digits; everything else separates)."""
-    return [t.lower() for t in _TOKEN.findall(value)]
+    return _TOKEN.findall(value.lower())
 
 
 def stems(value: str) -> list[str]:
@@ -165,30 +163,20 @@ def fts5_expression(query: Query) -> str:
     return expr
 
 
-def rank_terms(query: Query) -> str:
-    """The argument `minutes_rank` gets: the stems looked for, as JSON."""
-    return orjson.dumps(query.positive_stems).decode()
+def sqlite_rank_sql() -> str:
+    """The document-local rank on SQLite: a subquery `(doc, rank)` over the occurrences of the query's stems.
 
-
-def minutes_rank(title: str | None, decision: str | None, body: str | None, terms_json: str) -> float:
-    """A document-local relevance (SQLite function `minutes_rank`): weighted, damped term frequencies.
-
-    Unlike FTS5's bm25 it does not depend on the rest of the corpus, so keyset pages ordered by it stay
-    stable while rows are added. Rounded so that the value survives a round trip through a cursor.
+    Per field and stem, a saturating term frequency tf / (tf + 1) times the field's weight (title 1.0,
+    decision 0.4, sections 0.2, as PostgreSQL's ts_rank weights A/B/C), summed. Unlike FTS5's bm25 it does
+    not depend on the rest of the corpus, so keyset pages ordered by it stay stable while rows are added;
+    rounded so the value survives a round trip through a cursor. Bind `:rank_stems` as an expanding list.
     """
-    terms = orjson.loads(terms_json)
-    score = 0.0
-    for weight, value in zip(_WEIGHTS, (title, decision, body), strict=True):
-        if not value:
-            continue
-        words = value.split()
-        counts = {t: 0 for t in terms}
-        for w in words:
-            if w in counts:
-                counts[w] += 1
-        hits = sum(math.log1p(c) for c in counts.values())
-        score += weight * hits / (1.0 + math.log1p(len(words)) / 10.0)
-    return round(score, 9)
+    weight = " ".join(f"WHEN '{col}' THEN {w}" for col, w in zip(("title", "decision", "body"), _WEIGHTS, strict=True))
+    return (
+        "SELECT doc, round(sum(w * tf / (tf + 1.0)), 9) AS rank FROM ("
+        f"SELECT doc, CASE col {weight} ELSE 0 END AS w, count(*) AS tf FROM item_search_terms "
+        "WHERE term IN :rank_stems GROUP BY doc, col, term) GROUP BY doc"
+    )
 
 
 # --- snippets -------------------------------------------------------------------------------------------

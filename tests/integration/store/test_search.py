@@ -125,6 +125,20 @@ async def test_search_syntax(engine: AsyncEngine, q: str, want: set[str]) -> Non
     assert await reader.count_decisions(engine, ReadFilter(q=q)) == len(want)
 
 
+async def test_the_rank_weights_title_over_decision_over_sections(engine: AsyncEngine) -> None:
+    items = [
+        AgendaItem(number=1, title="Sag", sections=(Section(name="Sagsfremstilling", text="Om vandløbet."),),
+                   decision=Decision(text="Godkendt.", outcome=Outcome.APPROVED)),
+        AgendaItem(number=2, title="Vandløbene ved åen", decision=Decision(text="Godkendt.", outcome=Outcome.APPROVED)),
+        AgendaItem(number=3, title="Sag", decision=Decision(text="Vandløbet oprenses.", outcome=Outcome.APPROVED)),
+    ]  # fmt: skip
+    parsed, events = meeting("ranked", hdr=header(), items=items)
+    await store(engine, [parsed, *events])
+    hits = await all_hits(engine, ReadFilter(q="vandløb"))
+    assert [h.item_number for h in hits] == [2, 3, 1]
+    assert hits[0].rank is not None and hits[2].rank is not None and hits[0].rank > hits[2].rank > 0
+
+
 async def test_a_query_without_anything_to_find_is_refused(engine: AsyncEngine) -> None:
     for q in ("-lokalplan", '-"kollektiv trafik"', "OR", '"" ,.'):
         with pytest.raises(reader.SearchSyntaxError):

@@ -20,8 +20,10 @@ WORKER_OVERRIDE = ROOT / "deploy" / "compose.worker-host.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 SCHEMA = ROOT / "tests" / "fixtures" / "compose-spec.json"
 
-APP_SERVICES = {"ingest": "ingest", "parser": "parser", "store": "store"}
-SERVICE_SUBCOMMANDS = {"ingest", "parser", "store"}
+APP_SERVICES = {"ingest": "ingest", "parser": "parser", "store": "store", "api": "api"}
+SERVICE_SUBCOMMANDS = {"ingest", "parser", "store", "api"}
+# Services of the pipeline, which all need Redis; the API reads only the database and the blob bucket.
+PIPELINE = {"ingest", "parser", "store"}
 INFRA = {"redis", "postgres", "s3"}
 ONE_SHOT = {"create-bucket", "migrate"}
 # ${VAR}, ${VAR:-default}, ${VAR:?message}, ... (`$$` is an escaped dollar, not a variable)
@@ -147,7 +149,10 @@ def test_dependencies_wait_for_health_and_completed_jobs(services: dict[str, Any
     for name in APP_SERVICES:
         depends = services[name]["depends_on"]
         assert isinstance(depends, dict), f"{name}: depends_on needs conditions"
-        assert depends["redis"]["condition"] == "service_healthy"
+        if name in PIPELINE:
+            assert depends["redis"]["condition"] == "service_healthy"
+    assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert services["ingest"]["depends_on"]["create-bucket"]["condition"] == "service_completed_successfully"
     assert services["parser"]["depends_on"]["create-bucket"]["condition"] == "service_completed_successfully"
     assert services["store"]["depends_on"]["postgres"]["condition"] == "service_healthy"
@@ -185,6 +190,16 @@ def test_parser_runs_at_least_two_replicas(services: dict[str, Any]) -> None:
 def test_store_exposes_no_ports(services: dict[str, Any]) -> None:
     assert not services["store"].get("ports")
     assert not services["store"].get("expose")
+
+
+def test_api_is_checked_on_readiness_and_published_on_loopback(services: dict[str, Any]) -> None:
+    api = services["api"]
+    test = api["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python"] and test[-1].endswith("/readyz"), test
+    assert test[-1].startswith(f"http://127.0.0.1:{env_of(api)['MINUTES_API_PORT']}/"), test
+    assert api["ports"] == ["${PUBLISH_ADDRESS:-127.0.0.1}:${API_PORT:-8700}:8700"]
+    assert env_of(api)["MINUTES_DATABASE_URL"].startswith("postgresql+asyncpg://")
+    assert env_of(api)["MINUTES_BLOB_STORE"] == "s3"  # downloads of the originals come from the bucket
 
 
 def test_ingest_gets_the_inbox_and_the_bucket(services: dict[str, Any]) -> None:
@@ -302,7 +317,7 @@ def test_env_is_ignored_by_git_and_docker() -> None:
 
 def test_worker_override_starts_workers_only(services: dict[str, Any]) -> None:
     override = load(WORKER_OVERRIDE)["services"]
-    assert set(override) <= set(APP_SERVICES) - {"ingest"}
+    assert set(override) <= set(APP_SERVICES) - {"ingest", "api"}
     for name, svc in override.items():
         assert svc["depends_on"] == {}, f"{name} must not start the shared infrastructure"
         env = env_of(svc)

@@ -70,15 +70,6 @@ def test_snippets_mark_inflections_and_escape_the_text() -> None:
     assert search.snippet([None, ""], ["x"]) is None
 
 
-def test_the_rank_is_document_local_and_weights_the_title() -> None:
-    terms = search.rank_terms(search.parse_query("skole"))
-    in_title = search.minutes_rank("skol", "", "", terms)
-    in_body = search.minutes_rank("", "", "skol", terms)
-    twice = search.minutes_rank("", "", "skol skol", terms)
-    assert in_title > twice > in_body > 0
-    assert search.minutes_rank("budg", "budg", "budg", terms) == 0
-
-
 @pytest.mark.parametrize(
     ("case_number", "kle"),
     [

@@ -6,7 +6,8 @@ Create Date: 2026-12-02 01:00:00
 
 The index is built here for the items already stored, with the tokenisation and weighting of
 services/store/search.py as they are at this revision (copied: a migration must not change later). It is
-dialect-specific and not a SQLModel table; services/store/search.py reads and writes it.
+dialect-specific and not a SQLModel table (SQLite: item_search and its
+fts5vocab view item_search_terms); services/store/search.py reads and writes it.
 """
 
 import hashlib
@@ -48,6 +49,9 @@ def _upgrade_sqlite() -> None:
         "CREATE VIRTUAL TABLE item_search USING fts5("
         "item_id UNINDEXED, title, decision, body, tokenize = 'unicode61 remove_diacritics 0')"
     )
+    # Every occurrence of every term (term, doc = rowid, col, offset): the document-local rank is summed
+    # from it in SQL, since FTS5's own bm25 depends on the whole corpus.
+    op.execute("CREATE VIRTUAL TABLE item_search_terms USING fts5vocab(item_search, instance)")
     bind = op.get_bind()
     insert = sa.text(
         "INSERT INTO item_search (rowid, item_id, title, decision, body) "
@@ -101,4 +105,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the index."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE item_search_terms")
     op.execute("DROP TABLE item_search")

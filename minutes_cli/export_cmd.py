@@ -1,0 +1,135 @@
+"""`minutes export`: every stored decision (or item, or meeting for OParl) matching the filters, streamed."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, BinaryIO
+
+import typer
+
+from minutes_cli.errors import UserError
+from minutes_cli.options import DataOpt, make_settings
+from services.store.exports import Counts, Format, Rows
+from shared.contracts.meeting import Outcome
+from shared.logging import configure_logging
+from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from services.store.read_models import ReadFilter
+
+
+def register(app: typer.Typer) -> None:
+    """Attach `minutes export` to the CLI."""
+    app.command(name="export")(export)
+
+
+def export(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", dir_okay=False, help="Write to FILE (default: stdout; Parquet: a file or a pipe)."
+        ),
+    ] = None,
+    rows: Annotated[
+        Rows, typer.Option(help="Flat formats: one row per decision, or per agenda item (decided or not).")
+    ] = Rows.decisions,
+    municipality: Annotated[str | None, typer.Option(help="Municipality name (exact, any case).")] = None,
+    region: Annotated[str | None, typer.Option(help="Region name (exact, any case).")] = None,
+    committee: Annotated[str | None, typer.Option(help="Committee name (substring, any case).")] = None,
+    since: Annotated[
+        dt.datetime | None, typer.Option("--since", "--from", formats=["%Y-%m-%d"], help="Meetings on/after DATE.")
+    ] = None,
+    until: Annotated[
+        dt.datetime | None, typer.Option("--until", "--to", formats=["%Y-%m-%d"], help="Meetings on/before DATE.")
+    ] = None,
+    outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
+    case: Annotated[str | None, typer.Option("--case", help="Exact case number.")] = None,
+    kle: Annotated[str | None, typer.Option(help="KLE subject prefix: NN, NN.NN or NN.NN.NN.")] = None,
+    absent: Annotated[str | None, typer.Option(help="A member absent for the item (any case).")] = None,
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Full-text query (as `minutes search`).")] = None,
+    all_versions: Annotated[bool, typer.Option(help="Also superseded versions of meetings.")] = False,
+    data: DataOpt = None,
+) -> None:
+    """Export stored decisions as JSON lines, CSV, Parquet or OParl 1.1 (every matching row, streamed)."""
+    from pydantic import ValidationError
+
+    from services.store.read_models import ReadFilter
+
+    settings = make_settings(data)
+    configure_logging(settings.log_level, settings.log_format, service="export")
+    try:
+        flt = ReadFilter(
+            municipality=municipality,
+            region=region,
+            committee=committee,
+            date_from=since.date() if since else None,
+            date_to=until.date() if until else None,
+            outcome=outcome,
+            case_number=case,
+            kle=kle,
+            absent=absent,
+            q=query,
+            all_versions=all_versions,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise typer.BadParameter(f"--{'-'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+    if fmt is Format.parquet and output is None and sys.stdout.isatty():
+        raise UserError(
+            "Parquet is binary: not written to a terminal", "give -o FILE.parquet, or pipe it (`… | duckdb …`)"
+        )
+    counts = asyncio.run(run_export(settings, fmt, flt, rows, output))
+    if output is not None:
+        what = f"{counts.rows} {rows.value}"
+        if fmt is Format.oparl:
+            what = f"{counts.meetings} meetings, {counts.rows} items"
+        typer.echo(f"wrote {what} to {output}", err=True)
+
+
+async def run_export(settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None) -> Counts:
+    """Stream the export into `output` (atomically: a failed export leaves no partial file) or stdout."""
+    from minutes_cli.decisions_cmd import require_database
+    from services.store.db import create_engine
+    from services.store.exports import stream_export
+
+    require_database(settings)
+    engine = create_engine(settings.effective_database_url)
+    counts = Counts()
+    chunks = stream_export(engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts)
+    try:
+        if output is None:
+            await _write(chunks, sys.stdout.buffer)
+            return counts
+        partial = output.with_name(output.name + ".partial")
+        try:
+            with partial.open("wb") as fh:
+                await _write(chunks, fh)
+            os.replace(partial, output)
+        finally:
+            partial.unlink(missing_ok=True)
+        return counts
+    except BrokenPipeError:  # `| head`: the reader went away; stop quietly
+        _silence_stdout()
+        return counts
+    finally:
+        await chunks.aclose()
+        await engine.dispose()
+
+
+async def _write(chunks: AsyncIterator[bytes], out: BinaryIO) -> None:
+    async for chunk in chunks:
+        out.write(chunk)
+    out.flush()
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that flush cannot fail a second time.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -1,0 +1,1 @@
+"""The read API and web page: decisions, meetings, cases and their source files over HTTP (read-only)."""

@@ -1,0 +1,62 @@
+"""The read API and web page as an ASGI app (FastAPI); `minutes service api` serves it with uvicorn.
+
+Run: `minutes service api`, or `uvicorn services.api.app:factory --factory`. Nothing connects at import or
+when the app is built: the engine and blob store are created on start-up (lifespan), or passed in (tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.api import bootstrap, errors, routes_api, web
+from services.api.guard import Guard
+from shared.blobs import BlobStore
+from shared.settings import Settings, get_settings
+
+VERSION = "1.0.0"
+
+
+def create_app(
+    settings: Settings | None = None, *, engine: AsyncEngine | None = None, blobs: BlobStore | None = None
+) -> FastAPI:
+    """The app; pass `engine` / `blobs` to use your own (tests). Read-only: GET and HEAD only."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        deps = bootstrap.build_deps(settings, engine=engine, blobs=blobs)
+        app.state.deps = deps
+        try:
+            yield
+        finally:
+            await bootstrap.close(deps)
+
+    app = FastAPI(
+        title="minutes read API",
+        version=VERSION,
+        description="Decisions of Danish municipal and regional committees, parsed from their minutes: search, "
+        "meetings, cases, and the original documents with their provenance. Read-only. "
+        "The web page is at `/`.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    errors.install(app, web.render_error)
+    app.include_router(routes_api.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
+
+    # Outermost: oversized or writing requests are refused before anything else runs.
+    app.add_middleware(Guard, max_bytes=settings.api_max_request_bytes, render_error=web.render_error)
+    return app
+
+
+def factory() -> FastAPI:
+    """For `uvicorn --factory`: the app on the process's settings."""
+    return create_app(get_settings())

@@ -1,0 +1,37 @@
+"""Wiring of the API's dependencies (engine, blob store); tests pass their own through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.store.db import create_engine
+from shared.blobs import BlobStore, open_blob_store
+from shared.settings import Settings
+
+
+@dataclass
+class ApiDeps:
+    """Everything a request handler needs."""
+
+    settings: Settings
+    engine: AsyncEngine
+    blobs: BlobStore
+    owns_engine: bool = True
+
+
+def build_deps(settings: Settings, *, engine: AsyncEngine | None = None, blobs: BlobStore | None = None) -> ApiDeps:
+    """Create (or adopt) the engine and blob store; nothing connects until the first request."""
+    return ApiDeps(
+        settings=settings,
+        engine=engine or create_engine(settings.effective_database_url),
+        blobs=blobs or open_blob_store(settings),
+        owns_engine=engine is None,
+    )
+
+
+async def close(deps: ApiDeps) -> None:
+    """Release what `build_deps` created."""
+    if deps.owns_engine:
+        await deps.engine.dispose()

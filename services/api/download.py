@@ -1,0 +1,80 @@
+"""The original file of a document, from the blob store, under the name it was dropped with."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+import unicodedata
+from urllib.parse import quote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from services.api.errors import ApiError
+from services.store.reader import DocumentInfo
+from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"/;]")
+_FALLBACK_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]")
+_DANISH = str.maketrans({"Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o"})
+
+
+def _clean(name: str, document_id: str) -> str:
+    # Only the last path component, no control characters, quotes, slashes or semicolons; the ingest keeps
+    # names the OS could hold, including undecodable bytes (as lone surrogates or `\xNN`).
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    try:
+        base = base.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")  # bytes as \xNN
+    except UnicodeEncodeError:  # a surrogate that no undecodable byte made
+        base = base.encode("utf-8", "backslashreplace").decode("utf-8")
+    base = _UNSAFE.sub("_", base).strip(" .")
+    return base[:200] or f"{document_id[:16]}.bin"
+
+
+def content_disposition(name: str, document_id: str) -> str:
+    """`attachment` with an ASCII `filename` and the exact `filename*` (RFC 6266 / RFC 8187)."""
+    clean = _clean(name, document_id)
+    # For old clients: accents dropped, the Danish letters spelled out, anything else non-ASCII as `_`.
+    folded = unicodedata.normalize("NFKD", clean.translate(_DANISH))
+    ascii_name = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    ascii_name = _FALLBACK_UNSAFE.sub("_", ascii_name).strip(" .") or f"{document_id[:16]}.bin"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(clean, safe='')}"
+
+
+def media_type(info: DocumentInfo) -> str:
+    """The stored content type, else one guessed from the name, else octet-stream."""
+    if info.content_type:
+        return info.content_type
+    guessed, _ = mimetypes.guess_type(_clean(info.original_name, info.document_id))
+    return guessed or "application/octet-stream"
+
+
+async def original_file(blobs: BlobStore, info: DocumentInfo) -> Response:
+    """The document's bytes as an attachment; 404 when the blob store does not have them."""
+    if not info.blob_ref:
+        raise ApiError(404, "the store has no reference to this document's original file")
+    try:
+        data = await run_in_threadpool(blobs.get, info.blob_ref)
+    except BlobNotFound:
+        raise ApiError(404, "the original file is missing from the blob store") from None
+    except BlobRefRejected as exc:
+        log.error("blob reference refused", document_id=info.document_id, error=str(exc))
+        raise ApiError(404, "the original file is not in this server's blob store") from None
+    if sha256_hex(data) != info.document_id:
+        # Content-addressed: bytes that do not hash to the id are not the document, whatever their name.
+        log.error("blob does not match its digest", document_id=info.document_id)
+        raise ApiError(500, "the stored file does not match its digest; the server log has the details")
+    return Response(
+        content=data,
+        media_type=media_type(info),
+        headers={
+            "Content-Disposition": content_disposition(info.original_name, info.document_id),
+            "ETag": f'"{info.document_id}"',
+            # The URL names the bytes' digest: they never change.
+            "Cache-Control": "public, max-age=31536000, immutable",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

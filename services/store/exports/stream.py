@@ -1,0 +1,106 @@
+"""The export pipeline: the reader's iterators -> rows -> a writer -> bytes chunks (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.store import reader
+from services.store.exports.columns import DECISION_COLUMNS, ITEM_COLUMNS, Column, decision_row, item_row
+from services.store.exports.formats import Counts, Format, Rows
+from services.store.exports.oparl import MeetingExtras, write_oparl
+from services.store.exports.writers import write_csv, write_jsonl, write_parquet
+from services.store.models import meetings
+from services.store.read_models import ItemWithMeeting, ReadFilter
+
+T = TypeVar("T")
+
+
+def columns_of(rows: Rows) -> tuple[Column, ...]:
+    """The columns of a flat export of `rows`."""
+    return DECISION_COLUMNS if rows is Rows.decisions else ITEM_COLUMNS
+
+
+async def stream_export(
+    engine: AsyncEngine,
+    fmt: Format,
+    flt: ReadFilter,
+    *,
+    rows: Rows = Rows.decisions,
+    public_api_url: str,
+    counts: Counts | None = None,
+) -> AsyncGenerator[bytes, None]:
+    """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring).
+
+    `counts`, if given, is kept up to date as rows are read (for a summary after the export).
+    """
+    tally = counts if counts is not None else Counts()
+    if fmt is Format.oparl:
+
+        async def meeting(document_id: str) -> MeetingExtras | None:
+            tally.meetings += 1
+            return await meeting_extras(side, document_id)
+
+        async def counted(source: AsyncIterator[ItemWithMeeting]) -> AsyncIterator[ItemWithMeeting]:
+            async for row in source:
+                tally.rows += 1
+                yield row
+
+        async with (
+            engine.connect() as side,  # one connection for the per-meeting reads, beside the cursor's
+            _closing(reader.iter_items(engine, flt)) as items,
+            _closing(counted(items)) as seen,
+            _closing(write_oparl(seen, meeting, public_api_url)) as doc,
+        ):
+            async for chunk in doc:
+                yield chunk
+        return
+
+    columns = columns_of(rows)
+
+    async def flat() -> AsyncIterator[dict[str, Any]]:
+        if rows is Rows.decisions:
+            async with _closing(reader.iter_decisions(engine, flt)) as hits:
+                async for hit in hits:
+                    tally.rows += 1
+                    yield decision_row(hit, public_api_url)
+        else:
+            async with _closing(reader.iter_items(engine, flt)) as found:
+                async for row in found:
+                    tally.rows += 1
+                    yield item_row(row, public_api_url)
+
+    writer = {Format.jsonl: write_jsonl, Format.csv: write_csv, Format.parquet: write_parquet}[fmt]
+    async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
+        async for chunk in out:
+            yield chunk
+
+
+async def meeting_extras(conn: AsyncConnection, document_id: str) -> MeetingExtras | None:
+    """A meeting's start time, place and participants: the header fields `iter_items` rows do not carry.
+
+    One indexed single-row read per meeting; `reader.get_meeting` would also read every item and version.
+    """
+    stmt = sa.select(meetings.c.start_time, meetings.c.location, meetings.c.participants).where(
+        meetings.c.document_id == document_id
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return MeetingExtras(row.start_time, row.location, tuple(row.participants or ()))
+
+
+@asynccontextmanager
+async def _closing(source: AsyncIterator[T]) -> AsyncIterator[AsyncIterator[T]]:
+    """`source`, closed when the block ends: a consumer that stops early (a client that disconnects
+    mid-export) frees the database cursor now, not when the garbage collector finds the generator."""
+    try:
+        yield source
+    finally:
+        close = getattr(source, "aclose", None)
+        if close is not None:
+            await close()
