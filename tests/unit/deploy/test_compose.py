@@ -171,6 +171,8 @@ def test_dependencies_wait_for_health_and_completed_jobs(services: dict[str, Any
 def test_each_service_checks_its_own_readiness(services: dict[str, Any]) -> None:
     # A generic check (Redis answers) would call a store healthy whose database is down.
     for name, subcommand in APP_SERVICES.items():
+        if name == "api":
+            continue  # its own readiness over HTTP: test_api_is_checked_on_readiness_and_published_on_loopback
         test = services[name]["healthcheck"]["test"]
         assert test[1:] == ["python", "-m", "minutes_cli.health_cmd", subcommand], name
 
@@ -195,8 +197,9 @@ def test_store_exposes_no_ports(services: dict[str, Any]) -> None:
 def test_api_is_checked_on_readiness_and_published_on_loopback(services: dict[str, Any]) -> None:
     api = services["api"]
     test = api["healthcheck"]["test"]
-    assert test[:2] == ["CMD", "python"] and test[-1].endswith("/readyz"), test
-    assert test[-1].startswith(f"http://127.0.0.1:{env_of(api)['MINUTES_API_PORT']}/"), test
+    # /readyz over HTTP from inside the container: healthy only when the database is reachable and migrated.
+    assert test[:3] == ["CMD", "python", "-c"], test
+    assert f"urlopen('http://127.0.0.1:{env_of(api)['MINUTES_API_PORT']}/readyz'" in test[-1], test
     assert api["ports"] == ["${PUBLISH_ADDRESS:-127.0.0.1}:${API_PORT:-8700}:8700"]
     assert env_of(api)["MINUTES_DATABASE_URL"].startswith("postgresql+asyncpg://")
     assert env_of(api)["MINUTES_BLOB_STORE"] == "s3"  # downloads of the originals come from the bucket
