@@ -149,6 +149,8 @@ def test_request_size_is_capped_and_writes_refused(served: Served) -> None:
     long = get(served, "/api/v1/decisions", q="x" * (served.settings.api_max_request_bytes + 10))
     assert long.status_code == 414 and long.json()["status"] == 414
     url = served.base + "api/v1/decisions"
+    head = httpx.head(url)
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-type"] == "application/json"
     assert httpx.post(url, content=b"{}").status_code == 405
     assert httpx.delete(url).status_code == 405
     big = httpx.request("GET", url, content=b"x" * (served.settings.api_max_request_bytes + 1))
