@@ -406,11 +406,19 @@ async def search_decisions(
     stmt, keys, match = _decisions_select(flt, _dialect(target), keys_only=True)
     with_rank = match is not None
     fp = _fingerprint("decisions", flt)
+    # The matching keys once (MATERIALIZED: the keyset predicate below names the rank several times, and an
+    # inlined rank would run its full-text lookups again for each mention), then the page's keys, then the
+    # full rows of those few decisions.
+    matching = stmt.cte("matching").prefix_with("MATERIALIZED")
+    mkeys: list[tuple[Any, bool]] = [(matching.c.date_key, True), (matching.c.document_id, False),
+                                     (matching.c.position, False)]  # fmt: skip
+    if with_rank:
+        mkeys.insert(0, (matching.c.rank, True))
+    paged = sa.select(matching)
     if cursor:
         values = cursor_codec.decode(cursor, fp, len(keys))
-        stmt = stmt.where(_after(keys, _bind_values(values, with_rank)))
-    # The page's keys first (small rows only), then the full rows of those few decisions.
-    page = stmt.order_by(*[k.desc() if desc else k.asc() for k, desc in keys]).limit(limit + 1).subquery("page")
+        paged = paged.where(_after(mkeys, _bind_values(values, with_rank)))
+    page = paged.order_by(*[k.desc() if desc else k.asc() for k, desc in mkeys]).limit(limit + 1).subquery("page")
     order = [page.c.date_key.desc(), page.c.document_id, page.c.position]
     columns = list(_DECISION_COLUMNS)
     if with_rank:
