@@ -13,7 +13,7 @@ from rich.table import Table
 
 from minutes_cli.decisions_filter import DecisionFilter
 from minutes_cli.errors import UserError
-from shared.contracts.events import DecisionMade
+from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.contracts.meeting import Outcome
 from shared.settings import Settings
 
@@ -159,10 +159,14 @@ def decisions_table(rows: list[DecisionMade], total: int) -> Table:
     return table
 
 
-def line(event: DecisionMade) -> str:
-    """One live decision as a line of text."""
+def line(event: DecisionMade | DecisionRevised) -> str:
+    """One live decision (or revision of one) as a line of text."""
+    revised = ""
+    if isinstance(event, DecisionRevised):
+        was = f"{event.previous_outcome.value} → " if event.previous_outcome != event.outcome else ""
+        revised = f"REVISED ({was}{event.outcome.value}) "
     return (
-        f"{event.meeting_date} {event.municipality} · {event.committee} · "
+        f"{revised}{event.meeting_date} {event.municipality} · {event.committee} · "
         f"{event.item_number}. {event.item_title} → {event.outcome.value}: {clean_text(event.decision_text, 120)}"
     )
 
@@ -174,7 +178,7 @@ async def follow_decisions(
     from minutes_cli.follow import Follower, install_stop_signals
     from shared.broker import resolve_redis_url
 
-    def write(event: DecisionMade) -> None:
+    def write(event: DecisionMade | DecisionRevised) -> None:
         sys.stdout.write((event.model_dump_json() if json_lines else line(event)) + "\n")
         sys.stdout.flush()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from shared.contracts.events import DecisionMade
+from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.contracts.meeting import Outcome
 
 
@@ -21,7 +21,7 @@ class DecisionFilter:
     # Stored decisions only: the live stream announces every version as it is stored.
     all_versions: bool = False
 
-    def accepts(self, event: DecisionMade) -> bool:
+    def accepts(self, event: DecisionMade | DecisionRevised) -> bool:
         """Whether a live event passes the filter (the same rules the database query applies)."""
         if self.since and (event.meeting_date is None or event.meeting_date < self.since):
             return False

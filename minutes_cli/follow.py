@@ -17,13 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
 from minutes_cli.decisions_filter import DecisionFilter
 from shared import streams
-from shared.contracts.events import DecisionMade
+from shared.contracts.events import DecisionMade, DecisionRevised, PublicEvent
+
+_PUBLIC: TypeAdapter[DecisionMade | DecisionRevised] = TypeAdapter(PublicEvent)
 
 # How long one XREADGROUP waits for new entries; must stay below SOCKET_TIMEOUT_S.
 BLOCK_MS = 2000
@@ -56,7 +58,7 @@ class Follower:
     url: Callable[[], str]
     group: str
     flt: DecisionFilter
-    write: Callable[[DecisionMade], None]
+    write: Callable[[DecisionMade | DecisionRevised], None]
     say: Callable[[str], None]
     from_start: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -163,9 +165,9 @@ class Follower:
             if raw is None:  # trimmed away while pending, or not a decision entry
                 continue
             try:
-                event = DecisionMade.model_validate_json(raw)
+                event = _PUBLIC.validate_json(raw)
             except ValidationError:
-                self.say(f"skipped entry {entry_id.decode()}: not a DecisionMade of schema 1")
+                self.say(f"skipped entry {entry_id.decode()}: not a DecisionMade or DecisionRevised of schema 1")
                 continue
             if self.flt.accepts(event):
                 self.write(event)

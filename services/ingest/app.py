@@ -12,7 +12,7 @@ from faststream import FastStream
 from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
 
-from services.ingest.bootstrap import build_broker, build_deps
+from services.ingest.bootstrap import bootstrap, build_broker
 from services.ingest.bucket import start_bucket_source
 from services.ingest.handlers import IngestDeps, ingest_many
 from services.ingest.rejections import ParserRejections
@@ -49,7 +49,7 @@ class IngestService:
         """Connect, make sure the parser's group exists from the start, and begin watching."""
         self.client = Redis.from_url(self.redis_url)
         await ensure_groups(self.client)
-        deps = build_deps(self.settings, self.publisher, self.client, self.blobs)
+        deps = bootstrap(self.settings, self.publisher, self.client, self.blobs)
         if self.settings.move_rejected:
             self.rejections = ParserRejections(self.client, self.settings.inbox.resolve())
             await self.rejections.start()

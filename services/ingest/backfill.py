@@ -12,7 +12,7 @@ from pathlib import Path
 from redis.asyncio import Redis
 
 from services.ingest import files
-from services.ingest.bootstrap import build_broker, build_deps
+from services.ingest.bootstrap import bootstrap, build_broker
 from services.ingest.handlers import IngestResult, ingest_many
 from shared.blobs import BlobStore
 from shared.broker import ensure_groups, resolve_redis_url
@@ -115,7 +115,7 @@ async def backfill(
         async with broker:
             await ensure_groups(client)
             # watch_inbox=False: a backfill never moves or deletes the user's files.
-            deps = build_deps(settings, publisher, client, blobs, watch_inbox=False)
+            deps = bootstrap(settings, publisher, client, blobs, watch_inbox=False)
             for start in range(0, len(candidates), CHUNK):
                 results = await ingest_many(candidates[start : start + CHUNK], deps)
                 report.add(results)

@@ -114,7 +114,7 @@ class StreamOutbox:
             raise RuntimeError("StreamOutbox needs a Redis client or a dead_letters callable")
 
 
-def build_deps(
+def bootstrap(
     settings: Settings,
     publisher: Any,
     client: Redis,
@@ -122,7 +122,9 @@ def build_deps(
     *,
     watch_inbox: bool = True,
 ) -> IngestDeps:
-    """Real deps on a Redis client; `watch_inbox=False` (backfill) never moves files."""
+    """The ingest handlers' dependencies on a Redis client (the same shape as the parser's and the store's
+    `bootstrap`); a `blobs` passed in replaces the real store; `watch_inbox=False` (backfill) never moves
+    files."""
     store = blobs or open_blob_store(settings)
     seen = RedisSeenStore(client)
     outbox = StreamOutbox(publisher, client)

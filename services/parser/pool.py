@@ -13,11 +13,13 @@ import pickle
 import resource
 import select
 import signal
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from typing import Any
 
 from shared.contracts.meeting import ParsedMeeting
 from shared.logging import get_logger
@@ -40,6 +42,10 @@ class _CpuLimit(Exception):
 # How often the worker looks at the clock while it waits for the child: the time limit counts only slices
 # in which both were running, so a worker or child paused (SIGSTOP, a suspended VM) is not a timeout.
 _SLICE_S = 0.25
+# How often the child records its peak address space (a read of /proc/self/status: microseconds).
+_MEMORY_POLL_S = 0.02
+# A child that died with its address space this close to the cap died of the cap.
+_NEAR_CAP = 0.9
 
 
 def _parse(data: bytes, filename: str | None) -> bytes:
@@ -53,10 +59,32 @@ def _on_cpu_limit(signum: int, frame: object) -> None:
     raise _CpuLimit
 
 
-def _child(conn: Connection, target: ParseTarget, memory_mb: int, cpu_s: float = 0.0) -> None:
+def _vm_peak_kb() -> int:
+    """This process's peak address space (VmPeak), in kB; 0 when /proc does not tell."""
+    try:
+        with open("/proc/self/status", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _watch_memory(peak: Any) -> None:
+    """Keep the child's peak address space in shared memory: when a native library (pdfium) cannot
+    allocate under the cap it aborts the process, and this value, outliving it, tells the worker why."""
+    while True:
+        peak.value = max(peak.value, _vm_peak_kb())
+        time.sleep(_MEMORY_POLL_S)
+
+
+def _child(conn: Connection, target: ParseTarget, memory_mb: int, cpu_s: float = 0.0, peak: Any = None) -> None:
     # An address-space cap turns a runaway parse into a MemoryError here, not an OOM kill of the worker.
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if peak is not None:
+        threading.Thread(target=_watch_memory, args=(peak,), name="memory-peak", daemon=True).start()
     # The time limit measured where the work happens: CPU time of this process (ITIMER_PROF), which does not
     # advance while the process is stopped, so a pause is never mistaken for a runaway parse.
     signal.signal(signal.SIGPROF, _on_cpu_limit)
@@ -102,6 +130,8 @@ class ParsePool:
         self._process: BaseProcess | None = None
         self._conn: Connection | None = None
         self._started_with: ParseTarget | None = None
+        self._peak: Any = None  # the child's peak address space in kB (shared memory, see _watch_memory)
+        self._parsing_pdf = False
         self._lock = asyncio.Lock()
 
     def start(self) -> None:
@@ -112,8 +142,9 @@ class ParsePool:
         # forkserver: a fresh, small interpreter instead of a fork of the worker's event loop and sockets.
         ctx = get_context("forkserver")
         parent, child = ctx.Pipe()
+        self._peak = ctx.Value("q", 0, lock=False)
         process = ctx.Process(
-            target=_child, args=(child, self.target, self.memory_mb, self.timeout_s), daemon=True
+            target=_child, args=(child, self.target, self.memory_mb, self.timeout_s, self._peak), daemon=True
         )
         process.start()
         child.close()
@@ -125,6 +156,7 @@ class ParsePool:
             self.start()
             conn = self._conn
             assert conn is not None
+            self._parsing_pdf = b"%PDF-" in data[:1024]
             reply = await self._exchange(conn, pickle.dumps((data, filename)))
         if reply[:1] == _OK:
             return ParsedMeeting.model_validate_json(reply[1:])
@@ -132,9 +164,19 @@ class ParsePool:
         if isinstance(error, ParseFailed | MemoryError):
             # After a MemoryError or an interrupted parse the child's heap may be in any state: start afresh.
             self._kill()
-            if isinstance(error, MemoryError):
-                raise ParseFailed(f"the parse needs more than {self.memory_mb} MB of memory") from error
+            if isinstance(error, MemoryError) or "MB of memory" in str(error):
+                raise ParseFailed(self._memory_reason()) from error
         raise error
+
+    def _memory_reason(self) -> str:
+        if self._parsing_pdf:
+            return (f"the PDF's content expands beyond {self.memory_mb} MB (MINUTES_PARSE_MEMORY_MB): "
+                    "a compressed stream or image too large to read")
+        return f"the parse needs more than {self.memory_mb} MB of memory (MINUTES_PARSE_MEMORY_MB)"
+
+    def _died_at_cap(self) -> bool:
+        peak = self._peak.value if self._peak is not None else 0
+        return bool(peak) and peak >= self.memory_mb * 1024 * _NEAR_CAP
 
     async def _exchange(self, conn: Connection, request: bytes) -> bytes:
         loop = asyncio.get_running_loop()
@@ -202,7 +244,11 @@ class ParsePool:
         if process is not None:
             process.join(2)
             code = process.exitcode
+        at_cap = self._died_at_cap()
         self._kill()
+        if code is not None and code != 0 and at_cap:
+            # A native library that cannot allocate under the cap aborts (SIGABRT) or faults: the cap's doing.
+            return self._memory_reason()
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             if -code == signal.SIGKILL:

@@ -6,19 +6,20 @@ Run: `python -m services.store`, or `faststream run services.store.app:create_ap
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from faststream import FastStream
 from faststream.redis import StreamSub
 from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from faststream.specification import AsyncAPI
+from redis.asyncio import Redis
 
 from services.store import bootstrap, handlers
 from services.store.bootstrap import StoreDeps
 from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
-from shared.contracts.events import DecisionMade
+from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.dead_letter import declare_dead_letter_publisher
 from shared.inflight import report_in_flight
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
@@ -44,7 +45,7 @@ class _Runtime:
 
     def start(self) -> StoreDeps:
         if self._deps is None:
-            self._deps = bootstrap.build_deps(self.settings)
+            self._deps = bootstrap.bootstrap(self.settings)
         return self._deps
 
 
@@ -66,10 +67,21 @@ async def _raw_only(msg: Any) -> None:
     return None
 
 
-async def _prepared(runtime: _Runtime) -> StoreDeps:
+async def _prepared(runtime: _Runtime, consumer: str) -> StoreDeps:
     deps = runtime.start()
     await bootstrap.prepare(deps)
+    if deps.keepalive is None:
+        deps.keepalive = keepalive_for(deps.redis, consumer)
     return deps
+
+
+def keepalive_for(client: Redis, consumer: str) -> Callable[[Sequence[str]], Awaitable[object]]:
+    """XCLAIM to ourselves with JUSTID: resets the entries' idle time without counting a delivery."""
+
+    async def keepalive(message_ids: Sequence[str]) -> None:
+        await client.xclaim(streams.ITEMS, streams.STORE_GROUP, consumer, 0, list(message_ids), justid=True)
+
+    return keepalive
 
 
 def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) -> FastStream:
@@ -116,8 +128,9 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
     broker.publisher(
         stream=streams.DECISIONS,
         title="decisions",
-        description=f"Public DecisionMade events as plain JSON in the field `{streams.PUBLIC_FIELD}`.",
-        schema=DecisionMade,
+        description=f"Public DecisionMade and DecisionRevised events as plain JSON in the field "
+        f"`{streams.PUBLIC_FIELD}`, told apart by `event`.",
+        schema=DecisionMade | DecisionRevised,
     )
     declare_dead_letter_publisher(broker)
 
@@ -131,7 +144,7 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
 
     async def startup() -> None:
         # Groups at id 0 before the subscribers start (FastStream would create them at `$`).
-        deps = await _prepared(runtime)
+        deps = await _prepared(runtime, consumer)
         await report_in_flight(deps.redis, streams.ITEMS, streams.STORE_GROUP, settings.claim_idle_ms)
 
     async def after_startup() -> None:

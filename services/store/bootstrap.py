@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,6 +13,7 @@ from services.store.outbox import OutboxRelay
 from services.store.state_check import reconcile_outbox, refuse_if_corrupt
 from shared import streams
 from shared.broker import ensure_groups, resolve_redis_url
+from shared.consume import OutageGate
 from shared.settings import Settings
 
 
@@ -23,34 +25,37 @@ class StoreDeps:
     engine: AsyncEngine
     redis: Redis
     relay: OutboxRelay
-    # Database outage: retry one delivery for at most this long, then leave it pending. Kept below the
-    # reclaim idle time so a handler waiting for the database is not reclaimed by another worker meanwhile.
-    retry_budget_s: float = 30.0
-    retry_initial_s: float = 0.2
-    retry_max_wait_s: float = 5.0
+    # One per process: a database or Redis outage is waited out here (capped backoff, logged once per
+    # state change), never counted as a delivery, however long it lasts.
+    gate: OutageGate = field(default_factory=lambda: OutageGate("store"))
+    # Resets the idle time of entries being handled (XCLAIM JUSTID to this consumer), so entries held
+    # through an outage are not reclaimed — and counted — as a dead worker's. Set by the app.
+    keepalive: Callable[[Sequence[str]], Awaitable[object]] | None = None
+    keepalive_s: float = 10.0
     owns_engine: bool = True
     owns_redis: bool = True
 
 
-def build_deps(
+def bootstrap(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
     redis: Redis | None = None,
-    retry_budget_s: float | None = None,
+    gate: OutageGate | None = None,
     relay_poll_s: float = 1.0,
 ) -> StoreDeps:
-    """Create (or adopt) the engine and Redis client; nothing connects until first use."""
+    """The store handler's dependencies; anything passed in replaces the real one. Nothing connects yet."""
     eng = engine or create_engine(settings.effective_database_url)
     client = redis or Redis.from_url(resolve_redis_url(settings))
     relay = OutboxRelay(eng, client, maxlen=settings.stream_maxlen, poll_interval_s=relay_poll_s)
-    budget = retry_budget_s if retry_budget_s is not None else settings.claim_idle_ms / 1000 / 2
     return StoreDeps(
         settings=settings,
         engine=eng,
         redis=client,
         relay=relay,
-        retry_budget_s=budget,
+        gate=gate or OutageGate("store"),
+        # Well inside the reclaim idle time: an entry being handled is never taken for a dead worker's.
+        keepalive_s=max(0.2, settings.claim_idle_ms / 1000 / 4),
         owns_engine=engine is None,
         owns_redis=redis is None,
     )
@@ -67,7 +72,7 @@ async def prepare(deps: StoreDeps) -> None:
 
 
 async def close(deps: StoreDeps) -> None:
-    """Release what `build_deps` created."""
+    """Release what `bootstrap` created."""
     if deps.owns_redis:
         await deps.redis.aclose()
     if deps.owns_engine:

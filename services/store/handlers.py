@@ -1,14 +1,18 @@
 """Message handling of the store: validate, upsert in one transaction, dead-letter what can never succeed.
 
 Ack rules: a message is acknowledged only after its transaction committed. Invalid messages are
-dead-lettered and acknowledged at once; a database outage is retried with backoff and then leaves the
-messages pending; an entry that fails otherwise is stored alone under the shared consume rule
-(`shared.consume`): retried in place, dead-lettered at its `max_deliveries`-th attempt.
+dead-lettered and acknowledged at once; a database (or Redis) outage is waited out in place with capped
+backoff, however long it lasts: never counted as a delivery, logged once when it starts and once when it
+ends, the entries kept alive so no reclaim takes them meanwhile, and nothing new read (memory stays flat);
+an entry that fails otherwise is stored alone under the shared consume rule (`shared.consume`): retried in
+place, dead-lettered at its `max_deliveries`-th attempt.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,13 +20,12 @@ import orjson
 import structlog
 from faststream.redis.parser import BinaryMessageFormatV1
 from pydantic import TypeAdapter, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_delay, wait_exponential
 
 from services.store.bootstrap import StoreDeps
 from services.store.db import is_db_unavailable
 from services.store.repository import ItemsEvent, StoreResult, store_events
 from shared import streams
-from shared.consume import ConsumeStep
+from shared.consume import ConsumeStep, redis_outage
 from shared.contracts.events import DeadLettered, ItemsStreamEvent, utcnow
 from shared.dead_letter import InvalidMessage, dead_letter, describe_failure
 from shared.dead_letter import delivery_count as pending_deliveries
@@ -42,10 +45,6 @@ class Entry:
 
     message_id: str | None
     payload: bytes
-
-
-class DatabaseUnavailable(Exception):
-    """The database stayed unreachable for the whole retry budget: leave the messages pending."""
 
 
 @dataclass
@@ -131,30 +130,48 @@ async def send_to_dead_letter(
     log.warning("dead-lettered", message_id=entry.message_id, error_type=event.error_type, attempts=attempts)
 
 
-def _log_retry(state: RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning(
-        "database unavailable, retrying",
-        attempt=state.attempt_number,
-        wait_s=round(state.next_action.sleep, 2) if state.next_action else None,
-        error=repr(error),
-    )
+async def store_once(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:
+    """One transaction for `events` (an outage raises; the caller's gate waits it out)."""
+    async with deps.engine.begin() as conn:
+        return await store_events(conn, events, now=utcnow(), public_base_url=deps.settings.public_base_url)
 
 
-async def store_with_retry(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:
-    """One transaction for `events`, retried with backoff while the database is unavailable."""
-    retrying = AsyncRetrying(
-        retry=retry_if_exception(is_db_unavailable),
-        wait=wait_exponential(multiplier=deps.retry_initial_s, max=deps.retry_max_wait_s),
-        stop=stop_after_delay(deps.retry_budget_s),
-        before_sleep=_log_retry,
-        reraise=True,
-    )
-    async for attempt in retrying:
-        with attempt:
-            async with deps.engine.begin() as conn:
-                result = await store_events(conn, events, now=utcnow(), public_base_url=deps.settings.public_base_url)
-    return result
+async def store_through_outages(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:
+    """`store_once`, repeated while the database or Redis is unavailable (waits on the process's gate)."""
+    while True:
+        try:
+            result = await store_once(deps, events)
+        except Exception as exc:
+            if not (is_db_unavailable(exc) or redis_outage(exc)):
+                raise
+            await deps.gate.wait(exc)
+            continue
+        deps.gate.up()
+        return result
+
+
+@asynccontextmanager
+async def kept_alive(deps: StoreDeps, entries: Sequence[Entry]) -> AsyncIterator[None]:
+    """While the block runs, reset the entries' idle time now and then (see StoreDeps.keepalive)."""
+    ids = [e.message_id for e in entries if e.message_id is not None]
+    if deps.keepalive is None or not ids:
+        yield
+        return
+    keepalive = deps.keepalive
+
+    async def touch() -> None:
+        while True:
+            await asyncio.sleep(deps.keepalive_s)
+            try:
+                await keepalive(ids)
+            except Exception as exc:  # Redis down too: the gate reports it; the entries stay pending
+                log.debug("keepalive failed", error=repr(exc)[:200])
+
+    task = asyncio.create_task(touch())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 async def _store_or_fail(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: HandleResult) -> None:
@@ -176,6 +193,7 @@ def _step(deps: StoreDeps) -> ConsumeStep:
         max_deliveries=deps.settings.max_deliveries,
         dead_letter=to_dead_letter,
         outage=is_db_unavailable,
+        gate=deps.gate,
         describe=lambda event: {"document_id": event.document_id, "original_name": event.original_name},
     )
 
@@ -185,7 +203,7 @@ async def _store_one(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: Hand
     attempts = await delivery_count(deps, entry)
 
     async def store(ev: ItemsEvent) -> None:
-        await store_with_retry(deps, [ev])
+        await store_once(deps, [ev])
 
     done = await _step(deps).run(
         message_id=entry.message_id or "", deliveries=attempts, payload=entry.payload.decode(errors="replace"),
@@ -218,23 +236,16 @@ async def handle_entries(deps: StoreDeps, entries: Sequence[Entry]) -> HandleRes
 
 async def _store_batch(deps: StoreDeps, valid: list[tuple[Entry, ItemsEvent]], out: HandleResult) -> HandleResult:
     try:
-        try:
-            result = await store_with_retry(deps, [ev for _, ev in valid])
-            out.stored.extend(e for e, _ in valid)
-            log.info("stored", items=result.items, decisions=result.decisions, completed=len(result.completed))
-        except Exception as exc:
-            if is_db_unavailable(exc):
-                raise
-            # One bad event must not hold back the batch: store each alone to find it.
-            log.warning("batch failed, storing one by one", size=len(valid), error=repr(exc))
-            for entry, event in valid:
-                await _store_or_fail(deps, entry, event, out)
-    except Exception as exc:
-        if not is_db_unavailable(exc):
-            raise
-        await ack(deps, out.stored)
-        log.error("database unavailable; leaving messages pending", pending=len(valid) - len(out.stored))
-        raise DatabaseUnavailable(repr(exc)) from exc
+        async with kept_alive(deps, [e for e, _ in valid]):
+            try:
+                result = await store_through_outages(deps, [ev for _, ev in valid])
+                out.stored.extend(e for e, _ in valid)
+                log.info("stored", items=result.items, decisions=result.decisions, completed=len(result.completed))
+            except Exception as exc:
+                # One bad event must not hold back the batch: store each alone to find it.
+                log.warning("batch failed, storing one by one", size=len(valid), error=repr(exc)[:300])
+                for entry, event in valid:
+                    await _store_or_fail(deps, entry, event, out)
     finally:
         if out.stored:
             deps.relay.wake()

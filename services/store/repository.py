@@ -2,6 +2,7 @@
 
 Applying the same events twice, in any order, or from two workers at once gives the same rows; the outbox
 row of a decision is inserted with ON CONFLICT DO NOTHING so a redelivery or re-ingest emits nothing new.
+A later version of a stored meeting announces only what changed (`revisions.py`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.store import search
 from services.store.kle import kle_of
 from services.store.models import agenda_items, decisions, documents, meetings, outbox
+from services.store.revisions import Announced, last_announced, match_key, same_decision, word_diff
 from services.store.versions import lock_keys, meeting_key, resolve_versions
 from shared import streams
-from shared.contracts.events import AgendaItemParsed, DecisionMade, MeetingParsed, decision_event_id
+from shared.contracts.events import (
+    AgendaItemParsed,
+    DecisionMade,
+    DecisionRevised,
+    MeetingParsed,
+    decision_event_id,
+    revision_event_id,
+)
 from shared.contracts.meeting import MeetingHeader
 
 ItemsEvent = MeetingParsed | AgendaItemParsed
@@ -134,6 +143,21 @@ def decision_made(ev: AgendaItemParsed, *, now: dt.datetime, public_base_url: st
     )
 
 
+def decision_revised(made: DecisionMade, before: Announced, position: int) -> DecisionRevised:
+    """The revision announcing `made` in place of the decision subscribers heard as `before`."""
+    fields = made.model_dump(exclude={"event", "schema_version", "event_id"})
+    return DecisionRevised(
+        **fields,
+        event_id=revision_event_id(made.document_id, position),
+        revises_event_id=before.event_id,
+        previous_document_id=before.document_id,
+        previous_item_id=before.item_id,
+        previous_outcome=before.outcome,
+        previous_text=before.text,
+        diff=word_diff(before.text, made.decision_text),
+    )
+
+
 async def store_events(
     conn: AsyncConnection, events: Sequence[ItemsEvent], *, now: dt.datetime, public_base_url: str
 ) -> StoreResult:
@@ -175,6 +199,11 @@ async def store_events(
     await search.index_items(conn, [_index_row(row, ev) for row, ev in zip(item_rows, item_events, strict=True)])
 
     decided = [ev for ev in item_events if ev.item.decision is not None]
+    # What subscribers last heard of these items from other versions of the same meeting (revisions.py).
+    heard = await last_announced(
+        conn, (meets[ev.document_id]["meeting_key"] for ev in decided if meets[ev.document_id]["meeting_key"]),
+        excluding={ev.document_id for ev in decided},
+    )
     decision_rows, outbox_rows = [], []
     for ev in decided:
         assert ev.item.decision is not None
@@ -189,11 +218,20 @@ async def store_events(
                 "stored_at": now,
             }
         )
+        key = meets[ev.document_id]["meeting_key"]
+        before = heard.get(key, {}).get(match_key(ev.item.number, ev.item.title, ev.item.case_number)) if key else None
+        announcement: DecisionMade | DecisionRevised
+        if before is None:
+            announcement = event
+        elif same_decision(before.text, before.outcome.value, event.decision_text, event.outcome.value):
+            continue  # this version repeats the decision: nothing new to announce
+        else:
+            announcement = decision_revised(event, before, ev.position)
         outbox_rows.append(
             {
-                "event_id": event.event_id,
+                "event_id": announcement.event_id,
                 "stream": streams.DECISIONS,
-                "payload": event.model_dump_json(),
+                "payload": announcement.model_dump_json(),
                 "created_at": now,
             }
         )

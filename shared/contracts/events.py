@@ -89,15 +89,12 @@ def decision_event_id(document_id: str, position: int) -> str:
     return str(uuid.uuid5(DECISION_EVENT_NAMESPACE, f"{document_id}:{position}"))
 
 
-class DecisionMade(Contract):
-    """A committee decided an agenda item; published once per (document version, item) on the public stream.
+class _DecisionFields(Contract):
+    """What every public decision event says about the decision and where it was made."""
 
-    The public stream carries this as plain JSON (one field, `json`), readable from any language.
-    Subscribers may deduplicate by `event_id`, which is the same for every re-publication.
-    """
-
-    event: Literal["DecisionMade"] = "DecisionMade"
-    schema_version: Literal[1] = 1
+    # Narrowed to a Literal by each event; declared here so they stay the first keys of the JSON.
+    event: str
+    schema_version: int
     event_id: str
     municipality: str | None
     municipality_code: int | None = None
@@ -113,6 +110,55 @@ class DecisionMade(Contract):
     item_id: str = Field(description="Primary key of the stored agenda item: `{document_id}:{position}`.")
     item_url: str = Field(description="Link back to the stored item.")
     occurred_at: dt.datetime = Field(description="When the store recorded the decision.")
+
+
+class DecisionMade(_DecisionFields):
+    """A committee decided an agenda item; published once per (document version, item) on the public stream.
+
+    The public stream carries this as plain JSON (one field, `json`), readable from any language.
+    Subscribers may deduplicate by `event_id`, which is the same for every re-publication. A later version
+    of the same meeting (corrected minutes) announces only what changed, as `DecisionRevised`.
+    """
+
+    event: Literal["DecisionMade"] = "DecisionMade"
+    schema_version: Literal[1] = 1
+
+
+class WordChange(Contract):
+    """One step of a word-level diff: `equal`, `delete` (old words only), `insert` (new only) or `replace`."""
+
+    op: Literal["equal", "delete", "insert", "replace"]
+    old: str = ""
+    new: str = ""
+
+
+class DecisionRevised(_DecisionFields):
+    """A new version of a stored meeting (corrected minutes) decided an item differently from the version it
+    replaces: the text, the outcome or both changed. Items whose decision did not change announce nothing;
+    items the earlier version did not have are announced as `DecisionMade`.
+
+    The decision fields are the new version's; `previous_*` are the replaced version's, and
+    `revises_event_id` is the event that announced it (a `DecisionMade` or an earlier `DecisionRevised`).
+    """
+
+    event: Literal["DecisionRevised"] = "DecisionRevised"
+    schema_version: Literal[1] = 1
+    revises_event_id: str
+    previous_document_id: str
+    previous_item_id: str
+    previous_outcome: Outcome
+    previous_text: str
+    diff: tuple[WordChange, ...] = Field(default=(), description="Word-level diff from previous_text to decision_text.")
+
+
+# What the public stream `minutes:decisions` carries, told apart by `event`. A subscriber written before a
+# type existed should skip entries whose `event` it does not know.
+PublicEvent = Annotated[DecisionMade | DecisionRevised, Field(discriminator="event")]
+
+
+def revision_event_id(document_id: str, position: int) -> str:
+    """The deterministic id of the revision event for one item of one document version."""
+    return str(uuid.uuid5(DECISION_EVENT_NAMESPACE, f"revised:{document_id}:{position}"))
 
 
 class DeadLettered(Contract):

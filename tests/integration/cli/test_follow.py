@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from minutes_cli.decisions_cmd import line
 from minutes_cli.follow import SOCKET_TIMEOUT_S
+from shared.contracts.events import DecisionRevised
+from shared.contracts.meeting import Outcome
 from shared.redis_server import RedisServer
 from tests.integration.cli.helpers import Cli, blocked_clients, decision, publish
 
@@ -85,6 +88,34 @@ def test_from_start_replays_and_filters_like_the_stored_query(tmp_path: Path, re
         cli.wait_for(lambda: len(cli.out) >= 2, 15, "the two Aarhus decisions")
         assert cli.stop(signal.SIGINT) == 0
         assert _ids(cli) == [aarhus.event_id, later.event_id]
+    finally:
+        cli.close()
+
+
+def test_revisions_are_printed_marked_and_filtered_like_decisions(tmp_path: Path, redis_url: str) -> None:
+    made = decision(1, municipality="Aarhus")
+    fields = made.model_dump(exclude={"event", "schema_version", "event_id"})
+    fields.update(decision_text="Godkendt med en rettelse", outcome=Outcome.REJECTED)
+    revised = DecisionRevised(
+        **fields, event_id="rev-1", revises_event_id=made.event_id, previous_document_id=made.document_id,
+        previous_item_id=made.item_id, previous_outcome=made.outcome, previous_text=made.decision_text,
+    )
+    elsewhere = DecisionRevised(**{**revised.model_dump(exclude={"event", "schema_version"}),
+                                   "event_id": "rev-2", "municipality": "Vejle"})
+    publish(redis_url, [made, revised, elsewhere])
+    cli = Cli(["decisions", "--follow", "--group", "g-rev", "--from-start", "--municipality", "aarhus"], tmp_path,
+              MINUTES_REDIS_URL=redis_url)
+    try:
+        cli.wait_for(lambda: len(cli.out) >= 2, 30, "the decision and its revision")
+        assert cli.stop(signal.SIGINT) == 0
+        first, second = (json.loads(line) for line in cli.out)  # JSON lines: stdout is not a terminal
+        assert (first["event"], first["event_id"]) == ("DecisionMade", made.event_id)
+        assert (second["event"], second["event_id"]) == ("DecisionRevised", "rev-1")
+        assert second["previous_outcome"] == "approved"
+        assert not any("skipped entry" in text for text in cli.err), cli.err
+        # On a terminal a revision is one line, marked.
+        assert line(revised).startswith("REVISED (approved → rejected) 2025-03-03 Aarhus")
+        assert "REVISED" not in line(made)
     finally:
         cli.close()
 

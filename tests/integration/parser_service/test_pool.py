@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable
 
 import pytest
@@ -41,6 +42,41 @@ async def test_a_faulty_parse_fails_cleanly_and_the_next_document_parses(
         # The same pool, with a healthy target, parses the next document in a fresh child.
         pool.target = faults.crash_on_marker
         pool.timeout_s = 30.0
+        meeting = await pool.parse(SEED, "seed.txt")
+        assert len(meeting.items) == 4
+    finally:
+        pool.close()
+
+
+def _pdf_bomb(expanded_bytes: int) -> bytes:
+    """A one-page PDF whose content stream is ~2 MB deflated and `expanded_bytes` inflated (spaces)."""
+    deflate = zlib.compressobj(9)
+    chunk = b" " * (16 * 1024 * 1024)
+    stream = b"".join(deflate.compress(chunk) for _ in range(expanded_bytes // len(chunk))) + deflate.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+async def test_a_pdf_that_expands_beyond_the_memory_cap_fails_with_that_reason() -> None:
+    """pdfium inflating 1 GiB under a 512 MB cap aborts the process (no MemoryError reaches Python): the
+    worker still names the cause, not "a crash", and the next document parses."""
+    pool = ParsePool(timeout_s=60.0, memory_mb=512)
+    try:
+        with pytest.raises(ParseFailed, match=r"the PDF's content expands beyond 512 MB"):
+            await pool.parse(_pdf_bomb(1024 * 1024 * 1024), "bomb.pdf")
         meeting = await pool.parse(SEED, "seed.txt")
         assert len(meeting.items) == 4
     finally:

@@ -39,7 +39,7 @@ def store_settings(redis_url: str, database_url: str, tmp_path: Path) -> Setting
 @pytest.fixture
 async def deps(store_settings: Settings, engine: AsyncEngine, redis_client: aioredis.Redis) -> AsyncIterator[StoreDeps]:
     """Store dependencies on the test engine and Redis, groups created, short DB retry budget."""
-    d = bootstrap.build_deps(store_settings, engine=engine, redis=redis_client, retry_budget_s=1.0)
+    d = bootstrap.bootstrap(store_settings, engine=engine, redis=redis_client)
     await bootstrap.prepare(d)
     yield d
     await d.relay.stop(flush=False)

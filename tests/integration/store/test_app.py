@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from shared.broker import make_broker
 from shared.contracts.events import DecisionMade
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
-from tests.unit.store.factories import meeting
+from tests.unit.store.factories import header, meeting
 
 pytestmark = pytest.mark.integration
 
@@ -46,17 +47,17 @@ async def test_app_stores_and_publishes(
         await producer.publish(ev, stream=streams.ITEMS)
     # Entries a dead worker took and never acknowledged: only the reclaimer can finish them.
     await redis_client.xgroup_create(streams.ITEMS, streams.STORE_GROUP, id="0", mkstream=True)
-    m2, items2 = meeting("app-2", 1)
+    m2, items2 = meeting("app-2", 1, hdr=header(day=dt.date(2025, 3, 10)))
     await producer.publish(m2, stream=streams.ITEMS)
     await producer.publish(items2[0], stream=streams.ITEMS)
     dead = await redis_client.xreadgroup(streams.STORE_GROUP, "dead-worker", {streams.ITEMS: ">"}, count=100)
     assert len(dead[0][1]) == 15
     # New entries after that: the batch reader's.
-    m3, items3 = meeting("app-3", 2)
+    m3, items3 = meeting("app-3", 2, hdr=header(day=dt.date(2025, 3, 17)))
     for ev in (m3, *items3):
         await producer.publish(ev, stream=streams.ITEMS)
 
-    deps = bootstrap.build_deps(settings, redis=redis_client, retry_budget_s=1.0)
+    deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     await app.start()
     try:
@@ -85,7 +86,7 @@ async def test_app_dead_letters_foreign_entries(redis_url: str, redis_client: ai
     settings = Settings(redis_url=redis_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     await redis_client.xadd(streams.ITEMS, {"json": b"{not json"})
     await redis_client.xadd(streams.ITEMS, {"json": b'{"event": "x"}', "other": "1"})
-    deps = bootstrap.build_deps(settings, redis=redis_client)
+    deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     await app.start()
     try:

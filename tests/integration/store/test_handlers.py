@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -12,11 +14,13 @@ import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 
 from services.store import bootstrap, handlers, queries
+from services.store.app import keepalive_for
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
-from services.store.handlers import DatabaseUnavailable, Entry
+from services.store.handlers import Entry
 from shared import streams
 from shared.broker import make_broker
+from shared.consume import OutageGate
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
 from tests.unit.store.factories import meeting
@@ -132,64 +136,60 @@ def unreachable_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{blocker / 'minutes.db'}"
 
 
-async def test_unreachable_database_is_retried_and_not_acked(
-    unreachable_url: str,
-    redis_client: aioredis.Redis,
-    producer: RedisBroker,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+async def delivery_counts(client: aioredis.Redis) -> list[int]:
+    rows = await client.xpending_range(streams.ITEMS, streams.STORE_GROUP, "-", "+", 100)
+    return [int(r["times_delivered"]) for r in rows]
+
+
+async def test_an_outage_is_waited_out_uncounted_and_the_batch_stored_when_the_database_returns(
+    unreachable_url: str, redis_client: aioredis.Redis, producer: RedisBroker, tmp_path: Path
 ) -> None:
+    """However long the database is down, the handler holds the batch (no raise, no dead letter, no extra
+    delivery) and stores it once it is back — here a PostgreSQL port that refuses, or an SQLite path that
+    cannot be opened, replaced by a working database while the handler waits."""
     settings = Settings(redis_url="redis://unused", database_url=unreachable_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     engine = create_engine(unreachable_url)
-    deps = bootstrap.build_deps(settings, engine=engine, redis=redis_client, retry_budget_s=0.6)
-    deps.retry_initial_s = deps.retry_max_wait_s = 0.1
+    gate = OutageGate("store-test", initial_s=0.05, cap_s=0.1)
+    deps = bootstrap.bootstrap(settings, engine=engine, redis=redis_client, gate=gate)
+    deps.keepalive, deps.keepalive_s = keepalive_for(redis_client, CONSUMER), 0.1
     await redis_client.xgroup_create(streams.ITEMS, streams.STORE_GROUP, id="0", mkstream=True)
-    retries: list[int] = []
-    real_log = handlers._log_retry
-    monkeypatch.setattr(handlers, "_log_retry", lambda state: (retries.append(state.attempt_number), real_log(state)))
     m, items = meeting("down", 2)
     for ev in (m, *items):
         await producer.publish(ev, stream=streams.ITEMS)
     entries = await read(redis_client)
+    task = asyncio.create_task(handlers.handle_entries(deps, entries))
+    working = tmp_path / "back.db"
     try:
-        with pytest.raises(DatabaseUnavailable):
-            await handlers.handle_entries(deps, entries)
-    finally:
+        await wait_until(lambda: gate.is_down)
+        # Several backoffs into the outage: still held, nothing given up or counted.
+        await wait_until(lambda: gate.down_since is not None and time.monotonic() - gate.down_since > 1.0)
+        assert not task.done()
+        # Another worker's reclaimer finds nothing idle: the held entries are kept alive.
+        claimed = await redis_client.xautoclaim(  # with JUSTID redis-py returns the claimed ids only
+            streams.ITEMS, streams.STORE_GROUP, "other-worker", 500, "0", justid=True
+        )
+        assert claimed == []
+        assert await delivery_counts(redis_client) == [1, 1, 1]
+        assert await list_dead_letters(redis_client) == []
+        # The database comes back (a working one behind the same engine object's successor).
+        await migrate(f"sqlite+aiosqlite:///{working}")
         await engine.dispose()
-    assert len(retries) >= 2
-    assert await pending(redis_client) == 3
-    assert await list_dead_letters(redis_client) == []
-
-
-async def test_store_catches_up_when_the_database_returns(
-    redis_client: aioredis.Redis, producer: RedisBroker, tmp_path: Path
-) -> None:
-    folder = tmp_path / "db"
-    folder.write_text("a file where the database folder should be")  # the database cannot be opened
-    url = f"sqlite+aiosqlite:///{folder / 'minutes.db'}"
-    settings = Settings(redis_url="redis://unused", database_url=url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
-    engine = create_engine(url)
-    deps = bootstrap.build_deps(settings, engine=engine, redis=redis_client, retry_budget_s=0.3)
-    deps.retry_initial_s = deps.retry_max_wait_s = 0.1
-    await redis_client.xgroup_create(streams.ITEMS, streams.STORE_GROUP, id="0", mkstream=True)
-    m, items = meeting("comeback", 3)
-    for ev in (m, *items):
-        await producer.publish(ev, stream=streams.ITEMS)
-    entries = await read(redis_client)
-    try:
-        with pytest.raises(DatabaseUnavailable):
-            await handlers.handle_entries(deps, entries)
-        assert await pending(redis_client) == 4
-        # The database comes back; the same entries are delivered again (as the reclaimer would).
-        folder.unlink()
-        folder.mkdir()
-        await migrate(url)
-        await handlers.handle_entries(deps, entries)
+        deps.engine = create_engine(f"sqlite+aiosqlite:///{working}")
+        out = await asyncio.wait_for(task, 10)
         await finish(redis_client, entries)
+        assert len(out.stored) == 3
+        assert not gate.is_down
+        assert await queries.count_meetings(deps.engine, complete_only=True) == 1
         assert await pending(redis_client) == 0
-        assert await queries.count_items(engine) == 3
-        assert await queries.count_meetings(engine, complete_only=True) == 1
         assert await list_dead_letters(redis_client) == []
     finally:
+        task.cancel()
         await deps.relay.stop(flush=False)
-        await engine.dispose()
+        await deps.engine.dispose()
+
+
+async def wait_until(predicate: Any, limit_s: float = 10.0) -> None:
+    deadline = time.monotonic() + limit_s
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)

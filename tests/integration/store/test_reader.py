@@ -261,8 +261,9 @@ async def test_case_view_follows_a_case_across_meetings_in_date_order(engine: As
 
 
 async def test_versions_and_all_versions(engine: AsyncEngine) -> None:
-    v1, v1_items = meeting("v1", n_items=2)
-    v2, v2_items = meeting("v2", items=[item(1, text="Godkendt med rettelse"), item(2)])
+    same = header()  # one municipality, committee and date: two versions of one meeting
+    v1, v1_items = meeting("v1", n_items=2, hdr=same)
+    v2, v2_items = meeting("v2", items=[item(1, text="Godkendt med rettelse"), item(2)], hdr=same)
     await store(engine, [v1, *v1_items])
     await store(engine, [v2, *v2_items])
     current = await all_hits(engine, ReadFilter())

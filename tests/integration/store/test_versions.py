@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import orjson
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store import queries
 from services.store.db import create_engine, migrate
-from services.store.models import meetings
+from services.store.models import meetings, outbox
 from services.store.repository import ItemsEvent, store_events
 from shared.contracts.events import AgendaItemParsed, MeetingParsed, utcnow
-from shared.contracts.meeting import DocumentKind, MeetingHeader
+from shared.contracts.meeting import DocumentKind, MeetingHeader, Outcome
 from tests.unit.store.factories import header, item, meeting
 
 pytestmark = pytest.mark.integration
@@ -168,3 +169,65 @@ async def test_the_migration_keys_and_resolves_meetings_stored_before_it(databas
         assert keys["a" * 64] == keys["b" * 64] == "aarhus kommune|økonomiudvalget|2025-03-03"
     finally:
         await eng.dispose()
+
+
+# --- revisions: a new version announces only what changed ----------------------------------------------
+
+
+async def announced(engine: AsyncEngine) -> list[dict[str, object]]:
+    """Every event in the outbox, oldest first, as the JSON subscribers receive."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(outbox.c.payload).order_by(outbox.c.id))).all()
+    return [orjson.loads(r.payload) for r in rows]
+
+
+async def test_corrected_minutes_announce_only_the_changed_decisions(engine: AsyncEngine) -> None:
+    hdr = header(day=dt.date(2025, 6, 2))
+    original = [
+        item(1, text="Indstillingen godkendes."),
+        item(2, text="Indstillingen godkendes."),
+        item(3, text="Udvalget anbefaler forslaget.", outcome=Outcome.APPROVED),
+    ]
+    corrected = [
+        # Only re-wrapped: the same decision to a reader.
+        item(1, text="Indstillingen\n  godkendes."),
+        item(2, text="Indstillingen godkendes med den ændring at fristen forlænges."),
+        item(3, text="Udvalget anbefaler forslaget.", outcome=Outcome.REJECTED),
+        item(4, text="Sagen blev taget til efterretning."),  # not in the first version
+    ]
+    v1, v1_items = meeting("rev-v1", hdr=hdr, items=original)
+    v2, v2_items = meeting("rev-v2", hdr=hdr, items=corrected)
+    await store(engine, [v1, *v1_items])
+    first = await announced(engine)
+    assert [e["event"] for e in first] == ["DecisionMade"] * 3
+    made = {e["item_number"]: e for e in first}
+
+    await store(engine, [v2, *v2_items])
+    await store(engine, [v2, *v2_items])  # redelivered: nothing more
+    later = (await announced(engine))[3:]
+    assert sorted((e["event"], e["item_number"]) for e in later) == [
+        ("DecisionMade", 4), ("DecisionRevised", 2), ("DecisionRevised", 3),
+    ]
+    revised = {e["item_number"]: e for e in later if e["event"] == "DecisionRevised"}
+    two = revised[2]
+    assert two["revises_event_id"] == made[2]["event_id"]
+    assert two["previous_document_id"] == v1.document_id and two["document_id"] == v2.document_id
+    assert two["previous_text"] == "Indstillingen godkendes."
+    assert two["decision_text"] == "Indstillingen godkendes med den ændring at fristen forlænges."
+    assert two["diff"] == [
+        {"op": "equal", "old": "Indstillingen", "new": "Indstillingen"},
+        {"op": "replace", "old": "godkendes.", "new": "godkendes med den ændring at fristen forlænges."},
+    ]
+    three = revised[3]
+    assert (three["previous_outcome"], three["outcome"]) == ("approved", "rejected")
+    same = "Udvalget anbefaler forslaget."
+    assert three["diff"] == [{"op": "equal", "old": same, "new": same}]
+
+    # A second correction revises what subscribers last heard (the revision), and repeats nothing else.
+    third = [*corrected[:1], item(2, text="Indstillingen godkendes."), *corrected[2:]]
+    v3, v3_items = meeting("rev-v3", hdr=hdr, items=third)
+    await store(engine, [v3, *v3_items])
+    (again,) = (await announced(engine))[6:]
+    assert (again["event"], again["item_number"]) == ("DecisionRevised", 2)
+    assert again["revises_event_id"] == two["event_id"]
+    assert again["previous_text"] == two["decision_text"]

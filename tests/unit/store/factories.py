@@ -62,7 +62,9 @@ def meeting(
 ) -> tuple[MeetingParsed, list[AgendaItemParsed]]:
     """A MeetingParsed and its AgendaItemParsed events."""
     document_id = doc_id(seed)
-    hdr = hdr or header()
+    # Different seeds are different meetings (another date) unless the test passes one header: the same
+    # municipality, committee and date would make them versions of one meeting (services/store/versions.py).
+    hdr = hdr or header(day=dt.date(2025, 1, 1) + dt.timedelta(days=int(document_id[:6], 16) % 3650))
     items = items if items is not None else [item(n + 1, decided=n not in undecided) for n in range(n_items)]
     count = len(items)
     parsed = MeetingParsed(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,8 @@ from services.store import bootstrap, queries
 from services.store.app import create_app
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
-from services.store.handlers import DatabaseUnavailable
 from shared import streams
+from shared.consume import OutageGate
 from shared.contracts.events import DeadLettered
 from shared.settings import Settings
 from tests.unit.store.factories import meeting
@@ -61,7 +63,7 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def deps(engine: AsyncEngine, tmp_path: Path) -> StoreDeps:
     settings = Settings(redis_url="redis://localhost:1", data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
-    return bootstrap.build_deps(settings, engine=engine, redis=FakeRedis(), retry_budget_s=0.1)  # type: ignore[arg-type]
+    return bootstrap.bootstrap(settings, engine=engine, redis=FakeRedis())  # type: ignore[arg-type]
 
 
 async def test_events_are_stored(deps: StoreDeps) -> None:
@@ -122,15 +124,26 @@ async def test_valid_events_of_a_batch_survive_an_invalid_one(deps: StoreDeps) -
     assert len(deps.redis.dead_letters()) == 1  # type: ignore[attr-defined]
 
 
-async def test_database_unavailable_raises_so_nothing_is_acked(deps: StoreDeps, tmp_path: Path) -> None:
+async def test_database_unavailable_is_waited_out_then_stored(deps: StoreDeps, tmp_path: Path) -> None:
+    """The delivery does not return (so nothing is acked) while the database is down, and completes once
+    it is back; nothing is dead-lettered."""
     blocker = tmp_path / "file"
     blocker.write_text("")
-    deps.engine = create_engine(f"sqlite+aiosqlite:///{blocker / 'x.db'}")
-    deps.retry_initial_s = deps.retry_max_wait_s = 0.02
+    url = f"sqlite+aiosqlite:///{blocker / 'x.db'}"
+    real = deps.engine
+    deps.engine = create_engine(url)
+    deps.gate = OutageGate("store-test", initial_s=0.02, cap_s=0.05)
     app = create_app(deps.settings, deps=deps)
     m, _ = meeting("unit-4", items=[])
     async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
-        with pytest.raises(DatabaseUnavailable):
-            await br.publish(m, stream=streams.ITEMS)
-    await deps.engine.dispose()
+        task = asyncio.create_task(br.publish(m, stream=streams.ITEMS))
+        deadline = time.monotonic() + 10
+        while not deps.gate.is_down:
+            assert time.monotonic() < deadline, "the outage was never noticed"
+            await asyncio.sleep(0.01)
+        assert not task.done()
+        await deps.engine.dispose()
+        deps.engine = real  # the database is back
+        await asyncio.wait_for(task, 10)
+    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
     assert deps.redis.dead_letters() == []  # type: ignore[attr-defined]
