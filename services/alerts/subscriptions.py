@@ -135,8 +135,10 @@ async def add_subscription(engine: AsyncEngine, spec: SubscriptionSpec, *, allow
             check_apprise_url(spec.url)
     except UrlRefused as exc:
         raise SubscriptionError(str(exc)) from exc
+    sub_id = uuid.uuid4().hex[:16]
+    secret = new_secret() if spec.channel == "webhook" else None
     row = {
-        "id": uuid.uuid4().hex[:16],
+        "id": sub_id,
         "name": spec.name,
         "created_at": utcnow(),
         "municipality": _blank(spec.municipality),
@@ -147,16 +149,16 @@ async def add_subscription(engine: AsyncEngine, spec: SubscriptionSpec, *, allow
         "phrase": phrase,
         "channel": spec.channel,
         "url": spec.url,
-        "secret": new_secret() if spec.channel == "webhook" else None,
+        "secret": secret,
         "digest": spec.digest,
         "enabled": True,
         "consecutive_failures": 0,
     }
     async with engine.begin() as conn:
         await conn.execute(subscriptions.insert().values(**row))
-    shown = await get_subscription(engine, row["id"])
+    shown = await get_subscription(engine, sub_id)
     assert shown is not None
-    return CreatedSubscription(**shown.model_dump(), secret=row["secret"])
+    return CreatedSubscription(**shown.model_dump(), secret=secret)
 
 
 def _counts() -> tuple[sa.ScalarSelect[int], sa.ScalarSelect[int]]:
