@@ -95,7 +95,7 @@ def add(
         spec = SubscriptionSpec(
             name=name, municipality=municipality, region=region, committee=committee, outcome=outcome,
             case_number=case_number, phrase=phrase, channel="webhook" if webhook else "apprise",
-            url=webhook or apprise or "", digest=digest,  # type: ignore[arg-type]
+            url=webhook or apprise or "", digest=digest,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
