@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.bootstrap import ApiDeps
 from services.api.errors import ApiError
+from services.api.event_filter import Announcement, EventMatcher, event_context
 from services.api.filters import api_filter, query_of
-from services.store.matching import Announcement, EventMatcher, event_context
 from services.store.models import outbox
 from services.store.reader import ReadFilter, SearchSyntaxError
 from shared import streams

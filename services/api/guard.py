@@ -43,8 +43,9 @@ def is_api_path(path: str) -> bool:
 
 def json_error(status: int, message: str) -> Response:
     """The body of every JSON error."""
-    return Response(orjson.dumps({"error": message, "status": status}), status_code=status,
-                    media_type="application/json")
+    return Response(
+        orjson.dumps({"error": message, "status": status}), status_code=status, media_type="application/json"
+    )
 
 
 class Guard:

@@ -22,8 +22,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "search": {"da": "Søg", "en": "Search"},
     "search_label": {"da": "Søg i afgørelser", "en": "Search decisions"},
     "search_hint": {
-        "da": "Ord finder også bøjninger (fleksjob → fleksjobbet); \"en frase\"; -udeluk",
-        "en": "Words also find their inflections (fleksjob → fleksjobbet); \"a phrase\"; -exclude",
+        "da": 'Ord finder også bøjninger (fleksjob → fleksjobbet); "en frase"; -udeluk',
+        "en": 'Words also find their inflections (fleksjob → fleksjobbet); "a phrase"; -exclude',
     },
     "filters": {"da": "Afgræns", "en": "Filter"},
     "municipality": {"da": "Kommune eller region", "en": "Municipality or region"},
@@ -92,10 +92,34 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 MONTHS = {
-    "da": ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-           "november", "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
+    "da": [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 

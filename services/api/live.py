@@ -28,8 +28,8 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.api.bootstrap import ApiDeps
 from services.api.errors import ApiError
+from services.api.event_filter import EventMatcher, event_context
 from services.api.filters import api_filter
-from services.store.matching import EventMatcher, event_context
 from services.store.reader import ReadFilter, SearchSyntaxError
 from shared import streams
 from shared.broker import RedisNotConfigured, resolve_redis_url

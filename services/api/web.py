@@ -99,9 +99,17 @@ def _context(request: Request, **values: Any) -> dict[str, Any]:
         return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     return {
-        "request": request, "lang": lang, "t": t, "url": url, "qurl": qurl, "explicit_lang": explicit,
-        "other_language_url": other_language_url(), "date": date, "when": when,
-        "outcome_label": lambda o: t(f"outcome_{getattr(o, 'value', o)}"), **values,
+        "request": request,
+        "lang": lang,
+        "t": t,
+        "url": url,
+        "qurl": qurl,
+        "explicit_lang": explicit,
+        "other_language_url": other_language_url(),
+        "date": date,
+        "when": when,
+        "outcome_label": lambda o: t(f"outcome_{getattr(o, 'value', o)}"),
+        **values,
     }
 
 
@@ -143,12 +151,29 @@ async def index(request: Request) -> Response:
         total = await reader.count_decisions(deps.engine, flt)
     except ApiError as exc:
         # The form stays, with the message beside it: the person corrects the field and searches again.
-        return render(request, fragment or "index.html", status=exc.status, form=raw, error=exc.message,
-                      hits=[], total=0, next_query=None, filter_query="", first_page=True)
+        return render(
+            request,
+            fragment or "index.html",
+            status=exc.status,
+            form=raw,
+            error=exc.message,
+            hits=[],
+            total=0,
+            next_query=None,
+            filter_query="",
+            first_page=True,
+        )
     next_query = query_of(flt, cursor=page.next_cursor) if page.next_cursor else None
     return render(
-        request, fragment or "index.html", form=raw, error=None, hits=page.items, total=total,
-        next_query=next_query, filter_query=query_of(flt), first_page=cursor is None,
+        request,
+        fragment or "index.html",
+        form=raw,
+        error=None,
+        hits=page.items,
+        total=total,
+        next_query=next_query,
+        filter_query=query_of(flt),
+        first_page=cursor is None,
     )
 
 

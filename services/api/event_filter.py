@@ -1,14 +1,11 @@
-"""The read layer's filter applied to one public event in memory: what live subscribers (SSE, feeds, alerts)
-use to decide whether a `DecisionMade` / `DecisionRevised` is one they asked for.
+"""The read API's filter (`ReadFilter`) applied to one public event: what the live stream and the feeds send.
 
-The rules are those of `reader._meeting_conditions` / `_item_conditions`, and the full-text part is the
-search syntax of `search.parse_query` matched on the same Danish Snowball stems as the SQLite index (title,
-decision and — when the caller looked them up — the item's sections). An event does not carry the region,
-the KLE number or the sections, so a filter on those needs an `EventContext` from the store
-(`event_context`); without one such a filter does not match (never a false alert).
-
-Differences from the database search, on purpose: PostgreSQL drops Danish stop words from a query, this
-keeps them (as SQLite does); `all_versions` has no meaning for an announcement and is ignored.
+The matching itself is the alerts' (services/alerts/matching.py: the same rules as the search, the phrase
+on Danish stems), so a subscription, the SSE stream and a feed with the same filter agree. This adds the
+filter fields subscriptions do not have (dates, KLE, absent member) and an `EventContext` looked up in the
+store for what an event does not carry: the region, the KLE number, and the item's sections, so a phrase
+found only in a section matches here as it does in the search. Without a context a filter on those does
+not match (never a false alert). `all_versions` means nothing for an announcement and is ignored.
 """
 
 from __future__ import annotations
@@ -20,6 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.alerts.matching import Filter, event_stems, matches
 from services.store import search
 from services.store.models import agenda_items, meetings
 from services.store.read_models import ReadFilter
@@ -37,11 +35,6 @@ class EventContext:
     body: str = ""
 
 
-def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
-    n = len(needle)
-    return any(list(haystack[i : i + n]) == list(needle) for i in range(len(haystack) - n + 1))
-
-
 class EventMatcher:
     """A compiled filter: build once per subscriber, call `accepts` per event.
 
@@ -50,44 +43,30 @@ class EventMatcher:
 
     def __init__(self, flt: ReadFilter) -> None:
         self.filter = flt
-        q = (flt.q or "").strip()
-        query = search.parse_query(q) if q else None
-        # Terms as stem sequences: a phrase matches when its stems occur next to each other, in order.
-        self._groups = [[search.stems(" ".join(term)) for term in group] for group in query.groups] if query else []
-        self._excluded = [search.stems(" ".join(term)) for term in query.excluded] if query else []
+        outcome = flt.outcome.value if flt.outcome else None
+        q = (flt.q or "").strip() or None
+        self._alerts = Filter(flt.municipality, flt.region, flt.committee, outcome, flt.case_number, q)
 
     @property
     def needs_context(self) -> bool:
         """True when `accepts` needs an EventContext (region, KLE or full text over the sections)."""
-        return bool(self.filter.region or self.filter.kle or self._groups)
+        return bool(self.filter.region or self.filter.kle or self._alerts.query)
 
     def accepts(self, event: Announcement, context: EventContext | None = None) -> bool:
         """Whether the event passes every part of the filter."""
         flt = self.filter
-        if flt.municipality and (event.municipality or "").strip().lower() != flt.municipality.strip().lower():
-            return False
-        if flt.committee and flt.committee.strip().lower() not in (event.committee or "").lower():
-            return False
         if not _in_dates(event.meeting_date, flt.date_from, flt.date_to):
-            return False
-        if flt.outcome and event.outcome != flt.outcome:
-            return False
-        if flt.case_number and (event.case_number or "") != flt.case_number.strip():
             return False
         if flt.absent and flt.absent.strip() and not _absent(event.absent, flt.absent):
             return False
-        if flt.region and (context is None or (context.region or "").lower() != flt.region.strip().lower()):
+        if flt.region and context is None:
             return False
         if flt.kle and (context is None or not (context.kle or "").startswith(flt.kle)):
             return False
-        if self._groups or self._excluded:
-            body = context.body if context is not None else ""
-            words = search.stems("\n".join((event.item_title, event.decision_text, body)))
-            if not all(any(_contains(words, term) for term in group) for group in self._groups):
-                return False
-            if any(_contains(words, term) for term in self._excluded):
-                return False
-        return True
+        text = None
+        if self._alerts.query is not None and context is not None and context.body:
+            text = [*event_stems(event), "\x00", *search.stems(context.body)]
+        return matches(self._alerts, event, region=context.region if context else None, text_stems=text)
 
 
 def _in_dates(day: dt.date | None, start: dt.date | None, end: dt.date | None) -> bool:
