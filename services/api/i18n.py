@@ -60,6 +60,18 @@ CATALOG: dict[str, dict[str, str]] = {
     "absent": {"da": "Fraværende", "en": "Absent"},
     "attachments": {"da": "Bilag", "en": "Attachments"},
     "history": {"da": "Tidligere beslutninger", "en": "Earlier decisions"},
+    "case_path": {"da": "Sagens vej", "en": "The case's path"},
+    "case_path_intro": {
+        "da": "Hvert organ, der har behandlet sagen, ældste først, med dets beslutning.",
+        "en": "Each body that treated the case, oldest first, with its decision.",
+    },
+    "case_path_cited": {"da": "citeret i en senere sag", "en": "cited by a later item"},
+    "live_updates": {
+        "da": "Nye afgørelser vises her, mens de træffes.",
+        "en": "New decisions appear here as they are made.",
+    },
+    "live_new": {"da": "ny", "en": "new"},
+    "feed_link": {"da": "Atom-feed for denne søgning", "en": "Atom feed of this search"},
     "date": {"da": "Dato", "en": "Date"},
     "time": {"da": "Tidspunkt", "en": "Time"},
     "location": {"da": "Sted", "en": "Location"},

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from services.alerts.case_path import case_path
 from services.api import i18n
 from services.api.bootstrap import ApiDeps
 from services.api.errors import ApiError
@@ -207,4 +208,5 @@ async def case_page(request: Request, case_number: str) -> Response:
     case = await reader.get_case(_deps(request).engine, case_number)
     if case is None:
         raise ApiError(404, "no item with this case number")
-    return render(request, "case.html", case=case)
+    path = await case_path(_deps(request).engine, case_number)  # AU → ØK → BY, from the items and their history
+    return render(request, "case.html", case=case, path=path)
