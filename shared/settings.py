@@ -100,6 +100,10 @@ class Settings(BaseSettings):
     )
     api_page_size: int = Field(default=25, ge=1, description="Decisions per page when a request names no limit.")
     api_max_page_size: int = Field(default=200, ge=1, description="Largest `limit` a request may ask for.")
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for /api/v1/subscriptions (unset: those endpoints refuse with 403).",
+    )
     api_max_request_bytes: int = Field(
         default=8192, ge=1024, description="Largest request target (path and query) and body the API accepts."
     )
