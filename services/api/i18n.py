@@ -71,6 +71,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "en": "New decisions appear here as they are made.",
     },
     "live_new": {"da": "ny", "en": "new"},
+    "live_revised": {"da": "rettet", "en": "revised"},
     "feed_link": {"da": "Atom-feed for denne søgning", "en": "Atom feed of this search"},
     "date": {"da": "Dato", "en": "Date"},
     "time": {"da": "Tidspunkt", "en": "Time"},

@@ -87,7 +87,9 @@ async def public_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """The matching entries after `after`, forever; stops when `is_gone()` (the client left)."""
     cursor = after or await _newest_id(client)
-    yield ServerSentEvent(comment=f"listening after {cursor}", retry=RETRY_MS)
+    # First a `listening` event (no id: a client's Last-Event-ID stays as it was) naming where it starts;
+    # a client (the web page, a test) knows from it that nothing published from now on can be missed.
+    yield ServerSentEvent(data=f'{{"after": "{cursor}"}}', event="listening", retry=RETRY_MS)
     while not await is_gone():
         reply: Any = await client.xread({streams.DECISIONS: cursor}, count=BATCH, block=BLOCK_MS)
         for _, entries in reply or ():

@@ -108,19 +108,18 @@ class SseReader:
         raise EOFError("the server closed the event stream")
 
     async def listening(self) -> str:
-        """Wait for the server's first comment (`listening after <id>`): the stream id it reads after."""
+        """Wait for the server's `listening` event: the stream id it reads after."""
         while True:
             msg = await self.message()
-            for comment in msg.comments:
-                if comment.startswith("listening after "):
-                    return comment.removeprefix("listening after ")
+            if msg.event == "listening":
+                return str(msg.json()["after"])
 
     async def events(self, n: int, wait_s: float = 15.0) -> list[Message]:
-        """The next `n` event messages (comments such as pings are passed over)."""
+        """The next `n` decision events (pings and the `listening` event are passed over)."""
         out: list[Message] = []
         while len(out) < n:
             msg = await self.message(wait_s)
-            if msg.data:
+            if msg.data and msg.id is not None:
                 out.append(msg)
         return out
 
