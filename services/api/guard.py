@@ -89,6 +89,9 @@ class Guard:
             await json_error(*refusal)(scope, receive, send)
             return
 
+        head = scope["method"] == "HEAD"
+        if head:  # answered as the GET it asks about, without the body (and without producing all of it)
+            scope = {**scope, "method": "GET"}
         started = False
         seen = 0
         csp = DOCS_CSP if scope["path"].startswith("/docs") else PAGE_CSP
@@ -104,6 +107,9 @@ class Guard:
                     extra.append((b"content-security-policy", csp.encode()))
                 headers += [(k, v) for k, v in extra if k not in names]
                 message = {**message, "headers": headers}
+            elif head and message["type"] == "http.response.body":
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                raise _HeadDone
             await send(message)
 
         async def bounded_receive() -> Any:
@@ -118,6 +124,8 @@ class Guard:
 
         try:
             await self.app(scope, bounded_receive, guarded_send)
+        except _HeadDone:
+            return
         except _BodyTooLarge:
             if not started:
                 await json_error(413, f"request body larger than {self.max_bytes} bytes")(scope, receive, send)
@@ -140,3 +148,7 @@ class Guard:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class _HeadDone(Exception):
+    """The headers of a HEAD request are out: stop producing the body."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -77,6 +77,10 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+# Blob references name the server's folders or buckets: they stay inside; the download URL is what clients get.
+_PAGE_NO_REF: Any = {"items": {"__all__": {"provenance": {"blob_ref"}}}}
+
+
 def get_deps(request: Request) -> ApiDeps:
     """The dependencies the app started with."""
     deps: ApiDeps = request.app.state.deps
@@ -111,7 +115,10 @@ async def decisions_page(deps: ApiDeps, flt: ReadFilter, cursor: str | None, lim
         raise ApiError(400, f"q: {exc}") from None
 
 
-@router.get("/api/v1/decisions", response_model=DecisionPage, responses=ERRORS, tags=["decisions"])
+@router.get(
+    "/api/v1/decisions", response_model=DecisionPage, response_model_exclude=_PAGE_NO_REF, responses=ERRORS,
+    tags=["decisions"],
+)
 async def list_decisions(
     request: Request, deps: Deps, flt: Filter, cursor: Cursor = None, limit: Limit = None
 ) -> DecisionPage:
@@ -139,7 +146,10 @@ async def list_meetings(
     return MeetingPage(items=page.items, next_cursor=page.next_cursor, next=nxt, limit=size)
 
 
-@router.get("/api/v1/meetings/{document_id}", response_model=MeetingDetail, responses=ERRORS, tags=["meetings"])
+@router.get(
+    "/api/v1/meetings/{document_id}", response_model=MeetingDetail, response_model_exclude={"document": {"blob_ref"}},
+    responses=ERRORS, tags=["meetings"],
+)
 async def get_meeting(document_id: str, deps: Deps) -> MeetingDetail:
     """One meeting (one stored document) in full: header, participants, every item in order, versions, source."""
     meeting = await reader.get_meeting(deps.engine, check_digest(document_id))
@@ -148,7 +158,10 @@ async def get_meeting(document_id: str, deps: Deps) -> MeetingDetail:
     return meeting
 
 
-@router.get("/api/v1/cases/{case_number:path}", response_model=CaseView, responses=ERRORS, tags=["cases"])
+@router.get(
+    "/api/v1/cases/{case_number:path}", response_model=CaseView, response_model_exclude=_PAGE_NO_REF,
+    responses=ERRORS, tags=["cases"],
+)
 async def get_case(
     case_number: str,
     deps: Deps,
@@ -168,7 +181,10 @@ def download_url(info: DocumentInfo) -> str | None:
     return f"/api/v1/documents/{info.document_id}/file" if info.blob_available else None
 
 
-@router.get("/api/v1/documents/{document_id}", response_model=DocumentOut, responses=ERRORS, tags=["documents"])
+@router.get(
+    "/api/v1/documents/{document_id}", response_model=DocumentOut, response_model_exclude={"blob_ref"},
+    responses=ERRORS, tags=["documents"],
+)
 async def get_document(document_id: str, deps: Deps) -> DocumentOut:
     """Provenance of a stored document: original name, when it arrived, version, blob reference."""
     info = await reader.get_document(deps.engine, check_digest(document_id))

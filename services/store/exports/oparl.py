@@ -21,6 +21,7 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,7 +70,53 @@ class OParlUrls:
         return f"{self.body(municipality, region)}/organization/{slug(committee)}"
 
 
-def _start(meeting: MeetingDetail) -> str | None:
+@dataclass(frozen=True)
+class MeetingExtras:
+    """What a meeting's OParl object needs beyond its items' rows: the header fields only a meeting has."""
+
+    start_time: str | None
+    location: str | None
+    participants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeetingHead:
+    """A meeting's header and source document: what `meeting_object` describes besides the items."""
+
+    document_id: str
+    kind: str
+    municipality: str | None
+    municipality_code: int | None
+    region: str | None
+    committee: str | None
+    meeting_date: dt.date | None
+    start_time: str | None
+    location: str | None
+    participants: tuple[str, ...]
+    source: Provenance
+
+    @classmethod
+    def of_row(cls, row: ItemWithMeeting, extras: MeetingExtras) -> MeetingHead:
+        """From an item row of the meeting (`iter_items`) and the meeting's extras."""
+        return cls(
+            document_id=row.item.document_id, kind=row.kind, municipality=row.municipality,
+            municipality_code=row.municipality_code, region=row.region, committee=row.committee,
+            meeting_date=row.meeting_date, start_time=extras.start_time, location=extras.location,
+            participants=extras.participants, source=row.provenance,
+        )
+
+    @classmethod
+    def of_detail(cls, meeting: MeetingDetail) -> MeetingHead:
+        """From the reader's `get_meeting` (for an endpoint serving one meeting)."""
+        return cls(
+            document_id=meeting.document_id, kind=meeting.kind, municipality=meeting.municipality,
+            municipality_code=meeting.municipality_code, region=meeting.region, committee=meeting.committee,
+            meeting_date=meeting.meeting_date, start_time=meeting.start_time, location=meeting.location,
+            participants=tuple(meeting.participants), source=meeting.document,
+        )
+
+
+def _start(meeting: MeetingHead) -> str | None:
     # Only with a printed time: a date alone is kept in minutes:meetingDate rather than invent 00:00.
     if meeting.meeting_date is None or not meeting.start_time:
         return None
@@ -132,13 +179,13 @@ def agenda_item_object(urls: OParlUrls, item: ItemOut) -> dict[str, Any]:
     return obj
 
 
-def meeting_object(urls: OParlUrls, meeting: MeetingDetail, items: list[ItemOut]) -> dict[str, Any]:
+def meeting_object(urls: OParlUrls, meeting: MeetingHead, items: list[ItemOut]) -> dict[str, Any]:
     """A stored meeting (one document version) with `items` embedded, as an OParl `Meeting`."""
     name = " ".join(p for p in (meeting.committee, meeting.meeting_date and meeting.meeting_date.isoformat()) if p)
     obj: dict[str, Any] = {
         "id": urls.meeting(meeting.document_id),
         "type": SCHEMA + "Meeting",
-        "name": name or meeting.original_name,
+        "name": name or meeting.source.original_name,
         # OParl's recommended states: minutes are of a held meeting, an agenda is an invitation.
         "meetingState": "durchgeführt" if meeting.kind == "minutes" else "eingeladen",
     }
@@ -153,11 +200,11 @@ def meeting_object(urls: OParlUrls, meeting: MeetingDetail, items: list[ItemOut]
         }
     if meeting.committee:
         obj["organization"] = [urls.organization(meeting.municipality, meeting.region, meeting.committee)]
-    source = file_object(urls, meeting.document, meeting_date=meeting.meeting_date)
+    source = file_object(urls, meeting.source, meeting_date=meeting.meeting_date)
     if source is not None:
         obj["resultsProtocol" if meeting.kind == "minutes" else "invitation"] = source
     obj["agendaItem"] = [agenda_item_object(urls, item) for item in items]
-    obj["created"] = iso_datetime(meeting.document.stored_at, seconds=True)
+    obj["created"] = iso_datetime(meeting.source.stored_at, seconds=True)
     vendor: dict[str, Any] = {
         "meetingDate": meeting.meeting_date.isoformat() if meeting.meeting_date else None,
         "municipality": meeting.municipality,
@@ -165,8 +212,8 @@ def meeting_object(urls: OParlUrls, meeting: MeetingDetail, items: list[ItemOut]
         "municipalityCode": meeting.municipality_code,
         "region": meeting.region,
         "participants": list(meeting.participants) or None,
-        "current": meeting.current,
-        "supersededBy": urls.meeting(meeting.superseded_by) if meeting.superseded_by else None,
+        "current": meeting.source.current,
+        "supersededBy": urls.meeting(meeting.source.superseded_by) if meeting.source.superseded_by else None,
     }
     obj.update({VENDOR + k: v for k, v in vendor.items() if v is not None})
     return obj
@@ -187,33 +234,33 @@ def organization_object(
 
 async def write_oparl(
     items: AsyncIterator[ItemWithMeeting],
-    get_meeting: Callable[[str], Awaitable[MeetingDetail | None]],
+    extras: Callable[[str], Awaitable[MeetingExtras | None]],
     public_api_url: str,
 ) -> AsyncIterator[bytes]:
     """The OParl object list of the meetings of `items` (grouped by document, in the order they come).
 
-    `items` must come grouped by document (the reader's order is); each meeting's header is fetched once.
+    `items` must come grouped by document (the reader's order is); `extras` is asked once per meeting.
     """
     urls = OParlUrls(public_api_url)
     yield b'{"data":['
     count = 0
-    group: list[ItemOut] = []
+    group: list[ItemWithMeeting] = []
 
     async def flush() -> bytes:
-        meeting = await get_meeting(group[0].document_id)
-        if meeting is None:  # deleted between the two reads: nothing to describe it with
+        more = await extras(group[0].item.document_id)
+        if more is None:  # deleted between the two reads: nothing to describe it with
             return b""
-        prefix = b"," if count else b""
-        return prefix + orjson.dumps(meeting_object(urls, meeting, group))
+        head = MeetingHead.of_row(group[0], more)
+        return (b"," if count else b"") + orjson.dumps(meeting_object(urls, head, [r.item for r in group]))
 
     async for row in items:
-        if group and row.item.document_id != group[0].document_id:
+        if group and row.item.document_id != group[0].item.document_id:
             chunk = await flush()
             count += bool(chunk)
             group = []
             if chunk:
                 yield chunk
-        group.append(row.item)
+        group.append(row)
     if group:
         chunk = await flush()
         count += bool(chunk)

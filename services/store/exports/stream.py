@@ -6,14 +6,16 @@ from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.store import reader
 from services.store.exports.columns import DECISION_COLUMNS, ITEM_COLUMNS, Column, decision_row, item_row
 from services.store.exports.formats import Counts, Format, Rows
-from services.store.exports.oparl import write_oparl
+from services.store.exports.oparl import MeetingExtras, write_oparl
 from services.store.exports.writers import write_csv, write_jsonl, write_parquet
-from services.store.read_models import ItemWithMeeting, MeetingDetail, ReadFilter
+from services.store.models import meetings
+from services.store.read_models import ItemWithMeeting, ReadFilter
 
 T = TypeVar("T")
 
@@ -39,9 +41,9 @@ async def stream_export(
     tally = counts if counts is not None else Counts()
     if fmt is Format.oparl:
 
-        async def meeting(document_id: str) -> MeetingDetail | None:
+        async def meeting(document_id: str) -> MeetingExtras | None:
             tally.meetings += 1
-            return await reader.get_meeting(engine, document_id)
+            return await meeting_extras(side, document_id)
 
         async def counted(source: AsyncIterator[ItemWithMeeting]) -> AsyncIterator[ItemWithMeeting]:
             async for row in source:
@@ -49,6 +51,7 @@ async def stream_export(
                 yield row
 
         async with (
+            engine.connect() as side,  # one connection for the per-meeting reads, beside the cursor's
             _closing(reader.iter_items(engine, flt)) as items,
             _closing(counted(items)) as seen,
             _closing(write_oparl(seen, meeting, public_api_url)) as doc,
@@ -75,6 +78,20 @@ async def stream_export(
     async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
         async for chunk in out:
             yield chunk
+
+
+async def meeting_extras(conn: AsyncConnection, document_id: str) -> MeetingExtras | None:
+    """A meeting's start time, place and participants: the header fields `iter_items` rows do not carry.
+
+    One indexed single-row read per meeting; `reader.get_meeting` would also read every item and version.
+    """
+    stmt = sa.select(meetings.c.start_time, meetings.c.location, meetings.c.participants).where(
+        meetings.c.document_id == document_id
+    )
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return MeetingExtras(row.start_time, row.location, tuple(row.participants or ()))
 
 
 @asynccontextmanager

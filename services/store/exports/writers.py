@@ -18,9 +18,11 @@ import pyarrow.parquet as pq
 
 from services.store.exports.columns import Column, Kind, iso_datetime
 
-# Rows per chunk of jsonl/csv output, and per Parquet row group: what is held in memory at once.
+# Rows per chunk of jsonl/csv output, and per Parquet row group: what is held in memory at once. A row
+# group also ends once its text reaches ROW_GROUP_TEXT_BYTES, so items with long sections stay bounded too.
 TEXT_CHUNK_ROWS = 500
 ROW_GROUP_ROWS = 5_000
+ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024
 # Separator of list elements in a CSV cell (`absent`, `attachments`); see the README.
 LIST_SEPARATOR = "; "
 
@@ -136,28 +138,40 @@ class _Drain(io.RawIOBase):
         return out
 
 
-def _batch(columns: Sequence[Column], schema: pa.Schema, rows: list[dict[str, Any]]) -> pa.RecordBatch:
-    arrays = [
-        pa.array([_arrow_value(c.kind, r[c.name]) for r in rows], type=schema.field(c.name).type) for c in columns
-    ]
+def _text_size(values: list[Any]) -> int:
+    size = 0
+    for value in values:
+        if isinstance(value, str):
+            size += len(value)
+        elif isinstance(value, list):
+            size += sum(len(v) for v in value)
+    return size
+
+
+def _batch(columns: Sequence[Column], schema: pa.Schema, rows: list[list[Any]]) -> pa.RecordBatch:
+    arrays = [pa.array([r[i] for r in rows], type=schema.field(c.name).type) for i, c in enumerate(columns)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 async def write_parquet(columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    """Parquet (zstd), one row group per ROW_GROUP_ROWS rows, each yielded as soon as it is written."""
+    """Parquet (zstd); a row group per ROW_GROUP_ROWS rows (or ROW_GROUP_TEXT_BYTES of text), each yielded as
+    soon as it is written."""
     schema = arrow_schema(columns)
     sink = _Drain()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
     try:
-        buf: list[dict[str, Any]] = []
+        buf: list[list[Any]] = []
+        text = 0
         async for row in rows:
-            buf.append(row)
-            if len(buf) >= ROW_GROUP_ROWS:
-                writer.write_batch(_batch(columns, schema, buf), row_group_size=ROW_GROUP_ROWS)
-                buf.clear()
+            values = [_arrow_value(c.kind, row[c.name]) for c in columns]
+            buf.append(values)
+            text += _text_size(values)
+            if len(buf) >= ROW_GROUP_ROWS or text >= ROW_GROUP_TEXT_BYTES:
+                writer.write_batch(_batch(columns, schema, buf), row_group_size=len(buf))
+                buf, text = [], 0
                 yield sink.take()
         if buf:
-            writer.write_batch(_batch(columns, schema, buf), row_group_size=ROW_GROUP_ROWS)
+            writer.write_batch(_batch(columns, schema, buf), row_group_size=len(buf))
     finally:
         writer.close()
     yield sink.take()

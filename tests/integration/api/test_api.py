@@ -151,6 +151,8 @@ def test_request_size_is_capped_and_writes_refused(served: Served) -> None:
     long = get(served, "/api/v1/decisions", q="x" * (served.settings.api_max_request_bytes + 10))
     assert long.status_code == 414 and long.json()["status"] == 414
     url = served.base + "api/v1/decisions"
+    head = httpx.head(url)
+    assert head.status_code == 200 and head.content == b"" and head.headers["content-type"] == "application/json"
     assert httpx.post(url, content=b"{}").status_code == 405
     assert httpx.delete(url).status_code == 405
     big = httpx.request("GET", url, content=b"x" * (served.settings.api_max_request_bytes + 1))
@@ -337,3 +339,16 @@ def test_web_pages_render_on_this_database(served: Served) -> None:
     assert 'id="q"' in bad.text  # the form stays, to correct the field
     missing = get(served, "/meetings/" + "0" * 64)
     assert missing.status_code == 404 and "Traceback" not in missing.text
+
+
+def test_blob_references_stay_inside(served: Served) -> None:
+    doc = served.docs[0]
+    doc_id = doc.received.document_id
+    case_number = next(it.case_number for d in served.docs for it in d.meeting.items if it.case_number)
+    for path in ("/api/v1/decisions", f"/api/v1/meetings/{doc_id}", f"/api/v1/documents/{doc_id}",
+                 f"/api/v1/cases/{case_number}"):
+        response = get(served, path)
+        assert response.status_code == 200, path
+        assert "blob_ref" not in response.text and str(served.blobs.root) not in response.text, path
+    hit = get(served, "/api/v1/decisions").json()["items"][0]
+    assert hit["provenance"]["blob_available"] is True  # the rest of the provenance is there

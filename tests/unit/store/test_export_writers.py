@@ -110,3 +110,18 @@ async def test_jsonl_lines_are_one_object_each_with_iso_dates() -> None:
     assert first["at"] == "2025-01-01T12:30:16.250000+00:00"
     assert first["names"] == ["Anna Jensen (A)", "Bo Hansen, V"]
     assert list(first) == [c.name for c in COLUMNS]
+
+
+async def test_parquet_row_groups_also_end_at_a_text_budget() -> None:
+    # Items with long sections: a row group ends at ROW_GROUP_TEXT_BYTES of text, not only at a row count.
+    long_text = "x" * (1024 * 1024)
+    per_group = -(-writers.ROW_GROUP_TEXT_BYTES // len(long_text))  # rows that fill one group's budget
+
+    async def rows() -> AsyncIterator[dict[str, Any]]:
+        for n in range(per_group * 2 + 1):
+            yield {**row(n), "text": long_text}
+
+    data = b"".join([c async for c in writers.write_parquet(COLUMNS, rows())])
+    meta = pq.ParquetFile(io.BytesIO(data)).metadata
+    assert meta.num_rows == per_group * 2 + 1
+    assert meta.num_row_groups == 3
