@@ -118,7 +118,7 @@ async def enqueue(
             {
                 "subscription_id": s.id,
                 "event_id": event.event_id,
-                "stream_id": stream_id,
+                "stream_id": None if replay else stream_id,
                 "payload": payload,
                 "status": "digest" if s.channel == "apprise" and s.digest != "none" else "pending",
                 "attempts": 0,
@@ -128,8 +128,19 @@ async def enqueue(
             }
             for s in hits
         ]
-        await conn.execute(deliveries.insert(), rows)
+        await conn.execute(_insert_once(conn.dialect.name), rows)
     return len(rows)
+
+
+def _insert_once(dialect: str) -> Any:
+    """INSERT that skips a delivery already there (the unique (subscription, event, stream entry))."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(deliveries).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(deliveries).on_conflict_do_nothing()
 
 
 def backoff_s(settings: Settings, attempt: int) -> float:
