@@ -69,7 +69,8 @@ async def handle_message(deps: AlertsDeps, step: ConsumeStep, raw_message: Mappi
         async def handle(event: Event | None, payload: bytes = payload, message_id: str = message_id) -> int:
             if event is None:
                 return 0
-            return await enqueue(deps.engine, event, payload.decode(), message_id or None)
+            async with deps.write_lock:
+                return await enqueue(deps.engine, event, payload.decode(), message_id or None)
 
         outcome = await step.run(
             message_id=message_id,

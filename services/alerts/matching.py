@@ -8,6 +8,7 @@ syntax of services/store/search.py, matched on the Danish stems of the item's ti
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -55,11 +56,29 @@ def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=65536)
+def _term_stems(term: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(stems(" ".join(term)))
+
+
+@functools.lru_cache(maxsize=65536)
+def compiled(
+    municipality: str | None,
+    region: str | None,
+    committee: str | None,
+    outcome: str | None,
+    case_number: str | None,
+    phrase: str | None,
+) -> Filter:
+    """A filter built once per distinct set of fields: the worker checks every subscription per event."""
+    return Filter(municipality, region, committee, outcome, case_number, phrase)
+
+
 def text_matches(query: Query, text_stems: Sequence[str]) -> bool:
     """Whether stemmed text satisfies the query: each group has an alternative that occurs (a phrase: its
     stems next to each other, in order), and no excluded term occurs."""
     def occurs(term: tuple[str, ...]) -> bool:
-        return _contains(text_stems, stems(" ".join(term)))
+        return _contains(text_stems, _term_stems(term))
 
     return all(any(occurs(t) for t in group) for group in query.groups) and not any(
         occurs(t) for t in query.excluded

@@ -46,13 +46,15 @@ class DeliveryRow(SQLModel, table=True):
     __tablename__ = "deliveries"
     __table_args__ = (
         sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
-        sa.Index("ix_deliveries_subscription_event", "subscription_id", "event_id"),
+        # Once per subscription and stream entry, even when two handlers take one entry at once (a reclaim
+        # of a slow handler's entry): replays have no stream id, and NULLs never conflict.
+        sa.Index("ux_deliveries_once", "subscription_id", "event_id", "stream_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     subscription_id: str = Field(foreign_key="subscriptions.id", max_length=32)
     event_id: str = Field(max_length=36)
-    stream_id: str | None = None
+    stream_id: str | None = Field(default=None, description="The public-stream entry; None for a replay.")
     payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     # "pending" (to send), "digest" (waiting for the subscription's digest), "delivered", "dropped"
     # (the subscription was removed or disabled while it waited).

@@ -82,4 +82,7 @@ def redact(url: str) -> str:
     if parts.scheme in ("http", "https") and parts.username is None:
         return url
     host = parts.hostname or ""
-    return f"{parts.scheme}://{host}{'/…' if parts.path.strip('/') or parts.query else ''}"
+    # A server name (mail.example.com, an address) is shown; a bare word in its place is often a token
+    # (slack://TOKENA/…, ntfy://topic), so it is not.
+    shown = host if ("." in host or ":" in host) else "…"
+    return f"{parts.scheme}://{shown}{'/…' if shown != '…' and (parts.path.strip('/') or parts.query) else ''}"

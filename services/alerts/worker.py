@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.alerts import send
-from services.alerts.matching import Event, Filter, event_stems, matches
+from services.alerts.matching import Event, Filter, compiled, event_stems, matches
 from services.alerts.models import attempts, deliveries, subscriptions
 from services.store.models import meetings
 from shared import streams
@@ -51,6 +51,9 @@ class AlertsDeps:
     http: httpx.AsyncClient
     # Set when deliveries were enqueued: the delivery loop wakes at once instead of at its next poll.
     work: asyncio.Event = field(default_factory=asyncio.Event)
+    # This process's writes one at a time: the concurrent senders would otherwise contend for SQLite's one
+    # writer lock (PostgreSQL would not mind, and the cost there is small: writes are short).
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     owns_engine: bool = True
     owns_redis: bool = True
 
@@ -63,7 +66,7 @@ def stream_time(stream_id: str | None) -> dt.datetime | None:
 
 
 def _filter(row: Any) -> Filter:
-    return Filter(row.municipality, row.region, row.committee, row.outcome, row.case_number, row.phrase)
+    return compiled(row.municipality, row.region, row.committee, row.outcome, row.case_number, row.phrase)
 
 
 async def _region(conn: Any, document_id: str) -> str | None:
@@ -118,7 +121,7 @@ async def enqueue(
             {
                 "subscription_id": s.id,
                 "event_id": event.event_id,
-                "stream_id": stream_id,
+                "stream_id": None if replay else stream_id,
                 "payload": payload,
                 "status": "digest" if s.channel == "apprise" and s.digest != "none" else "pending",
                 "attempts": 0,
@@ -128,8 +131,19 @@ async def enqueue(
             }
             for s in hits
         ]
-        await conn.execute(deliveries.insert(), rows)
+        await conn.execute(_insert_once(conn.dialect.name), rows)
     return len(rows)
+
+
+def _insert_once(dialect: str) -> Any:
+    """INSERT that skips a delivery already there (the unique (subscription, event, stream entry))."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(deliveries).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(deliveries).on_conflict_do_nothing()
 
 
 def backoff_s(settings: Settings, attempt: int) -> float:
@@ -143,6 +157,13 @@ async def _record(
     deps: AlertsDeps, sub: Any, delivery_ids: Sequence[int], result: send.Sent, *, digest: bool = False
 ) -> None:
     """Store the attempt(s) and their consequences: delivered, or retried later, or the subscription disabled."""
+    async with deps.write_lock:
+        await _record_locked(deps, sub, delivery_ids, result, digest=digest)
+
+
+async def _record_locked(
+    deps: AlertsDeps, sub: Any, delivery_ids: Sequence[int], result: send.Sent, *, digest: bool
+) -> None:
     now = utcnow()
     settings = deps.settings
     async with deps.engine.begin() as conn:

@@ -106,7 +106,7 @@ class _Mails:
     def __init__(self) -> None:
         self.messages: list[Any] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -159,7 +159,7 @@ def alerts_settings(redis_url: str, database_url: str, tmp_path: Path) -> Settin
         alerts_disable_after=5,
         claim_idle_ms=1000,
         _env_file=None,
-    )  # type: ignore[call-arg]
+    )
 
 
 @pytest.fixture

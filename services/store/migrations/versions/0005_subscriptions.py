@@ -64,7 +64,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index('ix_deliveries_due', ['status', 'next_attempt_at'], unique=False)
-        batch_op.create_index('ix_deliveries_subscription_event', ['subscription_id', 'event_id'], unique=False)
+        batch_op.create_index('ux_deliveries_once', ['subscription_id', 'event_id', 'stream_id'], unique=True)
 
     op.create_table('delivery_attempts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -92,7 +92,7 @@ def downgrade() -> None:
 
     op.drop_table('delivery_attempts')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.drop_index('ix_deliveries_subscription_event')
+        batch_op.drop_index('ux_deliveries_once')
         batch_op.drop_index('ix_deliveries_due')
 
     op.drop_table('deliveries')
