@@ -107,6 +107,8 @@ class AgendaItemRow(AgendaItemBase, table=True):
     """agenda_items: primary key `{document_id}:{position}`."""
 
     __tablename__ = "agenda_items"
+    # The sort key of a page of decisions without reading the large rows (sections) of every candidate.
+    __table_args__ = (sa.Index("ix_agenda_items_id_position", "id", "position"),)
 
     id: str = Field(primary_key=True)
     document_id: str = Field(foreign_key="meetings.document_id", index=True, max_length=64)

@@ -91,10 +91,8 @@ _NO_DATE = dt.date(1, 1, 1)
 _date_key = func.coalesce(meetings.c.meeting_date, sa.literal(_NO_DATE, sa.Date))
 _STREAM_PAGE = 500
 
-_SQLITE_INDEX = sa.table(
-    "item_search", sa.column("rowid"), sa.column("item_id"), sa.column("title"), sa.column("decision"),
-    sa.column("body"),
-)  # fmt: skip
+_SQLITE_INDEX = sa.table("item_search", sa.column("rowid"))
+_SQLITE_IDS = sa.table("item_search_ids", sa.column("rowid"), sa.column("item_id"))
 _PG_INDEX = sa.table("item_search", sa.column("item_id"), sa.column("tsv"))
 _PG_HEADLINE = sa.text(
     "SELECT t.id, ts_headline('danish', t.doc, to_tsquery('danish', :q), :opts) AS headline "
@@ -133,21 +131,24 @@ class _TextMatch:
         self.tsquery = ""
         # Parsed on both stores, so a query that cannot find anything is refused the same way.
         self.query = search.parse_query(q)
-        self._ranks: Any = None
         if dialect == "sqlite":
-            self.table = _SQLITE_INDEX
-            self.condition: ColumnElement[bool] = sa.literal_column("item_search").op("MATCH")(
-                search.fts5_expression(self.query)
+            # Hits through the rowid map: FTS5 answers a MATCH from its index alone (reading a column back
+            # out of it costs a content lookup per hit).
+            def hits(expression: str) -> Any:
+                match = sa.literal_column("item_search").op("MATCH")(expression)
+                return sa.select(_SQLITE_INDEX.c.rowid).where(match)
+
+            self.condition: ColumnElement[bool] = _SQLITE_IDS.c.rowid.in_(hits(search.fts5_expression(self.query)))
+            fields = search.fts5_field_expressions(self.query)
+            score = sum(
+                (
+                    sa.case((_SQLITE_IDS.c.rowid.in_(hits(expr)), search.WEIGHTS[field]), else_=0.0)
+                    for field, expr in fields.items()
+                ),
+                sa.literal(0.0),
             )
-            self._ranks = (
-                sa.text(search.sqlite_rank_sql())
-                .bindparams(sa.bindparam("rank_stems", self.query.positive_stems, expanding=True))
-                .columns(doc=sa.BigInteger, rank=sa.Float)
-                .subquery("ranks")
-            )
-            self.rank: ColumnElement[float] = self._ranks.c.rank
+            self.rank: ColumnElement[float] = sa.cast(func.round(score, 9), sa.Float)
         elif dialect == "postgresql":
-            self.table = _PG_INDEX
             self.tsquery = search.tsquery_expression(self.query)
             tsq = func.to_tsquery(sa.literal_column("'danish'"), sa.literal(self.tsquery, sa.Text))
             self.condition = _PG_INDEX.c.tsv.op("@@")(tsq)
@@ -158,11 +159,10 @@ class _TextMatch:
             raise NotImplementedError(f"no full-text search on {dialect!r}")
 
     def join(self, joined: Any, *, ranked: bool = False) -> Any:
-        """`joined` with the index (and, to order by rank on SQLite, the rank subquery) joined on."""
-        out = joined.join(self.table, self.table.c.item_id == agenda_items.c.id)
-        if ranked and self._ranks is not None:
-            out = out.join(self._ranks, self._ranks.c.doc == _SQLITE_INDEX.c.rowid)
-        return out
+        """`joined` with what `condition` and (if `ranked`) `rank` need joined on."""
+        if self.dialect == "postgresql":
+            return joined.join(_PG_INDEX, _PG_INDEX.c.item_id == agenda_items.c.id)
+        return joined.join(_SQLITE_IDS, _SQLITE_IDS.c.item_id == agenda_items.c.id)
 
 
 def _meeting_conditions(flt: ReadFilter) -> list[ColumnElement[bool]]:
@@ -242,10 +242,7 @@ _PROVENANCE_COLUMNS = (
 )
 
 
-def _decisions_select(flt: ReadFilter, dialect: str) -> tuple[Select[Any], list[tuple[Any, bool]], _TextMatch | None]:
-    """The SELECT of decisions, its sort keys and the text match (if any), unordered and unpaged."""
-    match = _TextMatch(dialect, flt.q) if flt.q and flt.q.strip() else None
-    columns: list[Any] = [
+_DECISION_COLUMNS: tuple[Any, ...] = (
         decisions.c.event_id,
         decisions.c.item_id,
         decisions.c.document_id,
@@ -266,12 +263,38 @@ def _decisions_select(flt: ReadFilter, dialect: str) -> tuple[Select[Any], list[
         decisions.c.stored_at,
         _date_key.label("date_key"),
         *_PROVENANCE_COLUMNS,
-    ]
-    joined = (
-        decisions.join(agenda_items, agenda_items.c.id == decisions.c.item_id)
-        .join(meetings, meetings.c.document_id == decisions.c.document_id)
-        .join(documents, documents.c.document_id == decisions.c.document_id)
+)
+
+
+def _decisions_joined(*, with_documents: bool = True) -> Any:
+    joined = decisions.join(agenda_items, agenda_items.c.id == decisions.c.item_id).join(
+        meetings, meetings.c.document_id == decisions.c.document_id
     )
+    if with_documents:
+        joined = joined.join(documents, documents.c.document_id == decisions.c.document_id)
+    return joined
+
+
+def _decisions_select(
+    flt: ReadFilter, dialect: str, *, keys_only: bool = False
+) -> tuple[Select[Any], list[tuple[Any, bool]], _TextMatch | None]:
+    """The SELECT of decisions, its sort keys and the text match (if any), unordered and unpaged.
+
+    `keys_only`: only the item id and the sort keys, without reading the large item rows (a page's rows
+    are fetched after its keys are known: see `search_decisions`).
+    """
+    match = _TextMatch(dialect, flt.q) if flt.q and flt.q.strip() else None
+    columns: list[Any] = (
+        [
+            decisions.c.item_id,
+            _date_key.label("date_key"),
+            decisions.c.document_id,
+            agenda_items.c.position,
+        ]
+        if keys_only
+        else list(_DECISION_COLUMNS)
+    )
+    joined = _decisions_joined(with_documents=not keys_only)
     keys: list[tuple[Any, bool]] = [
         (_date_key, True),
         (decisions.c.document_id, False),
@@ -380,14 +403,33 @@ async def search_decisions(
     With `flt.q`, each hit has `snippet` (HTML-escaped, matches in `<mark>`) and `rank`.
     """
     limit = _clamp(limit)
-    stmt, keys, match = _decisions_select(flt, _dialect(target))
+    stmt, keys, match = _decisions_select(flt, _dialect(target), keys_only=True)
     with_rank = match is not None
     fp = _fingerprint("decisions", flt)
+    # The matching keys once (MATERIALIZED: the keyset predicate below names the rank several times, and an
+    # inlined rank would run its full-text lookups again for each mention), then the page's keys, then the
+    # full rows of those few decisions.
+    matching = stmt.cte("matching").prefix_with("MATERIALIZED")
+    mkeys: list[tuple[Any, bool]] = [(matching.c.date_key, True), (matching.c.document_id, False),
+                                     (matching.c.position, False)]  # fmt: skip
+    if with_rank:
+        mkeys.insert(0, (matching.c.rank, True))
+    paged = sa.select(matching)
     if cursor:
         values = cursor_codec.decode(cursor, fp, len(keys))
-        stmt = stmt.where(_after(keys, _bind_values(values, with_rank)))
-    stmt = stmt.order_by(*[k.desc() if desc else k.asc() for k, desc in keys]).limit(limit + 1)
-    rows = await _rows(target, stmt)
+        paged = paged.where(_after(mkeys, _bind_values(values, with_rank)))
+    page = paged.order_by(*[k.desc() if desc else k.asc() for k, desc in mkeys]).limit(limit + 1).subquery("page")
+    order = [page.c.date_key.desc(), page.c.document_id, page.c.position]
+    columns = list(_DECISION_COLUMNS)
+    if with_rank:
+        columns.append(page.c.rank)
+        order.insert(0, page.c.rank.desc())
+    full = (
+        sa.select(*columns)
+        .select_from(_decisions_joined().join(page, page.c.item_id == decisions.c.item_id))
+        .order_by(*order)
+    )
+    rows = await _rows(target, full)
     more = len(rows) > limit
     rows = rows[:limit]
     snippets = await _snippets(target, match, rows) if match is not None else {}

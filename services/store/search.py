@@ -13,10 +13,10 @@ On PostgreSQL the built-in `danish` text-search configuration also drops Danish 
 SQLite keeps them (a stop word in a query then has to occur too — it nearly always does).
 
 **Index.** SQLite: an FTS5 table `item_search` of *stemmed* tokens (Snowball Danish, PyStemmer) per item,
-columns title / decision / body, `rowid` a stable 64-bit hash of the item id; queries are stemmed the same
-way and matched as FTS5 phrases. PostgreSQL: a table `item_search (item_id, tsv)` with a GIN index, `tsv`
-weighted A title, B decision, C sections, queried with `to_tsquery('danish', …)` built from the same parse.
-Both are written by `index_items` in the store's transaction.
+columns title / decision / body, `rowid` a stable 64-bit hash of the item id (`item_search_ids` maps it back);
+queries are stemmed the same way and matched as FTS5 phrases. PostgreSQL: a table `item_search (item_id,
+tsv)` with a GIN index, `tsv` weighted A title, B decision, C sections, queried with `to_tsquery('danish',
+…)` built from the same parse. Both are written by `index_items` in the store's transaction.
 """
 
 from __future__ import annotations
@@ -163,20 +163,21 @@ def fts5_expression(query: Query) -> str:
     return expr
 
 
-def sqlite_rank_sql() -> str:
-    """The document-local rank on SQLite: a subquery `(doc, rank)` over the occurrences of the query's stems.
+def fts5_field_expressions(query: Query) -> dict[str, str]:
+    """Per indexed field, the FTS5 expression "this field holds any stem the query looks for".
 
-    Per field and stem, a saturating term frequency tf / (tf + 1) times the field's weight (title 1.0,
-    decision 0.4, sections 0.2, as PostgreSQL's ts_rank weights A/B/C), summed. Unlike FTS5's bm25 it does
-    not depend on the rest of the corpus, so keyset pages ordered by it stay stable while rows are added;
-    rounded so the value survives a round trip through a cursor. Bind `:rank_stems` as an expanding list.
+    SQLite's rank is built from these: the weights (title 1.0, decision 0.4, sections 0.2, as PostgreSQL's
+    ts_rank weights A/B/C) of the fields that hold a match, summed. Unlike FTS5's bm25 it does not depend on
+    the rest of the corpus, so keyset pages ordered by it stay stable while rows are added. It is coarse (no
+    term frequencies: those cost a scan of every occurrence, four times slower on 30,000 items), and ties
+    fall back to newest meeting first.
     """
-    weight = " ".join(f"WHEN '{col}' THEN {w}" for col, w in zip(("title", "decision", "body"), _WEIGHTS, strict=True))
-    return (
-        "SELECT doc, round(sum(w * tf / (tf + 1.0)), 9) AS rank FROM ("
-        f"SELECT doc, CASE col {weight} ELSE 0 END AS w, count(*) AS tf FROM item_search_terms "
-        "WHERE term IN :rank_stems GROUP BY doc, col, term) GROUP BY doc"
-    )
+    alts = " OR ".join(_fts5_term(t) for group in query.groups for t in group)
+    return {field: f"{field} : ({alts})" for field in FIELDS}
+
+
+FIELDS = ("title", "decision", "body")
+WEIGHTS = dict(zip(FIELDS, _WEIGHTS, strict=True))
 
 
 # --- snippets -------------------------------------------------------------------------------------------
@@ -273,9 +274,9 @@ def fts_rowid(item_id: str) -> int:
 
 _SQLITE_DELETE = text("DELETE FROM item_search WHERE rowid = :rowid")
 _SQLITE_INSERT = text(
-    "INSERT INTO item_search (rowid, item_id, title, decision, body) "
-    "VALUES (:rowid, :item_id, :title, :decision, :body)"
+    "INSERT INTO item_search (rowid, title, decision, body) VALUES (:rowid, :title, :decision, :body)"
 )
+_SQLITE_IDS = text("INSERT OR REPLACE INTO item_search_ids (rowid, item_id) VALUES (:rowid, :item_id)")
 _PG_UPSERT = text(
     "INSERT INTO item_search (item_id, tsv) VALUES (:item_id, "
     "setweight(to_tsvector('danish', :title), 'A') || setweight(to_tsvector('danish', :decision), 'B') || "
@@ -301,6 +302,7 @@ async def index_items(conn: AsyncConnection, rows: Sequence[IndexRow]) -> None:
         ]
         await conn.execute(_SQLITE_DELETE, [{"rowid": p["rowid"]} for p in params])
         await conn.execute(_SQLITE_INSERT, params)
+        await conn.execute(_SQLITE_IDS, [{"rowid": p["rowid"], "item_id": p["item_id"]} for p in params])
     elif conn.dialect.name == "postgresql":
         params = [{"item_id": r.item_id, "title": r.title, "decision": r.decision, "body": r.body} for r in rows]
         await conn.execute(_PG_UPSERT, params)

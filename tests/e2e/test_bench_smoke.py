@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_bench_smoke(tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench", "--docs", "30", "--duration", "3", "--rate", "5", "--stall", "30",
-         "--json", "--workdir", str(tmp_path)],
+         "--search-items", "600", "--json", "--workdir", str(tmp_path)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -30,7 +30,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert proc.returncode == 0, err[-4000:]
     result = json.loads(out.strip().splitlines()[-1])
 
-    for key in ("schema", "config", "machine", "corpus", "ceilings", "real_corpus", "backfill", "steady",
+    for key in ("schema", "config", "machine", "corpus", "ceilings", "search", "real_corpus", "backfill", "steady",
                 "peak_rss_mb", "ratios", "targets", "ok"):
         assert key in result, key
     real = {row["file"]: row for row in result["real_corpus"]}
@@ -58,6 +58,12 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert set(result["steady"]["stages_ms"]) == {"ingest", "parse", "store", "relay", "subscriber"}
 
     assert {"redis", "ingest", "parser-1", "parser-2", "store-1"} <= set(result["peak_rss_mb"])
+
+    search = result["search"]
+    assert search["items"] >= 600  # the 30 documents stored again as further meetings until there are enough
+    assert 0 < search["latency_ms"]["p50"] <= search["latency_ms"]["p99"]
+    assert search["first_page_hits"]["godkendt"] == search["page_size"]
+    assert search["matching_decisions"]["godkendt"] > search["page_size"]
     assert all(p["rss_mb"] > 0 for p in result["peak_rss_mb"].values())
     assert result["ratios"]["backfill_vs_parse"] > 0
     assert result["machine"]["cpu_count"] >= 1

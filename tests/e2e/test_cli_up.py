@@ -12,7 +12,7 @@ import pytest
 
 from tests.integration.cli.helpers import Cli, run_cli
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
 Tree = dict[int, float]
 
@@ -24,7 +24,7 @@ def _up(tmp_path: Path) -> Cli:
         MINUTES_LOG_FORMAT="json",
     )
     try:
-        cli.wait_for(lambda: any("minutes is up" in ln for ln in cli.err) or cli.proc.poll() is not None, 120, "up")
+        cli.wait_for(lambda: any("minutes is up" in ln for ln in cli.err) or cli.proc.poll() is not None, 240, "up")
         assert cli.proc.poll() is None, cli.err[-20:]
         up_line = next(n for n, line in enumerate(cli.err) if "minutes is up" in line)
         # "up" only once ingest watches, and the hint is a command this machine can run.
