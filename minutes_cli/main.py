@@ -65,6 +65,7 @@ class ServiceName(StrEnum):
     parser = "parser"
     store = "store"
     api = "api"
+    alerts = "alerts"
 
 
 @app.command()
@@ -141,6 +142,8 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
         from services.ingest.app import create_app
     elif name is ServiceName.parser:
         from services.parser.app import create_app  # type: ignore[assignment]
+    elif name is ServiceName.alerts:
+        from services.alerts.app import create_app  # type: ignore[assignment]
     else:
         from services.store.app import create_app  # type: ignore[assignment]
     from services.store.state_check import DatabaseCorrupt
@@ -236,6 +239,10 @@ def check(data: DataOpt = None) -> None:
 
 commands.register(app, dlq_app)
 export_cmd.register(app)
+
+from minutes_cli.subscriptions_cmd import app as subscriptions_app  # noqa: E402
+
+app.add_typer(subscriptions_app, name="subscriptions")
 
 
 def main() -> None:

@@ -132,6 +132,7 @@ class Stack:
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
         names += [f"store-{i + 1}" for i in range(self.stores)]
+        names.append("alerts-1")  # webhooks and notifications of subscriptions (services/alerts/)
         names += ["api"] if self.with_api else []
         for name in names:
             self.children[name] = Child(name, [sys.executable, "-m", "minutes_cli.main", "service", name.split("-")[0]])

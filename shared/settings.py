@@ -72,6 +72,21 @@ class Settings(BaseSettings):
     s3_region: str = "us-east-1"
     blob_store: Literal["local", "s3"] = Field(default="local", description="Where document bytes are kept.")
 
+    # Alerts (services/alerts/): webhooks and Apprise notifications of matching decisions
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Allow webhook URLs whose host resolves to a private, loopback or link-local address.",
+    )
+    webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST.")
+    alerts_disable_after: int = Field(
+        default=15, ge=1, description="Consecutive failed attempts after which a subscription is disabled."
+    )
+    alerts_backoff_initial_s: float = Field(default=5.0, gt=0, description="First retry delay of a delivery.")
+    alerts_backoff_cap_s: float = Field(default=3600.0, gt=0, description="Longest retry delay of a delivery.")
+    alerts_poll_s: float = Field(default=0.5, gt=0, description="How often the delivery loop looks for due work.")
+    alerts_concurrency: int = Field(default=16, ge=1, description="Deliveries in flight at once.")
+    alerts_digest_check_s: float = Field(default=60.0, gt=0, description="How often digests are checked for due.")
+
     public_base_url: str = Field(
         default="minutes://items/", description="Prefix of the item link in DecisionMade events."
     )
@@ -85,6 +100,10 @@ class Settings(BaseSettings):
     )
     api_page_size: int = Field(default=25, ge=1, description="Decisions per page when a request names no limit.")
     api_max_page_size: int = Field(default=200, ge=1, description="Largest `limit` a request may ask for.")
+    api_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for /api/v1/subscriptions (unset: those endpoints refuse with 403).",
+    )
     api_max_request_bytes: int = Field(
         default=8192, ge=1024, description="Largest request target (path and query) and body the API accepts."
     )

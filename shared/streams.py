@@ -15,6 +15,8 @@ DEAD_LETTER: Final = f"{PREFIX}:dead-letter"
 
 PARSER_GROUP: Final = "parser"
 STORE_GROUP: Final = "store"
+# The alerts worker (webhooks, notifications) reads the public stream in its own group.
+ALERTS_GROUP: Final = "alerts"
 
 # The one field of a public-stream entry; its value is the event as JSON text.
 PUBLIC_FIELD: Final = "json"

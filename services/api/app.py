@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api import bootstrap, errors, routes_api, web
+from services.api import bootstrap, errors, feeds, live, routes_api, subscriptions_routes, web
 from services.api.guard import Guard
 from shared.blobs import BlobStore
 from shared.settings import Settings, get_settings
@@ -48,7 +48,10 @@ def create_app(
         openapi_url="/openapi.json",
     )
     errors.install(app, web.render_error)
+    app.include_router(live.router)  # before routes_api: /api/v1/decisions/stream is not a decision
     app.include_router(routes_api.router)
+    app.include_router(feeds.router)
+    app.include_router(subscriptions_routes.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 

@@ -19,7 +19,16 @@ from shared.contracts.meeting import Outcome
 
 # The query parameters of a filter, in the order links are written.
 FILTER_KEYS = (
-    "q", "municipality", "region", "committee", "date_from", "date_to", "outcome", "case_number", "kle", "absent",
+    "q",
+    "municipality",
+    "region",
+    "committee",
+    "date_from",
+    "date_to",
+    "outcome",
+    "case_number",
+    "kle",
+    "absent",
 )
 _TEXT_MAX = 500
 
@@ -77,16 +86,14 @@ def query_of(flt: ReadFilter, **extra: str | None) -> str:
 
 def api_filter(
     q: Annotated[
-        str | None, Query(description="Full-text query (Danish stemming): words, \"a phrase\", -exclude.")
+        str | None, Query(description='Full-text query (Danish stemming): words, "a phrase", -exclude.')
     ] = None,
     municipality: Annotated[str | None, Query(description="Municipality, exact name, any case.")] = None,
     region: Annotated[str | None, Query(description="Region, exact name, any case.")] = None,
     committee: Annotated[str | None, Query(description="Part of the committee's name, any case.")] = None,
     date_from: Annotated[str | None, Query(description="Meetings on or after this date (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, Query(description="Meetings on or before this date (YYYY-MM-DD).")] = None,
-    outcome: Annotated[
-        str | None, Query(description="One of " + ", ".join(o.value for o in Outcome) + ".")
-    ] = None,
+    outcome: Annotated[str | None, Query(description="One of " + ", ".join(o.value for o in Outcome) + ".")] = None,
     case_number: Annotated[str | None, Query(description="Exact case number.")] = None,
     kle: Annotated[str | None, Query(description="KLE subject prefix: NN, NN.NN or NN.NN.NN.")] = None,
     absent: Annotated[str | None, Query(description="A member absent for the item (name, any case).")] = None,
@@ -94,7 +101,15 @@ def api_filter(
 ) -> ReadFilter:
     """FastAPI dependency: the filter of a list request."""
     raw = {
-        "q": q, "municipality": municipality, "region": region, "committee": committee, "date_from": date_from,
-        "date_to": date_to, "outcome": outcome, "case_number": case_number, "kle": kle, "absent": absent,
+        "q": q,
+        "municipality": municipality,
+        "region": region,
+        "committee": committee,
+        "date_from": date_from,
+        "date_to": date_to,
+        "outcome": outcome,
+        "case_number": case_number,
+        "kle": kle,
+        "absent": absent,
     }
     return build_filter(raw, all_versions=all_versions)

@@ -36,6 +36,9 @@ DOCS_CSP = (
 )
 
 
+WRITABLE_PREFIX = "/api/v1/subscriptions"
+
+
 def is_api_path(path: str) -> bool:
     """JSON answers (errors included) for the API and health checks; HTML for the page."""
     return path.startswith("/api/") or path in ("/healthz", "/readyz", "/openapi.json")
@@ -43,8 +46,9 @@ def is_api_path(path: str) -> bool:
 
 def json_error(status: int, message: str) -> Response:
     """The body of every JSON error."""
-    return Response(orjson.dumps({"error": message, "status": status}), status_code=status,
-                    media_type="application/json")
+    return Response(
+        orjson.dumps({"error": message, "status": status}), status_code=status, media_type="application/json"
+    )
 
 
 class Guard:
@@ -65,7 +69,9 @@ class Guard:
 
     def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
-        if scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+        # Subscriptions are the one writable resource (bearer token checked by their routes).
+        writable = scope["path"] == WRITABLE_PREFIX or scope["path"].startswith(WRITABLE_PREFIX + "/")
+        if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not writable:
             return 405, "this API is read-only: only GET and HEAD"
         if target > self.max_bytes:
             return 414, f"request target longer than {self.max_bytes} bytes"

@@ -37,6 +37,9 @@ async def readiness(engine: AsyncEngine) -> tuple[bool, str]:
     if not current:
         return False, "database has no schema: run `minutes migrate`"
     if current != heads:
-        return False, f"database schema at {', '.join(sorted(current))}, code expects {', '.join(sorted(heads))}: " \
-            "run `minutes migrate`"
+        return (
+            False,
+            f"database schema at {', '.join(sorted(current))}, code expects {', '.join(sorted(heads))}: "
+            "run `minutes migrate`",
+        )
     return True, f"database at {', '.join(sorted(current))}"

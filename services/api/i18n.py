@@ -22,8 +22,8 @@ CATALOG: dict[str, dict[str, str]] = {
     "search": {"da": "Søg", "en": "Search"},
     "search_label": {"da": "Søg i afgørelser", "en": "Search decisions"},
     "search_hint": {
-        "da": "Ord finder også bøjninger (fleksjob → fleksjobbet); \"en frase\"; -udeluk",
-        "en": "Words also find their inflections (fleksjob → fleksjobbet); \"a phrase\"; -exclude",
+        "da": 'Ord finder også bøjninger (fleksjob → fleksjobbet); "en frase"; -udeluk',
+        "en": 'Words also find their inflections (fleksjob → fleksjobbet); "a phrase"; -exclude',
     },
     "filters": {"da": "Afgræns", "en": "Filter"},
     "municipality": {"da": "Kommune eller region", "en": "Municipality or region"},
@@ -60,6 +60,19 @@ CATALOG: dict[str, dict[str, str]] = {
     "absent": {"da": "Fraværende", "en": "Absent"},
     "attachments": {"da": "Bilag", "en": "Attachments"},
     "history": {"da": "Tidligere beslutninger", "en": "Earlier decisions"},
+    "case_path": {"da": "Sagens vej", "en": "The case's path"},
+    "case_path_intro": {
+        "da": "Hvert organ, der har behandlet sagen, ældste først, med dets beslutning.",
+        "en": "Each body that treated the case, oldest first, with its decision.",
+    },
+    "case_path_cited": {"da": "citeret i en senere sag", "en": "cited by a later item"},
+    "live_updates": {
+        "da": "Nye afgørelser vises her, mens de træffes.",
+        "en": "New decisions appear here as they are made.",
+    },
+    "live_new": {"da": "ny", "en": "new"},
+    "live_revised": {"da": "rettet", "en": "revised"},
+    "feed_link": {"da": "Atom-feed for denne søgning", "en": "Atom feed of this search"},
     "date": {"da": "Dato", "en": "Date"},
     "time": {"da": "Tidspunkt", "en": "Time"},
     "location": {"da": "Sted", "en": "Location"},
@@ -92,10 +105,34 @@ CATALOG: dict[str, dict[str, str]] = {
 }
 
 MONTHS = {
-    "da": ["januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-           "november", "december"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December"],
+    "da": [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 

@@ -226,8 +226,10 @@ async def readyz(deps: Deps) -> Response:
     responses={
         **ERRORS,
         200: {
-            "content": {media: {} for media in ("application/x-ndjson", "text/csv", "application/vnd.apache.parquet",
-                                                "application/json")},
+            "content": {
+                media: {}
+                for media in ("application/x-ndjson", "text/csv", "application/vnd.apache.parquet", "application/json")
+            },
             "description": "Every matching row, streamed (no row cap)",
         },
     },

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from services.alerts.case_path import case_path
 from services.api import i18n
 from services.api.bootstrap import ApiDeps
 from services.api.errors import ApiError
@@ -99,9 +100,17 @@ def _context(request: Request, **values: Any) -> dict[str, Any]:
         return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     return {
-        "request": request, "lang": lang, "t": t, "url": url, "qurl": qurl, "explicit_lang": explicit,
-        "other_language_url": other_language_url(), "date": date, "when": when,
-        "outcome_label": lambda o: t(f"outcome_{getattr(o, 'value', o)}"), **values,
+        "request": request,
+        "lang": lang,
+        "t": t,
+        "url": url,
+        "qurl": qurl,
+        "explicit_lang": explicit,
+        "other_language_url": other_language_url(),
+        "date": date,
+        "when": when,
+        "outcome_label": lambda o: t(f"outcome_{getattr(o, 'value', o)}"),
+        **values,
     }
 
 
@@ -143,12 +152,29 @@ async def index(request: Request) -> Response:
         total = await reader.count_decisions(deps.engine, flt)
     except ApiError as exc:
         # The form stays, with the message beside it: the person corrects the field and searches again.
-        return render(request, fragment or "index.html", status=exc.status, form=raw, error=exc.message,
-                      hits=[], total=0, next_query=None, filter_query="", first_page=True)
+        return render(
+            request,
+            fragment or "index.html",
+            status=exc.status,
+            form=raw,
+            error=exc.message,
+            hits=[],
+            total=0,
+            next_query=None,
+            filter_query="",
+            first_page=True,
+        )
     next_query = query_of(flt, cursor=page.next_cursor) if page.next_cursor else None
     return render(
-        request, fragment or "index.html", form=raw, error=None, hits=page.items, total=total,
-        next_query=next_query, filter_query=query_of(flt), first_page=cursor is None,
+        request,
+        fragment or "index.html",
+        form=raw,
+        error=None,
+        hits=page.items,
+        total=total,
+        next_query=next_query,
+        filter_query=query_of(flt),
+        first_page=cursor is None,
     )
 
 
@@ -182,4 +208,5 @@ async def case_page(request: Request, case_number: str) -> Response:
     case = await reader.get_case(_deps(request).engine, case_number)
     if case is None:
         raise ApiError(404, "no item with this case number")
-    return render(request, "case.html", case=case)
+    path = await case_path(_deps(request).engine, case_number)  # AU → ØK → BY, from the items and their history
+    return render(request, "case.html", case=case, path=path)

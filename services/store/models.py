@@ -196,3 +196,6 @@ meetings: sa.Table = SQLModel.metadata.tables["meetings"]
 agenda_items: sa.Table = SQLModel.metadata.tables["agenda_items"]
 decisions: sa.Table = SQLModel.metadata.tables["decisions"]
 outbox: sa.Table = SQLModel.metadata.tables["outbox"]
+
+# The alerts' tables share this database and its migrations: registered on the same metadata.
+from services.alerts import models as _alert_models  # noqa: E402,F401

@@ -40,8 +40,12 @@ def with_blobs(blobs: LocalBlobStore, docs: tuple[StoredDoc, ...]) -> tuple[Stor
 def api_settings(database_url: str, data_dir: Path, **extra: object) -> Settings:
     """Settings of an API on the test database, with a small page cap so the cap is visible."""
     return Settings(
-        database_url=database_url, data_dir=data_dir, api_page_size=5, api_max_page_size=MAX_PAGE,
-        _env_file=None, **extra,  # type: ignore[call-arg, arg-type]
+        database_url=database_url,
+        data_dir=data_dir,
+        api_page_size=5,
+        api_max_page_size=MAX_PAGE,
+        _env_file=None,
+        **extra,  # type: ignore[call-arg, arg-type]
     )
 
 

@@ -64,7 +64,7 @@ def keys(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
 
 
 def _no_trace(response: httpx.Response) -> None:
-    assert "Traceback" not in response.text and "File \"" not in response.text
+    assert "Traceback" not in response.text and 'File "' not in response.text
     assert len(response.text) < 400, response.text
 
 
@@ -79,8 +79,10 @@ def test_filters_select_exactly_the_matching_decisions(served: Served) -> None:
         ({"committee": "udvalg"}, lambda d, _it: "udvalg" in (d.meeting.committee or "").lower()),
         ({"date_from": "2022-01-01", "date_to": "2023-12-31"}, in_range),
         ({"outcome": "noted"}, lambda _d, it: it.decision.outcome == "noted"),
-        ({"outcome": "approved", "municipality": "Greve"},
-         lambda d, it: d.meeting.municipality == "Greve" and it.decision.outcome == "approved"),
+        (
+            {"outcome": "approved", "municipality": "Greve"},
+            lambda d, it: d.meeting.municipality == "Greve" and it.decision.outcome == "approved",
+        ),
         ({"kle": "15"}, lambda _d, it: (it.case_number or "").startswith("15.")),
     ]
     some_case = next(it.case_number for d in served.docs for it in d.meeting.items if it.decision and it.case_number)
@@ -240,12 +242,17 @@ async def test_download_keeps_a_danish_name_and_says_when_the_blob_is_gone(serve
     renamed = tmp_path / "Økonomiudvalget – referat 5. maj.txt"
     renamed.write_bytes(data)
     ref = served.blobs.put(data)
-    received = source.received.model_copy(update={
-        "document_id": hashlib.sha256(data).hexdigest(), "original_name": renamed.name,
-        "blob_ref": ref, "size": len(data),
-    })
-    meeting_ = source.meeting.model_copy(update={"header": source.meeting.header.model_copy(
-        update={"meeting_date": dt.date(2001, 2, 3)})})
+    received = source.received.model_copy(
+        update={
+            "document_id": hashlib.sha256(data).hexdigest(),
+            "original_name": renamed.name,
+            "blob_ref": ref,
+            "size": len(data),
+        }
+    )
+    meeting_ = source.meeting.model_copy(
+        update={"header": source.meeting.header.model_copy(update={"meeting_date": dt.date(2001, 2, 3)})}
+    )
     engine = create_engine(served.settings.effective_database_url)
     try:
         await fill(engine, (StoredDoc(renamed, received, meeting_),))
@@ -270,8 +277,12 @@ def test_health_and_readiness(served: Served) -> None:
     docs = get(served, "/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
     spec = get(served, "/openapi.json").json()
-    assert {"/api/v1/decisions", "/api/v1/meetings/{document_id}", "/api/v1/documents/{document_id}/file",
-            "/readyz"} <= set(spec["paths"])
+    assert {
+        "/api/v1/decisions",
+        "/api/v1/meetings/{document_id}",
+        "/api/v1/documents/{document_id}/file",
+        "/readyz",
+    } <= set(spec["paths"])
 
 
 def test_not_ready_while_the_database_is_unreachable_or_unmigrated(tmp_path: Path) -> None:

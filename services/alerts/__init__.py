@@ -1,0 +1,1 @@
+"""Alerts: stored subscriptions, and a worker that delivers matching decisions by webhook or Apprise."""

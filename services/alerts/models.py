@@ -1,0 +1,87 @@
+"""Tables of the alerts: subscriptions, deliveries (one per subscription and event) and every attempt.
+
+They live in the store's database and its Alembic history (revision 0005_subscriptions): the store's
+`models` module imports this one so the migration check sees one metadata.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class SubscriptionRow(SQLModel, table=True):
+    """subscriptions: a filter (all given fields must hold) and a channel (webhook or Apprise URL)."""
+
+    __tablename__ = "subscriptions"
+
+    id: str = Field(primary_key=True, max_length=32)
+    name: str = ""
+    created_at: dt.datetime
+    # The filter (None: any).
+    municipality: str | None = None
+    region: str | None = None
+    committee: str | None = None
+    outcome: str | None = Field(default=None, max_length=16)
+    case_number: str | None = Field(default=None, index=True)
+    phrase: str | None = None
+    # The channel.
+    channel: str = Field(max_length=16)  # "webhook" | "apprise"
+    url: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    secret: str | None = Field(default=None, description="whsec_… of a webhook; never logged or listed.")
+    digest: str = Field(default="none", max_length=8)  # "none" | "hourly" | "daily"
+    last_digest_at: dt.datetime | None = None
+    # State.
+    enabled: bool = True
+    disabled_at: dt.datetime | None = None
+    disabled_reason: str | None = None
+    consecutive_failures: int = 0
+
+
+class DeliveryRow(SQLModel, table=True):
+    """deliveries: one event to one subscription; retried until delivered or the subscription is disabled."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # Once per subscription and stream entry, even when two handlers take one entry at once (a reclaim
+        # of a slow handler's entry): replays have no stream id, and NULLs never conflict.
+        sa.Index("ux_deliveries_once", "subscription_id", "event_id", "stream_id", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: str = Field(foreign_key="subscriptions.id", max_length=32)
+    event_id: str = Field(max_length=36)
+    stream_id: str | None = Field(default=None, description="The public-stream entry; None for a replay.")
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    # "pending" (to send), "digest" (waiting for the subscription's digest), "delivered", "dropped"
+    # (the subscription was removed or disabled while it waited).
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: dt.datetime
+    created_at: dt.datetime
+    delivered_at: dt.datetime | None = None
+    last_error: str | None = None
+    replay: bool = False
+
+
+class AttemptRow(SQLModel, table=True):
+    """delivery_attempts: every attempt, with the receiver's status code or the error, and its duration."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="deliveries.id", index=True)
+    subscription_id: str = Field(max_length=32, index=True)
+    attempted_at: dt.datetime
+    ok: bool
+    status_code: int | None = None
+    error: str | None = None
+    duration_ms: float
+
+
+subscriptions: sa.Table = SQLModel.metadata.tables["subscriptions"]
+deliveries: sa.Table = SQLModel.metadata.tables["deliveries"]
+attempts: sa.Table = SQLModel.metadata.tables["delivery_attempts"]

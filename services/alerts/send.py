@@ -1,0 +1,109 @@
+"""Sending one delivery: a signed webhook POST (Standard Webhooks) or an Apprise notification.
+
+Each send returns a `Sent` (ok, status code, error, duration) and never raises for the receiver's
+failures: the worker records every attempt, whatever happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import httpx
+from standardwebhooks import Webhook
+
+from services.alerts.matching import Event
+from services.alerts.urls import UrlRefused, check_webhook_url
+from shared.contracts.events import DecisionRevised, utcnow
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The result of one attempt."""
+
+    ok: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+
+
+def signed_headers(secret: str, event_id: str, body: str, at: dt.datetime | None = None) -> dict[str, str]:
+    """The Standard Webhooks headers: `webhook-id` is the event id, so a receiver dedupes retries and replays."""
+    at = at or utcnow()
+    return {
+        "content-type": "application/json",
+        "webhook-id": event_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(event_id, at, body),
+    }
+
+
+async def post_webhook(
+    client: httpx.AsyncClient, url: str, secret: str, event_id: str, body: str, *, allow_private: bool
+) -> Sent:
+    """POST the event; a 2xx is success. Redirects are not followed (a 3xx is a failure: the receiver must
+    give its final URL), and the host is checked again (DNS may point it inward since registration)."""
+    start = time.perf_counter()
+
+    def took() -> float:
+        return round((time.perf_counter() - start) * 1000, 2)
+
+    try:
+        await check_webhook_url(url, allow_private=allow_private)
+    except UrlRefused as exc:
+        return Sent(False, None, f"refused: {exc}", took())
+    try:
+        response = await client.post(url, content=body.encode(), headers=signed_headers(secret, event_id, body))
+    except httpx.HTTPError as exc:
+        return Sent(False, None, f"{type(exc).__name__}: {str(exc)[:300]}", took())
+    code = response.status_code
+    if 200 <= code < 300:
+        return Sent(True, code, None, took())
+    if 300 <= code < 400:
+        where = response.headers.get("location", "")
+        return Sent(False, code, f"redirect to {where[:200]!r} not followed", took())
+    return Sent(False, code, f"HTTP {code}", took())
+
+
+def webhook_client(timeout_s: float) -> httpx.AsyncClient:
+    """One client per worker: connection reuse; never follows redirects."""
+    return httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout_s))
+
+
+def notification(event: Event) -> tuple[str, str]:
+    """Title and body of a message to a person about one decision."""
+    title = " – ".join(p for p in (event.committee, event.item_title) if p)
+    verb = "revised decision" if isinstance(event, DecisionRevised) else "decision"
+    when = f" ({event.meeting_date.isoformat()})" if event.meeting_date else ""
+    body = f"{event.outcome.value.capitalize()} {verb}{when}:\n{event.decision_text}\n\n{event.item_url}"
+    return title, body
+
+
+def digest_message(events: Sequence[Event], period: str) -> tuple[str, str]:
+    """Title and body of one summary of several decisions."""
+    title = f"{len(events)} new decision{'s' if len(events) != 1 else ''} ({period} digest)"
+    parts = []
+    for e in events:
+        head = " – ".join(p for p in (e.committee, e.item_title) if p)
+        text = " ".join(e.decision_text.split())
+        parts.append(f"• {head}\n  {e.outcome.value}: {text[:300]}{'…' if len(text) > 300 else ''}\n  {e.item_url}")
+    return title, "\n\n".join(parts)
+
+
+async def notify(url: str, title: str, body: str) -> Sent:
+    """One Apprise notification; Apprise reports failure as False (its reasons go to its own log)."""
+    import apprise
+
+    start = time.perf_counter()
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return Sent(False, None, "Apprise does not understand the URL", 0.0)
+    try:
+        ok = bool(await sender.async_notify(body=body, title=title))
+    except Exception as exc:  # a plugin's bug must not stop the worker: it is recorded as the attempt's error
+        took = round((time.perf_counter() - start) * 1000, 2)
+        return Sent(False, None, f"{type(exc).__name__}: {str(exc)[:300]}", took)
+    took = round((time.perf_counter() - start) * 1000, 2)
+    return Sent(ok, None, None if ok else "Apprise could not deliver the notification (see the log)", took)

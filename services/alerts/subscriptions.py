@@ -1,0 +1,259 @@
+"""The Python API of subscriptions: what the CLI and the HTTP layer call.
+
+    sub = await add_subscription(engine, SubscriptionSpec(channel="webhook", url=..., committee="Økonomi"),
+                                 allow_private=settings.webhook_allow_private)
+    sub.secret               # whsec_…: shown once, here; never listed or logged
+    await list_subscriptions(engine); await get_subscription(engine, sub.id)
+    await disable_subscription(engine, sub.id, "reason"); await enable_subscription(engine, sub.id)
+    await list_attempts(engine, sub.id); await remove_subscription(engine, sub.id)
+
+Every function takes an AsyncEngine on the store's database (migrated to 0005_subscriptions or later).
+Bad input raises `SubscriptionError` with a message fit to show (the HTTP layer maps it to 422).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import secrets
+import uuid
+from typing import Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.alerts.matching import Filter
+from services.alerts.models import attempts, deliveries, subscriptions
+from services.alerts.urls import UrlRefused, check_apprise_url, check_webhook_url, redact
+from services.store.read_models import SearchSyntaxError
+from shared.contracts.events import utcnow
+from shared.contracts.meeting import Outcome
+
+Channel = Literal["webhook", "apprise"]
+Digest = Literal["none", "hourly", "daily"]
+
+
+class SubscriptionError(ValueError):
+    """A subscription that cannot be stored as given (bad URL, bad phrase, digest on a webhook…)."""
+
+
+class SubscriptionSpec(BaseModel):
+    """What to follow and how to be told; every given filter field must hold."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(default="", max_length=200)
+    municipality: str | None = None
+    region: str | None = None
+    committee: str | None = None
+    outcome: Outcome | None = None
+    case_number: str | None = None
+    phrase: str | None = Field(default=None, description="Full-text query, the syntax of `minutes search`.")
+    channel: Channel
+    url: str = Field(description="Webhook URL (http/https) or an Apprise URL.")
+    digest: Digest = Field(default="none", description="Apprise only: one message per decision, or a summary.")
+
+    @model_validator(mode="after")
+    def _digest_for_people(self) -> SubscriptionSpec:
+        if self.channel == "webhook" and self.digest != "none":
+            raise ValueError("a digest is for Apprise notifications; a webhook gets every event")
+        return self
+
+
+class Subscription(BaseModel):
+    """A stored subscription as shown: the URL redacted for Apprise, never the secret."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    created_at: dt.datetime
+    municipality: str | None
+    region: str | None
+    committee: str | None
+    outcome: str | None
+    case_number: str | None
+    phrase: str | None
+    channel: Channel
+    url: str
+    digest: Digest
+    enabled: bool
+    disabled_at: dt.datetime | None
+    disabled_reason: str | None
+    consecutive_failures: int
+    pending: int = Field(default=0, description="Deliveries waiting to be sent (or for the digest).")
+    delivered: int = 0
+
+    @property
+    def filter(self) -> Filter:
+        """The matching filter of this subscription."""
+        return Filter(self.municipality, self.region, self.committee, self.outcome, self.case_number, self.phrase)
+
+
+class CreatedSubscription(Subscription):
+    """The answer to `add_subscription`: the only time the webhook secret is shown."""
+
+    secret: str | None = Field(description="whsec_… (Standard Webhooks) for a webhook; None for Apprise.")
+
+
+class Attempt(BaseModel):
+    """One delivery attempt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    delivery_id: int
+    event_id: str
+    attempted_at: dt.datetime
+    ok: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: float
+    replay: bool
+
+
+def new_secret() -> str:
+    """A Standard Webhooks endpoint secret: `whsec_` + base64 of 32 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _blank(value: str | None) -> str | None:
+    return value.strip() or None if value is not None else None
+
+
+async def add_subscription(engine: AsyncEngine, spec: SubscriptionSpec, *, allow_private: bool) -> CreatedSubscription:
+    """Validate and store a subscription; it receives events published from now on (see replay)."""
+    phrase = _blank(spec.phrase)
+    try:
+        Filter(phrase=phrase)
+    except SearchSyntaxError as exc:
+        raise SubscriptionError(f"the phrase cannot match: {exc}") from exc
+    try:
+        if spec.channel == "webhook":
+            await check_webhook_url(spec.url, allow_private=allow_private)
+        else:
+            check_apprise_url(spec.url)
+    except UrlRefused as exc:
+        raise SubscriptionError(str(exc)) from exc
+    sub_id = uuid.uuid4().hex[:16]
+    secret = new_secret() if spec.channel == "webhook" else None
+    row = {
+        "id": sub_id,
+        "name": spec.name,
+        "created_at": utcnow(),
+        "municipality": _blank(spec.municipality),
+        "region": _blank(spec.region),
+        "committee": _blank(spec.committee),
+        "outcome": spec.outcome.value if spec.outcome else None,
+        "case_number": _blank(spec.case_number),
+        "phrase": phrase,
+        "channel": spec.channel,
+        "url": spec.url,
+        "secret": secret,
+        "digest": spec.digest,
+        "enabled": True,
+        "consecutive_failures": 0,
+    }
+    async with engine.begin() as conn:
+        await conn.execute(subscriptions.insert().values(**row))
+    shown = await get_subscription(engine, sub_id)
+    assert shown is not None
+    return CreatedSubscription(**shown.model_dump(), secret=secret)
+
+
+def _counts() -> tuple[sa.ScalarSelect[int], sa.ScalarSelect[int]]:
+    def count(*statuses: str) -> sa.ScalarSelect[int]:
+        return (
+            sa.select(sa.func.count())
+            .where(deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.status.in_(statuses))
+            .scalar_subquery()
+        )
+
+    return count("pending", "digest"), count("delivered")
+
+
+def _shown(row: sa.Row[object]) -> Subscription:
+    data = dict(row._mapping)
+    data.pop("secret", None)
+    data.pop("last_digest_at", None)
+    data["url"] = redact(data["url"]) if data["channel"] == "apprise" else data["url"]
+    return Subscription(**data)
+
+
+def _select() -> sa.Select[object]:
+    pending, delivered = _counts()
+    return sa.select(subscriptions, pending.label("pending"), delivered.label("delivered"))
+
+
+async def list_subscriptions(engine: AsyncEngine) -> list[Subscription]:
+    """Every subscription, oldest first."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(_select().order_by(subscriptions.c.created_at, subscriptions.c.id))).all()
+    return [_shown(r) for r in rows]
+
+
+async def get_subscription(engine: AsyncEngine, subscription_id: str) -> Subscription | None:
+    """One subscription, or None."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(_select().where(subscriptions.c.id == subscription_id))).first()
+    return _shown(row) if row is not None else None
+
+
+async def remove_subscription(engine: AsyncEngine, subscription_id: str) -> bool:
+    """Delete a subscription with its deliveries and attempts; False if there was none."""
+    async with engine.begin() as conn:
+        await conn.execute(attempts.delete().where(attempts.c.subscription_id == subscription_id))
+        await conn.execute(deliveries.delete().where(deliveries.c.subscription_id == subscription_id))
+        done = await conn.execute(subscriptions.delete().where(subscriptions.c.id == subscription_id))
+    return bool(done.rowcount)
+
+
+async def disable_subscription(engine: AsyncEngine, subscription_id: str, reason: str) -> Subscription | None:
+    """Stop delivering (waiting deliveries are kept for an enable); None if there is no such subscription."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == subscription_id)
+            .values(enabled=False, disabled_at=utcnow(), disabled_reason=reason)
+        )
+    return await get_subscription(engine, subscription_id)
+
+
+async def enable_subscription(engine: AsyncEngine, subscription_id: str) -> Subscription | None:
+    """Deliver again, starting with what waited, at once; the failure count starts over."""
+    now = utcnow()
+    async with engine.begin() as conn:
+        await conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == subscription_id)
+            .values(enabled=True, disabled_at=None, disabled_reason=None, consecutive_failures=0)
+        )
+        await conn.execute(
+            deliveries.update()
+            .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
+            .values(next_attempt_at=now)
+        )
+    return await get_subscription(engine, subscription_id)
+
+
+async def list_attempts(engine: AsyncEngine, subscription_id: str, *, limit: int = 50) -> list[Attempt]:
+    """The latest attempts of a subscription's deliveries, newest first."""
+    stmt = (
+        sa.select(
+            attempts.c.delivery_id,
+            deliveries.c.event_id,
+            attempts.c.attempted_at,
+            attempts.c.ok,
+            attempts.c.status_code,
+            attempts.c.error,
+            attempts.c.duration_ms,
+            deliveries.c.replay,
+        )
+        .select_from(attempts.join(deliveries, deliveries.c.id == attempts.c.delivery_id))
+        .where(attempts.c.subscription_id == subscription_id)
+        .order_by(attempts.c.id.desc())
+        .limit(limit)
+    )
+    async with engine.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return [Attempt(**dict(r._mapping)) for r in rows]

@@ -1,0 +1,162 @@
+"""Atom feeds (RFC 4287, written by feedgen): `GET /feeds/decisions.atom?<filters>`, one feed per filter.
+
+The entries are the newest public events that match — what the store announced on `minutes:decisions`,
+read from its outbox table (durable, unlike the trimmed stream), so a decision and each revision of it
+are separate entries. Ids are stable: the feed's is a `urn:uuid:` derived from the canonical filter (the
+same filter in any parameter order is the same feed), an entry's is `urn:uuid:<event_id>`; a feed reader
+fetching twice sees the same entries under the same ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from feedgen.feed import FeedGenerator
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.api.bootstrap import ApiDeps
+from services.api.errors import ApiError
+from services.api.event_filter import Announcement, EventMatcher, event_context
+from services.api.filters import api_filter, query_of
+from services.store.models import outbox
+from services.store.reader import ReadFilter, SearchSyntaxError
+from shared import streams
+from shared.contracts.events import PublicEvent
+
+router = APIRouter()
+
+# Entries per feed, and how many announcements are looked at to find them (newest first).
+FEED_ENTRIES = 50
+SCAN_LIMIT = 5000
+_SCAN_BATCH = 500
+FEED_NAMESPACE = uuid.UUID("0b6f3f5e-9a55-4c39-8f0e-5d3c2a7e41b9")
+ATOM_TYPE = "application/atom+xml; charset=utf-8"
+_PUBLIC = TypeAdapter(PublicEvent)
+
+
+def feed_id(flt: ReadFilter) -> str:
+    """The feed's id: the same for the same filter, whatever the order or spelling of empty parameters."""
+    return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, 'decisions?' + query_of(flt))}"
+
+
+async def newest_matching(engine: AsyncEngine, matcher: EventMatcher, limit: int = FEED_ENTRIES) -> list[Announcement]:
+    """The newest announced events that match, newest first (at most `limit`, within SCAN_LIMIT)."""
+    found: list[Announcement] = []
+    before: int | None = None
+    scanned = 0
+    while len(found) < limit and scanned < SCAN_LIMIT:
+        stmt = sa.select(outbox.c.id, outbox.c.payload).where(
+            outbox.c.stream == streams.DECISIONS, outbox.c.sent_at.is_not(None)
+        )
+        if before is not None:
+            stmt = stmt.where(outbox.c.id < before)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(stmt.order_by(outbox.c.id.desc()).limit(_SCAN_BATCH))).all()
+        if not rows:
+            break
+        scanned += len(rows)
+        before = rows[-1].id
+        for row in rows:
+            try:
+                event = _PUBLIC.validate_json(row.payload)
+            except ValidationError:
+                continue  # an event type this server does not know: not an entry
+            context = await event_context(engine, event.item_id) if matcher.needs_context else None
+            if matcher.accepts(event, context):
+                found.append(event)
+                if len(found) == limit:
+                    break
+    return found
+
+
+def _base(deps: ApiDeps) -> str:
+    base = deps.settings.public_api_url
+    return base if base.endswith("/") else base + "/"
+
+
+def item_link(base: str, event: Announcement) -> str:
+    """The decision on its meeting page in the web UI (the item's anchor)."""
+    position = event.item_id.rsplit(":", 1)[-1]
+    return f"{base}meetings/{event.document_id}#item-{position}"
+
+
+def _title(event: Announcement) -> str:
+    where = " · ".join(p for p in (event.municipality, event.committee) if p)
+    head = f"{event.item_number}. {event.item_title} — {event.outcome.value}"
+    title = f"{where}: {head}" if where else head
+    return f"[revised] {title}" if event.event == "DecisionRevised" else title
+
+
+def _content(event: Announcement) -> str:
+    lines = [f"Outcome: {event.outcome.value}"]
+    if event.meeting_date:
+        lines.append(f"Meeting: {event.meeting_date.isoformat()}")
+    if event.case_number:
+        lines.append(f"Case: {event.case_number}")
+    lines += ["", event.decision_text]
+    if event.event == "DecisionRevised":
+        lines += ["", f"Previously ({event.previous_outcome.value}):", event.previous_text]
+    return "\n".join(lines)
+
+
+def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Announcement], self_url: str) -> bytes:
+    """The Atom document for `events` (newest first)."""
+    base = _base(deps)
+    fg = FeedGenerator()
+    fg.id(feed_id(flt))
+    query = query_of(flt)
+    fg.title("minutes: decisions" + (f" ({query})" if query else ""))
+    fg.subtitle("Decisions of Danish municipal and regional committees, parsed from their minutes.")
+    fg.author({"name": "minutes"})
+    fg.link(href=self_url, rel="self", type="application/atom+xml")
+    fg.link(href=f"{base}?{query}" if query else base, rel="alternate", type="text/html")
+    fg.generator("minutes (feedgen)")
+    newest: dt.datetime | None = None
+    for event in events:
+        fe: Any = fg.add_entry(order="append")
+        fe.id(f"urn:uuid:{event.event_id}")
+        fe.title(_title(event))
+        fe.updated(event.occurred_at)
+        fe.published(event.occurred_at)
+        fe.author({"name": event.committee or event.municipality or "minutes"})
+        fe.link(href=item_link(base, event), rel="alternate", type="text/html")
+        fe.summary(event.decision_text[:300] or event.item_title)
+        fe.content(_content(event), type="text")
+        fe.category(term=event.outcome.value, label=event.outcome.value)
+        newest = max(newest, event.occurred_at) if newest else event.occurred_at
+    # An empty feed still needs `updated`: the epoch, so an empty feed's document stays the same.
+    fg.updated(newest or dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    out: bytes = fg.atom_str(pretty=True)
+    return out
+
+
+def _deps(request: Request) -> ApiDeps:
+    deps: ApiDeps = request.app.state.deps
+    return deps
+
+
+@router.get(
+    "/feeds/decisions.atom",
+    tags=["feeds"],
+    response_class=Response,
+    responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"}},
+)
+async def decisions_feed(request: Request, flt: Annotated[ReadFilter, Depends(api_filter)]) -> Response:
+    """An Atom feed of the newest decisions and revisions matching the filter (the filters of
+    `/api/v1/decisions`), each entry linking to the decision on its meeting page."""
+    deps = _deps(request)
+    try:
+        matcher = EventMatcher(flt)
+    except SearchSyntaxError as exc:
+        raise ApiError(400, f"q: {exc}") from None
+    events = await newest_matching(deps.engine, matcher)
+    query = query_of(flt)
+    self_url = f"{_base(deps)}feeds/decisions.atom" + (f"?{query}" if query else "")
+    body = render_feed(deps, flt, events, self_url)
+    return Response(body, media_type=ATOM_TYPE, headers={"Cache-Control": "no-cache"})
