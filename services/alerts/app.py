@@ -21,6 +21,8 @@ from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
 from shared.consume import OutageGate
 from shared.dead_letter import declare_dead_letter_publisher
+from services.store import db
+from shared.health import Heartbeat
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
 
@@ -89,11 +91,23 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
     async def startup() -> None:
         await bootstrap.prepare(runtime.start())
 
+    head = db.head_revision()
+
+    async def not_ready() -> str | None:
+        # Ready = Redis answers (the stream it reads) and the database it records deliveries in is migrated.
+        deps = runtime.deps
+        await asyncio.wait_for(deps.redis.ping(), 2)
+        return await asyncio.wait_for(db.not_ready(deps.engine, head), 5)
+
+    heartbeat = Heartbeat(settings.data_dir, "alerts", not_ready)
+
     async def after_startup() -> None:
         runtime.loop_task = asyncio.create_task(delivery_loop(runtime.deps), name="alert-deliveries")
         digests.start()
+        heartbeat.start()
 
     async def after_shutdown() -> None:
+        await heartbeat.stop()
         await digests.stop()
         if runtime.loop_task is not None:
             runtime.loop_task.cancel()

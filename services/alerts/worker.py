@@ -18,6 +18,7 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -209,8 +210,8 @@ async def _record_locked(
         await conn.execute(subscriptions.update().where(subscriptions.c.id == sub.id).values(**change))
 
 
-async def _next_due(deps: AlertsDeps, subscription_id: str) -> tuple[Any, Any] | None:
-    """The subscription (if still enabled) and its oldest pending delivery, if that one is due."""
+async def _due_batch(deps: AlertsDeps, subscription_id: str, limit: int = 50) -> tuple[Any, list[Any]]:
+    """The subscription (if still enabled) and its oldest pending deliveries, from the head on while due."""
     async with deps.engine.connect() as conn:
         sub = (
             await conn.execute(
@@ -218,18 +219,44 @@ async def _next_due(deps: AlertsDeps, subscription_id: str) -> tuple[Any, Any] |
             )
         ).first()
         if sub is None:
-            return None
-        head = (
+            return None, []
+        rows = (
             await conn.execute(
                 sa.select(deliveries)
                 .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
                 .order_by(deliveries.c.id)
-                .limit(1)
+                .limit(limit)
             )
-        ).first()
-    if head is None or head.next_attempt_at > utcnow():
-        return None
-    return sub, head
+        ).all()
+    now = utcnow()
+    due = []
+    for row in rows:
+        if row.next_attempt_at > now:
+            break  # in order: nothing overtakes a delivery waiting for its retry
+        due.append(row)
+    return sub, due
+
+
+async def _record_delivered(deps: AlertsDeps, sub: Any, done: Sequence[tuple[int, send.Sent]]) -> None:
+    """Successful attempts of a run of deliveries, in one transaction."""
+    if not done:
+        return
+    now = utcnow()
+    async with deps.write_lock, deps.engine.begin() as conn:
+        await conn.execute(
+            attempts.insert(),
+            [
+                {"delivery_id": d, "subscription_id": sub.id, "attempted_at": now, "ok": True,
+                 "status_code": r.status_code, "error": None, "duration_ms": r.duration_ms}
+                for d, r in done
+            ],
+        )
+        await conn.execute(
+            deliveries.update()
+            .where(deliveries.c.id.in_([d for d, _ in done]))
+            .values(status="delivered", delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None)
+        )
+        await conn.execute(subscriptions.update().where(subscriptions.c.id == sub.id).values(consecutive_failures=0))
 
 
 async def _send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
@@ -243,18 +270,27 @@ async def _send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
 
 
 async def _drain(deps: AlertsDeps, subscription_id: str) -> int:
-    """Send a subscription's due deliveries in order until one fails or none is due; returns how many went."""
+    """Send a subscription's due deliveries in order until one fails or none is due; returns how many went.
+
+    Successes are recorded per run of up to 50 (a crash in between re-sends them after a restart, with the
+    same `webhook-id`: at least once, as the receiver's dedupe expects)."""
     sent = 0
     while True:
-        due = await _next_due(deps, subscription_id)
-        if due is None:
+        sub, batch = await _due_batch(deps, subscription_id)
+        if not batch:
             return sent
-        sub, delivery = due
-        result = await _send_one(deps, sub, delivery)
-        await _record(deps, sub, [delivery.id], result)
-        if not result.ok:
-            return sent
-        sent += 1
+        done: list[tuple[int, send.Sent]] = []
+        for delivery in batch:
+            result = await _send_one(deps, sub, delivery)
+            if not result.ok:
+                await _record_delivered(deps, sub, done)
+                if done:  # the run before this failure reset the count
+                    sub = SimpleNamespace(**{**sub._mapping, "consecutive_failures": 0})
+                await _record(deps, sub, [delivery.id], result)
+                return sent + len(done)
+            done.append((delivery.id, result))
+        await _record_delivered(deps, sub, done)
+        sent += len(done)
 
 
 async def deliver_due(deps: AlertsDeps) -> int:

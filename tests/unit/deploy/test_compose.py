@@ -20,7 +20,7 @@ WORKER_OVERRIDE = ROOT / "deploy" / "compose.worker-host.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 SCHEMA = ROOT / "tests" / "fixtures" / "compose-spec.json"
 
-APP_SERVICES = {"ingest": "ingest", "parser": "parser", "store": "store", "api": "api"}
+APP_SERVICES = {"ingest": "ingest", "parser": "parser", "store": "store", "api": "api", "alerts": "alerts"}
 SERVICE_SUBCOMMANDS = {"ingest", "parser", "store", "api"}
 # Services of the pipeline, which all need Redis; the API reads only the database and the blob bucket.
 PIPELINE = {"ingest", "parser", "store"}
