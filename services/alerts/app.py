@@ -17,11 +17,11 @@ from faststream.specification import AsyncAPI
 
 from services.alerts import bootstrap, handlers
 from services.alerts.worker import AlertsDeps, delivery_loop, send_digests
+from services.store import db
 from shared import streams
 from shared.broker import consumer_name, make_broker, resolve_redis_url
 from shared.consume import OutageGate
 from shared.dead_letter import declare_dead_letter_publisher
-from services.store import db
 from shared.health import Heartbeat
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
