@@ -4,7 +4,8 @@ What "ready" means is known inside each service, which checks it every few secon
 while the check passes (shared/health.py): store = Redis answers and the database is reachable and migrated
 to the schema this version needs; parser = Redis answers and its parse child is alive; ingest = watching the
 inbox (and the bucket) with Redis reachable; alerts = Redis answers and its database is migrated. This command
-only reads the file's age, so it stays cheap and quick on a loaded machine (Docker runs it in every container). Without a service: Redis answers.
+only reads the file's age, so it stays cheap and quick on a loaded machine (Docker runs it in every
+container). Without a service: Redis answers.
 """
 
 from __future__ import annotations
