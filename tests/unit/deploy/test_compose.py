@@ -21,7 +21,7 @@ ENV_EXAMPLE = ROOT / ".env.example"
 SCHEMA = ROOT / "tests" / "fixtures" / "compose-spec.json"
 
 APP_SERVICES = {"ingest": "ingest", "parser": "parser", "store": "store", "api": "api", "alerts": "alerts"}
-SERVICE_SUBCOMMANDS = {"ingest", "parser", "store", "api"}
+SERVICE_SUBCOMMANDS = {"ingest", "parser", "store", "api", "alerts"}
 # Services of the pipeline, which all need Redis; the API reads only the database and the blob bucket.
 PIPELINE = {"ingest", "parser", "store"}
 INFRA = {"redis", "postgres", "s3"}
