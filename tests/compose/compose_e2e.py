@@ -126,7 +126,8 @@ def expected_decisions(path: Path, seed: Path) -> set[tuple[str, int]]:
     """(document_id, item number) of every decision the gold annotation of `seed` has, for the file `path`."""
     gold = json.loads((GOLD / f"{seed.stem}.json").read_text(encoding="utf-8"))
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    return {(sha, item["number"]) for item in gold["items"] if item["outcome"] != ["none"]}
+    decided = {item["number"] for item in gold["items"] if item["outcome"] != ["none"]}
+    return {(sha, number) for number in decided & REVISED.get(path.name, decided)}
 
 
 def decisions(client: redis.Redis) -> list[dict[str, Any]]:
@@ -152,19 +153,39 @@ def assert_each_once(events: list[dict[str, Any]]) -> None:
     assert len({e["event_id"] for e in events}) == len(events)
 
 
+# Variant file name -> the item numbers whose decision it changed (only those are announced again).
+REVISED: dict[str, set[int]] = {}
 _VARIANT = itertools.count(2)  # module-wide, so no two phases of the test make the same bytes
 
 
 def variants(seeds: list[Path], folder: Path, count: int) -> dict[Path, Path]:
-    """`count` new documents (unseen sha256) made from the seeds by trailing blank lines: file -> its seed."""
+    """`count` new documents made from the seeds: file -> its seed.
+
+    Each is a new version of its seed's meeting whose every decision reads differently (a marker after the
+    gold's decision text), so each announces every decision again, as a `DecisionRevised`; a version repeating
+    its decisions would announce nothing (services/store/revisions.py), and a lost document would go unseen.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     made = {}
     for n in range(count):
         seed = seeds[n % len(seeds)]
-        blank = next(_VARIANT)
-        target = folder / f"{seed.stem}-v{blank}.txt"
-        target.write_bytes(seed.read_bytes() + b"\n" * blank)
+        tag = next(_VARIANT)
+        text = seed.read_text(encoding="utf-8")
+        gold = json.loads((GOLD / f"{seed.stem}.json").read_text(encoding="utf-8"))
+        quoted = {i["number"]: i["decision_contains"] for i in gold["items"]
+                  if i["outcome"] != ["none"] and i["decision_contains"]}
+        # The gold quotes a decision on one line; the document may wrap it (and a few quotes are the gold's
+        # words, not the document's: those items keep their decision, and are not expected again).
+        pattern = {n: r"\s+".join(re.escape(w) for w in q.split()) for n, q in quoted.items()}
+        found = {n for n, p in pattern.items() if re.search(p, text, re.IGNORECASE)}
+        assert found, seed.name
+        # One pass, longest first, so a short decision ("Godkendt") never splits a longer one containing it.
+        either = "|".join(sorted({pattern[n] for n in found}, key=len, reverse=True))
+        text = re.sub(either, lambda m: f"{m.group(0)} (udgave {tag})", text, flags=re.IGNORECASE)
+        target = folder / f"{seed.stem}-v{tag}.txt"
+        target.write_text(text, encoding="utf-8")
         made[target] = seed
+        REVISED[target.name] = found
     return made
 
 
