@@ -181,7 +181,7 @@ def variants(seeds: list[Path], folder: Path, count: int) -> dict[Path, Path]:
         assert found, seed.name
         # One pass, longest first, so a short decision ("Godkendt") never splits a longer one containing it.
         either = "|".join(sorted({pattern[n] for n in found}, key=len, reverse=True))
-        text = re.sub(either, lambda m: f"{m.group(0)} (udgave {tag})", text, flags=re.IGNORECASE)
+        text = re.sub(either, lambda m, tag=tag: f"{m.group(0)} (udgave {tag})", text, flags=re.IGNORECASE)
         target = folder / f"{seed.stem}-v{tag}.txt"
         target.write_text(text, encoding="utf-8")
         made[target] = seed
