@@ -7,7 +7,7 @@ event of another version with the same meeting key): unchanged (text with spaces
 nothing; changed → `DecisionRevised` with the old and new text and outcome and a word-level diff; an item no
 earlier version announced → `DecisionMade`.
 
-An item is "the same" across versions by its case number when it has one, else by its number and title.
+An item is "the same" across versions by its number and its case number (its title when it has none).
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ MatchKey = tuple[str, ...]
 
 
 def match_key(number: int, title: str, case_number: str | None) -> MatchKey:
-    """What makes two items of two versions of one meeting the same item."""
+    """What makes two items of two versions of one meeting the same item: the number printed, and the case
+    number (the title when there is none). Several items of one meeting can share a case number (a case
+    treated in parts), so the number is always part of it."""
     if case_number and case_number.strip():
-        return ("case", _SPACES.sub("", case_number).casefold())
+        return ("case", str(number), _SPACES.sub("", case_number).casefold())
     return ("item", str(number), _fold(title).casefold())
 
 
