@@ -117,7 +117,7 @@ async def _measure(parsed: Sequence[Parsed], url: str, items: int, repeats: int)
 
 def search_latency(
     parsed: Sequence[Parsed], workdir: Path, kind: str, postgres_url: str | None, items: int = 30_000,
-    repeats: int = 20,
+    repeats: int = 10,
 ) -> dict[str, Any]:
     """Fill a fresh store with `items` items and time the first page of each query `repeats` times."""
     with fresh_database(kind, workdir, "search", postgres_url) as url:
