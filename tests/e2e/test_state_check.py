@@ -3,6 +3,7 @@ re-announced once; a corrupted SQLite database refuses to start with a message s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -90,7 +91,10 @@ def _corrupt(path: Path) -> None:
             handle.write(b"\xde\xad\xbe\xef" * 200)
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+        # Either quick_check lists damage, or (when the scribble hits the schema's own pages, as it does now that
+        # the store has more tables) SQLite refuses the file outright: both are a corrupt database.
+        with contextlib.suppress(sqlite3.DatabaseError):
+            assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
     finally:
         conn.close()
 
