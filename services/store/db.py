@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +27,38 @@ _PG_MIGRATION_LOCK = 0x6D696E75
 # rollback (serialization failure, deadlock), insufficient resources, operator intervention (shutdown).
 _TRANSIENT_SQLSTATE_CLASSES = ("08", "40", "53", "57")
 
+# How long a SQLite writer waits for another one (busy_timeout) before "database is locked".
+_SQLITE_BUSY_S = 30.0
+
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     # Writers of several store processes queue up instead of failing with "database is locked"; set first
     # because switching to WAL itself needs the lock when another process is creating the file.
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(_SQLITE_BUSY_S * 1000)}")
     # WAL lets readers (queries, the relay) run while a store worker writes. NORMAL in WAL survives a
     # process crash; only an OS crash or power loss can drop the last commits (SQLite's documented trade).
-    cur.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cur)
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
     # SQLite's lower() folds ASCII only; Danish titles need Æ/Ø/Å folded for case-insensitive search.
     dbapi_connection.create_function("lower", 1, _py_lower, deterministic=True)
+
+
+def _switch_to_wal(cur: Any) -> None:
+    # Two connections converting a new file at once can deadlock on the lock upgrade; SQLite then answers
+    # "database is locked" at once without calling the busy handler (its documented deadlock rule), so
+    # the loser waits here and tries again — by then the file is WAL and the pragma needs no write lock.
+    deadline = time.monotonic() + _SQLITE_BUSY_S
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _py_lower(value: Any) -> Any:
