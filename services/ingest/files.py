@@ -127,7 +127,8 @@ class SettleTracker:
     """Decides when a file is complete (never before), from what the watcher can tell about its writers.
 
     - some process has it open for writing (`writing=True`): not complete, whatever its age;
-    - nobody has it open (`writing=False`) and it was renamed into place after its last write: complete;
+    - nobody has it open (`writing=False`) and it was renamed into place after its last write (inotify said
+      so, `renamed`, or its ctime is past its mtime): complete;
     - nobody has it open: complete once unchanged (size, mtime) for `settle_s`, or already that old;
     - writers cannot be seen (`writing=None`: no /proc, another user's file, a network mount): complete once
       unchanged for `stable_s`, long enough for slow writers.
@@ -141,9 +142,18 @@ class SettleTracker:
     _since: dict[Path, tuple[FileSig, float]] = field(default_factory=dict)
 
     def observe(
-        self, path: Path, sig: FileSig | None, now: float, wall_now: float, writing: bool | None = None
+        self,
+        path: Path,
+        sig: FileSig | None,
+        now: float,
+        wall_now: float,
+        writing: bool | None = None,
+        renamed: bool = False,
     ) -> bool:
-        """Record the path's current signature; True when it is complete (and stop tracking it)."""
+        """Record the path's current signature; True when it is complete (and stop tracking it).
+
+        `renamed`: inotify reported this very version (`sig`) moved into place. The ctime test alone misses
+        a rename in the same clock tick as the last write (file times have the kernel's tick, ~4 ms)."""
         if sig is None:  # gone before it settled
             self._since.pop(path, None)
             return False
@@ -154,7 +164,7 @@ class SettleTracker:
         if writing:
             self._since[path] = (sig, now)
             return False
-        if writing is False and sig.finalised:
+        if writing is False and (renamed or sig.finalised):
             self._since.pop(path, None)
             return True
         window = self.settle_s if writing is False or self.stable_s is None else self.stable_s

@@ -16,6 +16,7 @@ from watchfiles import Change, awatch
 
 from services.ingest import files
 from services.ingest.files import FileSig, SettleTracker
+from services.ingest.moves import watch_moves
 from services.ingest.writers import can_see_writers, open_for_writing
 from shared.logging import get_logger
 
@@ -95,6 +96,8 @@ class InboxWatcher:
         self._tick_s = min(max(settle_s / 4, 0.05), 0.25)
         self._pending: set[Path] = set()
         self._yielded: dict[Path, FileSig] = {}
+        # The version of each file inotify reported renamed into place (see moves.py).
+        self._moved: dict[Path, FileSig] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._ready = asyncio.Event()
@@ -157,8 +160,10 @@ class InboxWatcher:
         ready: list[Path] = []
         for path, sig in sigs.items():
             writing = None if path not in busy.visible else path in busy.writing
-            if self._tracker.observe(path, sig, now, wall, writing):
+            renamed = self._moved.get(path) == sig
+            if self._tracker.observe(path, sig, now, wall, writing, renamed=renamed):
                 self._pending.discard(path)
+                self._moved.pop(path, None)
                 self._yielded[path] = sig
                 ready.append(path)
                 if len(ready) >= self.max_batch:
@@ -172,8 +177,18 @@ class InboxWatcher:
         visible = {p for p, sig in sigs.items() if sig.is_regular and not sig.is_symlink and can_see_writers(sig.uid)}
         return Writers(visible, open_for_writing(visible) if visible else set())
 
+    def _on_moved(self, path: Path) -> None:
+        if files.is_ignored(path, self.inbox):
+            return
+        sig = _lstat(path)
+        if sig is not None:
+            self._moved[path] = sig
+            self._pending.add(path)
+            self._wake.set()
+
     def _forget(self, path: Path) -> None:
         self._pending.discard(path)
+        self._moved.pop(path, None)
         self._tracker.forget(path)
         self._yielded.pop(path, None)
 
@@ -181,6 +196,10 @@ class InboxWatcher:
         """Yield lists of complete files until `stop()`: present ones first, then new and changed ones."""
         self.inbox.mkdir(parents=True, exist_ok=True)
         watch_task = asyncio.create_task(self._watch())
+        # Polling means a network mount: its renames are another machine's, and inotify sees none of them.
+        moves_task = asyncio.create_task(
+            asyncio.sleep(0) if self.force_polling else watch_moves(self.inbox, self._on_moved)
+        )
         rescan_task = asyncio.create_task(self._rescan_loop())
         try:
             await self.rescan()
@@ -197,11 +216,14 @@ class InboxWatcher:
         finally:
             self._stop.set()
             rescan_task.cancel()
+            moves_task.cancel()
             # awatch notices the stop event within its step (10 ms) and returns.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(watch_task, 5)
             with contextlib.suppress(asyncio.CancelledError):
                 await rescan_task
+            with contextlib.suppress(asyncio.CancelledError):
+                await moves_task
 
     async def _rescan_loop(self) -> None:
         """The safety net: inotify can overflow, and network mounts report nothing."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,21 @@ async def test_stop_is_prompt_while_idle(tmp_path: Path) -> None:
     assert loop.time() - started < 1.0
     assert run.task is not None
     assert run.task.done()
+
+
+async def test_a_file_renamed_into_the_inbox_is_taken_without_waiting_for_the_settle_window(tmp_path: Path) -> None:
+    inbox, staging = tmp_path / "inbox", tmp_path / "staging"
+    inbox.mkdir()
+    staging.mkdir()
+    watcher = InboxWatcher(inbox, settle_s=30.0, rescan_interval_s=3600)
+    async with Collector(watcher) as run:
+        written = staging / "referat.txt"
+        written.write_text("Referat")
+        # An mtime ahead of the ctime hides the rename from the file-time test (ctime past mtime) and from
+        # the age test, as a rename in the same clock tick as the last write does: only inotify's
+        # IN_MOVED_TO can tell. Without it this file would wait out the 30 s settle window.
+        future = written.stat().st_mtime + 3600
+        os.utime(written, (future, future))
+        os.rename(written, inbox / "referat.txt")
+        await run.wait_for(1)  # within its 10 s limit
+    assert run.seen == [inbox / "referat.txt"]

@@ -192,3 +192,11 @@ def test_when_writers_cannot_be_seen_the_long_stable_window_applies() -> None:
     assert not tracker.observe(path, sig, now=0.0, wall_now=1000.0, writing=None)
     assert not tracker.observe(path, sig, now=5.0, wall_now=1005.0, writing=None)
     assert tracker.observe(path, sig, now=10.0, wall_now=1010.0, writing=None)
+
+
+def test_a_version_inotify_saw_renamed_into_place_is_complete_at_once_even_in_the_same_clock_tick() -> None:
+    tracker = SettleTracker(settle_s=0.5, stable_s=10.0)
+    same_tick = _written(10, 1000.0, 1000.0)  # moved in the tick of its last write: ctime == mtime
+    assert tracker.observe(INBOX / "a.txt", same_tick, now=0.0, wall_now=1000.0, writing=False, renamed=True)
+    # Opened again after the rename: a writer is at work, so not complete whatever inotify said.
+    assert not tracker.observe(INBOX / "b.txt", same_tick, now=0.0, wall_now=1000.0, writing=True, renamed=True)
