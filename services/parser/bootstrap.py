@@ -27,9 +27,14 @@ class BrokerOutbox:
         return client
 
     async def emit(self, events: list[MeetingParsed | AgendaItemParsed]) -> None:
-        """XADD every event in one pipeline; the message is acked only after this returns."""
+        """XADD every event in one MULTI/EXEC; the message is acked only after this returns.
+
+        A transaction, not a bare pipeline: Redis serves a blocked reader after each command, so a store
+        waiting in XREADGROUP got a document's first event alone and paid a transaction for it before the
+        rest; after EXEC it reads the whole document at once (and never half of one).
+        """
         client = await self._client()
-        async with client.pipeline(transaction=False) as pipe:
+        async with client.pipeline(transaction=True) as pipe:
             for event in events:
                 await self.broker.publish(event, stream=streams.ITEMS, pipeline=pipe)
             await pipe.execute()
