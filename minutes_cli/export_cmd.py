@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, BinaryIO
 import typer
 
 from minutes_cli.errors import UserError
-from minutes_cli.options import DataOpt, make_settings
+from minutes_cli.options import DataOpt, make_settings, read_filter
 from services.store.exports import Counts, Format, Rows
 from shared.contracts.meeting import Outcome
 from shared.logging import configure_logging
@@ -49,7 +49,7 @@ def export(
         dt.datetime | None, typer.Option("--until", "--to", formats=["%Y-%m-%d"], help="Meetings on/before DATE.")
     ] = None,
     outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
-    case: Annotated[str | None, typer.Option("--case", help="Exact case number.")] = None,
+    case: Annotated[str | None, typer.Option("--case", "--case-number", help="Exact case number.")] = None,
     kle: Annotated[str | None, typer.Option(help="KLE subject prefix: NN, NN.NN or NN.NN.NN.")] = None,
     absent: Annotated[str | None, typer.Option(help="A member absent for the item (any case).")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Full-text query (as `minutes search`).")] = None,
@@ -57,29 +57,12 @@ def export(
     data: DataOpt = None,
 ) -> None:
     """Export stored decisions as JSON lines, CSV, Parquet or OParl 1.1 (every matching row, streamed)."""
-    from pydantic import ValidationError
-
-    from services.store.read_models import ReadFilter
-
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="export")
-    try:
-        flt = ReadFilter(
-            municipality=municipality,
-            region=region,
-            committee=committee,
-            date_from=since.date() if since else None,
-            date_to=until.date() if until else None,
-            outcome=outcome,
-            case_number=case,
-            kle=kle,
-            absent=absent,
-            q=query,
-            all_versions=all_versions,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise typer.BadParameter(f"--{'-'.join(str(p) for p in first['loc'])}: {first['msg']}") from exc
+    flt = read_filter(
+        q=query, municipality=municipality, region=region, committee=committee, since=since, until=until,
+        outcome=outcome, case_number=case, kle=kle, absent=absent, all_versions=all_versions,
+    )  # fmt: skip
     if fmt is Format.parquet and output is None and sys.stdout.isatty():
         raise UserError(
             "Parquet is binary: not written to a terminal", "give -o FILE.parquet, or pipe it (`… | duckdb …`)"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from shared.contracts.meeting import Outcome
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from services.store.read_models import ReadFilter
 
 DataOpt = Annotated[
     Path | None, typer.Option("--data", help="Data dir (SQLite, blobs, embedded Redis). Env: MINUTES_DATA_DIR.")
@@ -20,3 +26,51 @@ def make_settings(data: Path | None = None, **overrides: Any) -> Settings:
     if data is not None:
         values["data_dir"] = data
     return Settings(**values)
+
+
+_KLE = re.compile(r"\d{2}(\.\d{2}){0,2}")
+# ReadFilter's field names where the commands' options are named otherwise.
+_OPTION_OF_FIELD = {"date_from": "since", "date_to": "until", "q": "query"}
+
+
+def read_filter(
+    *,
+    q: str | None = None,
+    municipality: str | None = None,
+    region: str | None = None,
+    committee: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    outcome: Outcome | None = None,
+    case_number: str | None = None,
+    kle: str | None = None,
+    absent: str | None = None,
+    all_versions: bool = False,
+) -> ReadFilter:
+    """The read layer's filter of `minutes search` / `minutes export` options (one place, so both commands
+    refuse a bad value the same way): a bad value is a usage error naming the option, never a traceback."""
+    from pydantic import ValidationError
+
+    from services.store.read_models import ReadFilter
+
+    if kle is not None and not _KLE.fullmatch(kle):
+        raise typer.BadParameter(f"--kle takes NN, NN.NN or NN.NN.NN (e.g. 15.20), not {kle!r}")
+    try:
+        return ReadFilter(
+            q=q,
+            municipality=municipality,
+            region=region,
+            committee=committee,
+            date_from=since.date() if since else None,
+            date_to=until.date() if until else None,
+            outcome=outcome,
+            case_number=case_number,
+            kle=kle,
+            absent=absent,
+            all_versions=all_versions,
+        )
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "filter"
+        option = _OPTION_OF_FIELD.get(field, field).replace("_", "-")
+        raise typer.BadParameter(f"--{option}: {first['msg']}") from None

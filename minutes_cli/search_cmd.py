@@ -15,13 +15,12 @@ from rich.text import Text
 
 from minutes_cli.decisions_cmd import clean_text, require_database
 from minutes_cli.errors import UserError
-from minutes_cli.options import DataOpt, make_settings
+from minutes_cli.options import DataOpt, make_settings, read_filter
 from shared.contracts.meeting import Outcome
 from shared.logging import configure_logging
 from shared.settings import Settings
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
-_KLE = re.compile(r"\d{2}(\.\d{2}){0,2}")
 DEFAULT_LIMIT = 20
 
 
@@ -38,7 +37,9 @@ def search(
     since: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Meetings on/after DATE.")] = None,
     until: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Meetings on/before DATE.")] = None,
     outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
-    case_number: Annotated[str | None, typer.Option(help="Only this case number (exact).")] = None,
+    case_number: Annotated[
+        str | None, typer.Option("--case-number", "--case", help="Only this case number (exact).")
+    ] = None,
     kle: Annotated[str | None, typer.Option(help="KLE subject of SBSYS case numbers: NN, NN.NN or NN.NN.NN.")] = None,
     absent: Annotated[str | None, typer.Option(help="Items this member was absent from (name, any case).")] = None,
     all_versions: Annotated[bool, typer.Option(help="Also superseded versions of meetings.")] = False,
@@ -47,31 +48,12 @@ def search(
     data: DataOpt = None,
 ) -> None:
     """Search the stored decisions (title, sections, decision text), best match first."""
-    from pydantic import ValidationError
-
-    from services.store.reader import ReadFilter
-
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="search")
-    if kle is not None and not _KLE.fullmatch(kle):
-        raise typer.BadParameter(f"--kle takes NN, NN.NN or NN.NN.NN (e.g. 15.20), not {kle!r}")
-    try:
-        flt = ReadFilter(
-            q=query,
-            municipality=municipality,
-            region=region,
-            committee=committee,
-            date_from=since.date() if since else None,
-            date_to=until.date() if until else None,
-            outcome=outcome,
-            case_number=case_number,
-            kle=kle,
-            absent=absent,
-            all_versions=all_versions,
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise typer.BadParameter(f"--{first['loc'][0]}: {first['msg']}".replace("_", "-")) from None
+    flt = read_filter(
+        q=query, municipality=municipality, region=region, committee=committee, since=since, until=until,
+        outcome=outcome, case_number=case_number, kle=kle, absent=absent, all_versions=all_versions,
+    )  # fmt: skip
     json_lines = as_json or not sys.stdout.isatty()
     asyncio.run(_run(settings, flt, limit, json_lines))
 

@@ -119,7 +119,7 @@ def test_oparl_with_a_filter_and_the_configured_base_url(data: Path, tmp_path: P
 
 def test_bad_filters_and_a_missing_data_dir_get_short_errors(data: Path, tmp_path: Path) -> None:
     bad = run_cli(["export", "--format", "jsonl", "--kle", "1234", "--data", str(data)], tmp_path, timeout=SLOW)
-    assert bad.returncode == 2 and "--kle" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "--kle takes NN, NN.NN or NN.NN.NN" in bad.stderr and "Traceback" not in bad.stderr
     missing = run_cli(["export", "--format", "csv", "--data", str(tmp_path / "nope")], tmp_path, timeout=SLOW)
     assert missing.returncode == 2 and "no data dir" in missing.stderr and "Traceback" not in missing.stderr
     assert not (tmp_path / "nope").exists()
