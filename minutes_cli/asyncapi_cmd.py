@@ -10,15 +10,15 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from shared.broker import consumer_name
-from shared.contracts.events import DocumentReceived, ItemsStreamEvent
+from shared.contracts.events import DocumentReceived, ItemsStreamEvent, PublicEvent
 from shared.settings import Settings
 
-SERVICES = ("ingest", "parser", "store")
+SERVICES = ("ingest", "parser", "store", "alerts")
 
 # The subscribers take the raw body, so that a message that does not validate is dead-lettered with its
 # reason instead of failing inside FastStream; FastStream then documents an empty payload. These are the
 # contracts they actually read.
-SUBSCRIBED: dict[str, Any] = {"parser": DocumentReceived, "store": ItemsStreamEvent}
+SUBSCRIBED: dict[str, Any] = {"parser": DocumentReceived, "store": ItemsStreamEvent, "alerts": PublicEvent}
 
 
 def _fill_payloads(spec: dict[str, Any], service: str) -> None:

@@ -7,6 +7,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.alerts.send import webhook_client
+from services.alerts.urls import Resolver, system_resolver
 from services.alerts.worker import AlertsDeps
 from services.store.db import create_engine, migrate
 from shared import streams
@@ -20,13 +21,17 @@ def bootstrap(
     engine: AsyncEngine | None = None,
     redis: Redis | None = None,
     http: httpx.AsyncClient | None = None,
+    resolver: Resolver = system_resolver,
 ) -> AlertsDeps:
-    """The alerts worker's dependencies; anything passed in replaces the real one. Nothing connects yet."""
+    """The alerts worker's dependencies; anything passed in replaces the real one. Nothing connects yet.
+
+    `resolver` is what the webhook client looks hosts up with (tests pass one they control)."""
     return AlertsDeps(
         settings=settings,
         engine=engine or create_engine(settings.effective_database_url),
         redis=redis or Redis.from_url(resolve_redis_url(settings)),
-        http=http or webhook_client(settings.webhook_timeout_s),
+        http=http
+        or webhook_client(settings.webhook_timeout_s, allow_private=settings.webhook_allow_private, resolver=resolver),
         owns_engine=engine is None,
         owns_redis=redis is None,
     )

@@ -15,7 +15,8 @@ import httpx
 from standardwebhooks import Webhook
 
 from services.alerts.matching import Event
-from services.alerts.urls import UrlRefused, check_webhook_url
+from services.alerts.pinned import PinnedTransport
+from services.alerts.urls import Resolver, UrlRefused, check_webhook_shape, system_resolver
 from shared.contracts.events import DecisionRevised, utcnow
 
 
@@ -40,22 +41,20 @@ def signed_headers(secret: str, event_id: str, body: str, at: dt.datetime | None
     }
 
 
-async def post_webhook(
-    client: httpx.AsyncClient, url: str, secret: str, event_id: str, body: str, *, allow_private: bool
-) -> Sent:
+async def post_webhook(client: httpx.AsyncClient, url: str, secret: str, event_id: str, body: str) -> Sent:
     """POST the event; a 2xx is success. Redirects are not followed (a 3xx is a failure: the receiver must
-    give its final URL), and the host is checked again (DNS may point it inward since registration)."""
+    give its final URL). The client of `webhook_client` checks the host's addresses again as it connects and
+    connects to a checked one (DNS may point the name inward since registration): a refusal is recorded."""
     start = time.perf_counter()
 
     def took() -> float:
         return round((time.perf_counter() - start) * 1000, 2)
 
     try:
-        await check_webhook_url(url, allow_private=allow_private)
+        check_webhook_shape(url)
+        response = await client.post(url, content=body.encode(), headers=signed_headers(secret, event_id, body))
     except UrlRefused as exc:
         return Sent(False, None, f"refused: {exc}", took())
-    try:
-        response = await client.post(url, content=body.encode(), headers=signed_headers(secret, event_id, body))
     except httpx.HTTPError as exc:
         return Sent(False, None, f"{type(exc).__name__}: {str(exc)[:300]}", took())
     code = response.status_code
@@ -67,9 +66,16 @@ async def post_webhook(
     return Sent(False, code, f"HTTP {code}", took())
 
 
-def webhook_client(timeout_s: float) -> httpx.AsyncClient:
-    """One client per worker: connection reuse; never follows redirects."""
-    return httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout_s))
+def webhook_client(timeout_s: float, *, allow_private: bool, resolver: Resolver = system_resolver) -> httpx.AsyncClient:
+    """One client per worker: connection reuse; never follows redirects; every connection pinned to an address
+    of the host that was checked (non-public ones refused unless `allow_private`). No proxy from the
+    environment: a proxy would resolve the name itself, after the check."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(timeout_s),
+        transport=PinnedTransport(allow_private=allow_private, resolver=resolver),
+        trust_env=False,
+    )
 
 
 def notification(event: Event) -> tuple[str, str]:

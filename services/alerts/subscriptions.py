@@ -25,7 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.alerts.matching import Filter
 from services.alerts.models import attempts, deliveries, subscriptions
-from services.alerts.urls import UrlRefused, check_apprise_url, check_webhook_url, redact
+from services.alerts.urls import (
+    Resolver,
+    UrlRefused,
+    check_apprise_url,
+    check_webhook_url,
+    redact,
+    system_resolver,
+)
 from services.store.read_models import SearchSyntaxError
 from shared.contracts.events import utcnow
 from shared.contracts.meeting import Outcome
@@ -121,8 +128,12 @@ def _blank(value: str | None) -> str | None:
     return value.strip() or None if value is not None else None
 
 
-async def add_subscription(engine: AsyncEngine, spec: SubscriptionSpec, *, allow_private: bool) -> CreatedSubscription:
-    """Validate and store a subscription; it receives events published from now on (see replay)."""
+async def add_subscription(
+    engine: AsyncEngine, spec: SubscriptionSpec, *, allow_private: bool, resolver: Resolver = system_resolver
+) -> CreatedSubscription:
+    """Validate and store a subscription; it receives events published from now on (see replay).
+
+    `resolver` looks the webhook's host up (tests pass one they control)."""
     phrase = _blank(spec.phrase)
     try:
         Filter(phrase=phrase)
@@ -130,7 +141,7 @@ async def add_subscription(engine: AsyncEngine, spec: SubscriptionSpec, *, allow
         raise SubscriptionError(f"the phrase cannot match: {exc}") from exc
     try:
         if spec.channel == "webhook":
-            await check_webhook_url(spec.url, allow_private=allow_private)
+            await check_webhook_url(spec.url, allow_private=allow_private, resolver=resolver)
         else:
             check_apprise_url(spec.url)
     except UrlRefused as exc:

@@ -2,8 +2,10 @@
 
 A webhook URL must be http(s), carry no credentials, and its host must not resolve to a private,
 loopback, link-local or otherwise non-public address (so a subscriber cannot make the worker probe the
-network it runs in) unless `MINUTES_WEBHOOK_ALLOW_PRIVATE` is set. The host is resolved again before every
-delivery: a name that resolved to a public address at registration may point inward later.
+network it runs in) unless `MINUTES_WEBHOOK_ALLOW_PRIVATE` is set. The host is resolved again for every
+connection a delivery opens, and the connection goes to the address that was checked
+(services/alerts/pinned.py): a name that resolved to a public address at registration may point inward
+later, and a second lookup by the HTTP client could answer differently from the one that was checked.
 """
 
 from __future__ import annotations
@@ -11,7 +13,11 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable, Sequence
 from urllib.parse import urlsplit
+
+# host, port -> the addresses (IP text) the name resolves to; raises OSError when it does not resolve.
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
 
 
 class UrlRefused(ValueError):
@@ -47,22 +53,40 @@ def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     )
 
 
-async def check_webhook_url(url: str, *, allow_private: bool) -> None:
-    """Refuse a webhook URL by its shape, or because its host resolves to a non-public address."""
-    host, port = check_webhook_shape(url)
-    if allow_private:
-        return
+async def system_resolver(host: str, port: int) -> list[str]:
+    """The addresses of `host` from the system's resolver (an IP literal is its own address), in its order."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+async def checked_addresses(host: str, port: int, *, allow_private: bool, resolver: Resolver) -> list[str]:
+    """Resolve `host` once and check every address; the addresses a connection may then use, in order.
+
+    One non-public address refuses the name (unless allowed): a client choosing among them must not be
+    steered to the inward one.
+    """
     try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = list(await resolver(host, port))
     except OSError as exc:
         raise UrlRefused(f"the webhook host {host!r} does not resolve: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if _non_public(address):
+    if not found:
+        raise UrlRefused(f"the webhook host {host!r} resolves to no address")
+    for text in found:
+        address = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 zone (`fe80::1%eth0`) is no part of it
+        if not allow_private and _non_public(address):
             raise UrlRefused(
                 f"the webhook host {host!r} resolves to {address}, a private, loopback or link-local address "
                 "(set MINUTES_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
             )
+    return found
+
+
+async def check_webhook_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
+    """Refuse a webhook URL by its shape, or because its host resolves to a non-public address."""
+    host, port = check_webhook_shape(url)
+    if allow_private:
+        return
+    await checked_addresses(host, port, allow_private=False, resolver=resolver)
 
 
 def check_apprise_url(url: str) -> None:

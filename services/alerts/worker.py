@@ -261,10 +261,8 @@ async def _record_delivered(deps: AlertsDeps, sub: Any, done: Sequence[tuple[int
 
 async def _send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
     if sub.channel == "webhook":
-        return await send.post_webhook(
-            deps.http, sub.url, sub.secret, delivery.event_id, delivery.payload,
-            allow_private=deps.settings.webhook_allow_private,
-        )
+        # deps.http checks the host as it connects (send.webhook_client), with the settings' allow_private.
+        return await send.post_webhook(deps.http, sub.url, sub.secret, delivery.event_id, delivery.payload)
     title, body = send.notification(PUBLIC.validate_json(delivery.payload))
     return await send.notify(sub.url, title, body)
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api import bootstrap, errors, feeds, live, routes_api, subscriptions_routes, web
+from services.api import bootstrap, errors, feeds, live, oparl_routes, routes_api, subscriptions_routes, web
 from services.api.guard import Guard
 from shared.blobs import BlobStore
 from shared.settings import Settings, get_settings
@@ -51,6 +51,7 @@ def create_app(
     app.include_router(live.router)  # before routes_api: /api/v1/decisions/stream is not a decision
     app.include_router(routes_api.router)
     app.include_router(feeds.router)
+    app.include_router(oparl_routes.router)
     app.include_router(subscriptions_routes.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")

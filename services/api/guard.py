@@ -41,7 +41,7 @@ WRITABLE_PREFIX = "/api/v1/subscriptions"
 
 def is_api_path(path: str) -> bool:
     """JSON answers (errors included) for the API and health checks; HTML for the page."""
-    return path.startswith("/api/") or path in ("/healthz", "/readyz", "/openapi.json")
+    return path.startswith(("/api/", "/oparl/")) or path in ("/healthz", "/readyz", "/openapi.json")
 
 
 def json_error(status: int, message: str) -> Response:

@@ -62,3 +62,15 @@ def test_the_parser_documents_the_document_received_it_reads() -> None:
     schemas = json.loads(spec_json("parser"))["components"]["schemas"]
     assert schemas["minutes:documents:Message:Payload"]["$ref"] == "#/components/schemas/DocumentReceived"
     assert "blob_ref" in schemas["DocumentReceived"]["properties"]
+
+
+def test_the_alerts_worker_documents_the_public_stream_it_reads_in_its_own_group() -> None:
+    spec = json.loads(spec_json("alerts"))
+    read = [c for c in spec["channels"].values() if c["bindings"]["redis"].get("method") == "xreadgroup"]
+    assert {c["address"] for c in read} == {"minutes:decisions"}
+    assert {c["bindings"]["redis"]["groupName"] for c in read} == {"alerts"}
+    schemas = spec["components"]["schemas"]
+    payloads = [s for k, s in schemas.items() if k.endswith(":Message:Payload") and k.startswith("alerts.")]
+    assert payloads and all(p["discriminator"]["propertyName"] == "event" for p in payloads)
+    assert {"DecisionMade", "DecisionRevised"} <= set(schemas)
+    assert "decision_text" in schemas["DecisionMade"]["properties"]

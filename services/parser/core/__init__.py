@@ -28,7 +28,7 @@ def parse_document(data: bytes, filename: str | None = None) -> ParsedMeeting:
     blocks, site = extract_blocks(data, filename, fmt)
     if not any(b.text.strip() for b in blocks):
         raise EmptyDocument("the document contains no text")
-    return parse_blocks(blocks, site)
+    return parse_blocks(blocks, site, pdf=fmt == "pdf")
 
 
 __all__ = [

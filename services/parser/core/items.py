@@ -78,11 +78,13 @@ class ItemSpan:
 
 
 def find_items(lines: list[str], headings: list[Heading | None], width: int | None,
-               blocks: list[Block] | None = None) -> list[ItemSpan]:
+               blocks: list[Block] | None = None, *, pages: bool = False) -> list[ItemSpan]:
     """The items of a document, in order, from its cleaned lines and their heading classification.
 
     `blocks` (the same lines with what their format knows) adds evidence: a title set as a heading
     by markup or font is likelier an item, and a wrapped title goes on only while its style does.
+    `pages`: the blocks' pages are a PDF's and are reported per item; a text's form-feed pages only
+    group lines for clean-up and are no page anyone can open.
     """
     styles = _styles(blocks) if blocks is not None and is_styled(blocks) else None
     candidates = [c for c in (_candidate(lines, i, width, styles) for i in range(len(lines))) if c is not None]
@@ -101,7 +103,7 @@ def find_items(lines: list[str], headings: list[Heading | None], width: int | No
         case = CASE_IN_TITLE.search(title)
         if case is not None and case.start() > 0:
             title = title[: case.start()].rstrip()
-        page = blocks[cand.index].page if blocks is not None else 0
+        page = blocks[cand.index].page if blocks is not None and pages else 0
         spans.append(ItemSpan(cand.number, title, closed, cand.index, min(cand.index + 1 + cand.title_lines, end), end,
                               case.group("case") if case is not None else None, page or None))
     return spans

@@ -28,11 +28,12 @@ def parse_text(text: str, site: str = "") -> ParsedMeeting:
     return parse_blocks(text_blocks(clean_text(text)), site)
 
 
-def parse_blocks(blocks: list[Block], site: str = "") -> ParsedMeeting:
+def parse_blocks(blocks: list[Block], site: str = "", *, pdf: bool = False) -> ParsedMeeting:
     """Parse the cleaned blocks of one minutes or agenda document (any format) into a ParsedMeeting.
 
     `site` is text printed around the minutes rather than in them (a portal page's title, footer and
-    links): it only helps to tell the municipality.
+    links): it only helps to tell the municipality. `pdf`: the blocks come from a PDF, so their pages are
+    real pages and each item reports its own; any other format reports no page.
     """
     furniture: list[str] = []
     kept, trailer = split_trailer(content_blocks(blocks, furniture))
@@ -42,7 +43,7 @@ def parse_blocks(blocks: list[Block], site: str = "") -> ParsedMeeting:
     lines = [b.text for b in kept]
     headings = styled_headings(kept)
     width = wrap_width(lines)
-    spans = find_items(lines, headings, width, kept)
+    spans = find_items(lines, headings, width, kept, pages=pdf)
     first = spans[0].heading if spans else len(lines)
     complete = frozenset(i for i, b in enumerate(kept[:first]) if b.kind == FIELD)
     header = parse_header(lines[:first], width, complete)

@@ -12,7 +12,9 @@ What OParl has no property for (case number, KLE, absent members, PDF page, part
 under the vendor prefix `minutes:`, which OParl allows for extensions.
 
 Ids are URLs under `Settings.public_api_url` + `oparl/v1/`, built only from stored keys (document id,
-position, names), so the same row always gets the same id.
+position, names), so the same row always gets the same id. The read API serves every one of them
+(services/api/oparl_routes.py) with the functions below: `system` -> bodies -> a body's committees and its
+paginated meetings -> meetings, agenda items, files and places.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ class OParlUrls:
         self.api = public_api_url.rstrip("/") + "/"
         self.base = self.api + "oparl/v1/"
 
+    def system(self) -> str:
+        return f"{self.base}system"
+
+    def bodies(self) -> str:
+        return f"{self.base}body"
+
     def meeting(self, document_id: str) -> str:
         return f"{self.base}meeting/{document_id}"
 
@@ -68,6 +76,10 @@ class OParlUrls:
 
     def organization(self, municipality: str | None, region: str | None, committee: str) -> str:
         return f"{self.body(municipality, region)}/organization/{slug(committee)}"
+
+    def body_list(self, municipality: str | None, region: str | None, kind: str) -> str:
+        """A body's object list of `kind` (`organization`, `meeting`, `person`, `paper`)."""
+        return f"{self.body(municipality, region)}/{kind}"
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,13 @@ def agenda_item_object(urls: OParlUrls, item: ItemOut) -> dict[str, Any]:
     return obj
 
 
+def location_object(urls: OParlUrls, meeting: MeetingHead) -> dict[str, Any] | None:
+    """The meeting's place as an OParl `Location` (the text as printed); None when none is printed."""
+    if not meeting.location:
+        return None
+    return {"id": urls.location(meeting.document_id), "type": SCHEMA + "Location", "description": meeting.location}
+
+
 def meeting_object(urls: OParlUrls, meeting: MeetingHead, items: list[ItemOut]) -> dict[str, Any]:
     """A stored meeting (one document version) with `items` embedded, as an OParl `Meeting`."""
     name = " ".join(p for p in (meeting.committee, meeting.meeting_date and meeting.meeting_date.isoformat()) if p)
@@ -192,12 +211,9 @@ def meeting_object(urls: OParlUrls, meeting: MeetingHead, items: list[ItemOut]) 
     start = _start(meeting)
     if start:
         obj["start"] = start
-    if meeting.location:
-        obj["location"] = {
-            "id": urls.location(meeting.document_id),
-            "type": SCHEMA + "Location",
-            "description": meeting.location,
-        }
+    place = location_object(urls, meeting)
+    if place is not None:
+        obj["location"] = place
     if meeting.committee:
         obj["organization"] = [urls.organization(meeting.municipality, meeting.region, meeting.committee)]
     source = file_object(urls, meeting.source, meeting_date=meeting.meeting_date)
@@ -229,6 +245,42 @@ def organization_object(
         "body": urls.body(municipality, region),
         "name": committee,
         "organizationType": "Gremium",
+    }
+
+
+def body_object(
+    urls: OParlUrls, municipality: str | None, region: str | None, municipality_code: int | None
+) -> dict[str, Any]:
+    """A municipality or region as an OParl `Body`: what the organizations' `body` URLs name.
+
+    OParl requires the person and paper lists and the legislative terms; the store has none of them, so the
+    lists are served empty and the terms are an empty array rather than invented.
+    """
+    obj: dict[str, Any] = {
+        "id": urls.body(municipality, region),
+        "type": SCHEMA + "Body",
+        "system": urls.system(),
+        "name": municipality or region or "unknown",
+        "organization": urls.body_list(municipality, region, "organization"),
+        "person": urls.body_list(municipality, region, "person"),
+        "meeting": urls.body_list(municipality, region, "meeting"),
+        "paper": urls.body_list(municipality, region, "paper"),
+        "legislativeTerm": [],
+        "classification": "Region" if region and not municipality else "Kommune",
+    }
+    if municipality_code is not None:
+        obj[VENDOR + "municipalityCode"] = municipality_code
+    return obj
+
+
+def system_object(urls: OParlUrls) -> dict[str, Any]:
+    """The OParl `System`: the entry point, naming the list of bodies."""
+    return {
+        "id": urls.system(),
+        "type": SCHEMA + "System",
+        "oparlVersion": SCHEMA,
+        "name": "minutes",
+        "body": urls.bodies(),
     }
 
 

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from services.alerts import bootstrap as alerts_bootstrap
 from services.alerts.app import create_app
+from services.alerts.urls import Resolver, system_resolver
 from services.alerts.worker import AlertsDeps
 from services.store import bootstrap as store_bootstrap
 from services.store.bootstrap import StoreDeps
@@ -190,10 +191,12 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def running_stack(settings: Settings, engine: AsyncEngine, redis: aioredis.Redis) -> AsyncIterator[Stack]:
+async def running_stack(
+    settings: Settings, engine: AsyncEngine, redis: aioredis.Redis, resolver: Resolver = system_resolver
+) -> AsyncIterator[Stack]:
     store = store_bootstrap.bootstrap(settings, engine=engine, redis=redis)
     await store_bootstrap.prepare(store)
-    alerts = alerts_bootstrap.bootstrap(settings, engine=engine, redis=redis)
+    alerts = alerts_bootstrap.bootstrap(settings, engine=engine, redis=redis, resolver=resolver)
     app = create_app(settings, deps=alerts)
     await app.start()
     try:

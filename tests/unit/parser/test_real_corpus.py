@@ -108,3 +108,33 @@ def test_case_history_is_kept_apart_from_this_meetings_decision() -> None:
     assert any("deltog ikke" in h.text for h in item.history)
     assert item.absent == ()
     assert item.page == 4
+
+
+@pytest.mark.parametrize("doc", sorted((REAL / "docs").iterdir()), ids=lambda p: p.name)
+def test_only_a_pdf_item_has_a_page(doc: Path) -> None:
+    """A PDF item starts on a page (1-based, within the file); an HTML, JSON or XML item has no page at all."""
+    try:
+        meeting = parse_document(doc.read_bytes(), doc.name)
+    except NotMinutes:
+        pytest.skip("refused (the 1942 protocol): no items to have pages")
+    pages = [item.page for item in meeting.items]
+    assert pages
+    if doc.suffix == ".pdf":
+        numbered = [p for p in pages if p is not None]
+        assert len(numbered) == len(pages) and min(numbered) >= 1, pages
+        assert numbered == sorted(numbered)  # items start in reading order
+    else:
+        assert pages == [None] * len(pages)
+
+
+def test_a_text_documents_form_feed_pages_are_no_pages() -> None:
+    """Plain text (the seeds; a PDF's text saved with form feeds) groups lines by form feed but reports no page."""
+    seeds = sorted((FIXTURES / "corpus" / "seeds").glob("*.txt"))
+    assert seeds
+    for seed in seeds:
+        meeting = parse_document(seed.read_bytes(), seed.name)
+        assert meeting.items and {item.page for item in meeting.items} == {None}, seed.name
+    text = (FIXTURES / "corpus" / "seeds" / seeds[0].name).read_text(encoding="utf-8")
+    paged = text.replace("\n\n", "\n\f", 1)
+    assert "\f" in paged
+    assert {item.page for item in parse_document(paged.encode(), "paged.txt").items} == {None}
