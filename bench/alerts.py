@@ -2,9 +2,10 @@
 
 1. Fan-out: N subscriptions (a quarter match everything, a quarter a committee, a quarter a search phrase,
    a quarter another municipality) against generated events: matching deliveries enqueued per second
-   (the worker's `enqueue`: filter evaluation with Danish stemming + the insert), on SQLite.
+   (the worker's `enqueue_batch` over batches of `--batch` events, as it reads the stream: filter evaluation
+   with Danish stemming + the insert), on SQLite.
 2. Sending: N webhook subscriptions matching everything, a few events, the delivery loop against a loopback
-   receiver: signed POSTs per second.
+   receiver (a thread of the benchmark's process): signed POSTs per second.
 3. Latency: the real `minutes up` topology (ingest, parser, store, alerts) with one webhook subscription;
    documents renamed into the inbox at a fixed rate; time from the rename (file complete) to the webhook
    received, per decision, p50/p99.
@@ -105,8 +106,8 @@ async def _subscriptions(engine: Any, n: int, url: str, *, all_match: bool) -> N
         await add_subscription(engine, SubscriptionSpec(channel="webhook", url=url, **flt), allow_private=True)
 
 
-async def fan_out(workdir: Path, subs: int, events: int) -> dict[str, Any]:
-    from services.alerts.worker import enqueue
+async def fan_out(workdir: Path, subs: int, events: int, batch: int) -> dict[str, Any]:
+    from services.alerts.fanout import Pending, SubscriptionCache, enqueue_batch
     from services.store.db import create_engine, migrate
 
     url = f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
@@ -114,11 +115,15 @@ async def fan_out(workdir: Path, subs: int, events: int) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         await _subscriptions(engine, subs, "http://127.0.0.1:9/hook", all_match=False)
-        evs = [_event(n) for n in range(events)]
+        # Entries published after the subscriptions were created (stream ids are milliseconds).
+        first_ms = int(time.time() * 1000) + 1
+        evs = [Pending(ev, ev.model_dump_json(), f"{first_ms + n}-0")
+               for n, ev in enumerate(map(_event, range(events)))]
+        cache = SubscriptionCache()
         start = time.perf_counter()
         total = 0
-        for ev in evs:
-            total += await enqueue(engine, ev, ev.model_dump_json(), None)
+        for at in range(0, len(evs), batch):
+            total += await enqueue_batch(engine, cache, evs[at : at + batch])
         took = time.perf_counter() - start
     finally:
         await engine.dispose()
@@ -130,13 +135,17 @@ async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
     from services.alerts.bootstrap import bootstrap
     from services.alerts.worker import deliver_due, enqueue
     from services.store.db import create_engine, migrate
+    from shared.redis_server import RedisServer
     from shared.settings import Settings
 
     url = f"sqlite+aiosqlite:///{workdir / 'send.db'}"
     await migrate(url)
     engine = create_engine(url)
+    # The sender asks Redis for the alerts group's pending entries (its ordering watermark): none here.
+    redis = RedisServer(workdir / "redis", appendonly=False)
+    redis.start()
     with ReceiverThread() as receiver:
-        settings = Settings(database_url=url, redis_url="redis://127.0.0.1:9", webhook_allow_private=True,
+        settings = Settings(database_url=url, redis_url=redis.url, webhook_allow_private=True,
                             alerts_concurrency=32, _env_file=None)
         deps = bootstrap(settings, engine=engine)
         try:
@@ -152,7 +161,9 @@ async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
             took = time.perf_counter() - start
         finally:
             await deps.http.aclose()
+            await deps.redis.aclose()
             await engine.dispose()
+            redis.stop()
     return {"subscriptions": subs, "deliveries": total, "seconds": round(took, 2),
             "posts_per_s": round(total / took)}
 
@@ -226,6 +237,7 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subs", type=int, default=1000, help="subscriptions for fan-out and sending")
     ap.add_argument("--events", type=int, default=100, help="events for the fan-out")
+    ap.add_argument("--batch", type=int, default=100, help="events per fan-out transaction (the worker's batch)")
     ap.add_argument("--send-events", type=int, default=3, help="events sent to every subscription")
     ap.add_argument("--docs", type=int, default=40, help="documents for the latency phase")
     ap.add_argument("--rate", type=float, default=2.0, help="documents per second in the latency phase")
@@ -238,7 +250,7 @@ def main() -> None:
         result: dict[str, Any] = {}
         if "fan_out" in phases:
             say(f"fan-out: {args.subs} subscriptions × {args.events} events")
-            result["fan_out"] = asyncio.run(fan_out(root, args.subs, args.events))
+            result["fan_out"] = asyncio.run(fan_out(root, args.subs, args.events, args.batch))
             say(f"fan-out: {result['fan_out']}")
         if "sending" in phases:
             say(f"sending: {args.subs} webhook subscriptions × {args.send_events} events to a loopback receiver")

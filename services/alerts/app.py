@@ -133,9 +133,16 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
         await heartbeat.stop()
         await digests.stop()
         if runtime.loop_task is not None:
-            runtime.loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runtime.loop_task
+            # The pass in progress finishes and records what it sent (a cancelled send would be sent again
+            # by another worker); one that hangs is cancelled after a send's timeout.
+            runtime.deps.stopping.set()
+            runtime.deps.work.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(runtime.loop_task), settings.webhook_timeout_s + 5)
+            except (TimeoutError, asyncio.CancelledError):
+                runtime.loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runtime.loop_task
         try:  # another worker takes over this one's subscriptions at once, not when the leases expire
             await release_all(runtime.deps)
         except Exception as exc:

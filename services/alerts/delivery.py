@@ -24,6 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pydantic import TypeAdapter
+from redis import exceptions as redis_errors
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.alerts import send
@@ -59,9 +60,12 @@ async def watermark(deps: AlertsDeps) -> tuple[int, int]:
     not acknowledged (one being enqueued may carry older events of a subscription than those enqueued)."""
     try:
         summary = await deps.redis.xpending(streams.DECISIONS, streams.ALERTS_GROUP)
-    except Exception as exc:  # Redis away: the last watermark still holds (it only ever grows)
-        log.debug("watermark unavailable", error=repr(exc)[:200])
-        return deps.last_watermark or (0, 0)
+    except Exception as exc:
+        if not (isinstance(exc, redis_errors.ResponseError) and "NOGROUP" in str(exc)):
+            # Redis away: the last watermark still holds (it only ever grows).
+            log.debug("watermark unavailable", error=repr(exc)[:200])
+            return deps.last_watermark or (0, 0)
+        summary = {"pending": 0}  # no group (nor stream) yet: nothing read, nothing pending
     oldest = summary.get("min") if int(summary.get("pending") or 0) else None
     if isinstance(oldest, bytes):
         oldest = oldest.decode()
@@ -231,31 +235,39 @@ async def record(
     await deps.write(write)
 
 
-async def _due_run(deps: AlertsDeps, subscription_id: str, mark: tuple[int, int]) -> tuple[Any, list[Any]]:
-    """The subscription (if still enabled) and its oldest waiting deliveries, from the head on while due."""
+async def _due_runs(deps: AlertsDeps, ids: Sequence[str], mark: tuple[int, int]) -> dict[str, tuple[Any, list[Any]]]:
+    """For each still enabled subscription of `ids`: its row and its oldest waiting deliveries, from the head
+    on while due; one read for all of them."""
+    ranked = (
+        sa.select(
+            deliveries,
+            sa.func.row_number().over(partition_by=deliveries.c.subscription_id, order_by=_QUEUE).label("rank"),
+        )
+        .where(deliveries.c.subscription_id.in_(list(ids)), deliveries.c.status == "pending")
+        .subquery()
+    )
     async with deps.engine.connect() as conn:
-        sub = (
+        subs = (
             await conn.execute(
-                sa.select(subscriptions).where(subscriptions.c.id == subscription_id, subscriptions.c.enabled.is_(True))
+                sa.select(subscriptions).where(subscriptions.c.id.in_(list(ids)), subscriptions.c.enabled.is_(True))
             )
-        ).first()
-        if sub is None:
-            return None, []
+        ).all()
         rows = (
             await conn.execute(
-                sa.select(deliveries)
-                .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
-                .order_by(*_QUEUE)
-                .limit(RUN)
+                sa.select(ranked).where(ranked.c.rank <= RUN).order_by(ranked.c.subscription_id, ranked.c.rank)
             )
         ).all()
     now = utcnow()
-    due = []
+    runs: dict[str, tuple[Any, list[Any]]] = {s.id: (s, []) for s in subs}
+    stopped: set[str] = set()
     for row in rows:
+        if row.subscription_id not in runs or row.subscription_id in stopped:
+            continue
         if row.next_attempt_at > now or (row.stream_ms, row.stream_seq) >= mark:
-            break  # in order: nothing overtakes a delivery waiting for its retry (or for an older entry)
-        due.append(row)
-    return sub, due
+            stopped.add(row.subscription_id)  # in order: nothing overtakes a delivery waiting for its retry
+            continue  # (or for an older entry)
+        runs[row.subscription_id][1].append(row)
+    return runs
 
 
 async def send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
@@ -273,70 +285,84 @@ async def send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
     return await send.notify(sub.url, title, body)
 
 
-async def drain(deps: AlertsDeps, subscription_id: str, mark: tuple[int, int]) -> int:
-    """Send a leased subscription's due deliveries in order until one fails or none is due, then release
-    it; returns how many went. A crash between a send and its record re-sends it after the lease expired,
-    with the same `webhook-id` (at least once, as the receiver's dedupe expects)."""
-    sent = 0
-    lease_end = utcnow() + dt.timedelta(seconds=lease_s(deps))
+async def serve(deps: AlertsDeps, sub: Any, run: Sequence[Any], lease_end: dt.datetime) -> tuple[int, bool]:
+    """Send a leased subscription's run in order until one fails, and record it (releasing the lease unless
+    the run was full: more may wait); returns how many went and whether the lease is kept. A crash between a
+    send and its record re-sends it after the lease expired, with the same `webhook-id` (at least once, as
+    the receiver's dedupe expects)."""
     half = dt.timedelta(seconds=lease_s(deps) / 2)
-    while True:
-        sub, run = await _due_run(deps, subscription_id, mark)
-        if not run:
-            await record(deps, sub or _Gone(subscription_id), [], release=True)
-            return sent
-        done: list[tuple[int, send.Sent]] = []
-        for delivery in run:
-            if lease_end - utcnow() < half:
-                renewed = await _renew(deps, subscription_id)
-                if renewed is None:  # another worker has it now: record what went, send no more
-                    log.warning("subscription lease lost", subscription=subscription_id)
-                    await record(deps, sub, done, release=False)
-                    return sent + len(done)
-                lease_end = renewed
-            result = await send_one(deps, sub, delivery)
-            if not result.ok:
-                await record(deps, sub, done, ([delivery.id], result), release=True)
-                return sent + len(done)
-            done.append((delivery.id, result))
-        last = len(run) < RUN
-        await record(deps, sub, done, release=last)
-        sent += len(done)
-        if last:
-            return sent
+    done: list[tuple[int, send.Sent]] = []
+    for delivery in run:
+        if lease_end - utcnow() < half:
+            renewed = await _renew(deps, sub.id)
+            if renewed is None:  # another worker has it now: record what went, send no more
+                log.warning("subscription lease lost", subscription=sub.id)
+                await record(deps, sub, done, release=False)
+                return len(done), False
+            lease_end = renewed
+        result = await send_one(deps, sub, delivery)
+        if not result.ok:
+            await record(deps, sub, done, ([delivery.id], result), release=True)
+            return len(done), False
+        done.append((delivery.id, result))
+    keep = len(run) >= RUN
+    await record(deps, sub, done, release=not keep)
+    return len(done), keep
 
 
-class _Gone:
-    """A subscription disabled or removed while leased: only its lease is released."""
+async def _release(deps: AlertsDeps, ids: Sequence[str]) -> None:
+    if not ids:
+        return
 
-    def __init__(self, subscription_id: str) -> None:
-        self.id = subscription_id
-        self.channel = ""
+    async def release(conn: AsyncConnection) -> None:
+        await conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id.in_(list(ids)), subscriptions.c.leased_by == deps.worker_id)
+            .values(leased_by=None, leased_until=None)
+        )
+
+    await deps.write(release)
 
 
 async def deliver_due(deps: AlertsDeps) -> int:
     """One pass: claim subscriptions with due deliveries as slots free up (at most `alerts_concurrency`
-    served at once) until none is left; returns how many deliveries went."""
+    served at once), read their runs together, until none is left; returns how many deliveries went."""
     mark = await watermark(deps)
     limit = deps.settings.alerts_concurrency
-    running: dict[asyncio.Task[int], str] = {}
+    running: dict[asyncio.Task[tuple[int, bool]], str] = {}
+    again: list[str] = []  # leased, served a full run: read again
     failed: set[str] = set()  # not claimed again in this pass
     sent = 0
     more = True
     try:
         while True:
-            if more and len(running) < limit:
-                wanted = limit - len(running)
-                ids = await claim(deps, wanted, mark, busy=[*running.values(), *failed])
-                more = len(ids) == wanted
-                running.update({asyncio.create_task(drain(deps, sid, mark)): sid for sid in ids})
+            free = limit - len(running)
+            # Claim when half the slots are free (or all work is done): fewer, larger claims and reads.
+            if deps.stopping.is_set() and (more or again):  # shutting down: finish what is in flight
+                await _release(deps, again)
+                more, again = False, []
+            if (more or again) and (free * 2 >= limit or not running):
+                wanted = max(free - len(again), 0)
+                claimed = (
+                    await claim(deps, wanted, mark, busy=[*running.values(), *failed, *again])
+                    if more and wanted
+                    else []
+                )
+                more = more and len(claimed) == wanted
+                ids, again = [*again, *claimed], []
+                lease_end = utcnow() + dt.timedelta(seconds=lease_s(deps))
+                runs = await _due_runs(deps, ids, mark) if ids else {}
+                await _release(deps, [i for i in ids if not runs.get(i, (None, []))[1]])
+                for sid, (sub, run) in runs.items():
+                    if run:
+                        running[asyncio.create_task(serve(deps, sub, run, lease_end))] = sid
             if not running:
                 return sent
             finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for task in finished:
                 sid = running.pop(task)
                 try:
-                    sent += task.result()
+                    went, keep = task.result()
                 except Exception as exc:  # the database away: its rows and lease wait for the next pass
                     failed.add(sid)
                     log.warning(
@@ -344,6 +370,10 @@ async def deliver_due(deps: AlertsDeps) -> int:
                         subscription=sid,
                         error=f"{type(exc).__name__}: {str(exc)[:300]}",
                     )
+                    continue
+                sent += went
+                if keep:
+                    again.append(sid)
     finally:
         for task in running:
             task.cancel()

@@ -85,6 +85,8 @@ class AlertsDeps:
     # The last ordering watermark read from Redis (see delivery.watermark): used while Redis does not answer.
     last_watermark: tuple[int, int] | None = (0, 0)
     writer: GroupWriter | None = None
+    # Set at shutdown: the delivery loop finishes its pass (recording what it sent) and claims nothing new.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         if self.writer is None:

@@ -65,11 +65,13 @@ async def enqueue(
 
 async def delivery_loop(deps: AlertsDeps) -> None:
     """Deliver due work whenever some is enqueued, and at least every `alerts_poll_s` (retries, and the
-    deliveries another worker enqueued)."""
-    while True:
+    deliveries another worker enqueued), until `deps.stopping` is set (then the pass in progress finishes)."""
+    while not deps.stopping.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(deps.work.wait(), deps.settings.alerts_poll_s)
         deps.work.clear()
+        if deps.stopping.is_set():
+            return
         try:
             await deliver_due(deps)
         except asyncio.CancelledError:
