@@ -26,7 +26,7 @@ def bootstrap(
         settings=settings,
         engine=engine or create_engine(settings.effective_database_url),
         redis=redis or Redis.from_url(resolve_redis_url(settings)),
-        http=http or webhook_client(settings.webhook_timeout_s),
+        http=http or webhook_client(settings.webhook_timeout_s, settings.alerts_concurrency),
         owns_engine=engine is None,
         owns_redis=redis is None,
     )

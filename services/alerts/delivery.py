@@ -56,22 +56,34 @@ def lease_s(deps: AlertsDeps) -> float:
 
 
 async def watermark(deps: AlertsDeps) -> tuple[int, int]:
-    """Deliveries at or after this stream position wait: the oldest entry the alerts group has read and
-    not acknowledged (one being enqueued may carry older events of a subscription than those enqueued)."""
+    """Deliveries at or after this stream position wait: the oldest entry the alerts group has read and not
+    acknowledged (one being enqueued may carry older events of a subscription than those enqueued), or,
+    when none is pending, the entry after the last one the group has read (anything newer may be being
+    enqueued by the time this pass sends)."""
     try:
-        summary = await deps.redis.xpending(streams.DECISIONS, streams.ALERTS_GROUP)
+        async with deps.redis.pipeline(transaction=True) as pipe:
+            pipe.xinfo_groups(streams.DECISIONS)
+            pipe.xpending(streams.DECISIONS, streams.ALERTS_GROUP)
+            groups, summary = await pipe.execute()
     except Exception as exc:
-        if not (isinstance(exc, redis_errors.ResponseError) and "NOGROUP" in str(exc)):
+        if not (isinstance(exc, redis_errors.ResponseError) and ("NOGROUP" in str(exc) or "no such key" in str(exc))):
             # Redis away: the last watermark still holds (it only ever grows).
             log.debug("watermark unavailable", error=repr(exc)[:200])
             return deps.last_watermark or (0, 0)
-        summary = {"pending": 0}  # no group (nor stream) yet: nothing read, nothing pending
-    oldest = summary.get("min") if int(summary.get("pending") or 0) else None
-    if isinstance(oldest, bytes):
-        oldest = oldest.decode()
-    mark = position(oldest) if oldest else NO_LIMIT
+        # No group (nor stream): no worker reads the stream, so no enqueue can be in progress.
+        deps.last_watermark = NO_LIMIT
+        return NO_LIMIT
+    group = next((g for g in groups if _text(g.get("name")) == streams.ALERTS_GROUP), None)
+    read = position(_text(group.get("last-delivered-id"))) if group is not None else (0, 0)
+    mark = (read[0], read[1] + 1)
+    if int(summary.get("pending") or 0):
+        mark = min(mark, position(_text(summary.get("min"))))
     deps.last_watermark = mark
     return mark
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value or "")
 
 
 def _before(mark: tuple[int, int]) -> Any:

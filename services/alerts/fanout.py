@@ -4,7 +4,7 @@ The subscriptions are cached between batches with their compiled filters, groupe
 subscriptions share one: each distinct filter is evaluated once per event), and read again only when
 `alerts_state.subscriptions_version` changed (every change of a subscription increments it in the same
 transaction): one small read per batch instead of every subscription per event. A batch is one transaction
-with one multi-row insert.
+with one INSERT … SELECT per event (the database repeats the row for the matching subscriptions).
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ class Pending:
 class _Sub:
     id: str
     created_at: dt.datetime
-    status: str  # what its deliveries start as: "pending", or "digest" for a digest subscription
 
 
 @dataclass
@@ -60,8 +59,7 @@ class SubscriptionCache:
         by_filter: dict[Filter, list[_Sub]] = {}
         for r in rows:
             flt = compiled(r.municipality, r.region, r.committee, r.outcome, r.case_number, r.phrase)
-            status = "digest" if r.channel == "apprise" and r.digest != "none" else "pending"
-            by_filter.setdefault(flt, []).append(_Sub(r.id, r.created_at, status))
+            by_filter.setdefault(flt, []).append(_Sub(r.id, r.created_at))
         self.groups = list(by_filter.items())
         self.needs_region = any(f.region for f in by_filter)
 
@@ -119,73 +117,66 @@ async def enqueue_batch(
     if not batch:
         return 0
     now = utcnow()
+    added = 0
     async with engine.begin() as conn:
         subs = await cache.current(conn)
         if not subs.groups:
             return 0
         regions = await _regions(conn, {p.event.document_id for p in batch}) if subs.needs_region else {}
-        rows: list[dict[str, Any]] = []
+        phrases = any(f.query is not None for f, _ in subs.groups)
         for item in batch:
             published = stream_time(item.stream_id) or now
-            ms, seq = position(item.stream_id)
-            text = event_stems(item.event) if any(f.query is not None for f, _ in subs.groups) else None
+            text = event_stems(item.event) if phrases else None
             region = regions.get(item.event.document_id)
-            for flt, members in subs.groups:
-                if not matches(flt, item.event, region=region, text_stems=text):
-                    continue
-                for s in members:
-                    if (only is not None and s.id != only) or (not replay and s.created_at > published):
-                        continue
-                    rows.append(
-                        {
-                            "subscription_id": s.id,
-                            "event_id": item.event.event_id,
-                            "stream_id": None if replay else item.stream_id,
-                            "stream_ms": ms,
-                            "stream_seq": seq,
-                            "payload": item.payload,
-                            "status": s.status,
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                            "replay": replay,
-                        }
-                    )
-        if rows and not replay:
-            rows = await _not_enqueued(conn, rows, {p.event.event_id for p in batch})
-        if rows:
-            await conn.execute(_insert_once(conn.dialect.name), rows)
-    return len(rows)
+            ids = [
+                s.id
+                for flt, members in subs.groups
+                if matches(flt, item.event, region=region, text_stems=text)
+                for s in members
+                if (only is None or s.id == only) and (replay or s.created_at <= published)
+            ]
+            for at in range(0, len(ids), _CHUNK):
+                done = await conn.execute(_insert_for(conn.dialect.name, item, ids[at : at + _CHUNK], now, replay))
+                added += max(done.rowcount or 0, 0)
+    return added
 
 
-async def _not_enqueued(conn: AsyncConnection, rows: list[dict[str, Any]], event_ids: set[str]) -> list[dict[str, Any]]:
-    """The rows whose event is not already a delivery of their subscription (an entry read again, or one
-    event published twice by the outbox relay's at-least-once)."""
-    known = {
-        (r.subscription_id, r.event_id)
-        for r in (
-            await conn.execute(
-                sa.select(deliveries.c.subscription_id, deliveries.c.event_id).where(
-                    deliveries.c.event_id.in_(event_ids)
-                )
-            )
-        ).all()
+# Subscription ids per statement (bound parameters: far below SQLite's and PostgreSQL's limits).
+_CHUNK = 500
+
+
+def _insert_for(dialect: str, item: Pending, ids: Sequence[str], now: dt.datetime, replay: bool) -> Any:
+    """INSERT … SELECT of one event's deliveries for the subscriptions `ids`: the database repeats the
+    row (one set of parameters per event, not per delivery). Outside a replay an event already enqueued
+    for a subscription (an entry read again, or one event published twice by the relay's at-least-once)
+    is skipped, and so is a delivery already there (the unique (subscription, event, stream entry))."""
+    ms, seq = position(item.stream_id)
+    digest = sa.and_(subscriptions.c.channel == "apprise", subscriptions.c.digest != "none")
+    when = sa.bindparam("now", now, type_=deliveries.c.created_at.type)
+    columns = {
+        "subscription_id": subscriptions.c.id,
+        "event_id": sa.literal(item.event.event_id, deliveries.c.event_id.type),
+        "stream_id": sa.literal(None if replay else item.stream_id, deliveries.c.stream_id.type),
+        "stream_ms": sa.literal(ms, sa.BigInteger),
+        "stream_seq": sa.literal(seq, sa.BigInteger),
+        "payload": sa.literal(item.payload, sa.Text),
+        "status": sa.case((digest, "digest"), else_="pending"),
+        "attempts": sa.literal(0, sa.Integer),
+        "next_attempt_at": when,
+        "created_at": when,
+        "replay": sa.literal(replay, sa.Boolean),
     }
-    fresh = []
-    for r in rows:
-        key = (r["subscription_id"], r["event_id"])
-        if key not in known:
-            known.add(key)  # the same event twice in one batch: once
-            fresh.append(r)
-    return fresh
-
-
-def _insert_once(dialect: str) -> Any:
-    """INSERT that skips a delivery already there (the unique (subscription, event, stream entry))."""
+    rows = sa.select(*columns.values()).where(subscriptions.c.id.in_(list(ids)))
+    if not replay:
+        rows = rows.where(
+            ~sa.exists().where(
+                deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.event_id == item.event.event_id
+            )
+        )
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(deliveries).on_conflict_do_nothing()
+        return pg_insert(deliveries).from_select(list(columns), rows).on_conflict_do_nothing()
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(deliveries).on_conflict_do_nothing()
+    return sqlite_insert(deliveries).from_select(list(columns), rows).on_conflict_do_nothing()

@@ -59,7 +59,6 @@ class DeliveryRow(SQLModel, table=True):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
         # Once per subscription and stream entry, even when two handlers take one entry at once (a reclaim
         # of a slow handler's entry): replays have no stream id, and NULLs never conflict.
         sa.Index("ux_deliveries_once", "subscription_id", "event_id", "stream_id", unique=True),

@@ -67,9 +67,12 @@ async def post_webhook(
     return Sent(False, code, f"HTTP {code}", took())
 
 
-def webhook_client(timeout_s: float) -> httpx.AsyncClient:
-    """One client per worker: connection reuse; never follows redirects."""
-    return httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout_s))
+def webhook_client(timeout_s: float, concurrency: int = 16) -> httpx.AsyncClient:
+    """One client per worker: connections kept alive per host (as many as subscriptions served at once, so
+    many subscriptions on one receiver reuse theirs); never follows redirects."""
+    keep = max(20, concurrency)
+    limits = httpx.Limits(max_connections=max(100, concurrency), max_keepalive_connections=keep)
+    return httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout_s), limits=limits)
 
 
 def notification(event: Event) -> tuple[str, str]:

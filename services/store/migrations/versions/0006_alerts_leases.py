@@ -6,8 +6,8 @@ Revises: 0005_subscriptions
 Create Date: 2026-12-02 04:45:00
 
 Adds subscriptions.leased_by / leased_until, deliveries.stream_ms / stream_seq (the entry's position,
-filled here from stream_id for the deliveries still waiting) with the index of a subscription's queue, and
-the one-row table alerts_state.
+filled here from stream_id for the deliveries still waiting) with the index of a subscription's queue
+(replacing ix_deliveries_due), and the one-row table alerts_state.
 """
 from typing import Sequence, Union
 
@@ -33,6 +33,8 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_deliveries_queue", ["subscription_id", "status", "stream_ms", "stream_seq", "id"], unique=False
         )
+        # The sender finds due work per subscription (the queue index) now: one index less per delivery row.
+        batch_op.drop_index("ix_deliveries_due")
     state = op.create_table(
         "alerts_state",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -60,6 +62,7 @@ def downgrade() -> None:
     """Drop them."""
     op.drop_table("alerts_state")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_deliveries_due", ["status", "next_attempt_at"], unique=False)
         batch_op.drop_index("ix_deliveries_queue")
         batch_op.drop_column("stream_seq")
         batch_op.drop_column("stream_ms")
