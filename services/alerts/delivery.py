@@ -343,7 +343,7 @@ async def deliver_due(deps: AlertsDeps) -> int:
     limit = deps.settings.alerts_concurrency
     running: dict[asyncio.Task[tuple[int, bool]], str] = {}
     again: list[str] = []  # leased, served a full run: read again
-    failed: set[str] = set()  # not claimed again in this pass
+    failed: set[str] = set()  # not claimed again in this pass (failed, or had nothing to send)
     sent = 0
     more = True
     try:
@@ -364,7 +364,9 @@ async def deliver_due(deps: AlertsDeps) -> int:
                 ids, again = [*again, *claimed], []
                 lease_end = utcnow() + dt.timedelta(seconds=lease_s(deps))
                 runs = await _due_runs(deps, ids, mark) if ids else {}
-                await _release(deps, [i for i in ids if not runs.get(i, (None, []))[1]])
+                idle = [i for i in ids if not runs.get(i, (None, []))[1]]
+                failed.update(idle)  # nothing to send after all (disabled meanwhile): not claimed again now
+                await _release(deps, idle)
                 for sid, (sub, run) in runs.items():
                     if run:
                         running[asyncio.create_task(serve(deps, sub, run, lease_end))] = sid
