@@ -2,9 +2,10 @@
 
 1. Fan-out: N subscriptions (a quarter match everything, a quarter a committee, a quarter a search phrase,
    a quarter another municipality) against generated events: matching deliveries enqueued per second
-   (the worker's `enqueue`: filter evaluation with Danish stemming + the insert), on SQLite.
+   (the worker's `enqueue_batch` over batches of `--batch` events, as it reads the stream: filter evaluation
+   with Danish stemming + the insert), on SQLite.
 2. Sending: N webhook subscriptions matching everything, a few events, the delivery loop against a loopback
-   receiver: signed POSTs per second.
+   receiver (a thread of the benchmark's process): signed POSTs per second.
 3. Latency: the real `minutes up` topology (ingest, parser, store, alerts) with one webhook subscription;
    documents renamed into the inbox at a fixed rate; time from the rename (file complete) to the webhook
    received, per decision, p50/p99.
@@ -36,8 +37,13 @@ from bench.observe import percentiles
 from shared.redis_server import free_port
 
 COMMITTEES = ("Økonomiudvalget", "Teknik- og Miljøudvalget", "Børne- og Ungeudvalget", "Byrådet", "Kulturudvalget")
-TITLES = ("Forslag til lokalplan for boliger", "Budgetopfølgning", "Ny skolestruktur", "Takster for affald",
-          "Anlægsbevilling til cykelsti")
+TITLES = (
+    "Forslag til lokalplan for boliger",
+    "Budgetopfølgning",
+    "Ny skolestruktur",
+    "Takster for affald",
+    "Anlægsbevilling til cykelsti",
+)
 
 
 def say(msg: str) -> None:
@@ -86,11 +92,18 @@ def _event(n: int) -> Any:
 
     doc = hashlib.sha256(f"bench-{n}".encode()).hexdigest()
     return DecisionMade(
-        event_id=f"00000000-0000-0000-0000-{n:012d}", municipality="Vejle Kommune", committee=COMMITTEES[n % 5],
-        meeting_date=dt.date(2025, 1, 1), item_number=n % 20 + 1, item_title=TITLES[n % 5] + f" ({n})",
-        case_number=f"25/{n:05d}", outcome=Outcome.APPROVED,
+        event_id=f"00000000-0000-0000-0000-{n:012d}",
+        municipality="Vejle Kommune",
+        committee=COMMITTEES[n % 5],
+        meeting_date=dt.date(2025, 1, 1),
+        item_number=n % 20 + 1,
+        item_title=TITLES[n % 5] + f" ({n})",
+        case_number=f"25/{n:05d}",
+        outcome=Outcome.APPROVED,
         decision_text="Indstillingen blev godkendt. Udvalget anbefaler lokalplanen over for Byrådet.",
-        document_id=doc, item_id=f"{doc}:{n}", item_url=f"https://minutes.test/items/{doc}:{n}",
+        document_id=doc,
+        item_id=f"{doc}:{n}",
+        item_url=f"https://minutes.test/items/{doc}:{n}",
         occurred_at=dt.datetime.now(dt.UTC),
     )
 
@@ -98,15 +111,19 @@ def _event(n: int) -> Any:
 async def _subscriptions(engine: Any, n: int, url: str, *, all_match: bool) -> None:
     from services.alerts.subscriptions import SubscriptionSpec, add_subscription
 
-    kinds: list[dict[str, str]] = [{}, {"committee": "udvalget"}, {"phrase": "lokalplan"},
-                                   {"municipality": "Odense Kommune"}]
+    kinds: list[dict[str, str]] = [
+        {},
+        {"committee": "udvalget"},
+        {"phrase": "lokalplan"},
+        {"municipality": "Odense Kommune"},
+    ]
     for i in range(n):
         flt = {} if all_match else kinds[i % 4]
         await add_subscription(engine, SubscriptionSpec(channel="webhook", url=url, **flt), allow_private=True)
 
 
-async def fan_out(workdir: Path, subs: int, events: int) -> dict[str, Any]:
-    from services.alerts.worker import enqueue
+async def fan_out(workdir: Path, subs: int, events: int, batch: int) -> dict[str, Any]:
+    from services.alerts.fanout import Pending, SubscriptionCache, enqueue_batch
     from services.store.db import create_engine, migrate
 
     url = f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
@@ -114,30 +131,46 @@ async def fan_out(workdir: Path, subs: int, events: int) -> dict[str, Any]:
     engine = create_engine(url)
     try:
         await _subscriptions(engine, subs, "http://127.0.0.1:9/hook", all_match=False)
-        evs = [_event(n) for n in range(events)]
+        # Entries published after the subscriptions were created (stream ids are milliseconds).
+        first_ms = int(time.time() * 1000) + 1
+        evs = [
+            Pending(ev, ev.model_dump_json(), f"{first_ms + n}-0") for n, ev in enumerate(map(_event, range(events)))
+        ]
+        cache = SubscriptionCache()
         start = time.perf_counter()
         total = 0
-        for ev in evs:
-            total += await enqueue(engine, ev, ev.model_dump_json(), None)
+        for at in range(0, len(evs), batch):
+            total += await enqueue_batch(engine, cache, evs[at : at + batch])
         took = time.perf_counter() - start
     finally:
         await engine.dispose()
-    return {"subscriptions": subs, "events": events, "deliveries": total, "seconds": round(took, 2),
-            "deliveries_per_s": round(total / took), "events_per_s": round(events / took, 1)}
+    return {
+        "subscriptions": subs,
+        "events": events,
+        "deliveries": total,
+        "seconds": round(took, 2),
+        "deliveries_per_s": round(total / took),
+        "events_per_s": round(events / took, 1),
+    }
 
 
 async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
     from services.alerts.bootstrap import bootstrap
     from services.alerts.worker import deliver_due, enqueue
     from services.store.db import create_engine, migrate
+    from shared.redis_server import RedisServer
     from shared.settings import Settings
 
     url = f"sqlite+aiosqlite:///{workdir / 'send.db'}"
     await migrate(url)
     engine = create_engine(url)
+    # The sender asks Redis for the alerts group's pending entries (its ordering watermark): none here.
+    redis = RedisServer(workdir / "redis", appendonly=False)
+    redis.start()
     with ReceiverThread() as receiver:
-        settings = Settings(database_url=url, redis_url="redis://127.0.0.1:9", webhook_allow_private=True,
-                            alerts_concurrency=32, _env_file=None)
+        settings = Settings(
+            database_url=url, redis_url=redis.url, webhook_allow_private=True, alerts_concurrency=32, _env_file=None
+        )
         deps = bootstrap(settings, engine=engine)
         try:
             await _subscriptions(engine, subs, receiver.url, all_match=True)
@@ -152,9 +185,10 @@ async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
             took = time.perf_counter() - start
         finally:
             await deps.http.aclose()
+            await deps.redis.aclose()
             await engine.dispose()
-    return {"subscriptions": subs, "deliveries": total, "seconds": round(took, 2),
-            "posts_per_s": round(total / took)}
+            redis.stop()
+    return {"subscriptions": subs, "deliveries": total, "seconds": round(took, 2), "posts_per_s": round(total / took)}
 
 
 def latency(workdir: Path, docs: int, rate: float) -> dict[str, Any]:
@@ -170,8 +204,9 @@ def latency(workdir: Path, docs: int, rate: float) -> dict[str, Any]:
     for d in corpus:
         (staging / d.name).write_bytes(d.data)
     log = (workdir / "services.log").open("a", buffering=1)
-    settings = Settings(data_dir=data, inbox=inbox, parsers=2, stores=1, redis_url=None, database_url=None,
-                        _env_file=None)
+    settings = Settings(
+        data_dir=data, inbox=inbox, parsers=2, stores=1, redis_url=None, database_url=None, _env_file=None
+    )
 
     def sink(line: str) -> None:
         log.write(line + "\n")
@@ -187,8 +222,9 @@ def latency(workdir: Path, docs: int, rate: float) -> dict[str, Any]:
             async def subscribe() -> None:
                 engine = create_engine(settings.effective_database_url)
                 try:
-                    await add_subscription(engine, SubscriptionSpec(channel="webhook", url=receiver.url),
-                                           allow_private=True)
+                    await add_subscription(
+                        engine, SubscriptionSpec(channel="webhook", url=receiver.url), allow_private=True
+                    )
                 finally:
                     await engine.dispose()
 
@@ -217,15 +253,24 @@ def latency(workdir: Path, docs: int, rate: float) -> dict[str, Any]:
     def rounded(values: list[float]) -> dict[str, float]:
         return {k: round(v, 1) for k, v in percentiles(values).items()}
 
-    return {"documents": docs, "rate_docs_per_s": rate, "decisions_expected": expected, "webhooks": len(lat),
-            "latency_ms": rounded(lat), "file_to_stored_ms": rounded(stored), "stored_to_webhook_ms": rounded(sent)}
+    return {
+        "documents": docs,
+        "rate_docs_per_s": rate,
+        "decisions_expected": expected,
+        "webhooks": len(lat),
+        "latency_ms": rounded(lat),
+        "file_to_stored_ms": rounded(stored),
+        "stored_to_webhook_ms": rounded(sent),
+    }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(prog="python -m bench.alerts", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m bench.alerts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--subs", type=int, default=1000, help="subscriptions for fan-out and sending")
     ap.add_argument("--events", type=int, default=100, help="events for the fan-out")
+    ap.add_argument("--batch", type=int, default=100, help="events per fan-out transaction (the worker's batch)")
     ap.add_argument("--send-events", type=int, default=3, help="events sent to every subscription")
     ap.add_argument("--docs", type=int, default=40, help="documents for the latency phase")
     ap.add_argument("--rate", type=float, default=2.0, help="documents per second in the latency phase")
@@ -238,7 +283,7 @@ def main() -> None:
         result: dict[str, Any] = {}
         if "fan_out" in phases:
             say(f"fan-out: {args.subs} subscriptions × {args.events} events")
-            result["fan_out"] = asyncio.run(fan_out(root, args.subs, args.events))
+            result["fan_out"] = asyncio.run(fan_out(root, args.subs, args.events, args.batch))
             say(f"fan-out: {result['fan_out']}")
         if "sending" in phases:
             say(f"sending: {args.subs} webhook subscriptions × {args.send_events} events to a loopback receiver")

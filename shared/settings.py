@@ -84,7 +84,12 @@ class Settings(BaseSettings):
     alerts_backoff_initial_s: float = Field(default=5.0, gt=0, description="First retry delay of a delivery.")
     alerts_backoff_cap_s: float = Field(default=3600.0, gt=0, description="Longest retry delay of a delivery.")
     alerts_poll_s: float = Field(default=0.5, gt=0, description="How often the delivery loop looks for due work.")
-    alerts_concurrency: int = Field(default=16, ge=1, description="Deliveries in flight at once.")
+    alerts_concurrency: int = Field(
+        default=16, ge=1, description="Subscriptions served at once (one delivery in flight each)."
+    )
+    alerts_lease_s: float = Field(
+        default=30.0, gt=0, description="How long an alerts worker's claim of a subscription holds unless renewed."
+    )
     alerts_digest_check_s: float = Field(default=60.0, gt=0, description="How often digests are checked for due.")
 
     public_base_url: str = Field(

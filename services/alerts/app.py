@@ -8,14 +8,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from faststream import FastStream
 from faststream.redis import StreamSub
-from faststream.redis.annotations import RedisStreamMessage
+from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from faststream.specification import AsyncAPI
 
 from services.alerts import bootstrap, handlers
+from services.alerts.delivery import release_all
 from services.alerts.worker import AlertsDeps, delivery_loop, send_digests
 from services.store import db
 from shared import streams
@@ -23,15 +25,28 @@ from shared.broker import consumer_name, make_broker, resolve_redis_url
 from shared.consume import OutageGate
 from shared.dead_letter import declare_dead_letter_publisher
 from shared.health import Heartbeat
+from shared.logging import get_logger
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
 
 VERSION = "0.1.0"
+log = get_logger(__name__)
 
 
 async def _raw_only(msg: Any) -> None:
     """The handler reads the raw entry (plain JSON in `json`, not FastStream's envelope)."""
     return None
+
+
+async def _envelope_only(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
+    """FastStream's batch message built from one entry (its batch parser would decode every entry and
+    re-encode the batch, which the handler never reads; as in the store)."""
+    entries = msg["data"]
+    msg["data"] = entries[:1]
+    try:
+        return await original(msg)
+    finally:
+        msg["data"] = entries
 
 
 class _Runtime:
@@ -63,13 +78,21 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
     runtime = _Runtime(settings, deps)
     consumer = consumer_name("alerts")
 
+    # Batches of entries: one transaction enqueues the deliveries of all of them.
     @broker.subscriber(
-        stream=StreamSub(streams.DECISIONS, group=streams.ALERTS_GROUP, consumer=consumer),
+        stream=StreamSub(
+            streams.DECISIONS,
+            group=streams.ALERTS_GROUP,
+            consumer=consumer,
+            batch=True,
+            max_records=settings.batch_size,
+        ),
         title="alerts/decisions",
         description="Public DecisionMade and DecisionRevised events, matched against the subscriptions.",
+        parser=_envelope_only,
         decoder=_raw_only,
     )
-    async def on_decision(body: Any, msg: RedisStreamMessage) -> None:
+    async def on_decision(body: Any, msg: RedisBatchStreamMessage) -> None:
         deps = runtime.deps
         await handlers.handle_message(deps, handlers.consume_step(deps, runtime.gate), msg.raw_message)
 
@@ -110,9 +133,20 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
         await heartbeat.stop()
         await digests.stop()
         if runtime.loop_task is not None:
-            runtime.loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await runtime.loop_task
+            # The pass in progress finishes and records what it sent (a cancelled send would be sent again
+            # by another worker); one that hangs is cancelled after a send's timeout.
+            runtime.deps.stopping.set()
+            runtime.deps.work.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(runtime.loop_task), settings.webhook_timeout_s + 5)
+            except (TimeoutError, asyncio.CancelledError):
+                runtime.loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await runtime.loop_task
+        try:  # another worker takes over this one's subscriptions at once, not when the leases expire
+            await release_all(runtime.deps)
+        except Exception as exc:
+            log.warning("could not release the subscription leases", error=repr(exc)[:300])
         if not runtime.injected:
             await bootstrap.close(runtime.deps)
 

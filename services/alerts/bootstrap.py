@@ -31,7 +31,12 @@ def bootstrap(
         engine=engine or create_engine(settings.effective_database_url),
         redis=redis or Redis.from_url(resolve_redis_url(settings)),
         http=http
-        or webhook_client(settings.webhook_timeout_s, allow_private=settings.webhook_allow_private, resolver=resolver),
+        or webhook_client(
+            settings.webhook_timeout_s,
+            allow_private=settings.webhook_allow_private,
+            resolver=resolver,
+            concurrency=settings.alerts_concurrency,
+        ),
         owns_engine=engine is None,
         owns_redis=redis is None,
     )

@@ -1,7 +1,7 @@
 """Tables of the alerts: subscriptions, deliveries (one per subscription and event) and every attempt.
 
-They live in the store's database and its Alembic history (revision 0005_subscriptions): the store's
-`models` module imports this one so the migration check sees one metadata.
+They live in the store's database and its Alembic history (revisions 0005_subscriptions and
+0007_alerts_leases): the store's `models` module imports this one so the migration check sees one metadata.
 """
 
 from __future__ import annotations
@@ -38,6 +38,20 @@ class SubscriptionRow(SQLModel, table=True):
     disabled_at: dt.datetime | None = None
     disabled_reason: str | None = None
     consecutive_failures: int = 0
+    # The worker serving this subscription now (several workers share a database): its id and until when
+    # the claim holds; an expired lease (a worker that died) is free for another worker.
+    leased_by: str | None = Field(default=None, max_length=64)
+    leased_until: dt.datetime | None = None
+
+
+class AlertsStateRow(SQLModel, table=True):
+    """alerts_state: one row; `subscriptions_version` grows with every change of the subscriptions, so a
+    worker's cache of the compiled filters is checked with one read per batch of events."""
+
+    __tablename__ = "alerts_state"
+
+    id: int = Field(primary_key=True)
+    subscriptions_version: int = 0
 
 
 class DeliveryRow(SQLModel, table=True):
@@ -45,16 +59,21 @@ class DeliveryRow(SQLModel, table=True):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        sa.Index("ix_deliveries_due", "status", "next_attempt_at"),
         # Once per subscription and stream entry, even when two handlers take one entry at once (a reclaim
         # of a slow handler's entry): replays have no stream id, and NULLs never conflict.
         sa.Index("ux_deliveries_once", "subscription_id", "event_id", "stream_id", unique=True),
+        # A subscription's queue in stream order (the sender reads it from the head).
+        sa.Index("ix_deliveries_queue", "subscription_id", "status", "stream_ms", "stream_seq", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     subscription_id: str = Field(foreign_key="subscriptions.id", max_length=32)
     event_id: str = Field(max_length=36)
     stream_id: str | None = Field(default=None, description="The public-stream entry; None for a replay.")
+    # The entry's position (its id's milliseconds and sequence; a replay's too): the order deliveries are
+    # sent in. Not the row id: two workers enqueue batches concurrently, and a later batch may commit first.
+    stream_ms: int = Field(default=0, sa_type=sa.BigInteger)
+    stream_seq: int = Field(default=0, sa_type=sa.BigInteger)
     payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     # "pending" (to send), "digest" (waiting for the subscription's digest), "delivered", "dropped"
     # (the subscription was removed or disabled while it waited).
@@ -85,3 +104,4 @@ class AttemptRow(SQLModel, table=True):
 subscriptions: sa.Table = SQLModel.metadata.tables["subscriptions"]
 deliveries: sa.Table = SQLModel.metadata.tables["deliveries"]
 attempts: sa.Table = SQLModel.metadata.tables["delivery_attempts"]
+alerts_state: sa.Table = SQLModel.metadata.tables["alerts_state"]

@@ -61,12 +61,14 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 class PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (TLS, HTTP/1.1, pooling) on a connection pool whose TCP connections are pinned."""
 
-    def __init__(self, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
+    def __init__(
+        self, *, allow_private: bool, resolver: Resolver = system_resolver, limits: httpx.Limits | None = None
+    ) -> None:
         super().__init__(trust_env=False)
         # httpx takes no network backend; its pool (nothing connected yet) is replaced by one with the same
         # defaults and httpx's own certificate store, which verifies the name. `network_backend` is httpcore's
         # public interface for this.
-        limits = httpx.Limits()
+        limits = limits or httpx.Limits()
         self._pool = httpcore.AsyncConnectionPool(
             ssl_context=httpx.create_ssl_context(),
             max_connections=limits.max_connections,

@@ -66,14 +66,18 @@ async def post_webhook(client: httpx.AsyncClient, url: str, secret: str, event_i
     return Sent(False, code, f"HTTP {code}", took())
 
 
-def webhook_client(timeout_s: float, *, allow_private: bool, resolver: Resolver = system_resolver) -> httpx.AsyncClient:
-    """One client per worker: connection reuse; never follows redirects; every connection pinned to an address
-    of the host that was checked (non-public ones refused unless `allow_private`). No proxy from the
+def webhook_client(
+    timeout_s: float, *, allow_private: bool, resolver: Resolver = system_resolver, concurrency: int = 16
+) -> httpx.AsyncClient:
+    """One client per worker: connections kept alive per host (as many as subscriptions served at once, so
+    many subscriptions on one receiver reuse theirs); never follows redirects; every connection pinned to an
+    address of the host that was checked (non-public ones refused unless `allow_private`). No proxy from the
     environment: a proxy would resolve the name itself, after the check."""
+    limits = httpx.Limits(max_connections=max(100, concurrency), max_keepalive_connections=max(20, concurrency))
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=httpx.Timeout(timeout_s),
-        transport=PinnedTransport(allow_private=allow_private, resolver=resolver),
+        transport=PinnedTransport(allow_private=allow_private, resolver=resolver, limits=limits),
         trust_env=False,
     )
 

@@ -7,7 +7,7 @@
     await disable_subscription(engine, sub.id, "reason"); await enable_subscription(engine, sub.id)
     await list_attempts(engine, sub.id); await remove_subscription(engine, sub.id)
 
-Every function takes an AsyncEngine on the store's database (migrated to 0005_subscriptions or later).
+Every function takes an AsyncEngine on the store's database (migrated to 0007_alerts_leases or later).
 Bad input raises `SubscriptionError` with a message fit to show (the HTTP layer maps it to 422).
 """
 
@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.alerts.fanout import bump_version
 from services.alerts.matching import Filter
 from services.alerts.models import attempts, deliveries, subscriptions
 from services.alerts.urls import (
@@ -167,6 +168,7 @@ async def add_subscription(
     }
     async with engine.begin() as conn:
         await conn.execute(subscriptions.insert().values(**row))
+        await bump_version(conn)
     shown = await get_subscription(engine, sub_id)
     assert shown is not None
     return CreatedSubscription(**shown.model_dump(), secret=secret)
@@ -216,6 +218,7 @@ async def remove_subscription(engine: AsyncEngine, subscription_id: str) -> bool
         await conn.execute(attempts.delete().where(attempts.c.subscription_id == subscription_id))
         await conn.execute(deliveries.delete().where(deliveries.c.subscription_id == subscription_id))
         done = await conn.execute(subscriptions.delete().where(subscriptions.c.id == subscription_id))
+        await bump_version(conn)
     return bool(done.rowcount)
 
 
@@ -227,6 +230,7 @@ async def disable_subscription(engine: AsyncEngine, subscription_id: str, reason
             .where(subscriptions.c.id == subscription_id)
             .values(enabled=False, disabled_at=utcnow(), disabled_reason=reason)
         )
+        await bump_version(conn)
     return await get_subscription(engine, subscription_id)
 
 
@@ -244,6 +248,7 @@ async def enable_subscription(engine: AsyncEngine, subscription_id: str) -> Subs
             .where(deliveries.c.subscription_id == subscription_id, deliveries.c.status == "pending")
             .values(next_attempt_at=now)
         )
+        await bump_version(conn)
     return await get_subscription(engine, subscription_id)
 
 

@@ -1,0 +1,98 @@
+"""What the alerts worker's parts share: its dependencies, and one writer that commits many small writes
+together (group commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from services.alerts.fanout import SubscriptionCache
+from shared.settings import Settings
+
+Write = Callable[[AsyncConnection], Awaitable[Any]]
+
+
+class GroupWriter:
+    """Runs writes of concurrent senders in shared transactions: while one commits, the writes that arrive
+    queue up and go in the next transaction together. One commit for dozens of subscriptions' results
+    instead of one each (SQLite has one writer at a time; every commit is a WAL sync)."""
+
+    def __init__(self, engine: AsyncEngine, lock: asyncio.Lock) -> None:
+        self.engine = engine
+        self.lock = lock
+        self._queue: list[tuple[Write, asyncio.Future[Any]]] = []
+
+    async def run(self, write: Write) -> Any:
+        """Run `write` in a transaction (shared with others queued meanwhile); returns its result."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((write, future))
+        async with self.lock:
+            if not future.done():
+                group, self._queue = self._queue, []
+                try:
+                    await self._commit(group)
+                finally:  # cancelled mid-commit: the others of the group must not wait forever
+                    for _, other in group:
+                        if not other.done():
+                            other.set_exception(RuntimeError("the shared write was cancelled"))
+        return await future
+
+    async def _commit(self, group: list[tuple[Write, asyncio.Future[Any]]]) -> None:
+        try:
+            results = []
+            async with self.engine.begin() as conn:
+                for write, _ in group:
+                    results.append(await write(conn))
+        except Exception as exc:
+            if len(group) == 1:
+                if not group[0][1].done():
+                    group[0][1].set_exception(exc)
+                return
+            # One write's error must not fail the others': each alone, so only its own caller sees it.
+            for one in group:
+                await self._commit([one])
+            return
+        for (_, future), result in zip(group, results, strict=True):
+            if not future.done():
+                future.set_result(result)
+
+
+@dataclass
+class AlertsDeps:
+    """What the alerts handlers and loops need."""
+
+    settings: Settings
+    engine: AsyncEngine
+    redis: Redis
+    http: httpx.AsyncClient
+    # Set when deliveries were enqueued: the delivery loop wakes at once instead of at its next poll.
+    work: asyncio.Event = field(default_factory=asyncio.Event)
+    # This process's writes one at a time: the concurrent senders would otherwise contend for SQLite's one
+    # writer lock (PostgreSQL would not mind, and the cost there is small: writes are short).
+    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    owns_engine: bool = True
+    owns_redis: bool = True
+    # This process among the workers of one database: the owner of its subscription leases.
+    worker_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    cache: SubscriptionCache = field(default_factory=SubscriptionCache)
+    # The last ordering watermark read from Redis (see delivery.watermark): used while Redis does not answer.
+    last_watermark: tuple[int, int] | None = (0, 0)
+    writer: GroupWriter | None = None
+    # Set at shutdown: the delivery loop finishes its pass (recording what it sent) and claims nothing new.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        if self.writer is None:
+            self.writer = GroupWriter(self.engine, self.write_lock)
+
+    async def write(self, write: Write) -> Any:
+        """Run a write through the process's group writer."""
+        assert self.writer is not None
+        return await self.writer.run(write)
