@@ -90,7 +90,7 @@ def _context(request: Request, **values: Any) -> dict[str, Any]:
     def date(value: dt.date | None) -> str:
         if value is None:
             return "–"
-        month = i18n.MONTHS[lang][value.month - 1]
+        month = i18n.MONTHS[value.month - 1].of(lang)
         return f"{value.day}. {month} {value.year}" if lang == "da" else f"{value.day} {month} {value.year}"
 
     def when(value: dt.datetime | None) -> str:
