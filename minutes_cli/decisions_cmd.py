@@ -135,17 +135,25 @@ def clean_text(text: str, limit: int = TEXT_CUT) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
-def decisions_table(rows: list[DecisionMade], total: int) -> Table:
-    """The terminal table; columns wrap at spaces (never inside a word) on narrow terminals."""
-    title = f"{total} decisions" if total == len(rows) else f"{len(rows)} of {total} decisions"
-    # expand + ratios: the free width goes mostly to the decision text; rich wraps cells at spaces, and a
-    # word longer than its column (a long committee name) ends in an ellipsis instead of being split.
+def decision_table(title: str) -> Table:
+    """A terminal table's date, municipality, committee, item and outcome columns; the caller adds the text's.
+
+    expand + ratios: the free width goes mostly to the text column; rich wraps cells at spaces, and a word
+    longer than its column (a long committee name) ends in an ellipsis instead of being split.
+    """
     table = Table(title=title, expand=True)
     table.add_column("date", no_wrap=True)
     table.add_column("municipality", ratio=2, overflow="ellipsis")
     table.add_column("committee", ratio=2, overflow="ellipsis")
     table.add_column("item", ratio=3, overflow="ellipsis")
     table.add_column("outcome", no_wrap=True)
+    return table
+
+
+def decisions_table(rows: list[DecisionMade], total: int) -> Table:
+    """The terminal table; columns wrap at spaces (never inside a word) on narrow terminals."""
+    title = f"{total} decisions" if total == len(rows) else f"{len(rows)} of {total} decisions"
+    table = decision_table(title)
     table.add_column("decision", ratio=5, min_width=16, overflow="ellipsis")
     for row in rows:
         table.add_row(

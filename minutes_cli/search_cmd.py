@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from minutes_cli.decisions_cmd import clean_text, require_database
+from minutes_cli.decisions_cmd import clean_text, decision_table, require_database
 from minutes_cli.errors import UserError
 from minutes_cli.options import DataOpt, make_settings, read_filter
 from shared.contracts.meeting import Outcome
@@ -105,12 +105,7 @@ def _snippet_text(snippet: str | None, fallback: str) -> Text:
 def hits_table(hits: list, total: int) -> Table:  # type: ignore[type-arg]
     """The terminal table of search hits."""
     title = f"{total} hits" if total == len(hits) else f"{len(hits)} of {total} hits"
-    table = Table(title=title, expand=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("municipality", ratio=2, overflow="ellipsis")
-    table.add_column("committee", ratio=2, overflow="ellipsis")
-    table.add_column("item", ratio=3, overflow="ellipsis")
-    table.add_column("outcome", no_wrap=True)
+    table = decision_table(title)
     table.add_column("match", ratio=6, min_width=20)
     for h in hits:
         where = h.provenance.original_name + (f" p. {h.provenance.page}" if h.provenance.page else "")

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.redis_server import RedisServer, free_port
+from tests.servers import server_process
 from tests.settings import TestSettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -75,40 +74,28 @@ def dev_tool(name: str, package: str) -> str:
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of a moto S3 server started for this session (stopped afterwards)."""
     port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    url = f"http://127.0.0.1:{port}"
     # Dummy credentials in the child's env only: moto accepts any, and no real account is ever touched.
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    proc = subprocess.Popen(
-        [dev_tool("moto_server", "moto[server]"), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
     probe = boto3.session.Session().client(
         "s3", endpoint_url=url, aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
-    deadline = time.monotonic() + 30
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"moto_server exited with {proc.returncode}")
-            try:
-                probe.list_buckets()
-                break
-            except Exception:
-                if time.monotonic() > deadline:
-                    pytest.fail("moto_server did not answer within 30s")
-                time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
+
+    def answers() -> bool:
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+            probe.list_buckets()
+        except Exception:
+            return False
+        return True
+
+    with server_process(
+        [dev_tool("moto_server", "moto[server]"), "-H", "127.0.0.1", "-p", str(port)],
+        log=tmp_path_factory.mktemp("moto") / "moto.log",
+        ready=answers,
+        timeout=30,
+        env=env,
+    ):
+        yield url
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store.db import create_engine
@@ -29,6 +30,12 @@ def build_deps(settings: Settings, *, engine: AsyncEngine | None = None, blobs: 
         blobs=blobs or open_blob_store(settings),
         owns_engine=engine is None,
     )
+
+
+def deps_of(request: Request) -> ApiDeps:
+    """The dependencies the app started with (`create_app` keeps them on `app.state`)."""
+    deps: ApiDeps = request.app.state.deps
+    return deps
 
 
 async def close(deps: ApiDeps) -> None:

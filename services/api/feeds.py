@@ -20,7 +20,7 @@ from feedgen.feed import FeedGenerator
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api.bootstrap import ApiDeps
+from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from services.api.event_filter import Announcement, EventMatcher, event_context
 from services.api.filters import api_filter, query_of
@@ -136,11 +136,6 @@ def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Announcement], self
     return out
 
 
-def _deps(request: Request) -> ApiDeps:
-    deps: ApiDeps = request.app.state.deps
-    return deps
-
-
 @router.get(
     "/feeds/decisions.atom",
     tags=["feeds"],
@@ -150,7 +145,7 @@ def _deps(request: Request) -> ApiDeps:
 async def decisions_feed(request: Request, flt: Annotated[ReadFilter, Depends(api_filter)]) -> Response:
     """An Atom feed of the newest decisions and revisions matching the filter (the filters of
     `/api/v1/decisions`), each entry linking to the decision on its meeting page."""
-    deps = _deps(request)
+    deps = deps_of(request)
     try:
         matcher = EventMatcher(flt)
     except SearchSyntaxError as exc:

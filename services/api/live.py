@@ -26,7 +26,7 @@ from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from services.api.bootstrap import ApiDeps
+from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from services.api.event_filter import EventMatcher, event_context
 from services.api.filters import api_filter
@@ -69,11 +69,6 @@ def start_id(last_event_id: str | None, since: str | None) -> str | None:
     ms = int(moment.timestamp() * 1000)
     # XREAD returns ids strictly greater: the last possible id of the millisecond before.
     return f"{max(ms - 1, 0)}-18446744073709551615"
-
-
-def _deps(request: Request) -> ApiDeps:
-    deps: ApiDeps = request.app.state.deps
-    return deps
 
 
 async def _newest_id(client: Redis) -> str:
@@ -135,7 +130,7 @@ async def decision_stream(
     `/api/v1/decisions`; `q` with the same Danish stemming) as it is published. `id:` is the stream entry
     id: reconnect with `Last-Event-ID` to resume right after it. Without it: from now on, or after `since`.
     A comment line (`: ping`) every 15 s keeps proxies from closing an idle stream."""
-    deps = _deps(request)
+    deps = deps_of(request)
     try:
         matcher = EventMatcher(flt)
     except SearchSyntaxError as exc:

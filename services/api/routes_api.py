@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.api import health
-from services.api.bootstrap import ApiDeps
+from services.api.bootstrap import ApiDeps, deps_of
 from services.api.download import original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
@@ -81,13 +81,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 _PAGE_NO_REF: Any = {"items": {"__all__": {"provenance": {"blob_ref"}}}}
 
 
-def get_deps(request: Request) -> ApiDeps:
-    """The dependencies the app started with."""
-    deps: ApiDeps = request.app.state.deps
-    return deps
-
-
-Deps = Annotated[ApiDeps, Depends(get_deps)]
+Deps = Annotated[ApiDeps, Depends(deps_of)]
 Filter = Annotated[ReadFilter, Depends(api_filter)]
 Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int | None, Query(ge=1, description="Rows per page; capped at the server's maximum.")]

@@ -25,7 +25,7 @@ from services.alerts.subscriptions import (
     SubscriptionSpec,
 )
 from services.alerts.worker import replay as replay_events
-from services.api.bootstrap import ApiDeps
+from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from shared.broker import RedisNotConfigured, resolve_redis_url
 
@@ -39,14 +39,9 @@ class Replayed(BaseModel):
     since: dt.datetime
 
 
-def _deps(request: Request) -> ApiDeps:
-    deps: ApiDeps = request.app.state.deps
-    return deps
-
-
 def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiDeps:
     """The bearer token of `MINUTES_API_TOKEN`, or 403 (none configured) / 401 (missing or wrong)."""
-    deps = _deps(request)
+    deps = deps_of(request)
     configured = deps.settings.api_token
     if configured is None or not configured.get_secret_value():
         raise ApiError(403, "subscriptions are disabled: set MINUTES_API_TOKEN on the server to enable them")

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from services.alerts.case_path import case_path
 from services.api import i18n
-from services.api.bootstrap import ApiDeps
+from services.api.bootstrap import deps_of
 from services.api.errors import ApiError
 from services.api.filters import FILTER_KEYS, build_filter, query_of
 from services.api.routes_api import check_digest, decisions_page, page_limit
@@ -90,7 +90,7 @@ def _context(request: Request, **values: Any) -> dict[str, Any]:
     def date(value: dt.date | None) -> str:
         if value is None:
             return "–"
-        month = i18n.MONTHS[lang][value.month - 1]
+        month = i18n.MONTHS[value.month - 1].of(lang)
         return f"{value.day}. {month} {value.year}" if lang == "da" else f"{value.day} {month} {value.year}"
 
     def when(value: dt.datetime | None) -> str:
@@ -126,11 +126,6 @@ def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status=status, status_code=status, message=message)
 
 
-def _deps(request: Request) -> ApiDeps:
-    deps: ApiDeps = request.app.state.deps
-    return deps
-
-
 def _raw_filter(request: Request) -> dict[str, str | None]:
     return {key: request.query_params.get(key) for key in FILTER_KEYS}
 
@@ -138,7 +133,7 @@ def _raw_filter(request: Request) -> dict[str, str | None]:
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> Response:
     """Search box, filters and the decisions that match, newest meeting (or best match) first."""
-    deps = _deps(request)
+    deps = deps_of(request)
     raw = _raw_filter(request)
     cursor = request.query_params.get("cursor") or None
     part = request.query_params.get("part")
@@ -181,7 +176,7 @@ async def index(request: Request) -> Response:
 @router.get("/fragments/new", response_class=HTMLResponse)
 async def new_decisions(request: Request) -> Response:
     """htmx polls this on the first page: a link to reload when more decisions match than were shown."""
-    deps = _deps(request)
+    deps = deps_of(request)
     try:
         flt = build_filter(_raw_filter(request))
         seen = int(request.query_params.get("seen") or 0)
@@ -194,7 +189,7 @@ async def new_decisions(request: Request) -> Response:
 @router.get("/meetings/{document_id}", response_class=HTMLResponse)
 async def meeting_page(request: Request, document_id: str) -> Response:
     """One meeting: header, attendance, every item in order with sections, attachments and decision."""
-    meeting = await reader.get_meeting(_deps(request).engine, check_digest(document_id))
+    meeting = await reader.get_meeting(deps_of(request).engine, check_digest(document_id))
     if meeting is None:
         raise ApiError(404, "no meeting with this document id")
     return render(request, "meeting.html", meeting=meeting)
@@ -205,8 +200,8 @@ async def case_page(request: Request, case_number: str) -> Response:
     """Every item with this case number across meetings and committees, oldest meeting first."""
     if not case_number or len(case_number) > 200:
         raise ApiError(400, "case_number: 1 to 200 characters")
-    case = await reader.get_case(_deps(request).engine, case_number)
+    case = await reader.get_case(deps_of(request).engine, case_number)
     if case is None:
         raise ApiError(404, "no item with this case number")
-    path = await case_path(_deps(request).engine, case_number)  # AU → ØK → BY, from the items and their history
+    path = await case_path(deps_of(request).engine, case_number)  # AU → ØK → BY, from the items and their history
     return render(request, "case.html", case=case, path=path)

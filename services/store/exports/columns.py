@@ -1,7 +1,8 @@
 """The columns of the flat exports (jsonl, csv, parquet): one definition, three writers.
 
 A row is a plain dict keyed by column name, built from the read API's models (`DecisionHit`,
-`ItemWithMeeting`). Every writer writes exactly these columns in this order, so the formats agree with
+`ItemWithMeeting`) by each column's own `value`, so a column's name, type, doc and value are written once.
+Every writer writes exactly these columns in this order, so the formats agree with
 each other and the README table is the whole contract.
 """
 
@@ -9,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any
 
 from services.store.read_models import DecisionHit, ItemWithMeeting, Provenance
@@ -29,71 +31,43 @@ class Kind(StrEnum):
     JSON = "json"
 
 
+# How a row gets a column's value: from its source (a `DecisionHit` or an `ItemWithMeeting`) and the
+# read API's public URL (for download links).
+Value = Callable[[Any, str], Any]
+
+
+def _no_value(source: Any, public_api_url: str) -> Any:
+    raise TypeError("this column was laid out without a value: it can be written, not filled from a source")
+
+
 @dataclass(frozen=True)
 class Column:
-    """One export column: its name, type and what it holds (for the README)."""
+    """One export column: its name, type, what it holds (for the README) and where its value comes from."""
 
     name: str
     kind: Kind
     doc: str
+    value: Value = field(default=_no_value, compare=False, repr=False)
 
 
-def _source_columns() -> tuple[Column, ...]:
-    return (
-        Column("source_name", Kind.STR, "the source file's name as it was dropped"),
-        Column("source_kind", Kind.STR, "`minutes` or `agenda`"),
-        Column("source_page", Kind.INT, "PDF page (1-based) where the item starts; empty for other formats"),
-        Column("source_received_at", Kind.DATETIME, "when ingest received the file (UTC)"),
-        Column("source_url", Kind.STR, "download link of the original file on the read API; empty if not stored"),
-        Column("source_current", Kind.BOOL, "the document is the current version of its meeting"),
-        Column("source_superseded_by", Kind.STR, "document id of the version that replaced it, if any"),
-    )
+def _attr(path: str) -> Value:
+    get = attrgetter(path)
+    return lambda source, _url: get(source)
 
 
-DECISION_COLUMNS: tuple[Column, ...] = (
-    Column("event_id", Kind.STR, "id of the decision's `DecisionMade` event (stable per document version)"),
-    Column("item_id", Kind.STR, "`{document_id}:{position}`, the stored agenda item"),
-    Column("document_id", Kind.STR, "sha256 of the source file"),
-    Column("municipality", Kind.STR, "municipality (empty for a region)"),
-    Column("municipality_code", Kind.INT, "the municipality's official number"),
-    Column("region", Kind.STR, "region (empty for a municipality)"),
-    Column("committee", Kind.STR, "committee or council as printed"),
-    Column("meeting_date", Kind.DATE, "date of the meeting"),
-    Column("item_number", Kind.INT, "the item's number as printed"),
-    Column("item_title", Kind.STR, "the item's title"),
-    Column("case_number", Kind.STR, "case number (sagsnummer) as printed"),
-    Column("kle", Kind.STR, "KLE subject `NN.NN.NN` read from an SBSYS-style case number"),
-    Column("outcome", Kind.STR, "approved, recommended, noted, discussed, rejected, postponed or other"),
-    Column("decision_text", Kind.STR, "the decision as printed"),
-    Column("absent", Kind.LIST, "members absent for this item"),
-    Column("stored_at", Kind.DATETIME, "when the store recorded the decision (UTC)"),
-    *_source_columns(),
-)
+def _list(path: str) -> Value:
+    get = attrgetter(path)
+    return lambda source, _url: list(get(source))
 
-ITEM_COLUMNS: tuple[Column, ...] = (
-    Column("item_id", Kind.STR, "`{document_id}:{position}`"),
-    Column("document_id", Kind.STR, "sha256 of the source file"),
-    Column("position", Kind.INT, "0-based order of the item in the document"),
-    Column("number", Kind.INT, "the item's number as printed"),
-    Column("title", Kind.STR, "the item's title"),
-    Column("case_number", Kind.STR, "case number as printed"),
-    Column("kle", Kind.STR, "KLE subject `NN.NN.NN`"),
-    Column("is_closed", Kind.BOOL, "closed item (lukket punkt)"),
-    Column("municipality", Kind.STR, "municipality (empty for a region)"),
-    Column("municipality_code", Kind.INT, "the municipality's official number"),
-    Column("region", Kind.STR, "region (empty for a municipality)"),
-    Column("committee", Kind.STR, "committee or council as printed"),
-    Column("meeting_date", Kind.DATE, "date of the meeting"),
-    Column("outcome", Kind.STR, "outcome of the decision; empty when the item records none"),
-    Column("decision_text", Kind.STR, "the decision as printed; empty when none"),
-    Column("event_id", Kind.STR, "id of the decision's `DecisionMade` event; empty when no decision"),
-    Column("absent", Kind.LIST, "members absent for this item"),
-    Column("attachments", Kind.LIST, "attachment names (bilag)"),
-    Column("sections", Kind.JSON, "`[{name, text}]`: the item's sections as printed"),
-    Column("votes", Kind.JSON, "recorded vote (`in_favour`, `against`, `abstaining` and counts) or null"),
-    Column("history", Kind.JSON, "`[{date, body, text}]`: earlier decisions on the case"),
-    *_source_columns(),
-)
+
+def _dumped(path: str) -> Value:
+    get = attrgetter(path)
+    return lambda source, _url: [model.model_dump(mode="json") for model in get(source)]
+
+
+def _outcome(path: str) -> Value:
+    get = attrgetter(path)
+    return lambda source, _url: None if (outcome := get(source)) is None else outcome.value
 
 
 def download_url(public_api_url: str, prov: Provenance) -> str | None:
@@ -103,70 +77,124 @@ def download_url(public_api_url: str, prov: Provenance) -> str | None:
     return f"{public_api_url.rstrip('/')}/api/v1/documents/{prov.document_id}/file"
 
 
-def _source(prov: Provenance, page: int | None, public_api_url: str) -> dict[str, Any]:
-    return {
-        "source_name": prov.original_name,
-        "source_kind": prov.kind,
-        "source_page": page,
-        "source_received_at": prov.received_at,
-        "source_url": download_url(public_api_url, prov),
-        "source_current": prov.current,
-        "source_superseded_by": prov.superseded_by,
-    }
+def _meeting_columns() -> tuple[Column, ...]:
+    # Both row sources carry the meeting's fields under the same names.
+    return (
+        Column("municipality", Kind.STR, "municipality (empty for a region)", _attr("municipality")),
+        Column("municipality_code", Kind.INT, "the municipality's official number", _attr("municipality_code")),
+        Column("region", Kind.STR, "region (empty for a municipality)", _attr("region")),
+        Column("committee", Kind.STR, "committee or council as printed", _attr("committee")),
+        Column("meeting_date", Kind.DATE, "date of the meeting", _attr("meeting_date")),
+    )
+
+
+def _source_columns(page: Value) -> tuple[Column, ...]:
+    # `page`: a decision starts on its provenance's page; an item on its own page when it knows one.
+    return (
+        Column("source_name", Kind.STR, "the source file's name as it was dropped", _attr("provenance.original_name")),
+        Column("source_kind", Kind.STR, "`minutes` or `agenda`", _attr("provenance.kind")),
+        Column("source_page", Kind.INT, "PDF page (1-based) where the item starts; empty for other formats", page),
+        Column(
+            "source_received_at", Kind.DATETIME, "when ingest received the file (UTC)", _attr("provenance.received_at")
+        ),
+        Column(
+            "source_url",
+            Kind.STR,
+            "download link of the original file on the read API; empty if not stored",
+            lambda source, url: download_url(url, source.provenance),
+        ),
+        Column(
+            "source_current",
+            Kind.BOOL,
+            "the document is the current version of its meeting",
+            _attr("provenance.current"),
+        ),
+        Column(
+            "source_superseded_by",
+            Kind.STR,
+            "document id of the version that replaced it, if any",
+            _attr("provenance.superseded_by"),
+        ),
+    )
+
+
+def _item_page(source: ItemWithMeeting, _url: str) -> int | None:
+    return source.item.page if source.item.page is not None else source.provenance.page
+
+
+# Rows of `DecisionHit`s.
+DECISION_COLUMNS: tuple[Column, ...] = (
+    Column(
+        "event_id",
+        Kind.STR,
+        "id of the decision's `DecisionMade` event (stable per document version)",
+        _attr("event_id"),
+    ),
+    Column("item_id", Kind.STR, "`{document_id}:{position}`, the stored agenda item", _attr("item_id")),
+    Column("document_id", Kind.STR, "sha256 of the source file", _attr("document_id")),
+    *_meeting_columns(),
+    Column("item_number", Kind.INT, "the item's number as printed", _attr("item_number")),
+    Column("item_title", Kind.STR, "the item's title", _attr("item_title")),
+    Column("case_number", Kind.STR, "case number (sagsnummer) as printed", _attr("case_number")),
+    Column("kle", Kind.STR, "KLE subject `NN.NN.NN` read from an SBSYS-style case number", _attr("kle")),
+    Column(
+        "outcome",
+        Kind.STR,
+        "approved, recommended, noted, discussed, rejected, postponed or other",
+        _outcome("outcome"),
+    ),
+    Column("decision_text", Kind.STR, "the decision as printed", _attr("decision_text")),
+    Column("absent", Kind.LIST, "members absent for this item", _list("absent")),
+    Column("stored_at", Kind.DATETIME, "when the store recorded the decision (UTC)", _attr("stored_at")),
+    *_source_columns(_attr("provenance.page")),
+)
+
+# Rows of `ItemWithMeeting`s.
+ITEM_COLUMNS: tuple[Column, ...] = (
+    Column("item_id", Kind.STR, "`{document_id}:{position}`", _attr("item.id")),
+    Column("document_id", Kind.STR, "sha256 of the source file", _attr("item.document_id")),
+    Column("position", Kind.INT, "0-based order of the item in the document", _attr("item.position")),
+    Column("number", Kind.INT, "the item's number as printed", _attr("item.number")),
+    Column("title", Kind.STR, "the item's title", _attr("item.title")),
+    Column("case_number", Kind.STR, "case number as printed", _attr("item.case_number")),
+    Column("kle", Kind.STR, "KLE subject `NN.NN.NN`", _attr("item.kle")),
+    Column("is_closed", Kind.BOOL, "closed item (lukket punkt)", _attr("item.is_closed")),
+    *_meeting_columns(),
+    Column("outcome", Kind.STR, "outcome of the decision; empty when the item records none", _outcome("item.outcome")),
+    Column("decision_text", Kind.STR, "the decision as printed; empty when none", _attr("item.decision_text")),
+    Column(
+        "event_id",
+        Kind.STR,
+        "id of the decision's `DecisionMade` event; empty when no decision",
+        _attr("item.event_id"),
+    ),
+    Column("absent", Kind.LIST, "members absent for this item", _list("item.absent")),
+    Column("attachments", Kind.LIST, "attachment names (bilag)", _list("item.attachments")),
+    Column("sections", Kind.JSON, "`[{name, text}]`: the item's sections as printed", _dumped("item.sections")),
+    Column(
+        "votes",
+        Kind.JSON,
+        "recorded vote (`in_favour`, `against`, `abstaining` and counts) or null",
+        _attr("item.votes"),
+    ),
+    Column("history", Kind.JSON, "`[{date, body, text}]`: earlier decisions on the case", _dumped("item.history")),
+    *_source_columns(_item_page),
+)
+
+
+def row_of(columns: tuple[Column, ...], source: Any, public_api_url: str) -> dict[str, Any]:
+    """`source` as a row of `columns`: each column's value, in column order."""
+    return {c.name: c.value(source, public_api_url) for c in columns}
 
 
 def decision_row(hit: DecisionHit, public_api_url: str) -> dict[str, Any]:
     """A `DecisionHit` as a row of DECISION_COLUMNS."""
-    row: dict[str, Any] = {
-        "event_id": hit.event_id,
-        "item_id": hit.item_id,
-        "document_id": hit.document_id,
-        "municipality": hit.municipality,
-        "municipality_code": hit.municipality_code,
-        "region": hit.region,
-        "committee": hit.committee,
-        "meeting_date": hit.meeting_date,
-        "item_number": hit.item_number,
-        "item_title": hit.item_title,
-        "case_number": hit.case_number,
-        "kle": hit.kle,
-        "outcome": hit.outcome.value,
-        "decision_text": hit.decision_text,
-        "absent": list(hit.absent),
-        "stored_at": hit.stored_at,
-    }
-    row.update(_source(hit.provenance, hit.provenance.page, public_api_url))
-    return row
+    return row_of(DECISION_COLUMNS, hit, public_api_url)
 
 
 def item_row(row: ItemWithMeeting, public_api_url: str) -> dict[str, Any]:
     """An `ItemWithMeeting` as a row of ITEM_COLUMNS."""
-    item = row.item
-    out: dict[str, Any] = {
-        "item_id": item.id,
-        "document_id": item.document_id,
-        "position": item.position,
-        "number": item.number,
-        "title": item.title,
-        "case_number": item.case_number,
-        "kle": item.kle,
-        "is_closed": item.is_closed,
-        "municipality": row.municipality,
-        "municipality_code": row.municipality_code,
-        "region": row.region,
-        "committee": row.committee,
-        "meeting_date": row.meeting_date,
-        "outcome": item.outcome.value if item.outcome is not None else None,
-        "decision_text": item.decision_text,
-        "event_id": item.event_id,
-        "absent": list(item.absent),
-        "attachments": list(item.attachments),
-        "sections": [s.model_dump(mode="json") for s in item.sections],
-        "votes": item.votes,
-        "history": [h.model_dump(mode="json") for h in item.history],
-    }
-    out.update(_source(row.provenance, item.page if item.page is not None else row.provenance.page, public_api_url))
-    return out
+    return row_of(ITEM_COLUMNS, row, public_api_url)
 
 
 def iso_datetime(value: dt.datetime, *, seconds: bool = False) -> str:

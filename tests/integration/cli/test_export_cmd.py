@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
@@ -14,9 +13,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from services.store.db import create_engine, migrate
 from tests.integration.cli.helpers import cli_env, run_cli
-from tests.integration.store.export_helpers import Filled, fill, gold
+from tests.integration.store.export_helpers import filled_data_dir, gold
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -24,21 +22,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 SLOW = 240
 
 
-async def _fill(data: Path) -> Filled:
-    url = f"sqlite+aiosqlite:///{data / 'minutes.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        return await fill(engine)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("export") / "data"
-    path.mkdir()
-    asyncio.run(_fill(path))
+    filled_data_dir(path)
     return path
 
 

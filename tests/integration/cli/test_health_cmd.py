@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from pathlib import Path
 
 import pytest
@@ -12,15 +11,10 @@ import pytest
 from services.parser.pool import ParsePool
 from services.store.db import create_engine, head_revision, migrate, not_ready
 from shared.health import Heartbeat, beat_path, read_beat
+from shared.redis_server import free_port
 from tests.integration.cli.helpers import run_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_store_is_ready_only_with_a_reachable_migrated_database(tmp_path: Path, database_url: str) -> None:
@@ -42,7 +36,7 @@ async def test_store_is_ready_only_with_a_reachable_migrated_database(tmp_path: 
 
 
 async def test_store_is_unhealthy_while_its_database_is_down(tmp_path: Path) -> None:
-    engine = create_engine(f"postgresql+asyncpg://minutes:secret@127.0.0.1:{closed_port()}/minutes")
+    engine = create_engine(f"postgresql+asyncpg://minutes:secret@127.0.0.1:{free_port()}/minutes")
     try:
         beat = Heartbeat(tmp_path, "store", lambda: not_ready(engine, head_revision()))
         reason = await beat.beat()
@@ -56,7 +50,7 @@ async def test_store_is_unhealthy_while_its_database_is_down(tmp_path: Path) -> 
 
 def test_without_a_service_redis_is_checked(tmp_path: Path, redis_url: str) -> None:
     assert run_cli(["health"], tmp_path, MINUTES_REDIS_URL=redis_url).returncode == 0
-    down = run_cli(["health"], tmp_path, MINUTES_REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+    down = run_cli(["health"], tmp_path, MINUTES_REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     assert down.returncode == 1
     assert "unhealthy: Redis" in down.stderr
 

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from services.store.db import create_engine, migrate
 from tests.integration.cli.helpers import run_cli
-from tests.integration.store.corpus_store import fill
+from tests.integration.store.export_helpers import filled_data_dir
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
-
-
-async def _fill(url: str) -> None:
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        await fill(engine)
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("search") / "data"
-    path.mkdir()
-    asyncio.run(_fill(f"sqlite+aiosqlite:///{path / 'minutes.db'}"))
+    filled_data_dir(path)
     return path
 
 

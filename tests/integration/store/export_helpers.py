@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.store.db import create_engine, migrate
 from tests.integration.store import corpus_store
 
 GOLD_DIRS = (corpus_store.CORPUS / "gold", corpus_store.REAL_GOLD)
@@ -29,3 +32,18 @@ async def fill(engine: AsyncEngine) -> Filled:
     """Store the seeds and the real corpus through the pipeline's code path (see corpus_store)."""
     docs = await corpus_store.fill(engine)
     return Filled({doc.path.name: doc.received.document_id for doc in docs})
+
+
+def filled_data_dir(path: Path) -> Filled:
+    """Make `path` a data dir (what `--data` takes) whose SQLite store is migrated and filled as by `fill`."""
+    path.mkdir()
+    return asyncio.run(_fill_sqlite(f"sqlite+aiosqlite:///{path / 'minutes.db'}"))
+
+
+async def _fill_sqlite(url: str) -> Filled:
+    await migrate(url)
+    engine = create_engine(url)
+    try:
+        return await fill(engine)
+    finally:
+        await engine.dispose()

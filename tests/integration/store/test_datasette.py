@@ -7,10 +7,7 @@ on a free loopback port, against a store filled from the seeds and the real corp
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,62 +16,36 @@ import httpx
 import pytest
 import yaml
 
-from services.store.db import create_engine, migrate
 from shared.redis_server import free_port
 from tests.conftest import dev_tool
-from tests.integration.store.export_helpers import Filled, fill, gold
+from tests.integration.store.export_helpers import Filled, filled_data_dir, gold
+from tests.servers import server_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
 METADATA = Path(__file__).resolve().parents[3] / "deploy" / "datasette" / "metadata.yml"
 
 
-async def _filled_store(data: Path) -> Filled:
-    url = f"sqlite+aiosqlite:///{data / 'minutes.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        return await fill(engine)
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def datasette(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Filled]]:
     """`datasette serve` on the filled store; yields its base URL and what was stored."""
     data = tmp_path_factory.mktemp("ds") / "data"
-    data.mkdir()
-    filled = asyncio.run(_filled_store(data))
+    filled = filled_data_dir(data)
     port = free_port()
-    log = (data.parent / "datasette.log").open("wb")
-    proc = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{base}/-/metadata.json", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    with server_process(
         [dev_tool("datasette", "datasette"), "serve", str(data / "minutes.db"), "-m", str(METADATA),
          "-h", "127.0.0.1", "-p", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"datasette exited with {proc.returncode}: {(data.parent / 'datasette.log').read_text()}")
-            try:
-                if httpx.get(f"{base}/-/metadata.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("datasette did not answer within 60 s")
-            time.sleep(0.2)
+        log=data.parent / "datasette.log", ready=answers, timeout=60, poll=0.2,
+    ):  # fmt: skip
         yield base, filled
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def query(base: str, name: str, **params: str) -> list[dict[str, Any]]:
