@@ -30,7 +30,7 @@ LATER = dt.timedelta(minutes=10)  # "now" for the check: past the default 5-minu
 
 
 def _settings(tmp_path: Path, redis_url: str) -> Settings:
-    return Settings(redis_url=redis_url, data_dir=tmp_path / "data", inbox=tmp_path / "inbox", _env_file=None)  # type: ignore[call-arg]
+    return Settings(redis_url=redis_url, data_dir=tmp_path / "data", inbox=tmp_path / "inbox", _env_file=None)
 
 
 def _seed(tmp_path: Path, n: int, extra: str = "") -> Path:
@@ -121,7 +121,8 @@ async def test_only_blobs_nothing_covers_are_published_again(
     old = (now - dt.timedelta(days=3)).timestamp()
     os.utime(legacy.path_for(legacy_id), (old, old))
 
-    before = {entry_id for entry_id, _ in await redis_client.xrange(streams.DOCUMENTS)}
+    rows: Any = await redis_client.xrange(streams.DOCUMENTS)
+    before = {entry_id for entry_id, _ in rows}
     # Just stored: the grace window (5 min) keeps the newest blobs out, whatever else is true of them.
     assert await _check(engine, redis_client, settings, now) == 1  # only the 3-day-old legacy blob
     assert await _check(engine, redis_client, settings, now + LATER) == 1  # the lost one joins, once
