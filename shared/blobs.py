@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote_from_bytes, unquote, urlparse
 
 from pydantic import ValidationError
 
@@ -136,8 +136,12 @@ class LocalBlobStore:
         return record_of(raw)
 
     def list_blobs(self) -> Iterator[BlobListing]:
-        """Walk `root/ab/cd/`: only names that are a sha256 (not records, not temp files)."""
-        for first in _subdirs(self.root):
+        """Walk `root/ab/cd/`: only names that are a sha256 (not records, not temp files).
+
+        Plain strings, not Paths: the walk is one scandir per fan-out folder, and Path objects were most of
+        the time left over.
+        """
+        for first in _subdirs(str(self.root)):
             for second in _subdirs(first):
                 with os.scandir(second) as entries:
                     for entry in entries:
@@ -148,7 +152,9 @@ class LocalBlobStore:
                         except FileNotFoundError:
                             continue
                         modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
-                        yield BlobListing(entry.name, Path(entry.path).as_uri(), st.st_size, modified)
+                        # What Path.as_uri() gives for an absolute path, as `put` returns it.
+                        ref = "file://" + quote_from_bytes(os.fsencode(entry.path))
+                        yield BlobListing(entry.name, ref, st.st_size, modified)
 
     def get(self, ref: str) -> bytes:
         """Read a `file://` reference, only if it names a blob under the root (no `..`, no symlink out)."""
@@ -180,11 +186,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _subdirs(folder: Path) -> list[Path]:
+def _subdirs(folder: str) -> list[str]:
     """The two-hex-digit fan-out folders of the blob tree (none when the tree does not exist yet)."""
     try:
         with os.scandir(folder) as entries:
-            return [Path(e.path) for e in entries if len(e.name) == 2 and e.is_dir(follow_symlinks=False)]
+            return [e.path for e in entries if len(e.name) == 2 and e.is_dir(follow_symlinks=False)]
     except FileNotFoundError:
         return []
 
