@@ -16,6 +16,7 @@ from shared import streams
 from shared.blobs import BlobCatalog, open_blob_store
 from shared.broker import ensure_groups, resolve_redis_url
 from shared.consume import OutageGate
+from shared.contracts.events import DocumentReceived
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -80,10 +81,14 @@ async def prepare(deps: StoreDeps) -> None:
 async def _recover_lost_documents(deps: StoreDeps) -> None:
     catalog = open_blob_store(deps.settings)
     assert isinstance(catalog, BlobCatalog)
+
+    async def publish(events: Sequence[DocumentReceived]) -> None:
+        # The URL only when there is something to publish: tests hand the store a client, not always a URL.
+        await broker_publish(resolve_redis_url(deps.settings))(events)
+
     try:
         await recover_lost_documents(
-            deps.engine, deps.redis, catalog, broker_publish(resolve_redis_url(deps.settings)),
-            grace_s=deps.settings.lost_documents_grace_s,
+            deps.engine, deps.redis, catalog, publish, grace_s=deps.settings.lost_documents_grace_s
         )
     except Exception as exc:
         # A store that cannot see the blob store (S3 down, not configured for it) still stores: this pass is

@@ -160,3 +160,27 @@ async def test_a_database_without_tables_is_not_compared(
     finally:
         await engine.dispose()
     assert await received_on_stream(redis_client) == []
+
+
+async def test_the_store_publishes_them_again_at_start(
+    tmp_path: Path, redis_url: str, redis_client: aioredis.Redis, engine: AsyncEngine, database_url: str
+) -> None:
+    from services.store import bootstrap
+
+    settings = Settings(
+        redis_url=redis_url, database_url=database_url, data_dir=tmp_path / "data", _env_file=None,
+        lost_documents_grace_s=60,
+    )
+    blobs = LocalBlobStore(settings.blobs_dir)
+    lost_id = Path(blobs.put(b"accepted long ago, never parsed")).name
+    young_id = Path(blobs.put(b"accepted just now")).name
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).timestamp()
+    os.utime(blobs.path_for(lost_id), (old, old))
+    deps = bootstrap.bootstrap(settings, engine=engine, redis=redis_client)
+    try:
+        await bootstrap.prepare(deps)
+        await bootstrap.prepare(deps)  # a second store worker starting: nothing more
+    finally:
+        await deps.relay.stop(flush=False)
+    assert [event.document_id for event in await received_on_stream(redis_client)] == [lost_id]
+    assert young_id != lost_id
