@@ -110,10 +110,19 @@ async def test_only_blobs_nothing_covers_are_published_again(
     # Parsed, its events on the items stream, not stored yet (plain JSON, as any client may write).
     await redis_client.xadd(streams.ITEMS, {streams.PUBLIC_FIELD: orjson.dumps({"document_id": ids["parsed"]})})
     # Rejected by the parser: dead-lettered.
-    await dead_letter(redis_client, DeadLettered(
-        service="parser", stream=streams.DOCUMENTS, document_id=ids["dead"], error="not minutes",
-        error_type="DocumentError", retryable=False, attempts=1, payload="{}",
-    ))
+    await dead_letter(
+        redis_client,
+        DeadLettered(
+            service="parser",
+            stream=streams.DOCUMENTS,
+            document_id=ids["dead"],
+            error="not minutes",
+            error_type="DocumentError",
+            retryable=False,
+            attempts=1,
+            payload="{}",
+        ),
+    )
     # An old blob without a record (stored before records existed), lost too.
     legacy = LocalBlobStore(settings.blobs_dir)
     ref = legacy.put(b"legacy document bytes")
@@ -128,8 +137,7 @@ async def test_only_blobs_nothing_covers_are_published_again(
     assert await _check(engine, redis_client, settings, now + LATER) == 1  # the lost one joins, once
     after: Any = await redis_client.xrange(streams.DOCUMENTS)
     published = [
-        event for event in await received_on_stream(redis_client)
-        if event.document_id in {legacy_id, ids["lost"]}
+        event for event in await received_on_stream(redis_client) if event.document_id in {legacy_id, ids["lost"]}
     ]
     assert len(after) - len(before) == 2
     assert sorted(e.document_id for e in published) == sorted([legacy_id, ids["lost"]])
@@ -168,7 +176,10 @@ async def test_the_store_publishes_them_again_at_start(
     from services.store import bootstrap
 
     settings = Settings(
-        redis_url=redis_url, database_url=database_url, data_dir=tmp_path / "data", _env_file=None,
+        redis_url=redis_url,
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        _env_file=None,
         lost_documents_grace_s=60,
     )
     blobs = LocalBlobStore(settings.blobs_dir)
