@@ -8,10 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store.db import create_engine
+from services.store.lost_documents import NotMigrated, broker_publish, recover_lost_documents
 from services.store.outbox import OutboxRelay
 from services.store.state_check import DatabaseCorrupt, Report, check_redis, reconcile_outbox, refuse_if_corrupt
+from shared.blobs import BlobCatalog, open_blob_store
 from shared.redis_server import RedisServer, generated_password, read_address
 from shared.settings import Settings
 
@@ -20,7 +23,7 @@ EXIT_CORRUPT = 65
 
 
 @asynccontextmanager
-async def _redis(settings: Settings) -> AsyncIterator[tuple[Redis, Path | None]]:
+async def _redis(settings: Settings) -> AsyncIterator[tuple[Redis, str, Path | None]]:
     """The configured Redis, the running `minutes up`'s, or the embedded one started just for the check."""
     url = settings.redis_url or read_address(settings.data_dir)
     server: RedisServer | None = None
@@ -31,7 +34,7 @@ async def _redis(settings: Settings) -> AsyncIterator[tuple[Redis, Path | None]]
         url = server.start()
     client = Redis.from_url(url)
     try:
-        yield client, (None if settings.redis_url else folder / "redis.log")
+        yield client, url, (None if settings.redis_url else folder / "redis.log")
     finally:
         await client.aclose()
         if server is not None:
@@ -48,20 +51,37 @@ async def run_check(settings: Settings) -> Report:
     except DatabaseCorrupt as exc:
         corrupt = True
         report.problems.append(str(exc))
-    async with _redis(settings) as (client, redis_log):
+    async with _redis(settings) as (client, url, redis_log):
         await check_redis(client, report, redis_log)
         if not corrupt:
             engine = create_engine(database_url)
             try:
                 relay = OutboxRelay(engine, client, maxlen=settings.stream_maxlen)
                 report.reannounced = await reconcile_outbox(engine, client, relay, settings.stream_maxlen)
+                await _recover(settings, engine, client, url, report)
             finally:
                 await engine.dispose()
     if report.reannounced:
         report.notes.append(
             f"re-announced {report.reannounced} decisions missing from the public stream (same event_id)"
         )
+    if report.republished:
+        report.notes.append(f"{report.republished} documents accepted but never parsed: re-published")
     return report
+
+
+async def _recover(settings: Settings, engine: AsyncEngine, client: Redis, url: str, report: Report) -> None:
+    """Re-publish accepted documents Redis lost; a blob store that cannot be listed is a problem, not a crash."""
+    catalog = open_blob_store(settings)
+    assert isinstance(catalog, BlobCatalog)
+    try:
+        report.republished = await recover_lost_documents(
+            engine, client, catalog, broker_publish(url), grace_s=settings.lost_documents_grace_s
+        )
+    except NotMigrated:
+        report.notes.append("blob store not compared: the database is not migrated yet (the store's start does it)")
+    except Exception as exc:  # S3 unreachable, bad credentials: the rest of the check still stands
+        report.problems.append(f"could not compare the blob store with the pipeline: {exc}")
 
 
 def print_report(report: Report) -> int:

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-from urllib.parse import unquote, urlparse
+from typing import Literal, Protocol, runtime_checkable
+from urllib.parse import quote_from_bytes, unquote, urlparse
 
+from pydantic import ValidationError
+
+from shared.contracts.base import Contract
 from shared.settings import Settings
+
+# A blob's name is its sha256; anything else beside it (sidecar records, temp files) is not a blob.
+BLOB_NAME = re.compile(r"^[0-9a-f]{64}$")
+# Suffix of a blob's sidecar record (`<sha256>.json`).
+RECORD_SUFFIX = ".json"
 
 
 class BlobNotFound(LookupError):
@@ -30,6 +42,57 @@ class BlobStore(Protocol):
     def get(self, ref: str) -> bytes:
         """The bytes behind a reference."""
         ...
+
+
+class BlobRecord(Contract):
+    """What ingest knew of a blob when it first stored it, kept beside it (`<sha256>.json`).
+
+    Lets `minutes check` re-publish a document whose DocumentReceived Redis lost with its original name,
+    size, content type and time. Blobs stored before records existed have none (optional everywhere).
+    """
+
+    schema_version: Literal[1] = 1
+    document_id: str
+    original_name: str
+    size: int
+    content_type: str
+    source: str = ""
+    received_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class BlobListing:
+    """One blob found in the store: its id, its reference, its size and when it was written."""
+
+    document_id: str
+    ref: str
+    size: int
+    modified: dt.datetime
+
+
+@runtime_checkable
+class BlobCatalog(Protocol):
+    """A blob store that also keeps records and can list its blobs (both real stores; not every test fake)."""
+
+    def put_record(self, record: BlobRecord) -> None:
+        """Keep the record beside its blob unless one is there (the first name wins, like ingest's seen set)."""
+        ...
+
+    def get_record(self, document_id: str) -> BlobRecord | None:
+        """The blob's record, or None (none written, or unreadable)."""
+        ...
+
+    def list_blobs(self) -> Iterator[BlobListing]:
+        """Every blob of the store, in no particular order."""
+        ...
+
+
+def record_of(raw: bytes) -> BlobRecord | None:
+    """The record in these bytes, or None when they are not one."""
+    try:
+        return BlobRecord.model_validate_json(raw)
+    except ValidationError:
+        return None  # a torn or foreign file: the blob is re-published with the fallbacks
 
 
 def sha256_hex(data: bytes) -> str:
@@ -53,17 +116,45 @@ class LocalBlobStore:
         path = self.path_for(digest)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            _write_atomically(path, data)
         return path.as_uri()
+
+    def put_record(self, record: BlobRecord) -> None:
+        """Write `<sha256>.json` beside the blob, atomically, unless it exists."""
+        path = self.path_for(record.document_id).with_suffix(RECORD_SUFFIX)
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(path, record.model_dump_json().encode())
+
+    def get_record(self, document_id: str) -> BlobRecord | None:
+        """The record beside the blob, or None."""
+        try:
+            raw = self.path_for(document_id).with_suffix(RECORD_SUFFIX).read_bytes()
+        except OSError:
+            return None
+        return record_of(raw)
+
+    def list_blobs(self) -> Iterator[BlobListing]:
+        """Walk `root/ab/cd/`: only names that are a sha256 (not records, not temp files).
+
+        Plain strings, not Paths: the walk is one scandir per fan-out folder, and Path objects were most of
+        the time left over.
+        """
+        for first in _subdirs(str(self.root)):
+            for second in _subdirs(first):
+                with os.scandir(second) as entries:
+                    for entry in entries:
+                        if not BLOB_NAME.match(entry.name) or not entry.is_file(follow_symlinks=False):
+                            continue
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except FileNotFoundError:
+                            continue
+                        modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
+                        # What Path.as_uri() gives for an absolute path, as `put` returns it.
+                        ref = "file://" + quote_from_bytes(os.fsencode(entry.path))
+                        yield BlobListing(entry.name, ref, st.st_size, modified)
 
     def get(self, ref: str) -> bytes:
         """Read a `file://` reference, only if it names a blob under the root (no `..`, no symlink out)."""
@@ -79,6 +170,29 @@ class LocalBlobStore:
             raise BlobNotFound(ref) from exc
         with os.fdopen(fd, "rb") as handle:
             return handle.read()
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the whole file or none."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _subdirs(folder: str) -> list[str]:
+    """The two-hex-digit fan-out folders of the blob tree (none when the tree does not exist yet)."""
+    try:
+        with os.scandir(folder) as entries:
+            return [e.path for e in entries if len(e.name) == 2 and e.is_dir(follow_symlinks=False)]
+    except FileNotFoundError:
+        return []
 
 
 class SchemeBlobStore:
@@ -99,9 +213,29 @@ class SchemeBlobStore:
             self._s3 = S3BlobStore.from_settings(self.settings)
         return self._s3
 
+    def _configured(self) -> BlobStore:
+        return self._s3_store() if self.settings.blob_store == "s3" else self.local
+
     def put(self, data: bytes) -> str:
         """Store in the configured backend."""
-        return (self._s3_store() if self.settings.blob_store == "s3" else self.local).put(data)
+        return self._configured().put(data)
+
+    def _catalog(self) -> BlobCatalog:
+        store = self._configured()
+        assert isinstance(store, BlobCatalog)  # both real backends are catalogs
+        return store
+
+    def put_record(self, record: BlobRecord) -> None:
+        """Keep the record in the configured backend."""
+        self._catalog().put_record(record)
+
+    def get_record(self, document_id: str) -> BlobRecord | None:
+        """The record from the configured backend."""
+        return self._catalog().get_record(document_id)
+
+    def list_blobs(self) -> Iterator[BlobListing]:
+        """The blobs of the configured backend (where this host's ingest writes)."""
+        return self._catalog().list_blobs()
 
     def get(self, ref: str) -> bytes:
         """Read from whichever backend the reference names: only the blob root, or the blob bucket's prefix."""

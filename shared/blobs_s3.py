@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -9,7 +11,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from shared.blobs import BlobNotFound, sha256_hex
+from shared.blobs import BLOB_NAME, RECORD_SUFFIX, BlobListing, BlobNotFound, BlobRecord, record_of, sha256_hex
 from shared.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,3 +116,43 @@ class S3BlobStore:
             raise
         body: bytes = response["Body"].read()
         return body
+
+    def put_record(self, record: BlobRecord) -> None:
+        """Keep the record as the object `<key>.json` beside the blob, unless there is one (HEAD first).
+
+        A sidecar object rather than object metadata: metadata is ASCII-only and cannot be added to an
+        existing object without copying it, and file names here are any bytes the OS allows.
+        """
+        key = self.key_for(record.document_id) + RECORD_SUFFIX
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return
+        except ClientError as exc:
+            if not is_missing(exc):
+                raise
+        body = record.model_dump_json().encode()
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+
+    def get_record(self, document_id: str) -> BlobRecord | None:
+        """The record object beside the blob, or None."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self.key_for(document_id) + RECORD_SUFFIX)
+        except ClientError as exc:
+            if is_missing(exc):
+                return None
+            raise
+        return record_of(response["Body"].read())
+
+    def list_blobs(self) -> Iterator[BlobListing]:
+        """Every blob object under the prefix (records skipped), a listing page at a time."""
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                name = key.rsplit("/", 1)[-1]
+                if not BLOB_NAME.match(name):
+                    continue
+                modified = obj["LastModified"]
+                if modified.tzinfo is None:
+                    modified = modified.replace(tzinfo=dt.UTC)
+                yield BlobListing(name, self.ref_for(name), int(obj.get("Size", 0)), modified)

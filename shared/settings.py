@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     parse_memory_mb: int = Field(default=1024, ge=64, description="Address-space cap of the parse process.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Files above this size are rejected.")
     stream_maxlen: int = Field(default=100_000, ge=1000, description="Retention of the public decisions stream.")
+    lost_documents_grace_s: float = Field(
+        default=300.0, ge=0,
+        description="`minutes check` re-publishes a stored blob nothing covers only once it is older than this.",
+    )
 
     # Ingest
     move_processed: bool = Field(default=False, description="Move ingested files to inbox/processed/.")

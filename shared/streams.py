@@ -38,3 +38,5 @@ S3_CURSOR_KEY_PREFIX: Final = f"{PREFIX}:ingest:s3:cursor:"
 DEDUPE_PREFIX: Final = f"{DECISIONS}:published:"
 # `minutes check` / store start: one re-announcing pass at a time.
 RECONCILE_LOCK: Final = f"{PREFIX}:check:reconcile-lock"
+# `minutes check` / store start: one pass re-publishing accepted documents that were never parsed.
+RECOVER_LOCK: Final = f"{PREFIX}:check:recover-lock"

@@ -9,9 +9,10 @@ from redis.asyncio import Redis
 
 from services.ingest import files
 from services.ingest.handlers import SERVICE, IngestDeps, publish_unseen
+from services.ingest.intake import keep_record
 from services.ingest.s3_source import BucketSource, run_bucket_source
-from shared.blobs import sha256_hex
-from shared.contracts.events import DeadLettered, DocumentReceived
+from shared.blobs import BlobRecord, sha256_hex
+from shared.contracts.events import DeadLettered, DocumentReceived, utcnow
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -44,7 +45,10 @@ async def ingest_object(name: str, data: bytes, source_url: str, deps: IngestDep
         content_type=files.sniff_content_type(data),
         blob_ref=blob_ref,
         source=source_url,
+        received_at=utcnow(),
     )
+    record = BlobRecord(**event.model_dump(include=set(BlobRecord.model_fields) - {"schema_version"}))
+    await asyncio.to_thread(keep_record, deps.blobs, record)
     [new] = await publish_unseen([event], deps)
     if not new:
         return "known"

@@ -180,6 +180,7 @@ def _document_event(item: Stored) -> DocumentReceived:
         content_type=item.content_type,
         blob_ref=item.blob_ref,
         source=files.display_name(str(item.path)),
+        received_at=item.received_at,
     )
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.ingest import files
-from shared.blobs import BlobStore
+from shared.blobs import BlobCatalog, BlobRecord, BlobStore
+from shared.contracts.events import utcnow
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 # Read in 1 MiB chunks so hashing overlaps the reads and a file over the cap is stopped early.
 CHUNK = 1 << 20
@@ -27,6 +32,8 @@ class Stored:
     blob_ref: str
     # size:mtime:inode of the version read: the file is moved only if it is still this version.
     marker: str = ""
+    # When the bytes were accepted: the DocumentReceived and the blob's record say the same time.
+    received_at: dt.datetime = field(default_factory=utcnow)
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,28 @@ def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Store
         return None
     digest = hashlib.sha256(data).hexdigest()
     blob_ref = blobs.put(data)
-    return Stored(path, digest, len(data), files.sniff_content_type(data), blob_ref, marker)
+    content_type = files.sniff_content_type(data)
+    received_at = utcnow()
+    record = BlobRecord(
+        document_id=digest, original_name=files.display_name(path.name), size=len(data),
+        content_type=content_type, source=files.display_name(str(path)), received_at=received_at,
+    )
+    keep_record(blobs, record)
+    return Stored(path, digest, len(data), content_type, blob_ref, marker, received_at)
+
+
+def keep_record(blobs: BlobStore, record: BlobRecord) -> None:
+    """Write the blob's record (before its DocumentReceived is published), where the store keeps records.
+
+    Best effort: the record only lets `minutes check` re-publish a lost document under its own name and
+    time; without it the document is still recovered (named by its id), so a failure must not stop ingest.
+    """
+    if not isinstance(blobs, BlobCatalog):
+        return  # a store without records (test fakes)
+    try:
+        blobs.put_record(record)
+    except Exception as exc:
+        log.warning("could not write the blob's record", document_id=record.document_id, error=str(exc))
 
 
 def _read_capped(path: Path, cap: int) -> tuple[bytes, os.stat_result]:

@@ -9,12 +9,18 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store.db import create_engine, migrate
+from services.store.lost_documents import broker_publish, recover_lost_documents
 from services.store.outbox import OutboxRelay
 from services.store.state_check import reconcile_outbox, refuse_if_corrupt
 from shared import streams
+from shared.blobs import BlobCatalog, open_blob_store
 from shared.broker import ensure_groups, resolve_redis_url
 from shared.consume import OutageGate
+from shared.contracts.events import DocumentReceived
+from shared.logging import get_logger
 from shared.settings import Settings
+
+log = get_logger(__name__)
 
 
 @dataclass
@@ -63,12 +69,31 @@ def bootstrap(
 
 async def prepare(deps: StoreDeps) -> None:
     """Refuse a corrupt database; migrate it to head; create the items group at id 0; re-announce decisions
-    the public stream lost (a truncated AOF)."""
+    the public stream lost (a truncated AOF); re-publish accepted documents Redis lost before their parse."""
     url = deps.engine.url.render_as_string(hide_password=False)
     refuse_if_corrupt(url)
     await migrate(url, engine=deps.engine)
     await ensure_groups(deps.redis, {streams.ITEMS: (streams.STORE_GROUP,)})
     await reconcile_outbox(deps.engine, deps.redis, deps.relay, deps.settings.stream_maxlen)
+    await _recover_lost_documents(deps)
+
+
+async def _recover_lost_documents(deps: StoreDeps) -> None:
+    catalog = open_blob_store(deps.settings)
+    assert isinstance(catalog, BlobCatalog)
+
+    async def publish(events: Sequence[DocumentReceived]) -> None:
+        # The URL only when there is something to publish: tests hand the store a client, not always a URL.
+        await broker_publish(resolve_redis_url(deps.settings))(events)
+
+    try:
+        await recover_lost_documents(
+            deps.engine, deps.redis, catalog, publish, grace_s=deps.settings.lost_documents_grace_s
+        )
+    except Exception as exc:
+        # A store that cannot see the blob store (S3 down, not configured for it) still stores: this pass is
+        # a repair `minutes check` can run again, not a condition of storing.
+        log.warning("could not compare the blob store with the pipeline", error=str(exc))
 
 
 async def close(deps: StoreDeps) -> None:

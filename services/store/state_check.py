@@ -4,7 +4,9 @@
 - Redis persistence: the AOF was not loaded truncated, the last write / rewrite / save succeeded;
 - pending entries per consumer group, dead-lettered messages;
 - the public stream against the outbox: a decision marked sent whose event is missing from the stream
-  (within the stream's retention) is re-announced with the same `event_id`, once.
+  (within the stream's retention) is re-announced with the same `event_id`, once;
+- the blob store against the pipeline: an accepted document nothing covers any more is published again
+  (`lost_documents.py`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Report:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     reannounced: int = 0
+    # Accepted documents (bytes in the blob store) that Redis lost before they were parsed: published again.
+    republished: int = 0
 
     @property
     def ok(self) -> bool:

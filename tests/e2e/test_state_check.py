@@ -1,8 +1,10 @@
 """State checked at start and on demand: a truncated AOF is reported and its lost announcements are
-re-announced once; a corrupted SQLite database refuses to start with a message saying what to do."""
+re-announced once; an accepted document whose DocumentReceived Redis lost is published again and parsed;
+a corrupted SQLite database refuses to start with a message saying what to do."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -12,13 +14,19 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 
 from minutes_cli.supervisor import StartRefused
+from services.ingest.backfill import backfill
 from shared import streams
+from shared.redis_server import RedisServer, generated_password
+from shared.settings import Settings
+from tests.conftest import SEEDS
 from tests.e2e.harness import drop_seeds, expected_decisions, make_stack, read_decisions, wait_for
+from tests.settings import TestSettings
 
 pytestmark = pytest.mark.e2e
 
@@ -80,6 +88,63 @@ def test_a_truncated_aof_is_reported_and_the_lost_announcements_are_reannounced_
         assert max(Counter(e.event_id for e in events).values()) == 1
     finally:
         again.stop()
+
+
+def test_an_accepted_document_whose_announcement_redis_lost_is_parsed_after_the_check(
+    tmp_path: Path, test_settings: TestSettings
+) -> None:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'minutes.db'}"
+    data = tmp_path / "data"
+    env = {"MINUTES_DATA_DIR": str(data), "MINUTES_DATABASE_URL": database_url, "MINUTES_REDIS_URL": "",
+           "MINUTES_LOST_DOCUMENTS_GRACE_S": "0"}
+    assert _minutes(["migrate"], env).returncode == 0
+    seed = sorted(SEEDS.glob("*.txt"))[0]
+    want = sum(1 for file, _number in expected_decisions() if file == seed.name)
+    assert want
+    dropped = tmp_path / "drop" / seed.name
+    dropped.parent.mkdir()
+    dropped.write_bytes(seed.read_bytes())
+
+    # Ingest accepts the file on the data dir's Redis (bytes and record stored, DocumentReceived published,
+    # marked seen); then Redis loses the entry, as an OS crash under `everysec` would, and keeps the mark.
+    folder = data / "redis"
+    server = RedisServer(folder, binary=test_settings.redis_server_bin, password=generated_password(folder))
+    url = server.start()
+    try:
+        settings = Settings(redis_url=url, data_dir=data, inbox=tmp_path / "inbox", _env_file=None)
+        assert asyncio.run(backfill([dropped], settings)).new == 1
+        client = redis.Redis.from_url(url)
+        try:
+            entries: Any = client.xrange(streams.DOCUMENTS)
+            client.xdel(streams.DOCUMENTS, *[entry_id for entry_id, _ in entries])
+            assert client.xlen(streams.DOCUMENTS) == 0 and client.hlen(streams.SEEN_KEY) == 1
+        finally:
+            client.close()
+    finally:
+        server.stop()
+
+    done = _minutes(["check"], env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 documents accepted but never parsed: re-published" in done.stdout, done.stdout
+
+    stack = make_stack(tmp_path, database_url, MINUTES_LOST_DOCUMENTS_GRACE_S="0")
+    url = stack.start()  # its own check (and the store's at start) find the document in flight: no second copy
+    try:
+        wait_for(lambda: len(read_decisions(url)) >= want, 90, f"{want} decisions of the recovered document")
+        wait_for(lambda: _drained(url), 60, "the pipeline to drain")
+        again = _minutes(["check"], env)  # on the running stack: the document is stored now
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "accepted but never parsed" not in again.stdout, again.stdout
+        events = read_decisions(url)
+        assert len(events) == want
+        assert max(Counter(e.event_id for e in events).values()) == 1
+    finally:
+        stack.stop()
+    conn = sqlite3.connect(tmp_path / "minutes.db")
+    try:  # stored under its own name, from the blob's record
+        assert conn.execute("SELECT original_name FROM documents").fetchall() == [(seed.name,)]
+    finally:
+        conn.close()
 
 
 def _corrupt(path: Path) -> None:

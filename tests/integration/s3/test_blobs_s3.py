@@ -59,3 +59,27 @@ def test_open_blob_store_writes_to_s3_and_reads_either_scheme(s3_settings: Setti
 def test_from_settings_needs_a_bucket() -> None:
     with pytest.raises(ValueError, match="MINUTES_S3_BUCKET"):
         S3BlobStore.from_settings(Settings(blob_store="s3", s3_bucket=None))
+
+
+def test_a_record_is_kept_beside_the_blob_and_only_blobs_are_listed(s3_settings: Settings) -> None:
+    import datetime as dt
+
+    from shared.blobs import BlobRecord
+
+    store = S3BlobStore.from_settings(s3_settings)
+    data = b"Referat med en record"
+    digest = hashlib.sha256(data).hexdigest()
+    ref = store.put(data)
+    assert store.get_record(digest) is None
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    record = BlobRecord(
+        document_id=digest, original_name="møde æøå.txt", size=len(data), content_type="text/plain",
+        source="s3://inbox/møde æøå.txt", received_at=when,
+    )
+    store.put_record(record)
+    store.put_record(record.model_copy(update={"original_name": "later.txt"}))  # the first name stays
+    assert store.get_record(digest) == record
+    listed = [blob for blob in store.list_blobs() if blob.document_id == digest]
+    assert [(b.ref, b.size) for b in listed] == [(ref, len(data))]
+    assert listed[0].modified.tzinfo is not None
+    assert all(not b.ref.endswith(".json") for b in store.list_blobs())

@@ -146,3 +146,31 @@ def test_a_rejected_folder_that_is_a_symlink_is_not_written_into(inbox: Path, tm
         move_into(inbox / "x.pdf", inbox / "rejected", "not minutes")
     assert list(elsewhere.iterdir()) == []
     assert (inbox / "x.pdf").exists()
+
+
+def test_the_blob_keeps_a_record_of_the_file_and_lists_only_blobs(inbox: Path, blobs: LocalBlobStore) -> None:
+    (inbox / "første.txt").write_bytes(b"Referat\nPunkt 1\n")
+    result = inspect_and_store(inbox / "første.txt", blobs, 50)
+    assert isinstance(result, Stored)
+    record = blobs.get_record(result.document_id)
+    assert record is not None
+    assert (record.original_name, record.size, record.content_type) == ("første.txt", result.size, result.content_type)
+    assert record.received_at == result.received_at and record.source == str(inbox / "første.txt")
+    # The same bytes under another name: the first name stays (like ingest's seen set).
+    (inbox / "anden.txt").write_bytes(b"Referat\nPunkt 1\n")
+    inspect_and_store(inbox / "anden.txt", blobs, 50)
+    assert blobs.get_record(result.document_id) == record
+    # Records and temp files beside the blobs are not blobs.
+    (blobs.path_for(result.document_id).parent / ".tmp-x").write_bytes(b"partial")
+    assert [b.document_id for b in blobs.list_blobs()] == [result.document_id]
+
+
+def test_a_blob_without_or_with_a_torn_record(blobs: LocalBlobStore) -> None:
+    ref = blobs.put(b"stored before records existed")
+    digest = Path(ref).name
+    assert blobs.get_record(digest) is None
+    blobs.path_for(digest).with_suffix(".json").write_bytes(b'{"document_id": "')
+    assert blobs.get_record(digest) is None
+    assert [b.document_id for b in blobs.list_blobs()] == [digest]
+    assert LocalBlobStore(blobs.root / "missing").get_record(digest) is None
+    assert list(LocalBlobStore(blobs.root / "missing").list_blobs()) == []
