@@ -154,6 +154,8 @@ class DecisionRow(DecisionBase, table=True):
     __table_args__ = (
         sa.Index("ix_decisions_page", "listed", "date_order", "document_id", "position"),
         sa.Index("ix_decisions_outcome_page", "listed", "outcome", "date_order", "document_id", "position"),
+        sa.Index("ix_decisions_case_page", "listed", "case_number", "date_order", "document_id", "position"),
+        sa.Index("ix_decisions_kle_page", "listed", "kle", "date_order", "document_id", "position"),
     )
 
     item_id: str = Field(primary_key=True, foreign_key="agenda_items.id")
@@ -167,6 +169,9 @@ class DecisionRow(DecisionBase, table=True):
     date_order: int
     # The meeting is complete and the current version of its meeting: what the read layer shows by default.
     listed: bool = False
+    # The item's case number and KLE subject (as on agenda_items): the filters that select few decisions.
+    case_number: str | None = None
+    kle: str | None = Field(default=None, max_length=8)
 
 
 class DecisionPublic(SQLModel):

@@ -196,12 +196,17 @@ def _decision_conditions(flt: ReadFilter, dialect: str) -> tuple[list[ColumnElem
         on_meetings.insert(0, meetings.c.complete.is_(True))
     else:
         out.append(decisions.c.listed.is_(True))
+    if flt.case_number:  # ix_decisions_case_page: in page order
+        out.append(decisions.c.case_number == flt.case_number.strip())
+    if flt.kle:
+        # ix_decisions_kle_page seeks the range (see _kle_range) and its matches are sorted.
+        out.append(_kle_range(decisions.c.kle, flt.kle))
     # date_order is minus the date's ordinal (0: undated, which a date bound always excludes).
     if flt.date_from:
         out.append(decisions.c.date_order <= -flt.date_from.toordinal())
     if flt.date_to:
         out.append(decisions.c.date_order.between(-flt.date_to.toordinal(), -1))
-    on_items = _item_conditions(flt.model_copy(update={"outcome": None}), dialect)
+    on_items = _item_conditions(flt.model_copy(update={"outcome": None, "case_number": None, "kle": None}), dialect)
     if flt.outcome:
         out.append(decisions.c.outcome == flt.outcome.value)
     return [*out, *on_meetings, *on_items], bool(on_meetings), bool(on_items)
@@ -222,6 +227,13 @@ def _absent_condition(dialect: str, name: str) -> ColumnElement[bool]:
     return sa.and_(clause)
 
 
+def _kle_range(column: Any, kle: str) -> ColumnElement[bool]:
+    """The subjects under `kle`: the filter is whole groups (NN, NN.NN, NN.NN.NN) and a stored subject is
+    NN.NN.NN, so the prefix is the range [kle, kle + ":") (":" sorts after the digits and "."), which an
+    index can seek; LIKE cannot use one (it ignores case)."""
+    return sa.and_(column >= kle, column < kle + ":")
+
+
 def _item_conditions(flt: ReadFilter, dialect: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if flt.outcome:
@@ -229,8 +241,7 @@ def _item_conditions(flt: ReadFilter, dialect: str) -> list[ColumnElement[bool]]
     if flt.case_number:
         out.append(agenda_items.c.case_number == flt.case_number.strip())
     if flt.kle:
-        # The filter is whole groups (NN, NN.NN, NN.NN.NN), so a prefix never stops inside a group.
-        out.append(agenda_items.c.kle.startswith(flt.kle, autoescape=True))
+        out.append(_kle_range(agenda_items.c.kle, flt.kle))
     if flt.absent and flt.absent.strip():
         out.append(_absent_condition(dialect, flt.absent))
     return out
@@ -415,6 +426,10 @@ async def _snippets(target: Target, match: _TextMatch, rows: list[Any]) -> dict[
     return {r.id: search.pg_headline_html(r.headline) for r in found}
 
 
+# Parametrised once: pydantic rebuilds a generic model on a cache miss, a few ms.
+_DecisionPage = Page[DecisionHit]
+
+
 async def search_decisions(
     target: Target, flt: ReadFilter, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[DecisionHit]:
@@ -462,7 +477,7 @@ async def search_decisions(
     snippets = await _snippets(target, match, rows) if match is not None else {}
     hits = [_hit(row, snippets.get(row.item_id)) for row in rows]
     next_cursor = cursor_codec.encode(fp, _cursor_values(rows[-1], with_rank)) if more and rows else None
-    return Page[DecisionHit](items=hits, next_cursor=next_cursor, limit=limit)
+    return _DecisionPage(items=hits, next_cursor=next_cursor, limit=limit)
 
 
 async def _count(target: Target, stmt: Select[Any]) -> int:

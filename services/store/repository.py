@@ -219,6 +219,8 @@ async def store_events(
                 "outcome": ev.item.decision.outcome.value,
                 "stored_at": now,
                 "position": ev.position,
+                "case_number": ev.item.case_number,
+                "kle": kle_of(ev.item.case_number),
                 "date_order": date_order(meets[ev.document_id]["meeting_date"]),
                 "listed": False,  # set by sync_decisions once the meeting is complete and current
             }

@@ -1,4 +1,4 @@
-"""decision page keys: decisions.position, date_order, listed and the indexes of the read layer's page order
+"""decision page keys: decisions.position, date_order, listed, case_number, kle and the indexes of the read layer's page order
 
 Revision ID: 0006_decision_page_keys
 Revises: 0005_subscriptions
@@ -16,6 +16,7 @@ import datetime as dt
 from typing import Any, Sequence, Union
 
 import sqlalchemy as sa
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0006_decision_page_keys"
@@ -37,12 +38,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("position", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("date_order", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("listed", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch_op.add_column(sa.Column("case_number", sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column("kle", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True))
 
     bind = op.get_bind()
-    op.execute(
-        "UPDATE decisions SET position = (SELECT agenda_items.position FROM agenda_items "
-        "WHERE agenda_items.id = decisions.item_id)"
-    )
+    for column in ("position", "case_number", "kle"):
+        op.execute(
+            f"UPDATE decisions SET {column} = (SELECT agenda_items.{column} FROM agenda_items "
+            "WHERE agenda_items.id = decisions.item_id)"
+        )
     meetings = sa.table(
         "meetings",
         sa.column("document_id", sa.String),
@@ -72,16 +76,20 @@ def upgrade() -> None:
         bind.execute(stmt, params)
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.create_index("ix_decisions_page", ["listed", "date_order", "document_id", "position"], unique=False)
-        batch_op.create_index(
-            "ix_decisions_outcome_page", ["listed", "outcome", "date_order", "document_id", "position"], unique=False
-        )
+        for name, column in (("outcome", "outcome"), ("case", "case_number"), ("kle", "kle")):
+            batch_op.create_index(
+                f"ix_decisions_{name}_page", ["listed", column, "date_order", "document_id", "position"], unique=False
+            )
 
 
 def downgrade() -> None:
     """Drop the indexes and the columns."""
     with op.batch_alter_table("decisions", schema=None) as batch_op:
-        batch_op.drop_index("ix_decisions_outcome_page")
+        for name in ("kle", "case", "outcome"):
+            batch_op.drop_index(f"ix_decisions_{name}_page")
         batch_op.drop_index("ix_decisions_page")
+        batch_op.drop_column("kle")
+        batch_op.drop_column("case_number")
         batch_op.drop_column("listed")
         batch_op.drop_column("date_order")
         batch_op.drop_column("position")
