@@ -338,6 +338,11 @@ def _decisions_select(
         joined = match.join(joined, decisions.c.item_id)
         keys.insert(0, -match.rank)
         conditions.append(match.condition)
+        if dialect == "sqlite" and not flt.all_versions:
+            # Driven from the full-text hits (rowid IN the MATCH, then each hit's decision by primary key):
+            # with `listed` usable as an index SQLite walks every listed decision instead and probes the hit
+            # list inside item_search_ids' index per decision — quadratic. "+" takes `listed` off the index.
+            conditions[0] = sa.literal_column("+decisions.listed", sa.Boolean).is_(True)
     return sa.select(*columns).select_from(joined).where(*conditions), keys, match
 
 
