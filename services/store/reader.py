@@ -15,6 +15,12 @@ repeats a row of the previous pages, even while new decisions are stored between
   is added), so a new row cannot move the rows already paged past. A new row that sorts before the cursor
   is simply not part of this traversal (start again to see it).
 
+The keys of the newest-first order are copied onto each decision row (`date_order`, `position`, and
+`listed` = complete and current; also `case_number`, `kle`), kept in step by the store
+(`repository.sync_decisions`), with composite indexes in that order: a page without `q` seeks to its cursor
+in an index and stops after `limit + 1` rows, whatever the size of the store. A page with `q` ranks every
+match (the rank depends on the query, so no index holds it in order), then sorts with a bounded LIMIT.
+
 The cursor is opaque (url-safe base64 of the last row's keys, a fingerprint of the filter and a checksum);
 a changed or truncated cursor, or one from another query, raises `CursorError`.
 """
