@@ -147,11 +147,31 @@ class DecisionRow(DecisionBase, table=True):
     """decisions: one per item that records a decision; `event_id` is its DecisionMade id."""
 
     __tablename__ = "decisions"
+    # The read layer's page order, on the decision row itself (copied from its meeting and item by the store:
+    # repository.sync_decisions), so a page of 25 walks one of these indexes and stops, instead of joining
+    # and sorting every visible decision: newest first (ascending `date_order`), then document and position;
+    # `listed` first, since only listed decisions are ever paged.
+    __table_args__ = (
+        sa.Index("ix_decisions_page", "listed", "date_order", "document_id", "position"),
+        sa.Index("ix_decisions_outcome_page", "listed", "outcome", "date_order", "document_id", "position"),
+        sa.Index("ix_decisions_case_page", "listed", "case_number", "date_order", "document_id", "position"),
+        sa.Index("ix_decisions_kle_page", "listed", "kle", "date_order", "document_id", "position"),
+    )
 
     item_id: str = Field(primary_key=True, foreign_key="agenda_items.id")
     document_id: str = Field(index=True, max_length=64)
     event_id: str = Field(unique=True, max_length=36)
     stored_at: dt.datetime
+    # The item's position in its document (the item id's suffix).
+    position: int
+    # Minus the meeting date's proleptic ordinal, 0 without a date: ascending is newest first, undated last,
+    # and every key of the page order ascends, so a keyset is one row-value comparison an index can seek to.
+    date_order: int
+    # The meeting is complete and the current version of its meeting: what the read layer shows by default.
+    listed: bool = False
+    # The item's case number and KLE subject (as on agenda_items): the filters that select few decisions.
+    case_number: str | None = None
+    kle: str | None = Field(default=None, max_length=8)
 
 
 class DecisionPublic(SQLModel):

@@ -15,6 +15,12 @@ repeats a row of the previous pages, even while new decisions are stored between
   is added), so a new row cannot move the rows already paged past. A new row that sorts before the cursor
   is simply not part of this traversal (start again to see it).
 
+The keys of the newest-first order are copied onto each decision row (`date_order`, `position`, and
+`listed` = complete and current; also `case_number`, `kle`), kept in step by the store
+(`repository.sync_decisions`), with composite indexes in that order: a page without `q` seeks to its cursor
+in an index and stops after `limit + 1` rows, whatever the size of the store. A page with `q` ranks every
+match (the rank depends on the query, so no index holds it in order), then sorts with a bounded LIMIT.
+
 The cursor is opaque (url-safe base64 of the last row's keys, a fingerprint of the filter and a checksum);
 a changed or truncated cursor, or one from another query, raises `CursorError`.
 """
@@ -158,11 +164,11 @@ class _TextMatch:
         else:
             raise NotImplementedError(f"no full-text search on {dialect!r}")
 
-    def join(self, joined: Any, *, ranked: bool = False) -> Any:
-        """`joined` with what `condition` and (if `ranked`) `rank` need joined on."""
+    def join(self, joined: Any, item_id: Any = agenda_items.c.id) -> Any:
+        """`joined` with what `condition` and `rank` need, joined on the item id column `item_id`."""
         if self.dialect == "postgresql":
-            return joined.join(_PG_INDEX, _PG_INDEX.c.item_id == agenda_items.c.id)
-        return joined.join(_SQLITE_IDS, _SQLITE_IDS.c.item_id == agenda_items.c.id)
+            return joined.join(_PG_INDEX, _PG_INDEX.c.item_id == item_id)
+        return joined.join(_SQLITE_IDS, _SQLITE_IDS.c.item_id == item_id)
 
 
 def _meeting_conditions(flt: ReadFilter) -> list[ColumnElement[bool]]:
@@ -183,6 +189,35 @@ def _meeting_conditions(flt: ReadFilter) -> list[ColumnElement[bool]]:
     return out
 
 
+def _decision_conditions(flt: ReadFilter, dialect: str) -> tuple[list[ColumnElement[bool]], bool, bool]:
+    """The conditions of a decisions query, and whether they need the meetings / the items joined.
+
+    Visibility and the date range are read from the decision's own page keys (`listed`, `date_order`, kept
+    in step with the meeting by the store), so the common pages need no join to find their rows.
+    """
+    out: list[ColumnElement[bool]] = []
+    meeting_level = flt.model_copy(update={"date_from": None, "date_to": None, "all_versions": True})
+    on_meetings = _meeting_conditions(meeting_level)[1:]  # without `complete`: see below
+    if flt.all_versions:
+        on_meetings.insert(0, meetings.c.complete.is_(True))
+    else:
+        out.append(decisions.c.listed.is_(True))
+    if flt.case_number:  # ix_decisions_case_page: in page order
+        out.append(decisions.c.case_number == flt.case_number.strip())
+    if flt.kle:
+        # ix_decisions_kle_page seeks the range (see _kle_range) and its matches are sorted.
+        out.append(_kle_range(decisions.c.kle, flt.kle))
+    # date_order is minus the date's ordinal (0: undated, which a date bound always excludes).
+    if flt.date_from:
+        out.append(decisions.c.date_order <= -flt.date_from.toordinal())
+    if flt.date_to:
+        out.append(decisions.c.date_order.between(-flt.date_to.toordinal(), -1))
+    on_items = _item_conditions(flt.model_copy(update={"outcome": None, "case_number": None, "kle": None}), dialect)
+    if flt.outcome:
+        out.append(decisions.c.outcome == flt.outcome.value)
+    return [*out, *on_meetings, *on_items], bool(on_meetings), bool(on_items)
+
+
 def _absent_condition(dialect: str, name: str) -> ColumnElement[bool]:
     """The member is in the item's absent list: the exact name, or the name followed by ` (party)`."""
     needle = name.strip().lower()
@@ -198,6 +233,13 @@ def _absent_condition(dialect: str, name: str) -> ColumnElement[bool]:
     return sa.and_(clause)
 
 
+def _kle_range(column: Any, kle: str) -> ColumnElement[bool]:
+    """The subjects under `kle`: the filter is whole groups (NN, NN.NN, NN.NN.NN) and a stored subject is
+    NN.NN.NN, so the prefix is the range [kle, kle + ":") (":" sorts after the digits and "."), which an
+    index can seek; LIKE cannot use one (it ignores case)."""
+    return sa.and_(column >= kle, column < kle + ":")
+
+
 def _item_conditions(flt: ReadFilter, dialect: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if flt.outcome:
@@ -205,8 +247,7 @@ def _item_conditions(flt: ReadFilter, dialect: str) -> list[ColumnElement[bool]]
     if flt.case_number:
         out.append(agenda_items.c.case_number == flt.case_number.strip())
     if flt.kle:
-        # The filter is whole groups (NN, NN.NN, NN.NN.NN), so a prefix never stops inside a group.
-        out.append(agenda_items.c.kle.startswith(flt.kle, autoescape=True))
+        out.append(_kle_range(agenda_items.c.kle, flt.kle))
     if flt.absent and flt.absent.strip():
         out.append(_absent_condition(dialect, flt.absent))
     return out
@@ -243,26 +284,26 @@ _PROVENANCE_COLUMNS = (
 
 
 _DECISION_COLUMNS: tuple[Any, ...] = (
-        decisions.c.event_id,
-        decisions.c.item_id,
-        decisions.c.document_id,
-        meetings.c.municipality,
-        meetings.c.municipality_code,
-        meetings.c.region,
-        meetings.c.committee,
-        meetings.c.meeting_date,
-        agenda_items.c.number.label("item_number"),
-        agenda_items.c.title.label("item_title"),
-        agenda_items.c.case_number,
-        agenda_items.c.kle,
-        decisions.c.outcome,
-        decisions.c.text.label("decision_text"),
-        agenda_items.c.absent,
-        agenda_items.c.sections,
-        agenda_items.c.position,
-        decisions.c.stored_at,
-        _date_key.label("date_key"),
-        *_PROVENANCE_COLUMNS,
+    decisions.c.event_id,
+    decisions.c.item_id,
+    decisions.c.document_id,
+    meetings.c.municipality,
+    meetings.c.municipality_code,
+    meetings.c.region,
+    meetings.c.committee,
+    meetings.c.meeting_date,
+    agenda_items.c.number.label("item_number"),
+    agenda_items.c.title.label("item_title"),
+    agenda_items.c.case_number,
+    agenda_items.c.kle,
+    decisions.c.outcome,
+    decisions.c.text.label("decision_text"),
+    agenda_items.c.absent,
+    agenda_items.c.sections,
+    agenda_items.c.position,
+    decisions.c.stored_at,
+    decisions.c.date_order,
+    *_PROVENANCE_COLUMNS,
 )
 
 
@@ -277,37 +318,38 @@ def _decisions_joined(*, with_documents: bool = True) -> Any:
 
 def _decisions_select(
     flt: ReadFilter, dialect: str, *, keys_only: bool = False
-) -> tuple[Select[Any], list[tuple[Any, bool]], _TextMatch | None]:
-    """The SELECT of decisions, its sort keys and the text match (if any), unordered and unpaged.
+) -> tuple[Select[Any], list[Any], _TextMatch | None]:
+    """The SELECT of decisions, its ascending sort keys and the text match (if any), unordered and unpaged.
 
-    `keys_only`: only the item id and the sort keys, without reading the large item rows (a page's rows
-    are fetched after its keys are known: see `search_decisions`).
+    The keys are the page order, every one ascending (the rank negated): `(-rank,) date_order, document_id,
+    position`. `keys_only`: only the item id and the sort keys, joining only what the filters need (a page's
+    rows are fetched after its keys are known: see `search_decisions`).
     """
     match = _TextMatch(dialect, flt.q) if flt.q and flt.q.strip() else None
-    columns: list[Any] = (
-        [
-            decisions.c.item_id,
-            _date_key.label("date_key"),
-            decisions.c.document_id,
-            agenda_items.c.position,
-        ]
-        if keys_only
-        else list(_DECISION_COLUMNS)
-    )
-    joined = _decisions_joined(with_documents=not keys_only)
-    keys: list[tuple[Any, bool]] = [
-        (_date_key, True),
-        (decisions.c.document_id, False),
-        (agenda_items.c.position, False),
-    ]
+    conditions, on_meetings, on_items = _decision_conditions(flt, dialect)
+    if keys_only:
+        columns: list[Any] = [decisions.c.item_id, decisions.c.date_order, decisions.c.document_id,
+                              decisions.c.position]  # fmt: skip
+        joined: Any = decisions
+        if on_items:
+            joined = joined.join(agenda_items, agenda_items.c.id == decisions.c.item_id)
+        if on_meetings:
+            joined = joined.join(meetings, meetings.c.document_id == decisions.c.document_id)
+    else:
+        columns = list(_DECISION_COLUMNS)
+        joined = _decisions_joined()
+    keys: list[Any] = [decisions.c.date_order, decisions.c.document_id, decisions.c.position]
     if match is not None:
         columns.append(match.rank.label("rank"))
-        joined = match.join(joined, ranked=True)
-        keys.insert(0, (match.rank, True))
-    stmt = sa.select(*columns).select_from(joined).where(*_meeting_conditions(flt), *_item_conditions(flt, dialect))
-    if match is not None:
-        stmt = stmt.where(match.condition)
-    return stmt, keys, match
+        joined = match.join(joined, decisions.c.item_id)
+        keys.insert(0, -match.rank)
+        conditions.append(match.condition)
+        if dialect == "sqlite" and not flt.all_versions:
+            # Driven from the full-text hits (rowid IN the MATCH, then each hit's decision by primary key):
+            # with `listed` usable as an index SQLite walks every listed decision instead and probes the hit
+            # list inside item_search_ids' index per decision — quadratic. "+" takes `listed` off the index.
+            conditions[0] = sa.literal_column("+decisions.listed", sa.Boolean).is_(True)
+    return sa.select(*columns).select_from(joined).where(*conditions), keys, match
 
 
 def _provenance(row: Any, *, page: bool = True) -> dict[str, Any]:
@@ -352,25 +394,26 @@ def _hit(row: Any, snippet: str | None = None) -> DecisionHit:
     )
 
 
+def _order_date(date_order: int) -> str:
+    """The cursor's date of a `date_order` (the meeting date; _NO_DATE for an undated meeting)."""
+    return (dt.date.fromordinal(-date_order) if date_order else _NO_DATE).isoformat()
+
+
 def _cursor_values(row: Any, with_rank: bool) -> list[Any]:
-    values = [row.date_key.isoformat() if isinstance(row.date_key, dt.date) else str(row.date_key)]
-    values += [row.document_id, row.position]
+    values = [_order_date(row.date_order), row.document_id, row.position]
     return [row.rank, *values] if with_rank else values
 
 
 def _bind_values(values: list[Any], with_rank: bool) -> list[Any]:
-    """Cursor values as the comparison needs them (dates as dates); CursorError if they are not."""
+    """Cursor values as the ascending keys compare them (rank negated, date as date_order); CursorError if
+    they are not. The cursor still carries the date itself, so cursors made before 0006 page on."""
     try:
         offset = 1 if with_rank else 0
-        out = list(values)
-        if with_rank:
-            out[0] = float(values[0])
-        out[offset] = sa.literal(dt.date.fromisoformat(values[offset]), sa.Date)
-        out[offset + 1] = str(values[offset + 1])
-        if len(out) > offset + 2:
-            out[offset + 2] = int(values[offset + 2])
-        return out
-    except (TypeError, ValueError) as exc:
+        day = dt.date.fromisoformat(values[offset])
+        out: list[Any] = [0 if day == _NO_DATE else -day.toordinal(), str(values[offset + 1]),
+                          int(values[offset + 2])]  # fmt: skip
+        return [-float(values[0]), *out] if with_rank else out
+    except (TypeError, ValueError, IndexError) as exc:
         raise CursorError(f"the cursor is not one this service made: {cursor_codec.AGAIN}") from exc
 
 
@@ -394,6 +437,10 @@ async def _snippets(target: Target, match: _TextMatch, rows: list[Any]) -> dict[
     return {r.id: search.pg_headline_html(r.headline) for r in found}
 
 
+# Parametrised once: pydantic rebuilds a generic model on a cache miss, a few ms.
+_DecisionPage = Page[DecisionHit]
+
+
 async def search_decisions(
     target: Target, flt: ReadFilter, *, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Page[DecisionHit]:
@@ -406,28 +453,34 @@ async def search_decisions(
     stmt, keys, match = _decisions_select(flt, _dialect(target), keys_only=True)
     with_rank = match is not None
     fp = _fingerprint("decisions", flt)
-    # The matching keys once (MATERIALIZED: the keyset predicate below names the rank several times, and an
-    # inlined rank would run its full-text lookups again for each mention), then the page's keys, then the
-    # full rows of those few decisions.
-    matching = stmt.cte("matching").prefix_with("MATERIALIZED")
-    mkeys: list[tuple[Any, bool]] = [(matching.c.date_key, True), (matching.c.document_id, False),
-                                     (matching.c.position, False)]  # fmt: skip
+    if match is None:
+        # Newest first: the keys are the columns of ix_decisions_page (or ix_decisions_outcome_page), so the
+        # database seeks to the cursor in the index and stops after limit + 1 rows.
+        source: Any = stmt.subquery("matching")
+        paged = sa.select(source)
+    else:
+        # The matching keys once (MATERIALIZED: the keyset predicate and the order name the rank again, and an
+        # inlined rank would run its full-text lookups again for each mention). Every match is ranked: the
+        # rank depends on the query, so no index holds it in order.
+        source = stmt.cte("matching").prefix_with("MATERIALIZED")
+        paged = sa.select(source)
+    mkeys: list[Any] = [source.c.date_order, source.c.document_id, source.c.position]
     if with_rank:
-        mkeys.insert(0, (matching.c.rank, True))
-    paged = sa.select(matching)
+        mkeys.insert(0, -source.c.rank)
     if cursor:
         values = cursor_codec.decode(cursor, fp, len(keys))
-        paged = paged.where(_after(mkeys, _bind_values(values, with_rank)))
-    page = paged.order_by(*[k.desc() if desc else k.asc() for k, desc in mkeys]).limit(limit + 1).subquery("page")
-    order = [page.c.date_key.desc(), page.c.document_id, page.c.position]
+        paged = paged.where(sa.tuple_(*mkeys) > sa.tuple_(*_bind_values(values, with_rank)))
+    order = [source.c.rank.desc(), *mkeys[1:]] if with_rank else mkeys
+    page = paged.order_by(*order).limit(limit + 1).subquery("page")
+    page_order: list[Any] = [page.c.date_order, page.c.document_id, page.c.position]
     columns = list(_DECISION_COLUMNS)
     if with_rank:
         columns.append(page.c.rank)
-        order.insert(0, page.c.rank.desc())
+        page_order.insert(0, page.c.rank.desc())
     full = (
         sa.select(*columns)
         .select_from(_decisions_joined().join(page, page.c.item_id == decisions.c.item_id))
-        .order_by(*order)
+        .order_by(*page_order)
     )
     rows = await _rows(target, full)
     more = len(rows) > limit
@@ -435,7 +488,7 @@ async def search_decisions(
     snippets = await _snippets(target, match, rows) if match is not None else {}
     hits = [_hit(row, snippets.get(row.item_id)) for row in rows]
     next_cursor = cursor_codec.encode(fp, _cursor_values(rows[-1], with_rank)) if more and rows else None
-    return Page[DecisionHit](items=hits, next_cursor=next_cursor, limit=limit)
+    return _DecisionPage(items=hits, next_cursor=next_cursor, limit=limit)
 
 
 async def _count(target: Target, stmt: Select[Any]) -> int:
@@ -455,8 +508,10 @@ async def iter_decisions(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[
     Takes an engine: the iteration holds its own connection until it is exhausted or closed. Hits carry
     `rank` with a query, but no snippet (exports have the whole text).
     """
-    stmt, keys, _ = _decisions_select(flt, engine.dialect.name)
-    stmt = stmt.order_by(*[k.desc() if desc else k.asc() for k, desc in keys])
+    stmt, keys, match = _decisions_select(flt, engine.dialect.name)
+    # The rank's own expression, descending, rather than its negation: the same order, which PostgreSQL
+    # can take from the select list instead of computing ts_rank twice.
+    stmt = stmt.order_by(*([match.rank.desc(), *keys[1:]] if match is not None else keys))
     async with engine.connect() as conn:
         result = await conn.stream(stmt.execution_options(yield_per=_STREAM_PAGE))
         async for row in result:

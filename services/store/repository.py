@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -218,6 +218,11 @@ async def store_events(
                 "text": ev.item.decision.text,
                 "outcome": ev.item.decision.outcome.value,
                 "stored_at": now,
+                "position": ev.position,
+                "case_number": ev.item.case_number,
+                "kle": kle_of(ev.item.case_number),
+                "date_order": date_order(meets[ev.document_id]["meeting_date"]),
+                "listed": False,  # set by sync_decisions once the meeting is complete and current
             }
         )
         key = meets[ev.document_id]["meeting_key"]
@@ -231,8 +236,11 @@ async def store_events(
         else:
             announcement = decision_revised(event, before, ev.position)
         if key:  # a later version in this batch compares with this one
-            heard.add(key, same_item, Announced(announcement.event_id, ev.document_id, event.item_id,
-                                                event.decision_text, event.outcome))
+            heard.add(
+                key,
+                same_item,
+                Announced(announcement.event_id, ev.document_id, event.item_id, event.decision_text, event.outcome),
+            )
         outbox_rows.append(
             {
                 "event_id": announcement.event_id,
@@ -241,12 +249,49 @@ async def store_events(
                 "created_at": now,
             }
         )
-    await _upsert(conn, decisions, decision_rows, "item_id", keep=("stored_at", "event_id"))
+    await _upsert(conn, decisions, decision_rows, "item_id", keep=("stored_at", "event_id", "listed"))
     await _insert_ignore(conn, outbox, outbox_rows, "event_id")
 
     completed = await _complete_meetings(conn, sorted(meets), now)
-    await resolve_versions(conn, (meets[doc]["meeting_key"] for doc in completed))
+    changed = await resolve_versions(conn, (meets[doc]["meeting_key"] for doc in completed))
+    await sync_decisions(conn, {*meets, *changed})
     return StoreResult(len(meets), len(item_events), len(decided), completed)
+
+
+def date_order(meeting_date: dt.date | None) -> int:
+    """`decisions.date_order` of a meeting date: ascending is newest first, undated last."""
+    return -meeting_date.toordinal() if meeting_date else 0
+
+
+async def sync_decisions(conn: AsyncConnection, document_ids: Iterable[str]) -> None:
+    """Copy each meeting's date and visibility (complete and current) onto its decisions' page keys.
+
+    Called wherever the store changes a meeting's date, completeness or version pointer, in the same
+    transaction. Writes only the rows whose keys change: most batches change none.
+    """
+    docs = sorted(set(document_ids))
+    if not docs:
+        return
+    rows = (
+        await conn.execute(
+            select(
+                meetings.c.document_id, meetings.c.meeting_date, meetings.c.complete, meetings.c.superseded_by
+            ).where(meetings.c.document_id.in_(docs))
+        )
+    ).all()
+    params = [
+        {"doc": r.document_id, "new_order": date_order(r.meeting_date),
+         "new_listed": bool(r.complete) and r.superseded_by is None}
+        for r in rows
+    ]  # fmt: skip
+    stmt = (
+        update(decisions)
+        .where(decisions.c.document_id == bindparam("doc"))
+        .where(or_(decisions.c.date_order != bindparam("new_order"), decisions.c.listed != bindparam("new_listed")))
+        .values(date_order=bindparam("new_order"), listed=bindparam("new_listed"))
+    )
+    if params:
+        await conn.execute(stmt, params)
 
 
 async def _complete_meetings(conn: AsyncConnection, document_ids: list[str], now: dt.datetime) -> tuple[str, ...]:

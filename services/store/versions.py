@@ -49,15 +49,15 @@ async def lock_keys(conn: AsyncConnection, keys: Iterable[str | None]) -> None:
         await conn.execute(stmt, {"ids": ids})
 
 
-async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) -> None:
-    """Mark all but the current complete version of each meeting superseded.
+async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) -> list[str]:
+    """Mark all but the current complete version of each meeting superseded; returns the documents changed.
 
     One SELECT for the whole batch and writes only for rows whose pointer changes: a meeting with a
     single version, the common case, costs one indexed lookup.
     """
     wanted = sorted({k for k in keys if k})
     if not wanted:
-        return
+        return []
     rows = (
         await conn.execute(
             select(
@@ -82,8 +82,7 @@ async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) ->
                 changes.append({"doc": row.document_id, "target": target})
     if changes:
         stmt = (
-            update(meetings)
-            .where(meetings.c.document_id == bindparam("doc"))
-            .values(superseded_by=bindparam("target"))
+            update(meetings).where(meetings.c.document_id == bindparam("doc")).values(superseded_by=bindparam("target"))
         )
         await conn.execute(stmt, changes)
+    return [str(c["doc"]) for c in changes]

@@ -116,9 +116,7 @@ async def test_versions_completed_by_two_workers_at_once_leave_exactly_one_curre
             a, a_items = version(f"race-a-{n}", header(day=day), "A", n=6)
             b, b_items = version(f"race-b-{n}", header(day=day), "B", n=6)
             # Each worker finishes one version and stores part of the other: both complete concurrently.
-            await asyncio.gather(
-                store(one, [a, *a_items, *b_items[:3]]), store(other, [b, *b_items[3:], *a_items[:2]])
-            )
+            await asyncio.gather(store(one, [a, *a_items, *b_items[:3]]), store(other, [b, *b_items[3:], *a_items[:2]]))
             links = await superseded(one)
             pair = {a.document_id: links[a.document_id], b.document_id: links[b.document_id]}
             current = [d for d, s in pair.items() if s is None]
@@ -206,7 +204,9 @@ async def test_corrected_minutes_announce_only_the_changed_decisions(engine: Asy
     await store(engine, [v2, *v2_items])  # redelivered: nothing more
     later = (await announced(engine))[3:]
     assert sorted((e["event"], e["item_number"]) for e in later) == [
-        ("DecisionMade", 4), ("DecisionRevised", 2), ("DecisionRevised", 3),
+        ("DecisionMade", 4),
+        ("DecisionRevised", 2),
+        ("DecisionRevised", 3),
     ]
     revised = {e["item_number"]: e for e in later if e["event"] == "DecisionRevised"}
     two = revised[2]
@@ -240,11 +240,60 @@ async def test_two_versions_in_one_batch_announce_each_item_once(engine: AsyncEn
     twin = [item(1, text="Godkendt."), item(2, text="Godkendt.")]
     twin = [twin[0], twin[1].model_copy(update={"case_number": twin[0].case_number})]  # one case, two items
     v1, v1_items = meeting("batch-v1", hdr=hdr, items=twin)
-    v2, v2_items = meeting("batch-v2", hdr=hdr, items=[twin[0], twin[1].model_copy(
-        update={"decision": twin[1].decision.model_copy(update={"text": "Godkendt med rettelse."})})])  # type: ignore[union-attr]
+    v2, v2_items = meeting(
+        "batch-v2",
+        hdr=hdr,
+        items=[
+            twin[0],
+            twin[1].model_copy(
+                update={"decision": twin[1].decision.model_copy(update={"text": "Godkendt med rettelse."})}
+            ),
+        ],
+    )  # type: ignore[union-attr]
     await store(engine, [v1, *v1_items, v2, *v2_items])
     events = await announced(engine)
     assert [(e["event"], e["document_id"], e["item_number"]) for e in events] == [
-        ("DecisionMade", v1.document_id, 1), ("DecisionMade", v1.document_id, 2),
+        ("DecisionMade", v1.document_id, 1),
+        ("DecisionMade", v1.document_id, 2),
         ("DecisionRevised", v2.document_id, 2),
     ]
+
+
+async def _page_keys_drift(engine: AsyncEngine) -> list[tuple[object, ...]]:
+    """Decisions whose copied page keys differ from what their meeting and item say now (should be none)."""
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT d.item_id, d.listed, d.date_order, d.position, d.case_number, d.kle, m.complete, "
+                    "m.superseded_by, m.meeting_date, a.position AS item_position, a.case_number AS item_case, "
+                    "a.kle AS item_kle FROM decisions d JOIN meetings m ON m.document_id = d.document_id "
+                    "JOIN agenda_items a ON a.id = d.item_id"
+                )
+            )
+        ).all()
+    drift = []
+    for r in rows:
+        day = r.meeting_date if isinstance(r.meeting_date, dt.date | None) else dt.date.fromisoformat(r.meeting_date)
+        want = (bool(r.complete) and r.superseded_by is None, -day.toordinal() if day else 0, r.item_position,
+                r.item_case, r.item_kle)  # fmt: skip
+        if (bool(r.listed), r.date_order, r.position, r.case_number, r.kle) != want:
+            drift.append((r.item_id, r.listed, r.date_order, want))
+    return drift
+
+
+async def test_decision_page_keys_follow_completion_supersession_and_redelivery(engine: AsyncEngine) -> None:
+    v1, v1_items = version("keys-v1", header(), "Godkendt", n=3)
+    v2, v2_items = version("keys-v2", header(), "Godkendt med rettelse", n=3)
+    undated, undated_items = version("keys-undated", header().model_copy(update={"meeting_date": None}), "U")
+    await store(engine, [v1, *v1_items[:2]])  # incomplete: its decisions are stored but not listed
+    assert await _page_keys_drift(engine) == []
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM decisions WHERE listed"))).scalar_one() == 0
+    await store(engine, [v1_items[2]])  # completes v1 in a batch that holds only its last item
+    await store(engine, [v2, *v2_items, undated, *undated_items])  # supersedes v1
+    await store(engine, [v1, *v1_items])  # a redelivery of the superseded version changes nothing
+    assert await _page_keys_drift(engine) == []
+    async with engine.connect() as conn:
+        listed = (await conn.execute(text("SELECT document_id FROM decisions WHERE listed"))).scalars().all()
+    assert sorted(listed) == sorted([v2.document_id] * 3 + [undated.document_id] * 2)
