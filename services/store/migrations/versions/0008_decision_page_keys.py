@@ -1,7 +1,7 @@
 """decision page keys: decisions.position, date_order, listed, case_number, kle and the indexes of the read layer's page order
 
-Revision ID: 0006_decision_page_keys
-Revises: 0005_subscriptions
+Revision ID: 0008_decision_page_keys
+Revises: 0007_alerts_leases
 Create Date: 2026-12-02 04:40:00
 
 The read layer pages decisions newest meeting first; until now every page joined decisions with their items
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
 from alembic import op
 
-revision: str = "0006_decision_page_keys"
-down_revision: Union[str, Sequence[str], None] = "0005_subscriptions"
+revision: str = "0008_decision_page_keys"
+down_revision: Union[str, Sequence[str], None] = "0007_alerts_leases"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
