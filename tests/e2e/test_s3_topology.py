@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from minutes_cli.supervisor import Stack
+from shared.blobs import RECORD_SUFFIX
 from shared.blobs_s3 import make_s3_client
 from shared.redis_server import RedisServer
 from shared.settings import Settings
@@ -60,8 +61,11 @@ def test_bucket_to_decisions_with_password_redis_and_postgres(
         assert len(events) == want == 28
         assert len({e.event_id for e in events}) == 28
         # The documents' bytes went to the bucket (claim-check shared by workers on any host).
-        blobs = s3.list_objects_v2(Bucket=bucket, Prefix="blobs/").get("Contents", [])
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="blobs/").get("Contents", [])]
+        blobs = [k for k in keys if not k.endswith(RECORD_SUFFIX)]
         assert len(blobs) == 5
+        # Each with the record of its arrival beside it (what `minutes check` re-publishes a lost one from).
+        assert sorted(keys) == sorted([*blobs, *(k + RECORD_SUFFIX for k in blobs)])
     finally:
         codes = stack.stop()
         redis.stop()
