@@ -13,6 +13,15 @@ from tests.e2e.test_faults import _assert_exactly_once, _run_under_way
 pytestmark = pytest.mark.e2e
 
 
+def _answers(url: str) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.ConnectionError:
+        return False
+
+
 def _zombie(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
@@ -27,7 +36,12 @@ def test_kill_9_of_the_embedded_redis_mid_backfill_finishes_every_decision_exact
         old = stack.redis.pid
         assert old is not None
         stack.redis.kill()  # SIGKILL, not reaped by the test: the supervisor must
-        wait_for(lambda: stack.redis is not None and stack.redis.pid not in (None, old), 30, "redis restarted")
+        # A new pid comes before the restarted server accepts connections: wait for both before reading.
+        wait_for(
+            lambda: stack.redis is not None and stack.redis.pid not in (None, old) and _answers(url),
+            30,
+            "redis restarted and answering",
+        )
         assert not _zombie(old)
         _assert_exactly_once(url, database_url)
         assert stack.redis.restarts == 1
