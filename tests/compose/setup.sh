@@ -66,6 +66,7 @@ if ! docker image inspect "$BASE" >/dev/null 2>&1; then
         step "debootstrap $SUITE (minbase)"
         root="$CACHE/rootfs-$SUITE"
         rm -rf "$root"
+        mkdir -p "$CACHE/debs"  # debootstrap refuses a --cache-dir that does not exist (a fresh machine)
         mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
         debootstrap --variant=minbase --cache-dir="$CACHE/debs" "$SUITE" "$root" "${mirror:-http://deb.debian.org/debian}"
         # The image's apt sources are the host's, so packages install inside it the way they do here.
