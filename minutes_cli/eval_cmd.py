@@ -2,7 +2,9 @@
 
 The tool a user runs after annotating a new layout: for every `NAME.json` in GOLD_DIR it parses the
 document the gold names (`"file"`, looked up in DOCS_DIR) from its original bytes, and prints what
-failed with the gold value beside the parsed one.
+failed with the gold value beside the parsed one. A document the parser refuses (`layout not
+recognised: …`) is listed with its reason and scored as the corpus scorer scores a command without
+output: against an empty prediction.
 """
 
 from __future__ import annotations
@@ -38,12 +40,19 @@ def evaluate(gold_dir: Path, docs_dir: Path, minimum: float, as_json: bool, show
         scores.append(_score_one(gold, doc))
     passed, checks = total(scores)
     share = passed / checks if checks else 0.0
+    refused = [s for s in scores if s.error]
     if as_json:
         print(json.dumps({"documents": [_as_dict(s) for s in scores], "passed": passed, "checks": checks,
-                          "score": round(share, 4)}, ensure_ascii=False))
+                          "score": round(share, 4), "refused": [{"file": s.file, "reason": s.error} for s in refused]},
+                         ensure_ascii=False))
     else:
         for score in scores:
             _print(console, score, show_all)
+        if refused:
+            console.print(f"[red]{len(refused)} of {len(scores)} documents refused "
+                          "(their checks scored as empty):[/red]")
+            for score in refused:
+                console.print(f"   {escape(score.file)}: {escape(score.error or '')}")
         console.print(f"score {share:.3f} ({passed}/{checks} checks)")
     return 0 if share >= minimum else 1
 

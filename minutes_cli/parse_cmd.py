@@ -56,3 +56,6 @@ def _summary(meeting: ParsedMeeting, console: Console) -> None:
         title = f"{item.title} (lukket)" if closed else item.title
         table.add_row(str(item.number), escape(title), escape(item.case_number or ""), outcome, escape(text))
     console.print(table)
+    # After the table, so the last thing read is what the parser doubts about what was just shown.
+    for warning in meeting.warnings:
+        console.print(f"[yellow]warning:[/yellow] {escape(warning)}")

@@ -4,36 +4,39 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
 
 from services.parser.core.errors import DocumentError
-from services.parser.events import meeting_events
+from services.parser.events import EncodedMeeting
 from shared import streams
 from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
 from shared.consume import ConsumeStep
-from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed
-from shared.contracts.meeting import ParsedMeeting
+from shared.contracts.events import DocumentReceived
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
 
 class Parser(Protocol):
-    """Anything that turns bytes into a ParsedMeeting asynchronously (the process pool, or a fake)."""
+    """Anything that turns a document's bytes into its events asynchronously (the process pool, or a fake).
 
-    async def parse(self, data: bytes, filename: str | None) -> ParsedMeeting:
-        """Parse one document."""
+    The events come back serialised (`encode_meeting_events`): the worker publishes them as they are.
+    """
+
+    async def parse_events(self, data: bytes, received: DocumentReceived) -> EncodedMeeting:
+        """Parse one document into its MeetingParsed and AgendaItemParsed bodies (JSON), in order."""
         ...
 
 
 class Outbox(Protocol):
     """Where the handler's output goes: the items stream and the dead-letter stream."""
 
-    async def emit(self, events: list[MeetingParsed | AgendaItemParsed]) -> None:
-        """Publish the events together (one round trip), in order."""
+    async def emit(self, bodies: Sequence[bytes]) -> None:
+        """Publish the events (JSON bodies of MeetingParsed / AgendaItemParsed) together, in order."""
         ...
 
     async def dead_letter(self, event: Any) -> None:
@@ -109,9 +112,8 @@ async def _parse_and_emit(received: DocumentReceived, deps: ParserDeps) -> int:
     digest = sha256_hex(data)
     if digest != received.document_id:
         raise DigestMismatch(f"the blob's sha256 is {digest}, not the document_id {received.document_id}")
-    meeting = await deps.parser.parse(data, received.original_name)
-    events = meeting_events(received, meeting)
-    await deps.outbox.emit(events)
-    log.info("document parsed", kind=meeting.kind.value, items=len(meeting.items),
-             decisions=len(meeting.decisions), municipality=meeting.municipality)
-    return len(events)
+    encoded = await deps.parser.parse_events(data, received)
+    await deps.outbox.emit(encoded.bodies)
+    log.info("document parsed", kind=encoded.kind, items=encoded.items, decisions=encoded.decisions,
+             municipality=encoded.municipality)
+    return len(encoded.bodies)

@@ -110,6 +110,9 @@ class _DecisionFields(Contract):
     item_id: str = Field(description="Primary key of the stored agenda item: `{document_id}:{position}`.")
     item_url: str = Field(description="Link back to the stored item.")
     occurred_at: dt.datetime = Field(description="When the store recorded the decision.")
+    source_url: str | None = Field(
+        default=None, description="The meeting's page on the agenda portal it was fetched from (None: a file)."
+    )
 
 
 class DecisionMade(_DecisionFields):

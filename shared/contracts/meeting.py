@@ -14,20 +14,9 @@ from typing import Literal
 from pydantic import Field
 
 from shared.contracts.base import Contract
+from shared.contracts.outcome import Outcome as Outcome  # re-exported: the contracts name it here
 
 PARSED_MEETING_SCHEMA_VERSION: Literal[1] = 1
-
-
-class Outcome(StrEnum):
-    """What the committee did with an item."""
-
-    APPROVED = "approved"  # Godkendt, Tiltrådt, Vedtaget, Indstillingen godkendt
-    RECOMMENDED = "recommended"  # sent on to a higher body: Anbefales, Indstilles godkendt
-    NOTED = "noted"  # Taget til efterretning, Til efterretning
-    DISCUSSED = "discussed"  # Drøftet
-    REJECTED = "rejected"  # Ikke godkendt, Forkastet
-    POSTPONED = "postponed"  # Udsat, Sagen udsættes
-    OTHER = "other"
 
 
 class DocumentKind(StrEnum):
@@ -52,14 +41,20 @@ class Decision(Contract):
 
 
 class Votes(Contract):
-    """A recorded vote: who (names or party letters) voted for, against or abstained, with counts."""
+    """A recorded vote of this meeting: who (members' names or party letters) voted for, against, abstained
+    or reserved their position, with counts where printed. Never read from the case history.
+    """
 
     in_favour: tuple[str, ...] = ()
     against: tuple[str, ...] = ()
     abstaining: tuple[str, ...] = ()
+    reserved: tuple[str, ...] = Field(
+        default=(), description="Members or parties that reserved their position (`tog forbehold`); added in schema 1."
+    )
     in_favour_count: int | None = None
     against_count: int | None = None
     abstaining_count: int | None = None
+    reserved_count: int | None = Field(default=None, description="Added in schema 1.")
 
 
 class EarlierDecision(Contract):
@@ -108,6 +103,13 @@ class MeetingHeader(Contract):
     start_time: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
     location: str | None = None
     participants: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = Field(
+        default=(),
+        description=(
+            "What the parser could not do or doubts, in plain words (`minutes without any decision`, "
+            "`items 3–5 of the table of contents not found`); added in schema 1."
+        ),
+    )
 
 
 class ParsedMeeting(MeetingHeader):

@@ -5,16 +5,19 @@
 
 from __future__ import annotations
 
+from services.parser.core.assess import assess
 from services.parser.core.errors import (
     DocumentError,
     EmptyDocument,
     EncryptedDocument,
+    LayoutNotRecognised,
     NoTextLayer,
     NotMinutes,
     UnsupportedDocument,
 )
 from services.parser.core.formats import detect_format, extract_blocks, extract_text
 from services.parser.core.parse import parse_blocks, parse_text
+from services.parser.core.votes import read_votes  # the vote grammar every reader shares
 from shared.contracts.meeting import ParsedMeeting
 
 
@@ -24,17 +27,19 @@ def parse_document(data: bytes, filename: str | None = None) -> ParsedMeeting:
     if fmt in ("json", "xml"):
         from services.parser.core.native import parse_native  # structured exports: no text path
 
-        return parse_native(data, fmt)
+        return assess(parse_native(data, fmt), None, fmt)
     blocks, site = extract_blocks(data, filename, fmt)
     if not any(b.text.strip() for b in blocks):
         raise EmptyDocument("the document contains no text")
-    return parse_blocks(blocks, site, pdf=fmt == "pdf")
+    # Every format passes the gate: a layout no rule knows is refused, never stored as an empty meeting.
+    return assess(parse_blocks(blocks, site, pdf=fmt == "pdf"), blocks, fmt)
 
 
 __all__ = [
     "DocumentError",
     "EmptyDocument",
     "EncryptedDocument",
+    "LayoutNotRecognised",
     "NoTextLayer",
     "NotMinutes",
     "UnsupportedDocument",
@@ -43,4 +48,5 @@ __all__ = [
     "parse_blocks",
     "parse_document",
     "parse_text",
+    "read_votes",
 ]

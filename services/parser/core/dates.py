@@ -1,4 +1,4 @@
-"""Danish dates and times as printed in minutes: `04-10-2023`, `4. oktober 2023`, `kl. 16.00`."""
+"""Danish dates and times as printed in minutes: `04-10-2023`, `4/12 2012`, `4. oktober 2023`, `kl. 16.00`."""
 
 from __future__ import annotations
 
@@ -13,15 +13,20 @@ MONTHS: Final[dict[str, int]] = {
 }
 _MONTH_NAMES: Final = "|".join(sorted(MONTHS, key=len, reverse=True))
 # One pattern for the three shapes; named groups tell which matched. Bounded digit runs only.
+# (Every DATE and TIME match holds a digit: `may_hold_date` relies on it.)
 DATE: Final = re.compile(
     rf"(?<![\d.])(?:(?P<d1>\d{{1,2}})\s?[-./]\s?(?P<m1>\d{{1,2}})\s?[-./]\s?(?P<y1>\d{{4}}|\d{{2}})(?![\d-])"
+    rf"|(?P<d4>\d{{1,2}})/(?P<m4>\d{{1,2}})\s(?P<y4>\d{{4}})(?![\d-])"  # `4/12 2012`
     rf"|(?P<y2>\d{{4}})-(?P<m2>\d{{2}})-(?P<d2>\d{{2}})(?!\d)"
     rf"|(?P<d3>\d{{1,2}})\.?\s{{0,2}}(?P<m3>{_MONTH_NAMES})\.?(?:\s{{1,2}}|,\s?)(?P<y3>\d{{4}}))(?!\d)",
     re.I,
 )
+_DIGIT: Final = re.compile(r"\d")
 # `kl. 16:00`, `kl. 8.30`, `Kl 16`; a bare `16:00` only with a colon (a dot would be a date or amount).
+# Exports print seconds too (`04-06-2020 09:00:00`): a third group `:SS` belongs to the time.
 TIME: Final = re.compile(
-    r"\bkl\.?\s{0,2}(?P<h1>\d{1,2})(?:[.:](?P<m1>\d{2}))?(?!\d)|(?<![\d.:+\-])(?P<h2>\d{1,2}):(?P<m2>\d{2})(?![\d:])",
+    r"\bkl\.?\s{0,2}(?P<h1>\d{1,2})(?:[.:](?P<m1>\d{2}))?(?!\d)"
+    r"|(?<![\d.:+\-])(?P<h2>\d{1,2}):(?P<m2>\d{2})(?::[0-5]\d)?(?![\d:])",
     re.I,
 )
 
@@ -36,6 +41,8 @@ def parse_date(match: re.Match[str]) -> dt.date | None:
     """The date of a DATE match, or None when the numbers are no real date (KLE codes like 15.00.00)."""
     g = match.group
     try:
+        if g("y4"):
+            return dt.date(int(g("y4")), int(g("m4")), int(g("d4")))
         if g("y1"):
             year = int(g("y1"))
             year += 2000 if year < 100 else 0
@@ -47,8 +54,19 @@ def parse_date(match: re.Match[str]) -> dt.date | None:
         return None
 
 
+def may_hold_date(text: str) -> bool:
+    """Whether a text has a digit, which every DATE and TIME match holds.
+
+    `DATE` cannot skip ahead to a digit by itself (it opens with a look-behind and an alternation), so it
+    is tried at every position; the one-class scan for a digit is many times cheaper, and most lines have none.
+    """
+    return _DIGIT.search(text) is not None
+
+
 def find_date(text: str) -> dt.date | None:
     """The first real date in a piece of text."""
+    if not may_hold_date(text):
+        return None
     for m in DATE.finditer(text):
         date = parse_date(m)
         if date is not None and 1900 < date.year < 2200:
@@ -80,8 +98,9 @@ def find_time(text: str, *, loose: bool = False) -> str | None:
 
 def strip_dates(text: str) -> str:
     """Text with dates, clock times and their little words (`d.`, `den`, `kl.`) removed."""
-    text = DATE.sub(" ", text)
-    text = TIME.sub(" ", text)
+    if may_hold_date(text):
+        text = DATE.sub(" ", text)
+        text = TIME.sub(" ", text)
     text = re.sub(r"\b(?:den|d\.|kl\.?|mandag|tirsdag|onsdag|torsdag|fredag|lørdag|søndag)(?=\s|$|,)", " ", text,
                   flags=re.I)
     return re.sub(r"\s+", " ", text).strip(" ,-–:")

@@ -1,10 +1,11 @@
-"""Decisions: which decision text belongs to this meeting, its outcome, votes and absent members."""
+"""Decisions: which decision text belongs to this meeting, its outcome and absent members (votes: `votes.py`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from services.parser.core.header import without_role
@@ -15,7 +16,6 @@ from services.parser.core.patterns import (
     AMENDMENT,
     BODY_SUBJECT,
     DECISION,
-    MAJORITY,
     MAJORITY_LEAD,
     NOBODY,
     OUTCOME_PHRASES,
@@ -24,19 +24,18 @@ from services.parser.core.patterns import (
     QUOTED,
     ROLE_WORDS,
     SUBSTITUTE,
-    VOTE_COUNTS,
-    VOTE_LINES,
+    UNRELEASED,
     WEAK_OUTCOME_PHRASES,
 )
 from services.parser.core.sections import RawSection, chain_heading, classify_heading
-from shared.contracts.meeting import Outcome, Votes
+from services.parser.core.votes import REMEMBERED_TEXT, read_votes
+from shared.contracts.meeting import Outcome
+
+# The vote grammar lives in `votes.py`; readers import it from here under its old name too.
+parse_votes = read_votes
 
 _NAME_SPLIT: Final = re.compile(r"\s*(?:,|;|\bog\b|\bsamt\b|\s[-–]\s)\s*")
-_COUNT: Final = re.compile(r"\((\d{1,3})\)\s*$")
-# `For stemte: 9 (A, B, C, F, O, V)`: the count first, the parties in brackets (Københavns Kommune).
-_COUNT_FIRST: Final = re.compile(r"^(\d{1,3})\s*\(([^()]{1,160})\)\s*$")
 _SENTENCE_SPLIT: Final = re.compile(r"(?<=[.:!?])\s+|\n")
-_VOTE_LEAD: Final = 200
 # `BESLUTNINGSFORSLAG FRA DD`, `INDSTILLING FRA MAGISTRATSAFDELINGEN`: a sub-heading set in capitals.
 _CAPS_HEADING: Final = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ\-]{2,}(?:\s+[A-ZÆØÅ0-9][A-ZÆØÅ0-9\-.,&/]*){1,12}$")
 _MAX_SUBHEADING: Final = 120
@@ -124,6 +123,18 @@ def is_attendance(line: str) -> bool:
 
 
 def classify_outcome(text: str) -> Outcome:
+    """The outcome of a decision text (see `_classify_outcome`)."""
+    return _remembered_outcome(text) if len(text) <= REMEMBERED_TEXT else _classify_outcome(text)
+
+
+# Short decisions (`Godkendt.`, `Taget til efterretning.`) recur across the items of a document and across
+# documents (half the short decisions of the real corpus repeat one): a pure function, read once.
+@lru_cache(maxsize=1024)
+def _remembered_outcome(text: str) -> Outcome:
+    return _classify_outcome(text)
+
+
+def _classify_outcome(text: str) -> Outcome:
     """The outcome of a decision text: the earliest known phrase wins, the longer one on a tie.
 
     Quoted proposals and sentences about amendments (`Ændringsforslaget blev forkastet …`) do not
@@ -148,6 +159,13 @@ def classify_outcome(text: str) -> Outcome:
             return outcome
     # Members' own positions never decide the item, even when nothing else states an outcome.
     return _earliest_outcome(body, WEAK_OUTCOME_PHRASES) or Outcome.OTHER
+
+
+def is_unreleased(text: str) -> bool:
+    """Whether a decision field only says the decision is withheld (`Beslutning ikke frigivet`, `Ikke
+    offentlig`): the item then has no decision at all, not one of outcome `other`."""
+    key = " ".join(text.split()).casefold().rstrip(" .:!")
+    return bool(key) and len(key) < _MAX_SUBHEADING and UNRELEASED.match(key) is not None
 
 
 def has_outcome(text: str) -> bool:
@@ -184,6 +202,10 @@ def _earliest_outcome(text: str, table: tuple[tuple[re.Pattern[str], Outcome], .
         return None
     hits.sort(key=lambda hit: hit[:2])  # stable: on a full tie the earlier table row wins
     start, _, outcome = hits[0]
+    if outcome == Outcome.DISCUSSED and any(other == Outcome.POSTPONED for _, _, other in hits[1:]):
+        # `drøftede sagen … besluttede herefter at udsætte sagens behandling`, `Drøftet. Sagen genoptages på
+        # et senere møde`: the discussion ended in a postponement, wherever the text says so.
+        return Outcome.POSTPONED
     if outcome == Outcome.DISCUSSED:
         # `Udvalget drøftede sagen og godkendte indstillingen`: what came of the discussion counts.
         end = min((i for i in (text.find(". ", start), text.find("\n", start)) if i != -1), default=len(text))
@@ -191,6 +213,25 @@ def _earliest_outcome(text: str, table: tuple[tuple[re.Pattern[str], Outcome], .
             if later < end and other not in (Outcome.DISCUSSED, Outcome.OTHER):
                 return other
     return outcome
+
+
+# The member a substitute stands in for: `… i stedet for X (F)`, `… som stedfortræder for X`.
+_REPLACED: Final = re.compile(r"\b(?:i\s+stedet\s+for|stedfortræder\s+for|suppleant\s+for)\s+(?P<name>[A-ZÆØÅ].*)$")
+
+
+# The routine first item of every meeting and the sentence that settles it, wherever in the minute it stands
+# (`Dialogen blev taget til efterretning. … Dagsorden blev godkendt.`: the other sentences are side notes).
+_AGENDA_ITEM: Final = re.compile(
+    r"^(?:godkendelse\s+af\s+(?:den\s+)?dagsorden(?:en)?|dagsorden(?:en)?\s+godkendes)\b", re.I
+)
+_AGENDA_APPROVED: Final = re.compile(r"\bdagsorden(?:en)?\s+(?:blev\s+|er\s+)?godkendt\b", re.I)
+
+
+def item_outcome(title: str, text: str) -> Outcome:
+    """The outcome of an item's decision text; the agenda's approval item is approved when a sentence says so."""
+    if _AGENDA_ITEM.match(title) and _AGENDA_APPROVED.search(text):
+        return Outcome.APPROVED
+    return classify_outcome(text)
 
 
 def absent_names(lines: list[str]) -> list[str]:
@@ -218,7 +259,11 @@ def _names(text: str) -> list[str]:
     # Segments that name substitutes (`Y (V) mødte som stedfortræder`) are not absentees.
     for segment in re.split(r"\s[-–]\s|;", text):
         if SUBSTITUTE.search(segment):
-            continue
+            # ... but the member they stand in for is absent: `Y (F) deltog i mødet i stedet for X (F)`.
+            replaced = _REPLACED.search(segment)
+            if replaced is None:
+                continue
+            segment = replaced.group("name")
         segment = ABSENT_NOISE.sub("", segment)
         for part in _NAME_SPLIT.split(segment):
             name = without_role(PARTY_SUFFIX.sub("", part).strip(" .:()"))
@@ -228,71 +273,3 @@ def _names(text: str) -> list[str]:
                 continue
             out.append(name)
     return out
-
-
-def parse_votes(text: str) -> Votes | None:
-    """A recorded vote in a decision text, or None when nothing was counted.
-
-    With several vote blocks (amendments first), the last block not introduced as a vote on an
-    amendment is the vote on the item.
-    """
-    text = _main_vote_block(text)
-    found: dict[str, tuple[tuple[str, ...], int | None]] = {}
-    for side, pattern in VOTE_LINES:
-        m = pattern.search(text)
-        if m is not None:
-            found[side] = _vote_list(m.group("who"))
-    for m in MAJORITY.finditer(text):
-        rest = m.group("rest").casefold()
-        against = "imod" in rest or "forkast" in rest or "ikke" in rest
-        side = "against" if against else "in_favour"
-        found.setdefault(side, _vote_list(m.group("who")))
-    for side, pattern in VOTE_COUNTS:
-        m = pattern.search(text)
-        if m is not None and side not in found:
-            found[side] = ((), int(m.group(1)))
-    if not found:
-        return None
-    empty: tuple[tuple[str, ...], int | None] = ((), None)
-    return Votes(
-        in_favour=found.get("in_favour", empty)[0],
-        against=found.get("against", empty)[0],
-        abstaining=found.get("abstaining", empty)[0],
-        in_favour_count=found.get("in_favour", empty)[1],
-        against_count=found.get("against", empty)[1],
-        abstaining_count=found.get("abstaining", empty)[1],
-    )
-
-
-def _main_vote_block(text: str) -> str:
-    starts = [m.start() for m in VOTE_LINES[0][1].finditer(text)]
-    if len(starts) < 2:
-        return text
-    chosen = starts[-1]
-    for start in reversed(starts):
-        lead = text[max(0, start - _VOTE_LEAD) : start]
-        intro = lead.rstrip().rsplit("\n", 1)[-1]
-        if AMENDMENT.search(intro) is None:
-            chosen = start
-            break
-    return text[chosen:]
-
-
-def _vote_list(text: str) -> tuple[tuple[str, ...], int | None]:
-    """`A, C og V (6)` -> (("A", "C", "V"), 6); `9 (A, B, C)` -> (("A", "B", "C"), 9)."""
-    text = text.strip()
-    m = _COUNT_FIRST.match(text)
-    if m is not None:
-        parts = tuple(p.strip(" .") for p in _NAME_SPLIT.split(m.group(2)) if p.strip(" ."))
-        return parts, int(m.group(1))
-    if text.casefold().rstrip(".") in NOBODY:
-        return (), 0
-    count: int | None = None
-    m = _COUNT.search(text)
-    if m is not None:
-        count = int(m.group(1))
-        text = text[: m.start()].strip()
-    parts = tuple(p.strip(" .") for p in _NAME_SPLIT.split(text) if p.strip(" ."))
-    if count is None and parts and all(p.isdigit() for p in parts):
-        return (), int(parts[0])
-    return parts, count

@@ -28,3 +28,11 @@ class EncryptedDocument(UnsupportedDocument):
 
 class NotMinutes(DocumentError):
     """Readable text, but without the structure of a meeting agenda or minutes."""
+
+
+class LayoutNotRecognised(DocumentError):
+    """A meeting document, but no layout rule found its agenda items (or only a sliver of them).
+
+    The reason starts `layout not recognised: ` and says what was found, so the dead letter tells a user
+    which layout to add; storing an empty meeting instead would hide the loss.
+    """

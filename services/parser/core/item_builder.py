@@ -8,18 +8,20 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Final
 
+from services.parser.core.attachments import join_unfinished, list_lines, unfinished
 from services.parser.core.blocks import ATTACHMENT, Block
+from services.parser.core.cover import pair_columns
 from services.parser.core.decisions import (
     absent_names,
-    classify_outcome,
     current_block,
     decision_blocks,
     decision_lines,
     has_outcome,
     is_attendance,
-    parse_votes,
+    is_unreleased,
+    item_outcome,
 )
-from services.parser.core.header import pair_columns, split_people
+from services.parser.core.header import split_people
 from services.parser.core.history import earlier_decision, history_entries
 from services.parser.core.items import ItemSpan, clean_title
 from services.parser.core.normalize import continues, paragraphs
@@ -36,6 +38,7 @@ from services.parser.core.patterns import (
     PLACEHOLDERS,
 )
 from services.parser.core.sections import Heading, RawSection, split_sections
+from services.parser.core.votes import read_votes
 from shared.contracts.meeting import AgendaItem, Decision, Section
 
 _CASE_WINDOW: Final = 4
@@ -52,6 +55,7 @@ _ABSENCE_TITLES: Final = frozenset({"fraværende", "afbud", "fravær", "afbud og
 _POLWEB_CASE: Final = re.compile(r"^(\d{3})-\d{4}-\d+$")
 # A closed item's bare minute is a few lines; a longer preamble is case text.
 _BARE_MINUTE_MAX: Final = 1500
+_TITLE_TAIL_MAX: Final = 80  # the wrapped end of a title is shorter than a body line
 # A line closer than this share of a list's usual line spacing continues the entry above it.
 _WRAP_GAP: Final = 0.75
 
@@ -70,10 +74,14 @@ def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None]
     """An AgendaItem from the body blocks of one item span."""
     lines = [b.text for b in body]
     preamble, sections = split_sections(lines, headings)
+    title = span.title
+    if preamble and _title_wraps_onto(title, preamble[0]):
+        # `2. Redegørelse fra Træning og Aktivitet vedrørende` / `Ældrerådets høringssvar`: the title goes on.
+        title, preamble = f"{title} {preamble[0]}", preamble[1:]
     closed = span.closed
     intro: list[str] = []
     for line in preamble:
-        marker = _marker(line, span.title)
+        marker = _marker(line, title)
         if marker is None:
             intro.append(line)
         elif marker:
@@ -100,8 +108,8 @@ def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None]
     decision = None
     votes = None
     if decision_text:
-        decision = Decision(text=decision_text, outcome=classify_outcome(decision_text))
-        votes = parse_votes(decision_text)
+        decision = Decision(text=decision_text, outcome=item_outcome(title, decision_text))
+        votes = read_votes(decision_text)
     # A decision section holding only attendance (`Beslutning` / `X havde meldt afbud`) records no
     # decision, but its absentees count.
     attendance.extend(
@@ -111,12 +119,12 @@ def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None]
         if section.heading.kind == ATTENDANCE:
             attendance.extend(f"{section.heading.name}: {ln}" for ln in section.lines)
     absent = absent_names(attendance)
-    if span.title.casefold().rstrip(":") in _ABSENCE_TITLES:
+    if title.casefold().rstrip(":") in _ABSENCE_TITLES:
         absent = absent or _listed_people(intro + (block.lines if block else []))
     marked = [b.text for b in body if b.kind == ATTACHMENT]
     return AgendaItem(
         number=span.number,
-        title=span.title,
+        title=title,
         case_number=span.case_number or find_case_number(intro, lines),
         is_closed=closed,
         sections=tuple(_sections(intro, sections, ctx.width)),
@@ -133,7 +141,7 @@ def build_item(span: ItemSpan, body: list[Block], headings: list[Heading | None]
 def _placeholder(lines: list[str]) -> bool:
     """A decision field holding only a template's placeholder (`Tomt indhold`): no decision at all."""
     text = " ".join(lines).strip().casefold().rstrip(".")
-    return bool(text) and text in PLACEHOLDERS
+    return bool(text) and (text in PLACEHOLDERS or is_unreleased(text))
 
 
 def _bare_minute(intro: list[str]) -> str | None:
@@ -191,6 +199,13 @@ def polweb_prefix(case_number: str | None) -> int | None:
     return int(m.group(1)) if m else None
 
 
+def _title_wraps_onto(title: str, line: str) -> bool:
+    """A title cut on a word no title ends with, continued by a short line that is no label or case number."""
+    if not unfinished(title) or len(line) > _TITLE_TAIL_MAX or ":" in line or not line[:1].isalpha():
+        return False
+    return not CASE_SHAPES.match(line) and not line.endswith(".")
+
+
 def _sections(intro: list[str], sections: list[RawSection], width: int | None) -> list[Section]:
     out: list[Section] = []
     if intro:
@@ -205,10 +220,12 @@ def _attachments(sections: list[RawSection], body: list[str], width: int | None,
     entries: list[str] = []
     for section in sections:
         if section.heading.kind == ATTACHMENTS:
-            entries.extend(_join_wrapped(section.lines, width, _gaps(section.lines, blocks)))
+            listed_lines = list_lines(section.lines)
+            entries.extend(join_unfinished(_join_wrapped(listed_lines, width, _gaps(listed_lines, blocks))))
     # `Bilag 2: Kort` lines outside the attachment list (the list's own lines are in it already, joined).
     listed = {id(line) for section in sections if section.heading.kind == ATTACHMENTS for line in section.lines}
-    entries.extend(line for line in body if _BILAG_LINE.match(line) and id(line) not in listed)
+    # The first letter before the regex (`_BILAG_LINE` opens with `Bilag`): this runs on every line of every item.
+    entries.extend(line for line in body if line[:1] in "bB" and _BILAG_LINE.match(line) and id(line) not in listed)
     seen: set[str] = set()
     out: list[str] = []
     for entry in entries:

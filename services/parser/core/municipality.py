@@ -22,12 +22,14 @@ class Municipality:
 
 # How much one mention counts. A name next to `Kommune` (or `Jobcenter`, `Rådhus`) is near certain;
 # a bare name may be a neighbour, a university (`Aalborg Universitet`) or a common word.
-_STRONG_AFTER: Final = re.compile(r"^\s+(?:kommune|kommunes|byråd|rådhus|byrådssal)\b", re.I)
+# `Thisted Kommunalbestyrelse` names the council as `Hjørring Byråd` does.
+_STRONG_AFTER: Final = re.compile(r"^\s+(?:kommune|kommunes|byråd|rådhus|byrådssal|kommunalbestyrelse)\b", re.I)
 _STRONG_BEFORE: Final = re.compile(r"\b(?:jobcenter|borgerservice)\s+$", re.I)
 # Municipality names that are also everyday words: only counted next to `Kommune`.
 _COMMON_WORDS: Final = frozenset({"vejen", "odder", "greve", "skive", "struer", "lejre", "faxe", "stevns"})
 _HEADER_WEIGHT: Final = 3
-_ANCHORS: Final = ("ommune", "OMMUNE", "Rådhus", "rådhus", "RÅDHUS", "Jobcenter", "Byråd", "Borgerservice")
+_ANCHORS: Final = ("ommune", "OMMUNE", "Rådhus", "rådhus", "RÅDHUS", "Jobcenter", "Byråd", "Borgerservice",
+                           "Kommunalbestyrelse")
 # Web and e-mail addresses: `post@vejle.dk`, `www.ishoj.dk`, `https://dagsorden.aarhus.dk/…`.
 _DOMAIN: Final = re.compile(r"(?:@|\bwww\.|//)(?:[a-z0-9-]{1,40}\.){0,3}?(?P<label>[a-z0-9æøå-]{2,40})\.dk\b", re.I)
 _DOMAIN_WEIGHT: Final = 5

@@ -28,9 +28,26 @@ GLUED_ITEM: Final = re.compile(r"^(?P<num>\d{1,3})(?P<title>[A-ZÆØÅ][a-zæø�
 # The number alone on its line (HTML portals put it in its own element), title on the next line.
 BARE_NUMBER: Final = re.compile(r"^(?P<num>\d{1,3})\.?$")
 
+# Numbered headings of layouts no known family claims (the generic path, `profiles/generic.py`):
+# `1 Title` / `1 : Title` / `1 - Title` (a number without a dot, Word and portal exports),
+SPACED_ITEM: Final = re.compile(r"^(?P<num>\d{1,3})\s{1,4}(?:[:\-–]\s{1,4})?(?P<title>[A-ZÆØÅÉ\"'“”«(].*)$")
+# `1 : Godkendelse af dagsorden`: agenda portal views print a spaced colon after item numbers only.
+COLON_ITEM: Final = re.compile(r"^(?P<num>\d{1,3}) : (?P<title>\S.*)$")
+# `1.Temamøde - Diger` / `1)Title`: the number glued to its title after the dot,
+GLUED_DOT_ITEM: Final = re.compile(r"^(?P<num>\d{1,3})[.)](?P<title>[A-ZÆØÅ][a-zæøåé].*)$")
+# `§ 1. Title` (by-law style minutes), `Nr. 1 - Title` / `Nr.1 Title`.
+SECTION_SIGN_ITEM: Final = re.compile(r"^§\s{0,2}(?P<num>\d{1,3})(?![\d.,]\d)\s{0,3}[.:\-–]?\s{0,3}(?P<title>.*)$")
+NR_ITEM: Final = re.compile(r"^(?:Nr|NR|nr)\.?\s{0,2}(?P<num>\d{1,3})(?![\d/.-]\d)\s{0,3}[.:\-–]?\s{0,3}(?P<title>.*)$")
+# `Sag nr. 129` alone under the title it numbers (the number printed below the heading, not before it).
+NUMBER_BELOW: Final = re.compile(r"^(?:Sag|Punkt|Pkt\.?)\s{1,3}(?:nr\.?\s{0,3})?(?P<num>\d{1,3})\.?$")
+# A sub-item `1.1 Title` / `2.3. Title`: part of its parent item, never an item of its own.
+SUB_ITEM: Final = re.compile(r"^\d{1,3}\.\d{1,2}\.?(?:\s|$)")
+
 # A case number in brackets after the title (Københavns Kommune: `Ny affaldsplan (2022-0365287)`).
 CASE_IN_TITLE: Final = re.compile(
-    r"\s*\((?:sagsnr\.?\s?:?\s?)?(?P<case>\d{4}-\d{6,7}|\d{2,4}/\d{2,7}(?:-\d{1,4})?|[A-ZÆØÅ]{2,6}-\d{4}-\d{2,})\)\s*$",
+    # the shapes of `CASE_SHAPES`: a system that brackets its case numbers may use any of them
+    r"\s*\((?:sagsnr\.?\s?:?\s?)?(?P<case>\d{4}-\d{6,7}|\d{2,4}/\d{2,7}(?:-\d{1,4})?|[A-ZÆØÅ]{2,6}-\d{4}-\d{2,}"
+    r"|\d{2}\.\d{2}(?:\.\d{2})?-?[A-ZÆØÅ]\d{2}-\d{1,6}-\d{2,4}|\d{3}-\d{4}-\d{1,7}|[A-ZÆØÅ]\d{4}-\d{2,7})\)\s*$",
     re.I,
 )
 # Titles every agenda system prints for routine items; they often have no sections, so they are
@@ -77,6 +94,7 @@ SECTION_NAMES: Final[dict[str, str]] = {
     "forvaltningens indstilling": RECOMMENDATION, "administrationens indstilling": RECOMMENDATION,
     "direktionens indstilling": RECOMMENDATION, "indstilling og beslutning": RECOMMENDATION,
     "forslag": RECOMMENDATION, "anbefaling": RECOMMENDATION,
+    "administrativ indstilling": RECOMMENDATION, "administrationens forslag": RECOMMENDATION,
     # attachments
     "bilag": ATTACHMENTS, "bilag:": ATTACHMENTS, "bilagsliste": ATTACHMENTS, "vedlagte bilag": ATTACHMENTS,
     "bilagsfortegnelse": ATTACHMENTS,
@@ -88,7 +106,7 @@ SECTION_NAMES: Final[dict[str, str]] = {
     # what is put to the vote (Aarhus: `Beslutningspunkter` / `Det indstilles:`)
     "beslutningspunkter": RECOMMENDATION,
     # attendance block inside an item
-    "fraværende": ATTENDANCE, "afbud": ATTENDANCE, "fremmøde og inhabilitet": ATTENDANCE,
+    "fraværende": ATTENDANCE, "afbud": ATTENDANCE, "forfald": ATTENDANCE, "fremmøde og inhabilitet": ATTENDANCE,
     # case text and everything else printed as a heading
     "resume": OTHER, "resumé": OTHER, "sagsfremstilling": OTHER, "sagens indhold": OTHER, "baggrund": OTHER,
     "sagsbeskrivelse": OTHER, "beskrivelse": OTHER, "sagen": OTHER, "indledning": OTHER, "formål": OTHER,
@@ -106,6 +124,7 @@ SECTION_NAMES: Final[dict[str, str]] = {
     "forventet sagsgang": OTHER, "sagsgang": OTHER, "underskriftsside": OTHER, "underskrifter": OTHER,
     "handicappolitik": OTHER, "konsekvenser": OTHER, "udtalelse": OTHER, "udtalelser": OTHER,
     "mindretalsudtalelse": OTHER, "protokoltilførsel": OTHER, "sammenfatning": OTHER, "problemstilling": OTHER,
+    "retsregler og andre forskrifter": OTHER, "anledning": OTHER, "sagsbeskrivelse og vurdering": OTHER,
     "finansiering": OTHER, "risikovurdering": OTHER, "inddragelse": OTHER, "borgerinddragelse": OTHER,
 }
 # Labels that may carry their value on the same line without a colon.
@@ -157,10 +176,10 @@ LOOSE_CASE_LABELS: Final = frozenset({"sag"})
 # --- Attendance ----------------------------------------------------------------------------------
 # `Fraværende: X`, `Ikke til stede: …`, `Afbud: …`, `Følgende deltog ikke i behandlingen af punktet: …`
 ABSENT_LABEL: Final = re.compile(
-    r"^(?:(?:Fraværende|Ikke\s+til\s+stede|Afbud|Deltog\s+ikke)(?:\s+(?:under|ved|fra|med|i)\s[^:\n]{0,40})?|Fravær|"
+    r"^(?:(?:Fraværende|Ikke\s+til\s+stede|Afbud|Forfald|Deltog\s+ikke)(?:\s+(?:under|ved|fra|med|i)\s[^:\n]{0,60})?|Fravær|"
     r"Afbud/Fraværende|Fraværende/Afbud|Meldt\s+afbud|"
     r"Fremmøde\s+og\s+inhabilitet|Følgende\s+deltog\s+ikke\s+i\s+(?:behandlingen|sagens\s+behandling)"
-    r"[^:]{0,40})\s*:\s*(?P<names>.*)$",
+    r"[^:]{0,40})\s*(?::|[-–](?=\s))\s*(?P<names>.*)$",
     re.I,
 )
 # `X deltog ikke i sagens behandling`, `X var fraværende`, `X havde meldt afbud, og Y deltog i stedet`.
@@ -185,7 +204,7 @@ SUBSTITUTE: Final = re.compile(r"stedfortræder|i\s+stedet|suppleant", re.I)
 # Roles in brackets count as well: `Lone Berg (formand)`.
 PARTY_SUFFIX: Final = re.compile(
     r"\s*\((?:[A-ZÆØÅ]{1,3}|(?i:formand|næstformand|borgmester|viceborgmester|sekretær|referent|suppleant|"
-    r"stedfortræder|tilforordnet))\)"
+    r"stedfortræder|tilforordnet|løsgænger|uden\s+for\s+parti))\)"
 )
 ROLE_WORDS: Final = frozenset(
     {"formand", "næstformand", "borgmester", "viceborgmester", "medlem", "sekretær", "referent",
@@ -203,28 +222,6 @@ ROLE_LEAD: Final = re.compile(rf"^{_ROLES}\s+(?=[A-ZÆØÅ])", re.I)
 ROLE_TAIL: Final = re.compile(rf"\s*(?:[-–,]\s*|\s)\(?{_ROLES}\)?\s*$", re.I)
 
 # --- Votes ---------------------------------------------------------------------------------------
-# `For stemte: A, C og V (6)`, `Imod stemte: O (1)`, `Undlod at stemme: F`.
-VOTE_LINES: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
-    ("in_favour", re.compile(
-        r"(?:^|[.;]\s)(?:For\s+stemte|Stemte\s+for|For)\s*:\s*(?P<who>[^.;\n]{1,200})", re.I | re.M)),
-    ("against", re.compile(
-        r"(?:^|[.;]\s)(?:Imod\s+stemte|Stemte\s+imod|Imod)\s*:\s*(?P<who>[^.;\n]{1,200})", re.I | re.M)),
-    ("abstaining", re.compile(
-        r"(?:^|[.;]\s)(?:Undlod\s+at\s+stemme|Undlod|Hverken\s+for\s+eller\s+imod(?:\s+stemte)?|Blankt?|Stemte\s+blankt)"
-        r"\s*:\s*(?P<who>[^.;\n]{1,200})", re.I | re.M)),
-)
-# `Et flertal bestående af A, C, N og V (6) anbefaler …`, `Et mindretal bestående af O (1) stemte imod`.
-MAJORITY: Final = re.compile(
-    r"\bEt\s+(?P<side>flertal|mindretal)\s+(?:bestående\s+af|på)\s+(?P<who>[^.;:\n]{1,160}?\(\d{1,3}\))"
-    r"(?P<rest>[^.;\n]{0,120})",
-    re.I,
-)
-# `vedtaget med 15 stemmer for, 10 imod og 2 undlod`.
-VOTE_COUNTS: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
-    ("in_favour", re.compile(r"\b(\d{1,3})\s+stemmer?\s+for\b", re.I)),
-    ("against", re.compile(r"\b(\d{1,3})\s+(?:stemmer?\s+)?imod\b", re.I)),
-    ("abstaining", re.compile(r"\b(\d{1,3})\s+(?:undlod|stemte\s+blankt|blanke)\b", re.I)),
-)
 # A member's or a group's own position inside a decision (`Eva Holm kunne ikke tiltræde indstillingen`,
 # `Venstre tog forbehold`): what the minority did, not what the body decided. A sentence whose subject
 # is the body itself (`Udvalget kunne ikke anbefale …`) is the decision.
@@ -270,6 +267,10 @@ OUTCOME_PHRASES: Final[tuple[tuple[re.Pattern[str], Outcome], ...]] = tuple(
         # postponed
         (r"\b(?:udsat|udsættes|udskudt|udskydes|udsatte|udsætte)\b", Outcome.POSTPONED),
         (r"\b(?:genoptages|tages\s+op\s+igen|behandles\s+på\s+(?:et\s+senere|næste)\s+møde)\b", Outcome.POSTPONED),
+        # `ønsker sagen genoptaget på kommende møde`, `tage sagen op igen på næste møde`, `udsætte sagens behandling`
+        (r"\b(?:genoptaget|genoptage|tage\s+(?:sagen|punktet)\s+op(?:\s+igen)?|tages\s+op)\s+(?:\S+\s+){0,2}?på\s+"
+         r"(?:et\s+senere|næste|kommende|et\s+kommende|et\s+efterfølgende)\s+møde\b", Outcome.POSTPONED),
+        (r"\b(?:ønsker|ønskede)\s+(?:sagen|punktet)\s+genoptaget\b", Outcome.POSTPONED),
         (r"\bsendes\s+tilbage\s+til\s+(?:forvaltningen|administrationen)\b", Outcome.POSTPONED),
         # `besluttede at sende sagen tilbage til fornyet behandling i Økonomiudvalget`
         (r"\b(?:sende|sendte)\s+(?:sagen|punktet)\s+tilbage\b", Outcome.POSTPONED),
@@ -318,7 +319,15 @@ PLACEHOLDERS: Final = frozenset(
     {"tomt indhold", "tom", "(tom)", "[tom]", "indhold mangler", "ikke udfyldt", "udfyldes", "udfyldes senere",
      "…", "...", "xx", "xxx", "-", "–", "afventer", "afventer mødet", "beslutning", "beslutning:"}
 )
+# What a portal prints where a decision is withheld (`Beslutning ikke frigivet`, `Ikke offentlig`): no decision,
+# not a decision of outcome `other`. Matched against the whole, case-folded field text.
+UNRELEASED: Final = re.compile(
+    r"^\(?(?:(?:denne\s+)?(?:beslutning(?:en)?|referat(?:et)?|punktet|sagen)\s+)?(?:er\s+|blev\s+)?(?:endnu\s+)?"
+    r"(?:ikke|ej)\s+(?:frigivet|frigjort|offentlig(?:t|gjort)?|publiceret|tilgængelig|til\s+offentliggørelse)"
+    r"(?:\s+endnu)?\)?$|^\(?(?:ikke[\s-]offentlig|fortrolig|lukket)\s+(?:beslutning|referat)\)?$"
+)
 # Running page headers printed as text (no form feed): `Plan- og Boligudvalget - Referat - 07.02.2024`.
+# (`parse._may_name_kind` tests for these words before the regex: keep the two in step.)
 DOCUMENT_KIND_WORD: Final = re.compile(r"\b(?:referat|dagsorden|beslutningsprotokol|mødeprotokol)\b", re.I)
 # A candidate item heading whose title starts like a decision is the decision's own numbering
 # (`Punkt 1. Godkendt`), not a new item.
@@ -359,7 +368,7 @@ HEADER_LABELS: Final[tuple[tuple[str, str], ...]] = (
     ("stedfortrædere", "participants"), ("suppleant", "participants"), ("suppleanter", "participants"),
     ("afbud/fraværende", "absent"), ("fraværende/afbud", "absent"), ("fraværende", "absent"),
     ("afbud", "absent"), ("ikke til stede", "absent"), ("fravær", "absent"), ("afbud fra", "absent"),
-    ("fraværende med afbud", "absent"), ("meldt afbud", "absent"),
+    ("fraværende med afbud", "absent"), ("meldt afbud", "absent"), ("forfald", "absent"),
     ("sluttidspunkt", "ignore"), ("mødeslut", "ignore"), ("referent", "ignore"), ("sekretær", "ignore"),
     ("mødeleder", "ignore"), ("formand", "ignore"),
     # e-mail headers of minutes sent by mail: the subject is the title line, the rest is no meeting data
@@ -393,6 +402,7 @@ PAGE_NUMBER: Final = re.compile(
 TOC_HEADING: Final = re.compile(r"^(?:indholdsfortegnelse|indhold|oversigt\s+over\s+punkter|dagsordenoversigt)\s*:?$",
                                 re.I)
 # A contents line: dot leaders, or a tab/run of spaces before a page number.
+# (`normalize.is_toc_tail` tests for the leaders and the tab first: keep the two in step.)
 TOC_LINE: Final = re.compile(r"(?:\.{4,}|…{2,}|(?:\. ){3,})\s*\d{0,4}\s*$|\t\s*\d{1,4}\s*$")
 # Buttons and navigation of agenda portals (`Hent som PDF`, `Kopier link`).
 NAV_NOISE: Final = frozenset(
@@ -402,12 +412,18 @@ NAV_NOISE: Final = frozenset(
      "forrige", "næste", "forrige møde", "næste møde", "hent dagsorden", "hent referat", "vis bilag",
      "åbn", "åbn bilag", "fold ud", "fold sammen", "cookies", "accepter", "accepter cookies", "læs mere",
      "hent", "pdf", "vælg udvalg", "vælg møde", "alle udvalg", "politiske udvalg", "dagsordener og referater",
-     "forside", "kontakt", "følg os", "bilag (pdf)", "[pdf]"}
+     "forside", "kontakt", "følg os", "bilag (pdf)", "[pdf]", "kopier link til punktet", "link til punktet",
+     "del punktet", "print punktet",
+     # site chrome of municipal pages: language switch, cookie banner, footer, top menu
+     "english", "in english", "dansk", "accepter alle", "afvis", "afvis alle", "tillad alle", "cookieindstillinger",
+     "privatlivspolitik", "cookiepolitik", "tilgængelighedserklæring", "kontakt os", "sitemap", "lyt", "læs op",
+     "politik", "borger", "erhverv", "om kommunen", "nyheder", "selvbetjening"}
 )
 # Letterheads and footers naming the municipality with its address, on a line of their own:
 # `Syddjurs Kommune · Lundbergsvej 2 · 8400 Ebeltoft`, `LOLLAND KOMMUNE`. They say who, not what was
 # decided, so they leave the text (an item's decision would swallow them) and only name the municipality.
 # The tail must hold a digit (postcode, phone): `Hjørring Kommune - Byrådet` is a title.
+# (`normalize.split_trailer` looks for `ommune`/`OMMUNE` before trying it: keep it case-sensitive, or change both.)
 LETTERHEAD: Final = re.compile(
     r"^(?:[A-ZÆØÅ][^\W\d_]{1,30}(?:-[A-ZÆØÅ][^\W\d_]{1,30})?\s){1,2}(?:Kommune|KOMMUNE|Regionskommune|REGIONSKOMMUNE)"
     r"(?P<tail>\s*[,·|•–-]\s*[^\n]{1,160})?$"
@@ -418,4 +434,5 @@ CLOSINGS: Final = frozenset(
      "de bedste hilsner", "bedste hilsner", "hilsen"}
 )
 # Lines that carry nothing: stray dots and dashes left by templates (`BESLUTNING` / `.`).
+# (`normalize.content_blocks` tries it only on lines of three characters at most.)
 FILLER: Final = re.compile(r"^[.\-–—_•·*]{1,3}$")

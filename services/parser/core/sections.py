@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Final
 
 from services.parser.core.blocks import HEADING, PLAIN, Block, is_styled
-from services.parser.core.dates import DATE, find_date, parse_date, strip_dates
+from services.parser.core.dates import DATE, find_date, may_hold_date, parse_date, strip_dates
 from services.parser.core.patterns import (
+    ABSENT_LABEL,
     ATTACHMENTS,
     ATTENDANCE,
     COMMITTEE_WORD,
@@ -25,16 +27,24 @@ from services.parser.core.patterns import (
 )
 
 _MAX_HEADING: Final = 220
+_ABSENT_WORDS: Final = ("fraværende", "afbud", "ikke til stede", "fravær")
+# Empty captions in a row before their values are printed (labels first, then values).
+_LABELS_FIRST: Final = 3
 # Styles are trusted when at least this many, and this share, of heading-like lines carry one.
 _MIN_STYLED: Final = 2
 _STYLED_SHARE: Final = 0.5
 _MAX_STYLED_NAME: Final = 150
 _MAX_STYLED_WORDS: Final = 12
-_RECOMMEND_WORDS: Final = ("indstiller", "foreslår", "anbefaler")
+_INLINE_PREFIXES: Final = tuple(label + " " for label in INLINE_LABELS)
 # What may follow the date of a decision heading: a clock time, `pkt. 563`, then `:`.
 _AFTER_DATE: Final = re.compile(
     r"\s*(?:,?\s*kl\.?\s*\d{1,2}(?:[.:]\d{2})?)?\s*(?:[,.]?\s*(?:pkt|punkt)\.?\s*\d{1,4})?\s*(?P<colon>[:.]?)\s*"
 )
+# A capitalised label glued to its value, the value starting with a capital or a digit (`BilagIngen bilag.`):
+# the shortest lower-case run that a capital follows, checked against the section names.
+# Only a label of one word is looked for (`Økonomiske konsekvenserIngen` is not): the test runs on
+# every line, and a first word in lower case after its capital (almost every line) skips it at once.
+_GLUED_LABEL: Final = re.compile(r"^(?P<label>[A-ZÆØÅ][a-zæøå]{2,30})(?=[A-ZÆØÅ0-9])")
 _CHAIN_LEAD: Final = re.compile(r"^(?:beslutning(?:er)?\s+(?:(?:i|fra|på|af)\s+)?|behandlet\s+i\s+)", re.I)
 _LEAD_DEN: Final = re.compile(r"(?:,|\s)\s*(?:den|d\.)?\s*$", re.I)
 _ENDS_IN_BODY: Final = re.compile(
@@ -61,10 +71,21 @@ class RawSection:
 
     heading: Heading
     lines: list[str] = field(default_factory=list)
+    label: bool = False  # printed as a label (`Beslutning:`), which a transcript may print before its value
 
 
 def classify_heading(line: str) -> Heading | None:
     """The section heading a line is, if it is one."""
+    if len(line) > _MAX_HEADING or not line[:1].isalpha():
+        return None
+    return _classify_heading(line)
+
+
+# Several passes classify the same lines (headings, furniture, item titles, decision ends), and captions
+# recur in every item and document: half the calls on the real corpus repeat an earlier line. A pure
+# function of the line, and `Heading` is frozen, so a bounded cache of short lines is safe.
+@lru_cache(maxsize=4096)
+def _classify_heading(line: str) -> Heading | None:
     if len(line) > _MAX_HEADING or not line[:1].isalpha():
         return None
     bare = line.rstrip(" :")
@@ -79,9 +100,25 @@ def classify_heading(line: str) -> Heading | None:
         if inline_kind == ATTENDANCE:
             return None
         return Heading(name.strip(), inline_kind, rest.strip())
-    for label in INLINE_LABELS:
-        if key.startswith(label + " "):
-            return Heading(line[: len(label)], SECTION_NAMES.get(label, OTHER), line[len(label) :].strip())
+    first = key[0]
+    if first in "afi" and line[-1] == ":" and key.startswith(_ABSENT_WORDS) and ABSENT_LABEL.match(line):
+        # `Fraværende i Byrådet, 25. januar 2022:` with the names on the next line: attendance, not a decision.
+        return Heading(bare, ATTENDANCE)
+    # A label glued to its value has a capital inside its first word (`BeslutningGodkendt.`); almost
+    # every other line has none there, so the regex runs only for the few that do.
+    space = line.find(" ", 1, 48)
+    word_tail = line[1:space] if space > 0 else line[1:48]
+    glued = _GLUED_LABEL.match(line) if not word_tail.islower() and line[1:2].islower() else None
+    if glued is not None:
+        # `BeslutningGodkendt.`, `SagsfremstillingUdvalget besøger …`: a portal dropped the break after the label.
+        label = glued.group("label")
+        glued_kind = SECTION_NAMES.get(label.casefold())
+        if glued_kind is not None and glued_kind != ATTENDANCE:
+            return Heading(label, glued_kind, line[len(label) :].strip())
+    if key.startswith(_INLINE_PREFIXES):  # one test for all labels first: this runs on every line
+        for label in INLINE_LABELS:
+            if key.startswith(label + " "):
+                return Heading(line[: len(label)], SECTION_NAMES.get(label, OTHER), line[len(label) :].strip())
     if key.startswith(("beslutning", "afgørelse")):
         return _decision_heading(line)
     # Cheap substring tests first: these regexes run on every line of the document.
@@ -91,7 +128,8 @@ def classify_heading(line: str) -> Heading | None:
         return Heading(bare, DECISION, who=m.group("who")[:-1], date=date)
     if key.startswith("indstilling") and RECOMMENDATION_HEADING.match(line):
         return Heading(bare, RECOMMENDATION)
-    if any(w in key for w in _RECOMMEND_WORDS) and RECOMMENDATION_SENTENCE.match(line):
+    # Spelled out, not `any(w in key for w in …)`: a generator per line costs more than the three tests.
+    if ("indstiller" in key or "foreslår" in key or "anbefaler" in key) and RECOMMENDATION_SENTENCE.match(line):
         return Heading(bare, RECOMMENDATION)
     return None
 
@@ -152,13 +190,15 @@ def chain_heading(line: str) -> Heading | None:
     """A dated decision heading: `Arbejdsmarkedsudvalget, 4. oktober 2023:`, `Beslutning fra X, dato, pkt. 5:`."""
     # A line in lower case continues a wrapped sentence (`… har` / `vedtaget Magistratens indstilling af
     # 19. august 2025.`): never a heading, whatever date it holds.
-    if len(line) > _MAX_HEADING or line[:1].islower():
+    if len(line) > _MAX_HEADING or line[:1].islower() or not may_hold_date(line):
         return None
     for m in DATE.finditer(line):
         date = parse_date(m)
         if date is None:
             continue
         lead = line[: m.start()]
+        if lead.casefold().startswith(_ABSENT_WORDS):
+            return None  # `Fraværende i Byrådet, 25. januar 2022:` names who was away, not a decision
         is_decision = lead.casefold().startswith(("beslutning", "afgørelse"))
         who = _LEAD_DEN.sub("", _CHAIN_LEAD.sub("", lead)).strip(" ,-–")
         if who and (len(who.split()) > 10 or not COMMITTEE_WORD.search(who)):
@@ -186,7 +226,7 @@ def split_sections(lines: list[str], headings: list[Heading | None]) -> tuple[li
     sections: list[RawSection] = []
     for line, heading in zip(lines, headings, strict=True):
         if heading is not None and not _is_recommendation_lead(heading, sections):
-            section = RawSection(heading)
+            section = RawSection(heading, label=line.endswith(":"))
             if heading.inline:
                 section.lines.append(heading.inline)
             sections.append(section)
@@ -194,7 +234,30 @@ def split_sections(lines: list[str], headings: list[Heading | None]) -> tuple[li
             sections[-1].lines.append(line)
         else:
             preamble.append(line)
-    return preamble, sections
+    return preamble, _labels_first(sections)
+
+
+def _labels_first(sections: list[RawSection]) -> list[RawSection]:
+    """`Sagsnr:` / `Sagsfremstilling:` / `Beslutning:` / value / value / value: a transcript that printed
+    a row of labels first and their values after them. Three empty captions in a row, each printed as a
+    label with its colon, and at least as many lines under the last are read as one value line per
+    caption, the rest to the last one (two empty captions are common: an agenda's empty `Beslutning`
+    before `Bilag`; and a template's empty headings carry no colon)."""
+    out: list[RawSection] = []
+    run: list[RawSection] = []
+    for section in sections:
+        run.append(section)
+        if section.lines:
+            if len(run) >= _LABELS_FIRST and len(section.lines) >= len(run) and all(
+                    r.label and not r.heading.inline for r in run):
+                values = section.lines
+                for caption, value in zip(run[:-1], values, strict=False):
+                    caption.lines.append(value)
+                section.lines = values[len(run) - 1 :]
+            out.extend(run)
+            run = []
+    out.extend(run)
+    return out
 
 
 def _is_recommendation_lead(heading: Heading, sections: list[RawSection]) -> bool:

@@ -21,7 +21,9 @@ def test_eval_scores_the_real_corpus_and_passes_its_bar() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("score ")
-    assert sum(1 for line in lines if ".pdf:" in line or ".html:" in line or ".json:" in line or ".xml:" in line) == 7
+    golds = sorted((REAL / "gold").glob("*.json"))
+    files = {json.loads(g.read_text(encoding="utf-8"))["file"] for g in golds}
+    assert sum(1 for line in lines if line.split(": ")[0] in files) == len(golds)
 
 
 def test_eval_shows_gold_beside_parsed_and_fails_below_the_bar(tmp_path: Path) -> None:
@@ -58,6 +60,10 @@ def test_eval_reports_a_refused_document_and_a_missing_gold_folder(tmp_path: Pat
     (gold_dir / "protocol.json").write_text(json.dumps(gold), encoding="utf-8")
     result = _run(str(gold_dir), str(docs))
     assert "rejected: no agenda items" in result.stdout
+    assert "1 of 1 documents refused" in result.stdout
+    assert "protocol.pdf: rejected: no agenda items and no meeting header" in result.stdout
+    as_json = json.loads(_run(str(gold_dir), str(docs), "--json").stdout)
+    assert as_json["refused"] == [{"file": "protocol.pdf", "reason": as_json["documents"][0]["error"]}]
     empty = tmp_path / "empty"
     empty.mkdir()
     nothing = _run(str(empty), str(docs))

@@ -343,7 +343,8 @@ def test_sbsys_earlier_decision_in_history_field() -> None:
         (b'{"foo": 1}', "format not supported: JSON that is not a FirstAgenda meeting (top-level keys: foo)"),
         (b"[1, 2]", "format not supported: JSON that is not a FirstAgenda meeting (top level is an array)"),
         (b'<?xml version="1.0"?><rss version="2.0"><channel/></rss>',
-         "format not supported: XML that is not an SBSYS eDagsorden publication (root element <rss>)"),
+         "format not supported: XML that is not an SBSYS eDagsorden publication, an eDoc meeting or an Acadre "
+         "agenda export (root element <rss> with <channel>)"),
         (b"<Publication><Published>1</Published></Publication>", "format not supported: XML"),
     ],
 )

@@ -1,23 +1,29 @@
-"""Parser service handler: unit tests through FastStream's TestRedisBroker with fakes passed via bootstrap."""
+"""Parser service handler: unit tests of the documents reader's handler (one entry as the stream worker hands
+it over) with fakes passed via bootstrap."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import pytest
-from faststream.redis import RedisBroker, TestRedisBroker
+from faststream.redis import RedisBroker
+from pydantic import TypeAdapter
 
-from services.parser.app import create_app
+from services.parser.app import register
 from services.parser.bootstrap import bootstrap
 from services.parser.core import parse_document
+from services.parser.events import EncodedMeeting, encode_meeting_events
 from services.parser.pool import ParseFailed
-from shared import streams
 from shared.blobs import BlobNotFound, sha256_hex
-from shared.contracts.events import AgendaItemParsed, DeadLettered, DocumentReceived, MeetingParsed
-from shared.contracts.meeting import ParsedMeeting
+from shared.contracts.events import AgendaItemParsed, DeadLettered, DocumentReceived, ItemsStreamEvent, MeetingParsed
 from shared.settings import Settings
+from shared.stream_worker import Entry
 from tests.conftest import SEEDS
+
+_ITEMS_EVENT: TypeAdapter[MeetingParsed | AgendaItemParsed] = TypeAdapter(ItemsStreamEvent)
 
 
 class DictBlobs:
@@ -43,11 +49,11 @@ class InlineParser:
     def __init__(self, fail: int = 0) -> None:
         self.fail = fail  # how many parses fail before one succeeds
 
-    async def parse(self, data: bytes, filename: str | None) -> ParsedMeeting:
+    async def parse_events(self, data: bytes, received: DocumentReceived) -> EncodedMeeting:
         if self.fail:
             self.fail -= 1
             raise ParseFailed("parse took longer than 30 s")
-        return parse_document(data, filename)
+        return encode_meeting_events(received, parse_document(data, received.original_name))
 
 
 class ListOutbox:
@@ -57,8 +63,9 @@ class ListOutbox:
         self.events: list[MeetingParsed | AgendaItemParsed] = []
         self.dead: list[DeadLettered] = []
 
-    async def emit(self, events: list[MeetingParsed | AgendaItemParsed]) -> None:
-        self.events.extend(events)
+    async def emit(self, bodies: Sequence[bytes]) -> None:
+        # Read back as the store reads the items stream: each body validated against the contracts.
+        self.events.extend(_ITEMS_EVENT.validate_json(body) for body in bodies)
 
     async def dead_letter(self, event: Any) -> None:
         self.dead.append(event)
@@ -79,12 +86,12 @@ async def _deliver(payload: Any, *, fail: int = 0) -> tuple[ListOutbox, DictBlob
     broker = RedisBroker(settings.redis_url or "")
     blobs, outbox = DictBlobs(), ListOutbox()
     deps = bootstrap(settings, broker, parser=InlineParser(fail), blobs=blobs, outbox=outbox)
-    create_app(settings, deps=deps, broker=broker)
-    async with TestRedisBroker(broker) as test_broker:
-        body = payload(blobs) if callable(payload) else payload
-        # A handler error stays with the message (pending), as on a real Redis.
-        with contextlib.suppress(ParseFailed):
-            await test_broker.publish(body, stream=streams.DOCUMENTS)
+    reader = register(broker, settings, deps, "unit")
+    body = payload(blobs) if callable(payload) else payload
+    raw = body.encode() if isinstance(body, str) else orjson.dumps(body)
+    # A handler error stays with the message (pending), as on a real Redis.
+    with contextlib.suppress(ParseFailed):
+        await reader._handle([Entry("1-0", raw)])
     return outbox, blobs
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xml.etree.ElementTree as ET  # the tree type only
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -19,11 +20,11 @@ from services.parser.core.decisions import (
     current_block,
     decision_blocks,
     decision_lines,
-    parse_votes,
+    is_unreleased,
 )
 from services.parser.core.header import split_people
 from services.parser.core.history import same_body
-from services.parser.core.municipality import Municipality, detect_municipality
+from services.parser.core.municipality import Municipality, detect_municipality, detect_region
 from services.parser.core.patterns import (
     DECISION,
     DECISION_HEADING,
@@ -33,6 +34,7 @@ from services.parser.core.patterns import (
     SECTION_NAMES,
 )
 from services.parser.core.sections import Heading, RawSection, classify_heading
+from services.parser.core.votes import read_votes
 from shared.contracts.meeting import Decision, EarlierDecision, Votes
 
 # Texts an agenda system leaves in a field nobody filled in: they are no decision.
@@ -77,7 +79,7 @@ def is_history_caption(caption: str) -> bool:
 def is_placeholder(text: str) -> bool:
     """Whether a field's text is empty or only a placeholder (`Tomt indhold`, `-`)."""
     key = re.sub(r"\s+", " ", text).strip().casefold().rstrip(" .:!")
-    return not key or key in PLACEHOLDERS or bool(FILLER.match(key))
+    return not key or key in PLACEHOLDERS or bool(FILLER.match(key)) or is_unreleased(key)
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ def read_decision(caption: str, lines: list[str], meeting_date: dt.date | None,
     if is_placeholder(text):
         return ReadDecision(None, absent, None, history)
     decision = Decision(text=text, outcome=classify_outcome(text))
-    return ReadDecision(decision, absent, parse_votes(text), history)
+    return ReadDecision(decision, absent, read_votes(text), history)
 
 
 def _other_meeting(block: DecisionBlock, meeting_date: dt.date | None, committee: str | None) -> bool:
@@ -164,3 +166,48 @@ def municipality_of(addresses: Iterable[str], texts: Iterable[str] = ()) -> Muni
             return found
     header = "\n".join(t for t in texts if t)
     return detect_municipality(header, len(header), []) if header else None
+
+
+# Element names under which exports name their owner: `Organisation`, `OrganizationName`,
+# `departmentName` (Acadre), `Municipality`, `Kommune`, `Myndighed`, `Authority`, `Region`.
+_ORGANISATION_TAG: Final = re.compile(r"organi[sz]ation|department|municipal|kommune|myndighed|authority|region",
+                                      re.I)
+_MAX_ORGANISATION: Final = 200
+
+
+def organisation_names(elements: Iterable[ET.Element]) -> list[str]:
+    """The texts of elements whose name says they name the organisation (`Organisation`, `departmentName`).
+
+    An element's own text counts, else its `Name` child. Only short texts: an organisation is named,
+    not described.
+    """
+    out: list[str] = []
+    for el in elements:
+        if not isinstance(el.tag, str) or not _ORGANISATION_TAG.search(el.tag):
+            continue
+        text = (el.text or "").strip()
+        if not text:
+            text = (el.findtext("Name") or "").strip()
+        if text and len(text) <= _MAX_ORGANISATION and any(ch.isalpha() for ch in text):
+            out.append(text)
+    return list(dict.fromkeys(out))
+
+
+def owner_of(organisations: Iterable[str], addresses: Iterable[str],
+             texts: Iterable[str] = ()) -> tuple[Municipality | None, str | None]:
+    """The body whose export this is: (municipality, None) or (None, region).
+
+    The organisation fields of the export say it first (`Syddjurs Administration`, `Region
+    Hovedstaden`); a region's own addresses (`@regionh.dk`) make it a region's; otherwise the system's
+    addresses and the header texts name the municipality (`municipality_of`).
+    """
+    names = "\n".join(n for n in organisations if n)
+    links = [a for a in addresses if a]
+    region = detect_region("\n".join([names, *links]))
+    if region is not None:
+        return None, region
+    if names:
+        found = detect_municipality(names, len(names), [])
+        if found is not None:
+            return found, None
+    return municipality_of(links, texts), None

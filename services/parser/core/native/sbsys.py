@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET  # the tree type only; parsing (defused) is in source.py
+from collections.abc import Iterator
 from typing import Final
 
 from services.parser.core.errors import UnsupportedDocument
@@ -23,7 +24,8 @@ from services.parser.core.native.common import (
     caption_kind,
     is_history_caption,
     merge_names,
-    municipality_of,
+    organisation_names,
+    owner_of,
     people,
     read_decision,
 )
@@ -78,11 +80,13 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
     # The system's own addresses (publisher, members, download links), not addresses quoted in a field.
     addresses = [m.group(0) for el in root.iter() if el.text and isinstance(el.tag, str)
                  and el.tag.endswith(_ADDRESS_TAGS) for m in _ADDRESS.finditer(el.text[:400])]
-    municipality = municipality_of(addresses, [committee, location or ""])
+    # A region publishes with SBSYS too: its organisation fields name it where no address does.
+    municipality, region = owner_of(organisation_names(_outside_items(root)), addresses, [committee, location or ""])
     return ParsedMeeting(
         kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
         municipality=municipality.name if municipality else None,
         municipality_code=municipality.code if municipality else None,
+        region=region,
         committee=body,
         meeting_date=meeting_date,
         start_time=when.strftime("%H:%M") if when and (when.hour or when.minute) else None,
@@ -162,6 +166,14 @@ def _decision_fields(fields: list[ET.Element]) -> list[ET.Element]:
                    and not is_history_caption(_text(f, "Caption"))]
         return named or unnamed
     return by_caption
+
+
+def _outside_items(el: ET.Element) -> Iterator[ET.Element]:
+    """The elements of the publication outside its items: an item's case may name other organisations."""
+    yield el
+    for child in el:
+        if child.tag != "Items":
+            yield from _outside_items(child)
 
 
 def _away(member: ET.Element) -> bool:
