@@ -46,6 +46,7 @@ def fill(docs: int, items: int, workdir: Path) -> str:
     """A SQLite store in `workdir` with about `items` items; returns its URL."""
     from bench.search import _copies
     from services.store.db import create_engine, migrate
+    from services.store.indexer import SearchIndexer
     from services.store.repository import store_events
     from shared.contracts.events import utcnow
 
@@ -61,6 +62,7 @@ def fill(docs: int, items: int, workdir: Path) -> str:
             for i in range(0, len(events), 100):
                 async with engine.begin() as conn:
                     await store_events(conn, events[i : i + 100], now=utcnow(), public_base_url="minutes://items/")
+            await SearchIndexer(engine).run_once()  # searchable, as the store service's indexer makes it
         finally:
             await engine.dispose()
 

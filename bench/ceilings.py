@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import redis.asyncio as aioredis
 
 from bench.corpus import GeneratedDoc
 from shared.contracts.events import AgendaItemParsed, DocumentReceived, MeetingParsed, utcnow
 from shared.contracts.meeting import ParsedMeeting
 from shared.redis_server import RedisServer
+from shared.stream_worker import Entry, GroupWorker
 
 PUBLIC_BASE_URL = "minutes://items/"
 
@@ -96,8 +98,30 @@ def pipeline_messages(parsed: Sequence[Parsed]) -> list[list[bytes]]:
     return out
 
 
+async def _consume(url: str, stream: str, group: str, total: int, batch: int) -> None:
+    """Read and ack `total` entries through the stream worker; raises if the stream runs dry."""
+    client = aioredis.Redis.from_url(url)
+    consumed = 0
+
+    async def handle(entries: list[Entry]) -> None:
+        nonlocal consumed
+        consumed += len(entries)
+        if consumed >= total:
+            worker.stop.set()
+
+    worker = GroupWorker(client, stream, group, "c1", handle, batch=batch, claim_idle_ms=None)
+    try:
+        async with asyncio.timeout(max(30.0, total / 1000)):
+            await worker.run()
+    except TimeoutError:
+        raise RuntimeError(f"broker ceiling: stream ran dry after {consumed} of {total} messages") from None
+    finally:
+        await client.aclose()
+
+
 def broker_ceiling(messages: Sequence[Sequence[bytes]], workdir: Path, batch: int = 100) -> dict[str, Any]:
-    """Pipelined XADD of every message, then XREADGROUP COUNT `batch` + one XACK per batch, own redis-server."""
+    """Pipelined XADD of every message, then the services' stream worker (XREADGROUP COUNT `batch` + one XACK
+    per batch, shared/stream_worker.py) with a no-op handler, own redis-server."""
     flat = [body for doc in messages for body in doc]
     server = RedisServer(workdir / "redis-broker-ceiling")
     url = server.start()
@@ -112,14 +136,7 @@ def broker_ceiling(messages: Sequence[Sequence[bytes]], workdir: Path, batch: in
                 pipe.xadd(stream, {"json": body})
             pipe.execute()
         published = time.perf_counter()
-        consumed = 0
-        while consumed < len(flat):
-            reply: Any = client.xreadgroup(group, "c1", {stream: ">"}, count=batch, block=1000)
-            if not reply:
-                raise RuntimeError(f"broker ceiling: stream ran dry after {consumed} of {len(flat)} messages")
-            ids = [entry_id for entry_id, _fields in reply[0][1]]
-            client.xack(stream, group, *ids)
-            consumed += len(ids)
+        asyncio.run(_consume(url, stream, group, len(flat), batch))
         done = time.perf_counter()
     finally:
         client.close()
@@ -173,6 +190,7 @@ async def _store(parsed: Sequence[Parsed], url: str, batch: int) -> dict[str, An
 
     from services.parser.events import meeting_events
     from services.store.db import create_engine, migrate
+    from services.store.indexer import SearchIndexer
     from services.store.models import decisions
     from services.store.repository import store_events
 
@@ -185,10 +203,16 @@ async def _store(parsed: Sequence[Parsed], url: str, batch: int) -> dict[str, An
     engine = create_engine(url)
     try:
         started = time.perf_counter()
-        # Like the store service: one transaction per delivery of `batch` stream entries.
-        for i in range(0, len(events), batch):
+        # Like the store service: one transaction per delivery of `batch` stream entries, and its search
+        # indexer's pass now and then (it runs at most every 0.5 s beside the store): the ceiling includes
+        # making what was stored searchable.
+        indexer = SearchIndexer(engine)
+        for n, i in enumerate(range(0, len(events), batch), 1):
             async with engine.begin() as conn:
                 await store_events(conn, events[i : i + batch], now=utcnow(), public_base_url=PUBLIC_BASE_URL)
+            if n % 5 == 0:
+                await indexer.run_once()
+        await indexer.run_once()
         elapsed = time.perf_counter() - started
         async with engine.connect() as conn:
             stored = (await conn.execute(select(func.count()).select_from(decisions))).scalar_one()

@@ -83,9 +83,9 @@ class DecisionWatcher(threading.Thread):
             client.close()
 
     def _record_internal(self, stream: str, entry_id: str, fields: dict[bytes, bytes]) -> None:
-        from services.store.handlers import payload_of
+        from shared.stream_worker import decode_fields
 
-        doc = orjson.loads(payload_of(fields)).get("document_id")
+        doc = orjson.loads(decode_fields(fields)).get("document_id")
         ms = int(entry_id.split("-")[0])
         with self._lock:
             if stream == streams.DOCUMENTS:
@@ -182,7 +182,8 @@ class RssSampler(threading.Thread):
             proc = self._procs[pid] = psutil.Process(pid)
         return proc
 
-    def _roots(self) -> dict[str, int]:
+    def roots(self) -> dict[str, int]:
+        """The pid of every running service process, and of Redis, by name."""
         roots = {name: c.process.pid for name, c in self.stack.children.items()
                  if c.process is not None and c.process.poll() is None}
         if self.stack.redis is not None and self.stack.redis.pid:
@@ -191,7 +192,7 @@ class RssSampler(threading.Thread):
 
     def sample(self, refresh_tree: bool) -> None:
         """One sample of every process (restarted services are picked up by their new pid)."""
-        for name, pid in self._roots().items():
+        for name, pid in self.roots().items():
             peak = self.peaks[name]
             try:
                 root = self._proc(pid)

@@ -12,6 +12,7 @@ from typing import Any
 
 import redis
 
+from bench import cpu
 from bench.ceilings import document_id
 from bench.corpus import GeneratedDoc
 from bench.observe import DecisionWatcher, RssSampler, percentiles
@@ -76,6 +77,8 @@ class _Phase:
         self.watcher: DecisionWatcher | None = None
         self.startup_s = 0.0
         self.resources: dict[str, Any] = {}
+        self._cpu_before: dict[str, cpu.TreeCpu] = {}
+        self.cpu_per_doc: dict[str, Any] = {}
 
     def __enter__(self) -> _Phase:
         # Staged before the services start: their mtimes are then older than the ingest's settle time, so
@@ -125,6 +128,14 @@ class _Phase:
             self.drop(doc)
         if not self.watcher.wait_all(ids, max(self.setup.stall_s, 120.0), targets):
             raise PipelineStalled(self.name, "warm-up documents never produced their decisions", self.diagnostics())
+
+    def start_cpu(self) -> None:
+        """Read every service's CPU time: the measured phase starts now (start-up and warm-up are behind)."""
+        self._cpu_before = cpu.snapshot(self.sampler.roots())
+
+    def end_cpu(self) -> None:
+        """Read every service's CPU time again: CPU ms per document of the measured phase, per service."""
+        self.cpu_per_doc = cpu.per_document(self._cpu_before, cpu.snapshot(self.sampler.roots()), len(self.docs))
 
     def drop(self, doc: GeneratedDoc) -> float:
         """Rename a staged document into the inbox; the time right after the rename."""
@@ -207,11 +218,13 @@ def _rate(count: float, seconds: float) -> float:
 def run_backfill(setup: PhaseSetup, docs: Sequence[GeneratedDoc]) -> dict[str, Any]:
     """All documents renamed into the inbox at once; rates from just before the first rename to the last decision."""
     with _Phase("backfill", setup, docs) as phase:
+        phase.start_cpu()
         started = time.time()
         for doc in docs:
             phase.drop(doc)
         dropped = time.time() - started
         complete = phase.wait()
+        phase.end_cpu()
         assert phase.watcher is not None
         ends = [phase.watcher.done[i] for i in phase.ids if i in phase.watcher.done]
         elapsed = (max(ends) if complete else phase.watcher.last_arrival) - started
@@ -223,6 +236,7 @@ def run_backfill(setup: PhaseSetup, docs: Sequence[GeneratedDoc]) -> dict[str, A
         items_per_s=_rate(out["items"], elapsed),
         decisions_per_s=_rate(out["decisions_received"], elapsed),
         resources=phase.resources,
+        cpu_ms_per_doc=phase.cpu_per_doc,
     )
     return out
 
@@ -232,6 +246,7 @@ def run_steady(setup: PhaseSetup, docs: Sequence[GeneratedDoc], rate: float) -> 
     # Tailing the internal streams costs the benchmark process little at a steady rate (not so in a backfill).
     with _Phase("steady", setup, docs, internal=True) as phase:
         renamed: dict[str, float] = {}
+        phase.start_cpu()
         started = time.time()
         for n, (doc, doc_id) in enumerate(zip(docs, phase.ids, strict=True)):
             # An absolute schedule: a late rename does not shift the ones after it.
@@ -241,6 +256,7 @@ def run_steady(setup: PhaseSetup, docs: Sequence[GeneratedDoc], rate: float) -> 
             renamed[doc_id] = phase.drop(doc)
         drop_s = time.time() - started
         complete = phase.wait()
+        phase.end_cpu()
         assert phase.watcher is not None
         latencies = [(phase.watcher.done[i] - t) * 1000 for i, t in renamed.items() if i in phase.watcher.done]
         stages = phase.watcher.stages(renamed)
@@ -252,5 +268,6 @@ def run_steady(setup: PhaseSetup, docs: Sequence[GeneratedDoc], rate: float) -> 
         latency_ms=percentiles(latencies),
         stages_ms=stages,
         resources=phase.resources,
+        cpu_ms_per_doc=phase.cpu_per_doc,
     )
     return out

@@ -61,6 +61,7 @@ async def _measure(parsed: Sequence[Parsed], url: str, items: int, repeats: int)
 
     from services.store import reader
     from services.store.db import create_engine, migrate
+    from services.store.indexer import SearchIndexer
     from services.store.models import agenda_items
     from services.store.repository import store_events
 
@@ -72,6 +73,7 @@ async def _measure(parsed: Sequence[Parsed], url: str, items: int, repeats: int)
         for i in range(0, len(events), 100):
             async with engine.begin() as conn:
                 await store_events(conn, events[i : i + 100], now=utcnow(), public_base_url=PUBLIC_BASE_URL)
+        await SearchIndexer(engine).run_once()  # what the store service's indexer does after the commits
         fill_s = time.perf_counter() - started
         async with engine.connect() as conn:
             stored = (await conn.execute(select(func.count()).select_from(agenda_items))).scalar_one()

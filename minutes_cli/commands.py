@@ -1,8 +1,9 @@
-"""User-facing commands: ingest, decisions, dlq, asyncapi, bench."""
+"""User-facing commands: ingest, decisions, dlq, asyncapi, bench.
+
+What a command needs is imported when it runs (even asyncio): `minutes --help` imports only typer."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sys
 from pathlib import Path
@@ -10,10 +11,9 @@ from typing import Annotated
 
 import typer
 
-from minutes_cli.options import DataOpt, make_settings
+from minutes_cli.options import DataOpt, configure_logging, make_settings
 from minutes_cli.search_cmd import search
-from shared.contracts.meeting import Outcome
-from shared.logging import configure_logging
+from shared.contracts.outcome import Outcome
 
 
 def register(app: typer.Typer, dlq_app: typer.Typer) -> None:
@@ -75,7 +75,6 @@ def decisions(
 ) -> None:
     """List stored decisions, or follow new ones live, filtered."""
     from minutes_cli.decisions_cmd import DecisionFilter, follow_decisions, print_stored
-    from minutes_cli.follow import default_group
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="decisions")
@@ -91,6 +90,10 @@ def decisions(
     if not follow and (group or from_start):
         raise typer.BadParameter("--group and --from-start go with --follow")
     if follow:
+        import asyncio
+
+        from minutes_cli.follow import default_group  # redis: only for --follow
+
         if all_versions or limit is not None:
             raise typer.BadParameter("--all-versions and --limit are for stored decisions, not --follow")
         raise typer.Exit(
@@ -108,6 +111,8 @@ def dlq_list(
     data: DataOpt = None,
 ) -> None:
     """Show dead-lettered messages: service, reason, attempts, document."""
+    import asyncio
+
     from minutes_cli.dlq_cmd import list_entries
 
     settings = make_settings(data)
@@ -121,6 +126,8 @@ def dlq_retry(
     data: DataOpt = None,
 ) -> None:
     """Re-queue dead-lettered messages onto the stream they came from."""
+    import asyncio
+
     from minutes_cli.dlq_cmd import retry_entries
 
     if not entry_id and not all_:

@@ -66,13 +66,26 @@ def explain(exc: BaseException) -> UserError | None:
     return None
 
 
+def debug_on() -> bool:
+    """`--debug`, or MINUTES_LOG_LEVEL=DEBUG: the settings are read only when a failure is to be shown, so that a
+    command that does not read them (`--help`) does not pay for importing pydantic-settings."""
+    if DEBUG["on"]:
+        return True
+    from minutes_cli.options import make_settings
+
+    try:
+        return make_settings().log_level.upper() == "DEBUG"
+    except Exception:  # a bad setting is reported by the command that reads it
+        return False
+
+
 def run(main: Callable[[], object]) -> None:
     """Call the CLI; print expected failures briefly (exit 2), everything else with its traceback."""
     try:
         main()
     except Exception as exc:
         known = explain(exc)
-        if known is None or DEBUG["on"]:
+        if known is None or debug_on():
             raise
         sys.stderr.write(f"minutes: {known.message}\n")
         if known.hint:

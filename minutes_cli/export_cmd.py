@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, BinaryIO
 
 import typer
 
 from minutes_cli.errors import UserError
-from minutes_cli.options import DataOpt, make_settings, read_filter
-from services.store.exports import Counts, Format, Rows
-from shared.contracts.meeting import Outcome
-from shared.logging import configure_logging
-from shared.settings import Settings
+from minutes_cli.options import DataOpt, configure_logging, make_settings, read_filter
+from services.store.exports.formats import Counts, Format, Rows
+from shared.contracts.outcome import Outcome
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from services.store.read_models import ReadFilter
+    from shared.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +66,8 @@ def export(
         raise UserError(
             "Parquet is binary: not written to a terminal", "give -o FILE.parquet, or pipe it (`… | duckdb …`)"
         )
+    import asyncio
+
     counts = asyncio.run(run_export(settings, fmt, flt, rows, output))
     if output is not None:
         what = f"{counts.rows} {rows.value}"

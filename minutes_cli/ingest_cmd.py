@@ -32,6 +32,7 @@ from shared import streams
 from shared.broker import RedisNotConfigured, resolve_redis_url
 from shared.contracts.events import DeadLettered
 from shared.settings import Settings
+from shared.stream_worker import newest_id, page
 
 # Rejected files listed one by one before the rest are only counted.
 SHOW_REJECTED = 20
@@ -112,10 +113,10 @@ def ingest(paths: list[Path], settings: Settings, console: Console | None = None
 async def _dead_letter_end(redis_url: str) -> str:
     client = Redis.from_url(redis_url)
     try:
-        last: Any = await client.xrevrange(streams.DEAD_LETTER, count=1)
+        last = await newest_id(client, streams.DEAD_LETTER)
     finally:
         await client.aclose()
-    return last[0][0].decode() if last else "0-0"
+    return last or "0-0"
 
 
 def _id(value: Any) -> tuple[int, int]:
@@ -143,9 +144,8 @@ async def wait_for_verdicts(redis_url: str, new_ids: dict[str, Path], after: str
             if not finished:
                 await asyncio.sleep(0.25)
         rejected = []
-        rows: Any = await client.xrange(streams.DEAD_LETTER, min="(" + after if after != "0-0" else "-")
-        for _entry_id, fields in rows:
-            event = DeadLettered.model_validate_json(fields[streams.PUBLIC_FIELD.encode()])
+        async for entry in page(client, streams.DEAD_LETTER, start="(" + after if after != "0-0" else "-"):
+            event = DeadLettered.model_validate_json(entry.payload)
             if event.service == "parser" and event.document_id in new_ids:
                 rejected.append((new_ids[event.document_id], f"parser: {event.error}"))
     finally:

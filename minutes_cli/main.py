@@ -13,16 +13,17 @@ from typing import Annotated
 import typer
 
 from minutes_cli import commands, errors, export_cmd
-from minutes_cli.options import DataOpt, make_settings
-from shared import streams
-from shared.logging import configure_logging
+from minutes_cli.options import HELP_MARKUP, DataOpt, configure_logging, make_settings
 
 app = typer.Typer(
     help="Danish municipal minutes -> structured decisions, with live decision events.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,
 )
-dlq_app = typer.Typer(help="Inspect and re-queue dead-lettered messages.", no_args_is_help=True)
+dlq_app = typer.Typer(
+    help="Inspect and re-queue dead-lettered messages.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP
+)
 app.add_typer(dlq_app, name="dlq")
 
 # Exit status of a service that refuses to start on bad state (EX_CONFIG): `minutes up` does not restart it.
@@ -35,14 +36,7 @@ def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks (also MINUTES_LOG_LEVEL=DEBUG).")] = False,
 ) -> None:
     """Danish municipal minutes -> structured decisions, with live decision events."""
-    errors.DEBUG["on"] = debug or _debug_from_settings()
-
-
-def _debug_from_settings() -> bool:
-    try:
-        return make_settings().log_level.upper() == "DEBUG"
-    except Exception:  # a bad setting is reported by the command that reads it
-        return False
+    errors.DEBUG["on"] = debug  # MINUTES_LOG_LEVEL=DEBUG is read only when a failure is shown: errors.debug_on
 
 
 def _raise_interrupt(*_: object) -> None:
@@ -81,6 +75,7 @@ def up(
     """Run the whole pipeline locally: embedded Redis (unless MINUTES_REDIS_URL), ingest, parsers, store, and
     the web page with its read API."""
     from minutes_cli.supervisor import Stack, StartRefused
+    from shared import streams
     from shared.redis_server import redact
 
     settings = make_settings(data, inbox=inbox, parsers=parsers, stores=stores, api_port=api_port)
@@ -243,6 +238,10 @@ export_cmd.register(app)
 from minutes_cli.subscriptions_cmd import app as subscriptions_app  # noqa: E402
 
 app.add_typer(subscriptions_app, name="subscriptions")
+
+from minutes_cli.sources_cmd import app as sources_app  # noqa: E402
+
+app.add_typer(sources_app, name="sources")
 
 
 def main() -> None:

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from minutes_cli.decisions_cmd import clean_text, decision_table, require_database
 from minutes_cli.errors import UserError
-from minutes_cli.options import DataOpt, make_settings, read_filter
-from shared.contracts.meeting import Outcome
-from shared.logging import configure_logging
-from shared.settings import Settings
+from minutes_cli.options import DataOpt, configure_logging, make_settings, read_filter
+from shared.contracts.outcome import Outcome
+
+# What draws the results is imported when the command runs, not when `minutes` starts (see options.py).
+if TYPE_CHECKING:
+    from rich.table import Table
+    from rich.text import Text
+
+    from shared.settings import Settings
 
 _MARK = re.compile(r"<mark>(.*?)</mark>")
 DEFAULT_LIMIT = 20
@@ -55,10 +55,15 @@ def search(
         outcome=outcome, case_number=case_number, kle=kle, absent=absent, all_versions=all_versions,
     )  # fmt: skip
     json_lines = as_json or not sys.stdout.isatty()
+    import asyncio
+
     asyncio.run(_run(settings, flt, limit, json_lines))
 
 
 async def _run(settings: Settings, flt: object, limit: int, json_lines: bool) -> None:
+    from rich.console import Console
+
+    from minutes_cli.decisions_cmd import require_database
     from services.store import reader
     from services.store.db import create_engine
 
@@ -90,6 +95,10 @@ def _snippet_text(snippet: str | None, fallback: str) -> Text:
     """The HTML snippet as rich text: <mark> as bold, entities unescaped."""
     import html
 
+    from rich.text import Text
+
+    from minutes_cli.decisions_cmd import clean_text
+
     if not snippet:
         return Text(clean_text(fallback))
     out = Text()
@@ -104,6 +113,8 @@ def _snippet_text(snippet: str | None, fallback: str) -> Text:
 
 def hits_table(hits: list, total: int) -> Table:  # type: ignore[type-arg]
     """The terminal table of search hits."""
+    from minutes_cli.decisions_cmd import clean_text, decision_table
+
     title = f"{total} hits" if total == len(hits) else f"{len(hits)} of {total} hits"
     table = decision_table(title)
     table.add_column("match", ratio=6, min_width=20)

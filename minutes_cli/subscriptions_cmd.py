@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from minutes_cli.decisions_cmd import require_database
 from minutes_cli.errors import UserError
-from minutes_cli.options import DataOpt, make_settings
-from shared.contracts.meeting import Outcome
-from shared.logging import configure_logging
-from shared.settings import Settings
+from minutes_cli.options import HELP_MARKUP, DataOpt, configure_logging, make_settings
+from shared.contracts.outcome import Outcome
+
+# The tables and the database are imported when a subcommand runs, not when `minutes` starts (see options.py).
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 app = typer.Typer(
-    help="Follow decisions: webhooks (Standard Webhooks) and Apprise notifications.", no_args_is_help=True
+    help="Follow decisions: webhooks (Standard Webhooks) and Apprise notifications.",
+    no_args_is_help=True,
+    rich_markup_mode=HELP_MARKUP,
 )
 
 T = TypeVar("T")
@@ -30,6 +30,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON (the default when no
 
 def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(engine)` on the store's database (which must exist: this never creates one)."""
+    from minutes_cli.decisions_cmd import require_database
     from services.store.db import create_engine
 
     require_database(settings)
@@ -40,6 +41,8 @@ def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
             return await work(engine)
         finally:
             await engine.dispose()
+
+    import asyncio
 
     return asyncio.run(go())
 
@@ -110,6 +113,8 @@ def add(
     if _json_out(as_json):
         sys.stdout.write(created.model_dump_json() + "\n")
         return
+    from rich.console import Console
+
     console = Console()
     console.print(f"subscription [bold]{created.id}[/bold]: {_filter_text(created)} → {created.channel} {created.url}")
     if created.secret:
@@ -127,6 +132,9 @@ def list_(as_json: JsonOpt = False, data: DataOpt = None) -> None:
         for sub in subs:
             sys.stdout.write(sub.model_dump_json() + "\n")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"{len(subs)} subscription{'s' if len(subs) != 1 else ''}")
     for col in ("id", "filter", "channel", "url", "state", "pending", "delivered"):
         table.add_column(col, overflow="fold")
@@ -196,6 +204,9 @@ def attempts(
         for row in rows:
             sys.stdout.write(row.model_dump_json() + "\n")
         return
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(title=f"latest {len(rows)} attempts of {subscription_id}")
     for col in ("at", "event (webhook-id)", "result", "ms", "replay"):
         table.add_column(col, overflow="fold")

@@ -7,7 +7,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -32,11 +32,28 @@ class BlobRefRejected(ValueError):
     """A reference outside the blob store (another folder, bucket or prefix): never read."""
 
 
+class HashObject(Protocol):
+    """What `hashlib.sha256()` returns, as far as the blob store and ingest use it."""
+
+    def update(self, data: bytes, /) -> None:
+        """Feed more bytes."""
+        ...
+
+    def hexdigest(self) -> str:
+        """The digest of every byte fed so far."""
+        ...
+
+
+# Makes a fresh sha256 (ingest's deps carry one, so a test can count how often a file is hashed).
+HashFactory = Callable[[], HashObject]
+
+
 class BlobStore(Protocol):
     """Stores bytes under their sha256 and hands back a reference any worker can resolve."""
 
-    def put(self, data: bytes) -> str:
-        """Store the bytes (idempotent) and return their reference."""
+    def put(self, data: bytes, digest: str | None = None) -> str:
+        """Store the bytes (idempotent) and return their reference; `digest` is their sha256 when the caller
+        has it already (ingest hashes while it reads), so it is not computed twice."""
         ...
 
     def get(self, ref: str) -> bytes:
@@ -110,9 +127,9 @@ class LocalBlobStore:
         """Where the blob with this sha256 lives."""
         return self.root / digest[:2] / digest[2:4] / digest
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, digest: str | None = None) -> str:
         """Store the bytes once; a second put of the same bytes only returns the reference."""
-        digest = sha256_hex(data)
+        digest = digest or sha256_hex(data)
         path = self.path_for(digest)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -216,9 +233,9 @@ class SchemeBlobStore:
     def _configured(self) -> BlobStore:
         return self._s3_store() if self.settings.blob_store == "s3" else self.local
 
-    def put(self, data: bytes) -> str:
+    def put(self, data: bytes, digest: str | None = None) -> str:
         """Store in the configured backend."""
-        return self._configured().put(data)
+        return self._configured().put(data, digest)
 
     def _catalog(self) -> BlobCatalog:
         store = self._configured()

@@ -92,9 +92,10 @@ class S3BlobStore:
         """Reference handed to other services for the blob with this sha256."""
         return f"s3://{self.bucket}/{self.key_for(digest)}"
 
-    def put(self, data: bytes) -> str:
-        """Store the bytes once (HEAD first, since an S3 PUT is atomic but not free) and return the reference."""
-        digest = sha256_hex(data)
+    def put(self, data: bytes, digest: str | None = None) -> str:
+        """Store the bytes once (HEAD first, since an S3 PUT is atomic but not free) and return the reference;
+        `digest` is their sha256 when the caller has it already."""
+        digest = digest or sha256_hex(data)
         key = self.key_for(digest)
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)

@@ -5,14 +5,17 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import struct
+import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from faststream import BaseMiddleware
-from faststream.redis import RedisBroker
+from faststream.redis import RedisBroker, StreamSub
+from faststream.redis.message import DATA_KEY
+from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from shared import streams
 from shared.redis_server import read_address
@@ -75,6 +78,33 @@ def make_broker(
     )
 
 
+# FastStream's stream entry: one field holding its binary envelope (identity, version, headers, body).
+ENVELOPE_FIELD = DATA_KEY
+_JSON_TYPE = b"\x00\x0ccontent-type\x00\x10application/json"
+
+
+def correlation_id() -> str:
+    """A fresh correlation id, as FastStream makes one."""
+    return str(uuid.uuid4())
+
+
+def stream_envelope(body: bytes, correlation: str | None = None) -> bytes:
+    """`body` (JSON) in FastStream's binary envelope, as `broker.publish` writes it, without its per-message
+    machinery (a serializer pass, a dict of headers, a byte-by-byte writer: most of a publish's CPU).
+
+    Headers as FastStream sets them: `correlation_id` (fresh unless given: events published together may
+    share one), then `content-type: application/json`; a test checks that FastStream's own parser reads
+    body and headers back.
+    """
+    correlation_bytes = (correlation or correlation_id()).encode()
+    headers = struct.pack(">H", 14) + b"correlation_id" + struct.pack(">H", len(correlation_bytes)) + correlation_bytes
+    headers += _JSON_TYPE
+    identity = BinaryMessageFormatV1.IDENTITY_HEADER
+    headers_start = len(identity) + 2 + 8
+    data_start = headers_start + 2 + len(headers)
+    return b"".join((identity, struct.pack(">HIIH", 1, headers_start, data_start, 2), headers, body))
+
+
 async def ensure_groups(client: Redis, groups: dict[str, tuple[str, ...]] | None = None) -> None:
     """Create every consumer group at id 0 (FastStream would create it at `$` and skip earlier entries).
 
@@ -83,24 +113,26 @@ async def ensure_groups(client: Redis, groups: dict[str, tuple[str, ...]] | None
     """
     from shared.consume import OutageGate, redis_outage
 
-    gate = OutageGate("startup")
-    while True:
-        try:
-            await _create_groups(client, groups)
-        except Exception as exc:
-            if not redis_outage(exc):
-                raise
-            await gate.wait(exc)
-            continue
-        gate.up()
-        return
+    await OutageGate("startup").through(lambda: _create_groups(client, groups), redis_outage)
 
 
 async def _create_groups(client: Redis, groups: dict[str, tuple[str, ...]] | None) -> None:
+    from shared.stream_worker import ensure_group  # the worker imports the consume rule, which imports this
+
     for stream, names in (groups or streams.GROUPS_BY_STREAM).items():
         for group in names:
-            try:
-                await client.xgroup_create(stream, group, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+            await ensure_group(client, stream, group, "0")
+
+
+def document_reader(
+    docs: RedisBroker, stream: str, group: str, consumer: str, *, batch: int, title: str, description: str,
+    one_at_a_time: bool = False,
+) -> None:
+    """Declare, on a broker used only for the AsyncAPI document (never started), a stream the service reads
+    with shared.stream_worker: the document shows the channel, its group and what it carries."""
+
+    async def reads(body: Any) -> None:  # never called: the stream worker reads this stream
+        return None
+
+    sub = StreamSub(stream, group=group, consumer=consumer, batch=not one_at_a_time, max_records=batch)
+    docs.subscriber(stream=sub, title=title, description=description)(reads)

@@ -26,10 +26,12 @@ from redis import exceptions as redis_errors
 from shared.contracts.events import DeadLettered
 from shared.dead_letter import InvalidMessage, describe_failure
 from shared.logging import get_logger
+from shared.retry import HANDLER, OUTAGE, Backoff, sleep_or_stop
 
 log = get_logger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Redis error replies that mean "Redis cannot take writes right now", not "this message is bad".
 _REFUSING = ("MISCONF", "OOM", "READONLY", "LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS")
@@ -67,11 +69,13 @@ class OutageGate:
     """
 
     service: str
-    initial_s: float = 0.5
-    # Short enough that work resumes within seconds of the dependency's return.
-    cap_s: float = 8.0
+    # The shared outage policy (shared/retry.py); tests shorten it.
+    initial_s: float = OUTAGE.initial_s
+    cap_s: float = OUTAGE.cap_s
     down_since: float | None = None
-    _wait_s: float = 0.0
+    # Told of each change of state (True: down, False: back), e.g. to tell a person at a terminal.
+    on_change: Callable[[bool, str], None] | None = None
+    _attempt: int = 0
     _reason: str = ""
 
     @property
@@ -79,17 +83,37 @@ class OutageGate:
         """Whether the last attempt met an outage."""
         return self.down_since is not None
 
-    async def wait(self, error: BaseException) -> None:
-        """Record an outage and sleep its current backoff (doubling up to the cap)."""
+    async def wait(self, error: BaseException, stop: asyncio.Event | None = None) -> None:
+        """Record an outage and sleep its current backoff (doubling up to the cap; less if `stop` is set)."""
         if self.down_since is None:
             self.down_since = time.monotonic()
-            self._wait_s = self.initial_s
+            self._attempt = 0
             self._reason = _short(error)
             log.warning("dependency unavailable; holding messages, retrying with backoff",
                         service=self.service, error=self._reason, cap_s=self.cap_s)
-        else:
-            self._wait_s = min(self._wait_s * 2, self.cap_s)
-        await asyncio.sleep(self._wait_s)
+            if self.on_change is not None:
+                self.on_change(True, self._reason)
+        self._attempt += 1
+        await sleep_or_stop(Backoff(self.initial_s, self.cap_s).delay(self._attempt), stop)
+
+    async def through(
+        self,
+        call: Callable[[], Awaitable[R]],
+        is_outage: Callable[[BaseException], bool] = redis_outage,
+        stop: asyncio.Event | None = None,
+    ) -> R:
+        """`call()`, again after this gate's backoff for as long as it meets an outage (never counted);
+        any other error is raised at once."""
+        while True:
+            try:
+                result = await call()
+            except Exception as exc:
+                if not is_outage(exc) or (stop is not None and stop.is_set()):
+                    raise
+                await self.wait(exc, stop)
+                continue
+            self.up()
+            return result
 
     def up(self) -> None:
         """Record that a dependency answered again (logs once, at the end of an outage)."""
@@ -97,6 +121,8 @@ class OutageGate:
             log.warning("dependency available again", service=self.service, error=self._reason,
                         down_s=round(time.monotonic() - self.down_since, 1))
             self.down_since = None
+            if self.on_change is not None:
+                self.on_change(False, self._reason)
 
 
 @dataclass(frozen=True)
@@ -123,8 +149,8 @@ class ConsumeStep:
     # Which errors are outages of a dependency (never counted); Redis outages always are.
     outage: Callable[[BaseException], bool] = redis_outage
     gate: OutageGate | None = None
-    retry_initial_s: float = 0.5
-    retry_cap_s: float = 4.0
+    retry_initial_s: float = HANDLER.initial_s
+    retry_cap_s: float = HANDLER.cap_s
     describe: Callable[[Any], dict[str, str | None]] = field(default=lambda _value: {})
     # Resets the message's idle time (XCLAIM JUSTID to itself) while it is handled, so a handler that waits
     # out an outage or retries is not reclaimed by another worker (which would count a delivery).
@@ -177,7 +203,8 @@ class ConsumeStep:
         self, message_id: str, deliveries: int, payload: str, value: T, handle: Callable[[T], Awaitable[Any]]
     ) -> Outcome[Any]:
         attempts = deliveries
-        backoff = self.retry_initial_s
+        policy = Backoff(self.retry_initial_s, self.retry_cap_s)
+        retry = 1
         while True:
             try:
                 result = await handle(value)
@@ -194,10 +221,11 @@ class ConsumeStep:
                 self._gate_up()
                 if attempts >= self.max_deliveries:
                     return await self._give_up(message_id, payload, exc, attempts, value, retryable=True)
+                backoff = policy.delay(retry)
                 log.warning("handling failed, will retry", error=_short(exc), attempts=attempts,
                             max_deliveries=self.max_deliveries, retry_in_s=backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.retry_cap_s)
+                retry += 1
                 attempts += 1
                 continue
             self._gate_up()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
 
 from shared import streams
 from shared.contracts.events import DeadLettered
+
+if TYPE_CHECKING:
+    from shared.stream_worker import Entry
 
 
 class InvalidMessage(Exception):
@@ -31,24 +33,16 @@ async def dead_letter(client: Redis, event: DeadLettered) -> str:
     return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
 
 
-def _entry(entry_id: bytes | str, fields: dict[Any, Any]) -> DeadLetterEntry:
-    raw = fields.get(streams.PUBLIC_FIELD.encode()) or fields.get(streams.PUBLIC_FIELD) or b"{}"
-    key = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-    return DeadLetterEntry(key, DeadLettered.model_validate_json(raw))
+def _entry(entry: Entry) -> DeadLetterEntry:
+    return DeadLetterEntry(entry.id, DeadLettered.model_validate_json(entry.payload if entry.known else b"{}"))
 
 
 async def iter_dead_letters(client: Redis, page: int = 500) -> AsyncIterator[DeadLetterEntry]:
     """Every dead-lettered message, oldest first, fetched `page` entries per XRANGE (never all at once)."""
-    start = "-"
-    while True:
-        rows: Any = await client.xrange(streams.DEAD_LETTER, min=start, count=page) or []
-        for entry_id, fields in rows:
-            yield _entry(entry_id, fields)
-        if len(rows) < page:
-            return
-        last = rows[-1][0]
-        # "(" makes the range exclusive: the next page starts after the last entry seen.
-        start = "(" + (last.decode() if isinstance(last, bytes) else str(last))
+    from shared.stream_worker import page as pages  # here: the worker imports this module's rule
+
+    async for entry in pages(client, streams.DEAD_LETTER, count=page):
+        yield _entry(entry)
 
 
 async def list_dead_letters(client: Redis, count: int | None = None) -> list[DeadLetterEntry]:
@@ -63,11 +57,10 @@ async def list_dead_letters(client: Redis, count: int | None = None) -> list[Dea
 
 async def get_dead_letter(client: Redis, entry_id: str) -> DeadLetterEntry | None:
     """One entry by id, or None when there is no such entry."""
-    try:
-        rows: Any = await client.xrange(streams.DEAD_LETTER, min=entry_id, max=entry_id, count=1) or []
-    except ResponseError:  # not a stream id at all
-        return None
-    return _entry(*rows[0]) if rows else None
+    from shared.stream_worker import entry_at
+
+    entry = await entry_at(client, streams.DEAD_LETTER, entry_id)
+    return _entry(entry) if entry is not None else None
 
 
 async def delivery_count(client: Redis, stream: str, group: str, message_id: str | bytes) -> int:

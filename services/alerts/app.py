@@ -8,12 +8,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from faststream import FastStream
-from faststream.redis import StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from faststream.specification import AsyncAPI
 
 from services.alerts import bootstrap, handlers
@@ -21,32 +17,17 @@ from services.alerts.delivery import release_all
 from services.alerts.worker import AlertsDeps, delivery_loop, send_digests
 from services.store import db
 from shared import streams
-from shared.broker import consumer_name, make_broker, resolve_redis_url
+from shared.broker import consumer_name, document_reader, make_broker, resolve_redis_url
 from shared.consume import OutageGate
 from shared.dead_letter import declare_dead_letter_publisher
 from shared.health import Heartbeat
 from shared.logging import get_logger
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
+from shared.stream_worker import Entry, GroupWorker
 
 VERSION = "0.1.0"
 log = get_logger(__name__)
-
-
-async def _raw_only(msg: Any) -> None:
-    """The handler reads the raw entry (plain JSON in `json`, not FastStream's envelope)."""
-    return None
-
-
-async def _envelope_only(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """FastStream's batch message built from one entry (its batch parser would decode every entry and
-    re-encode the batch, which the handler never reads; as in the store)."""
-    entries = msg["data"]
-    msg["data"] = entries[:1]
-    try:
-        return await original(msg)
-    finally:
-        msg["data"] = entries
 
 
 class _Runtime:
@@ -58,6 +39,7 @@ class _Runtime:
         self.injected = deps is not None
         self.gate = OutageGate(handlers.SERVICE)
         self.loop_task: asyncio.Task[None] | None = None
+        self.worker: GroupWorker | None = None
 
     @property
     def deps(self) -> AlertsDeps:
@@ -78,37 +60,15 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
     runtime = _Runtime(settings, deps)
     consumer = consumer_name("alerts")
 
-    # Batches of entries: one transaction enqueues the deliveries of all of them.
-    @broker.subscriber(
-        stream=StreamSub(
-            streams.DECISIONS,
-            group=streams.ALERTS_GROUP,
-            consumer=consumer,
-            batch=True,
-            max_records=settings.batch_size,
-        ),
+    # The AsyncAPI document: what the worker reads (with the stream worker) and writes.
+    docs = make_broker(resolve_redis_url(settings), "alerts")
+    document_reader(
+        docs, streams.DECISIONS, streams.ALERTS_GROUP, consumer, batch=settings.batch_size,
         title="alerts/decisions",
-        description="Public DecisionMade and DecisionRevised events, matched against the subscriptions.",
-        parser=_envelope_only,
-        decoder=_raw_only,
+        description="Public DecisionMade and DecisionRevised events, matched against the subscriptions "
+        "(shared/stream_worker.py; entries left pending by a dead alerts worker reclaimed).",
     )
-    async def on_decision(body: Any, msg: RedisBatchStreamMessage) -> None:
-        deps = runtime.deps
-        await handlers.handle_message(deps, handlers.consume_step(deps, runtime.gate), msg.raw_message)
-
-    @broker.subscriber(
-        stream=StreamSub(
-            streams.DECISIONS, group=streams.ALERTS_GROUP, consumer=consumer, min_idle_time=settings.claim_idle_ms
-        ),
-        title="alerts/decisions-reclaim",
-        description="Entries left pending by a dead alerts worker.",
-        decoder=_raw_only,
-    )
-    async def on_reclaimed(body: Any, msg: RedisStreamMessage) -> None:
-        deps = runtime.deps
-        await handlers.handle_message(deps, handlers.consume_step(deps, runtime.gate), msg.raw_message)
-
-    declare_dead_letter_publisher(broker)
+    declare_dead_letter_publisher(docs)
     digests = Periodic("alert-digests", settings.alerts_digest_check_s, lambda: send_digests(runtime.deps))
 
     async def startup() -> None:
@@ -125,9 +85,26 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
     heartbeat = Heartbeat(settings.data_dir, "alerts", not_ready)
 
     async def after_startup() -> None:
+        deps = runtime.deps
+        step = handlers.consume_step(deps, runtime.gate)
+
+        async def handle(entries: list[Entry]) -> None:
+            await handlers.handle_entries(deps, step, entries)
+
+        # Batches of entries: one transaction enqueues the deliveries of all of them, one XACK.
+        runtime.worker = GroupWorker(
+            deps.redis, streams.DECISIONS, streams.ALERTS_GROUP, consumer, handle,
+            batch=settings.batch_size, claim_idle_ms=settings.claim_idle_ms, gate=runtime.gate,
+        )
+        runtime.worker.start()
         runtime.loop_task = asyncio.create_task(delivery_loop(runtime.deps), name="alert-deliveries")
         digests.start()
         heartbeat.start()
+
+    async def on_shutdown() -> None:
+        # The batch in hand is finished (and acked) before the database and Redis are closed.
+        if runtime.worker is not None:
+            await runtime.worker.shutdown()
 
     async def after_shutdown() -> None:
         await heartbeat.stop()
@@ -155,8 +132,10 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
         logger=logging.getLogger("minutes.alerts"),
         on_startup=[startup],
         after_startup=[after_startup],
+        on_shutdown=[on_shutdown],
         after_shutdown=[after_shutdown],
         specification=AsyncAPI(
+            docs,
             title="minutes alerts",
             version=VERSION,
             description=f"Reads {streams.DECISIONS} (group {streams.ALERTS_GROUP}) and delivers matching "

@@ -1,7 +1,8 @@
 """The alerts worker's handler of the public stream: decode, enqueue matching deliveries, wake the sender.
 
-A batch of entries (up to `MINUTES_BATCH_SIZE`) is enqueued in one transaction, then acknowledged at once
-(the sender's ordering watermark is the oldest unacknowledged entry). An entry that is not a valid event is
+A batch of entries (up to `MINUTES_BATCH_SIZE`, read by the stream worker, shared/stream_worker.py) is
+enqueued in one transaction; the worker acknowledges it once this returns (the sender's ordering watermark
+is the oldest unacknowledged entry). An entry that is not a valid event is
 dead-lettered alone; a database or Redis outage is waited out uncounted; if the batch fails otherwise, each
 entry is retried alone under the shared consume rule (shared/consume.py) and dead-lettered at its last
 delivery. An event type this version does not know is skipped (the public stream's contract).
@@ -9,8 +10,7 @@ delivery. An event type this version does not know is skipped (the public stream
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import orjson
 from pydantic import ValidationError
@@ -20,12 +20,12 @@ from services.alerts.deps import AlertsDeps
 from services.alerts.fanout import Pending, enqueue_batch
 from services.alerts.matching import Event
 from services.store.db import is_db_unavailable
-from services.store.handlers import Entry, entries_of
 from shared import streams
 from shared.consume import ConsumeStep, OutageGate, redis_outage
 from shared.contracts.events import DeadLettered
-from shared.dead_letter import InvalidMessage, dead_letter, delivery_count
+from shared.dead_letter import InvalidMessage, dead_letter
 from shared.logging import get_logger
+from shared.stream_worker import Entry
 
 log = get_logger(__name__)
 
@@ -66,29 +66,18 @@ async def _enqueue(deps: AlertsDeps, batch: Sequence[Pending]) -> int:
         return await enqueue_batch(deps.engine, deps.cache, batch)
 
 
-async def _ack(deps: AlertsDeps, entries: Sequence[Entry]) -> None:
-    ids = [e.message_id for e in entries if e.message_id]
-    if ids:
-        await deps.redis.xack(streams.DECISIONS, streams.ALERTS_GROUP, *ids)
-
-
-async def handle_message(deps: AlertsDeps, step: ConsumeStep, raw_message: Mapping[str, Any]) -> int:
-    """Enqueue the deliveries of every entry in a FastStream stream message (a batch or one entry), then
-    acknowledge them; returns how many deliveries were added."""
-    entries = entries_of(raw_message)
+async def handle_entries(deps: AlertsDeps, step: ConsumeStep, entries: Sequence[Entry]) -> int:
+    """Enqueue the deliveries of a batch of entries; returns how many were added. Returning means every
+    entry is settled (enqueued, skipped or dead-lettered): the stream worker acks them then."""
     valid: list[tuple[Entry, Pending]] = []
-    settled: list[Entry] = []
     for entry in entries:
         try:
             event = decode(entry.payload)
         except (InvalidMessage, ValidationError, ValueError):
             await _one(deps, step, entry)  # dead-lettered under the shared rule
-            settled.append(entry)
             continue
-        if event is not None:
-            valid.append((entry, Pending(event, entry.payload.decode(), entry.message_id)))
-        else:
-            settled.append(entry)
+        if event is not None:  # None: an event type this version does not know, skipped
+            valid.append((entry, Pending(event, entry.text, entry.id)))
     added = 0
     if valid:
         try:
@@ -98,8 +87,6 @@ async def handle_message(deps: AlertsDeps, step: ConsumeStep, raw_message: Mappi
             log.warning("batch failed, enqueueing one by one", size=len(valid), error=repr(exc)[:300])
             for entry, _ in valid:
                 added += await _one(deps, step, entry)
-        settled.extend(e for e, _ in valid)
-    await _ack(deps, settled)
     if added:
         deps.work.set()
     return added
@@ -108,25 +95,13 @@ async def handle_message(deps: AlertsDeps, step: ConsumeStep, raw_message: Mappi
 async def _through_outages(deps: AlertsDeps, step: ConsumeStep, batch: Sequence[Pending]) -> int:
     """The batch's enqueue, repeated while the database or Redis is unavailable (waits on the gate)."""
     assert step.gate is not None
-    while True:
-        try:
-            added = await _enqueue(deps, batch)
-        except Exception as exc:
-            if not (is_db_unavailable(exc) or redis_outage(exc)):
-                raise
-            await step.gate.wait(exc)
-            continue
-        step.gate.up()
-        return added
+    return await step.gate.through(lambda: _enqueue(deps, batch), lambda e: is_db_unavailable(e) or redis_outage(e))
 
 
 async def _one(deps: AlertsDeps, step: ConsumeStep, entry: Entry) -> int:
     """One entry alone under the shared consume rule; returns the deliveries added."""
     payload = entry.payload
-    message_id = entry.message_id or ""
-    deliveries = (
-        await delivery_count(deps.redis, streams.DECISIONS, streams.ALERTS_GROUP, message_id) if message_id else 1
-    )
+    message_id = entry.id
 
     async def handle(event: Event | None) -> int:
         if event is None:
@@ -135,7 +110,7 @@ async def _one(deps: AlertsDeps, step: ConsumeStep, entry: Entry) -> int:
 
     outcome = await step.run(
         message_id=message_id,
-        deliveries=deliveries,
+        deliveries=entry.deliveries,
         payload=payload.decode(errors="replace"),
         decode=lambda: decode(payload),
         handle=handle,

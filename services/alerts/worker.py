@@ -29,6 +29,7 @@ from services.alerts.models import deliveries, subscriptions
 from shared import streams
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
+from shared.stream_worker import page as stream_page
 
 __all__ = [
     "PUBLIC",
@@ -163,23 +164,13 @@ async def replay(
     start = f"{int(since.timestamp() * 1000)}-0"
     added = 0
     cache = SubscriptionCache()
-    while True:
-        rows: list[Any] = list(await redis.xrange(streams.DECISIONS, min=start, max="+", count=page) or [])
-        batch: list[Pending] = []
-        for entry_id, fields in rows:
-            raw = fields.get(streams.PUBLIC_FIELD.encode()) or fields.get(streams.PUBLIC_FIELD)
-            if raw is None:
-                continue
-            payload = raw.decode() if isinstance(raw, bytes) else str(raw)
-            try:
-                event = PUBLIC.validate_json(payload)
-            except ValueError:
-                continue  # an event type this version does not know: skipped, as the contract says
-            sid = entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
-            batch.append(Pending(event, payload, sid))
-        added += await enqueue_batch(engine, cache, batch, replay=True, only=subscription_id)
-        if len(rows) < page:
-            return added
-        last = rows[-1][0]
-        last_id = last.decode() if isinstance(last, bytes) else str(last)
-        start = "(" + last_id
+    batch: list[Pending] = []
+    async for entry in stream_page(redis, streams.DECISIONS, start=start, count=page):
+        # An event type this version does not know is skipped, as the contract says.
+        with contextlib.suppress(ValueError):
+            if entry.known:
+                batch.append(Pending(PUBLIC.validate_json(entry.payload), entry.text, entry.id))
+        if len(batch) >= page:
+            added += await enqueue_batch(engine, cache, batch, replay=True, only=subscription_id)
+            batch = []
+    return added + await enqueue_batch(engine, cache, batch, replay=True, only=subscription_id)

@@ -13,7 +13,18 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.api import bootstrap, errors, feeds, live, oparl_routes, routes_api, subscriptions_routes, web
+from services.api import (
+    bootstrap,
+    errors,
+    feeds,
+    live,
+    oparl_routes,
+    rejections,
+    routes_api,
+    sources_routes,
+    subscriptions_routes,
+    web,
+)
 from services.api.guard import Guard
 from shared.blobs import BlobStore
 from shared.settings import Settings, get_settings
@@ -53,6 +64,8 @@ def create_app(
     app.include_router(feeds.router)
     app.include_router(oparl_routes.router)
     app.include_router(subscriptions_routes.router)
+    app.include_router(sources_routes.router)
+    app.include_router(rejections.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 

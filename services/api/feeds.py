@@ -102,6 +102,9 @@ def _content(event: Announcement) -> str:
     lines += ["", event.decision_text]
     if event.event == "DecisionRevised":
         lines += ["", f"Previously ({event.previous_outcome.value}):", event.previous_text]
+    if event.source_url:
+        # In the text, not as a second <link>: feedgen drops `rel`, and a bare link reads as "alternate".
+        lines += ["", f"Published on the agenda portal: {event.source_url}"]
     return "\n".join(lines)
 
 

@@ -37,6 +37,8 @@ DOCS_CSP = (
 
 
 WRITABLE_PREFIX = "/api/v1/subscriptions"
+# The writable resources, each behind the bearer token its routes check: subscriptions and sources.
+WRITABLE_PREFIXES = (WRITABLE_PREFIX, "/api/v1/sources")
 
 
 def is_api_path(path: str) -> bool:
@@ -69,8 +71,9 @@ class Guard:
 
     def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         target = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
-        # Subscriptions are the one writable resource (bearer token checked by their routes).
-        writable = scope["path"] == WRITABLE_PREFIX or scope["path"].startswith(WRITABLE_PREFIX + "/")
+        # Subscriptions and sources are the writable resources (bearer token checked by their routes).
+        path = scope["path"]
+        writable = any(path == prefix or path.startswith(prefix + "/") for prefix in WRITABLE_PREFIXES)
         if scope["method"] not in ("GET", "HEAD", "OPTIONS") and not writable:
             return 405, "this API is read-only: only GET and HEAD"
         if target > self.max_bytes:

@@ -92,7 +92,13 @@ CATALOG: dict[str, Text] = {
     "kind_minutes": Text(da="referat", en="minutes"),
     "kind_agenda": Text(da="dagsorden", en="agenda"),
     "source": Text(da="Kilde", en="Source"),
+    "parser_warnings": Text(da="Forbehold ved indlæsningen", en="Parser warnings"),
+    "parser_warnings_hint": Text(
+        da="Referatet er læst automatisk, og læseren var i tvivl om følgende (beskeder på engelsk):",
+        en="The minutes were read automatically, and the parser doubted the following:",
+    ),
     "download_original": Text(da="Hent originalen", en="Download the original"),
+    "on_the_portal": Text(da="Mødet på dagsordensportalen", en="The meeting on the agenda portal"),
     "original_name": Text(da="Filnavn", en="File name"),
     "pdf_page": Text(da="Side i PDF", en="PDF page"),
     "version": Text(da="Version", en="Version"),
@@ -104,6 +110,18 @@ CATALOG: dict[str, Text] = {
     "not_available": Text(da="ikke tilgængelig", en="not available"),
     "document_id": Text(da="Dokument-id (sha256)", en="Document id (sha256)"),
     "api_link": Text(da="API og dokumentation", en="API and documentation"),
+    "rejected_link": Text(da="Afviste dokumenter", en="Refused documents"),
+    "rejected_title": Text(da="Afviste dokumenter", en="Refused documents"),
+    "rejected_hint": Text(
+        da="Dokumenter, som ikke kunne læses som et referat eller en dagsorden, med årsagen (på engelsk). "
+        "Et layout, ingen regel kender, står som »layout not recognised«: intet møde er gemt for det.",
+        en="Documents that could not be read as minutes or an agenda, with the reason. A layout no rule "
+        "knows reads `layout not recognised`: no meeting was stored for it.",
+    ),
+    "rejected_file": Text(da="Fil", en="File"),
+    "rejected_when": Text(da="Afvist", en="Refused"),
+    "rejected_reason": Text(da="Årsag", en="Reason"),
+    "rejected_none": Text(da="Ingen dokumenter er afvist.", en="No document has been refused."),
     "error": Text(da="Fejl", en="Error"),
     "not_found": Text(da="Ikke fundet", en="Not found"),
     "bad_request": Text(da="Ugyldig forespørgsel", en="Bad request"),

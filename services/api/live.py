@@ -2,9 +2,9 @@
 
 Each SSE event is one entry of the public stream `minutes:decisions` that matches the request's filter;
 its `id:` is the Redis stream entry id, so a client that reconnects with `Last-Event-ID` resumes with the
-entry right after it (XREAD from that id): nothing lost, nothing repeated, as long as the stream still
-holds it (`MINUTES_STREAM_MAXLEN`). Without it the stream starts at the newest entry (`$`), or after
-`since` (a stream id, or a time: entries added after it).
+entry right after it (shared.stream_worker.StreamReader: XREAD from that id): nothing lost, nothing
+repeated, as long as the stream still holds it (`MINUTES_STREAM_MAXLEN`). Without it the stream starts
+at the newest entry (`$`), or after `since` (a stream id, or a time: entries added after it).
 
 Every connection has its own Redis connection (a blocking XREAD holds one anyway), closed when the client
 goes: sse-starlette cancels the generator on disconnect and the `finally` frees it. Each XREAD blocks for
@@ -35,6 +35,7 @@ from shared import streams
 from shared.broker import RedisNotConfigured, resolve_redis_url
 from shared.contracts.events import PublicEvent
 from shared.logging import get_logger
+from shared.stream_worker import Entry, StreamReader
 
 log = get_logger(__name__)
 router = APIRouter()
@@ -71,37 +72,31 @@ def start_id(last_event_id: str | None, since: str | None) -> str | None:
     return f"{max(ms - 1, 0)}-18446744073709551615"
 
 
-async def _newest_id(client: Redis) -> str:
-    """The id of the newest entry (so the first read misses nothing added after we looked), or 0-0."""
-    newest: Any = await client.xrevrange(streams.DECISIONS, count=1)
-    return newest[0][0].decode() if newest else "0-0"
-
-
 async def public_events(
     deps: ApiDeps, client: Redis, matcher: EventMatcher, after: str | None, is_gone: Any
 ) -> AsyncIterator[ServerSentEvent]:
     """The matching entries after `after`, forever; stops when `is_gone()` (the client left)."""
-    cursor = after or await _newest_id(client)
+    # Without `after`: after the newest entry as of now, so the first read misses nothing added later.
+    reader = StreamReader(client, streams.DECISIONS, after=after, batch=BATCH, block_ms=BLOCK_MS)
+    cursor = await reader.position()
     # First a `listening` event (no id: a client's Last-Event-ID stays as it was) naming where it starts;
     # a client (the web page, a test) knows from it that nothing published from now on can be missed.
     yield ServerSentEvent(data=f'{{"after": "{cursor}"}}', event="listening", retry=RETRY_MS)
     while not await is_gone():
-        reply: Any = await client.xread({streams.DECISIONS: cursor}, count=BATCH, block=BLOCK_MS)
-        for _, entries in reply or ():
-            for raw_id, fields in entries:
-                cursor = raw_id.decode()
-                sse = await _to_sse(deps, matcher, cursor, fields)
-                if sse is not None:
-                    yield sse
+        # A Redis outage raises here: the client reconnects (retry:) with its Last-Event-ID.
+        for entry in await reader.read():
+            sse = await _to_sse(deps, matcher, entry)
+            if sse is not None:
+                yield sse
 
 
-async def _to_sse(deps: ApiDeps, matcher: EventMatcher, entry_id: str, fields: dict[bytes, bytes]) -> Any:
-    payload = fields.get(streams.PUBLIC_FIELD.encode())
-    if payload is None:
+async def _to_sse(deps: ApiDeps, matcher: EventMatcher, entry: Entry) -> Any:
+    entry_id = entry.id
+    if not entry.known:
         log.warning("public stream entry without its field; skipped", entry_id=entry_id)
         return None
     try:
-        event = _PUBLIC.validate_json(payload)
+        event = _PUBLIC.validate_json(entry.payload)
     except ValidationError as exc:
         # An event type this server does not know yet (a newer store): skip it, as the contract asks.
         log.info("public stream entry not understood; skipped", entry_id=entry_id, error=str(exc)[:200])
@@ -109,7 +104,7 @@ async def _to_sse(deps: ApiDeps, matcher: EventMatcher, entry_id: str, fields: d
     context = await event_context(deps.engine, event.item_id) if matcher.needs_context else None
     if not matcher.accepts(event, context):
         return None
-    return ServerSentEvent(data=payload.decode(), event=event.event, id=entry_id)
+    return ServerSentEvent(data=entry.text, event=event.event, id=entry_id)
 
 
 @router.get(

@@ -16,12 +16,14 @@ from services.ingest.bootstrap import bootstrap, build_broker
 from services.ingest.bucket import start_bucket_source
 from services.ingest.handlers import IngestDeps, ingest_many
 from services.ingest.rejections import ParserRejections
+from services.ingest.sources.runner import SourcesLoop
 from services.ingest.watcher import InboxWatcher
 from shared.blobs import BlobStore
 from shared.broker import ensure_groups, resolve_redis_url
 from shared.consume import OutageGate, redis_outage
 from shared.health import Heartbeat
 from shared.logging import get_logger
+from shared.retry import HANDLER, Backoff
 from shared.settings import Settings, get_settings
 
 log = get_logger(__name__)
@@ -45,6 +47,8 @@ class IngestService:
         self.bucket_task: asyncio.Task[None] | None = None
         self.bucket_stop = asyncio.Event()
         self.rejections: ParserRejections | None = None
+        self.sources: SourcesLoop | None = None
+        self.sources_task: asyncio.Task[None] | None = None
         self.heartbeat = Heartbeat(settings.data_dir, "ingest", self.not_ready)
 
     async def start(self) -> None:
@@ -75,12 +79,16 @@ class IngestService:
         ready.cancel()
         if self.task.done():
             self.task.result()
+        # The agenda portals followed (`minutes sources`): a third source beside the inbox and the bucket.
+        self.sources = SourcesLoop(self.settings, deps)
+        self.sources_task = asyncio.create_task(self.sources.run(), name="ingest-sources")
         log.info("watching inbox", inbox=str(self.watcher.inbox))
         self.heartbeat.start()
 
     async def not_ready(self) -> str | None:
         """Why ingest cannot take files now (None: it is watching and Redis answers); the health check's view."""
-        for task, what in ((self.task, "inbox watcher"), (self.bucket_task, "bucket source")):
+        tasks = ((self.task, "inbox watcher"), (self.bucket_task, "bucket source"), (self.sources_task, "sources"))
+        for task, what in tasks:
             if task is not None and task.done():
                 return f"the {what} has stopped"
         if self.client is None:
@@ -94,6 +102,11 @@ class IngestService:
         if self.watcher is not None:
             self.watcher.stop()
         self.bucket_stop.set()
+        if self.sources is not None and self.sources_task is not None:
+            self.sources.stop()
+            # A poll in hand is cut short: the meeting being fetched is fetched again next time.
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self.sources_task, 5)
         if self.bucket_task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.bucket_task, 15)
@@ -113,7 +126,9 @@ class IngestService:
 
 async def run_watcher(watcher: InboxWatcher, deps: IngestDeps) -> None:
     """Ingest every batch of complete files the watcher yields; on failure retry them with backoff."""
-    backoff = 0.5
+    # The shared retry policy (shared/retry.py), capped higher for a watcher that has nothing else to do.
+    policy = Backoff(HANDLER.initial_s, MAX_BACKOFF_S)
+    retry = 1
     gate = OutageGate("ingest", cap_s=MAX_BACKOFF_S)
     async for batch in watcher.batches():
         for start in range(0, len(batch), CHUNK):
@@ -121,7 +136,7 @@ async def run_watcher(watcher: InboxWatcher, deps: IngestDeps) -> None:
             error = await _ingest_chunk(chunk, deps)
             if error is None:
                 gate.up()
-                backoff = 0.5
+                retry = 1
                 continue
             # Everything not yet done comes back through the watcher after the pause.
             watcher.retry(batch[start:])
@@ -129,10 +144,11 @@ async def run_watcher(watcher: InboxWatcher, deps: IngestDeps) -> None:
                 # Said once per outage (the gate logs state changes), not once per retried chunk.
                 await _pause_for(watcher, gate.wait(error))
             else:
+                backoff = policy.delay(retry)
                 log.warning("ingest failed, will retry", files=len(chunk), error=f"{type(error).__name__}: "
                             f"{str(error)[:300]}", retry_in_s=backoff)
                 await _pause(watcher, backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
+                retry += 1
             break
 
 

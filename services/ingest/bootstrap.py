@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from services.ingest.handlers import IngestDeps
 from shared import streams
-from shared.blobs import BlobStore, open_blob_store
+from shared.blobs import BlobStore, HashFactory, open_blob_store
 from shared.broker import make_broker
 from shared.contracts.events import DeadLettered, DocumentReceived
 from shared.dead_letter import dead_letter, declare_dead_letter_publisher
@@ -121,13 +121,18 @@ def bootstrap(
     blobs: BlobStore | None = None,
     *,
     watch_inbox: bool = True,
+    hash_factory: HashFactory | None = None,
 ) -> IngestDeps:
     """The ingest handlers' dependencies on a Redis client (the same shape as the parser's and the store's
     `bootstrap`); a `blobs` passed in replaces the real store; `watch_inbox=False` (backfill) never moves
-    files."""
+    files; a `hash_factory` passed in replaces sha256's (a test counts the hashing with it)."""
     store = blobs or open_blob_store(settings)
     seen = RedisSeenStore(client)
     outbox = StreamOutbox(publisher, client)
     if watch_inbox:
-        return IngestDeps.from_settings(settings, store, seen, outbox)
-    return IngestDeps(blobs=store, seen=seen, outbox=outbox, max_file_mb=settings.max_file_mb)
+        deps = IngestDeps.from_settings(settings, store, seen, outbox)
+    else:
+        deps = IngestDeps(blobs=store, seen=seen, outbox=outbox, max_file_mb=settings.max_file_mb)
+    if hash_factory is not None:
+        deps.hash_factory = hash_factory
+    return deps

@@ -11,7 +11,7 @@ from services.ingest import files
 from services.ingest.handlers import SERVICE, IngestDeps, publish_unseen
 from services.ingest.intake import keep_record
 from services.ingest.s3_source import BucketSource, run_bucket_source
-from shared.blobs import BlobRecord, sha256_hex
+from shared.blobs import BlobRecord
 from shared.contracts.events import DeadLettered, DocumentReceived, utcnow
 from shared.logging import get_logger
 from shared.settings import Settings
@@ -37,12 +37,12 @@ async def ingest_object(name: str, data: bytes, source_url: str, deps: IngestDep
         )
         log.warning("object rejected", file=name, url=source_url, reason=problem)
         return "rejected"
-    blob_ref = await asyncio.to_thread(deps.blobs.put, data)
+    document_id, blob_ref, content_type = await asyncio.to_thread(_store, data, deps)
     event = DocumentReceived(
-        document_id=sha256_hex(data),
+        document_id=document_id,
         original_name=name,
         size=len(data),
-        content_type=files.sniff_content_type(data),
+        content_type=content_type,
         blob_ref=blob_ref,
         source=source_url,
         received_at=utcnow(),
@@ -54,6 +54,14 @@ async def ingest_object(name: str, data: bytes, source_url: str, deps: IngestDep
         return "known"
     log.info("document received", document_id=event.document_id, file=name, url=source_url, size=len(data))
     return "new"
+
+
+def _store(data: bytes, deps: IngestDeps) -> tuple[str, str, str]:
+    """Hash the bytes once, store them under that digest, sniff their type: blocking work, run in a thread."""
+    hasher = deps.hash_factory()
+    hasher.update(data)
+    digest = hasher.hexdigest()
+    return digest, deps.blobs.put(data, digest), files.sniff_content_type(data)
 
 
 def start_bucket_source(

@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.ingest import files
-from shared.blobs import BlobCatalog, BlobRecord, BlobStore
+from shared.blobs import BlobCatalog, BlobRecord, BlobStore, HashFactory, HashObject
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-# Read in 1 MiB chunks so hashing overlaps the reads and a file over the cap is stopped early.
+# Read in 1 MiB chunks, each hashed as it arrives (the file's one hash: the blob store is given the digest),
+# and so that a file over the cap is stopped early.
 CHUNK = 1 << 20
 
 
@@ -47,8 +48,11 @@ class Rejected:
     marker: str  # identifies this version of the file, so a rescan does not report it again
 
 
-def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Stored | Rejected | None:
-    """Check one file and store its bytes; a Rejected says why not; None when it vanished meanwhile."""
+def inspect_and_store(
+    path: Path, blobs: BlobStore, max_file_mb: float, hash_factory: HashFactory = hashlib.sha256
+) -> Stored | Rejected | None:
+    """Check one file and store its bytes, hashed once while read; a Rejected says why not; None when it
+    vanished meanwhile."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -66,7 +70,7 @@ def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Store
     if problem:
         return _reject(path, problem, "EmptyFile" if st.st_size == 0 else "FileTooLarge", st.st_size, marker)
     try:
-        data, during = _read_capped(path, int(max_file_mb * 1024 * 1024))
+        data, during, digest = _read_capped(path, int(max_file_mb * 1024 * 1024), hash_factory())
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -81,8 +85,7 @@ def inspect_and_store(path: Path, blobs: BlobStore, max_file_mb: float) -> Store
     if (during.st_size, during.st_mtime_ns, during.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
         # Written to while it was read: these bytes may be a partial version. It comes back when complete.
         return None
-    digest = hashlib.sha256(data).hexdigest()
-    blob_ref = blobs.put(data)
+    blob_ref = blobs.put(data, digest)
     content_type = files.sniff_content_type(data)
     received_at = utcnow()
     record = BlobRecord(
@@ -107,9 +110,10 @@ def keep_record(blobs: BlobStore, record: BlobRecord) -> None:
         log.warning("could not write the blob's record", document_id=record.document_id, error=str(exc))
 
 
-def _read_capped(path: Path, cap: int) -> tuple[bytes, os.stat_result]:
+def _read_capped(path: Path, cap: int, hasher: HashObject) -> tuple[bytes, os.stat_result, str]:
     """Read at most cap+1 bytes, refusing symlinks and never blocking on a FIFO swapped in meanwhile;
-    also returns the file's fstat after the read (to tell whether it changed meanwhile)."""
+    also returns the file's fstat after the read (to tell whether it changed meanwhile) and the bytes'
+    sha256, fed chunk by chunk."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
@@ -121,8 +125,9 @@ def _read_capped(path: Path, cap: int) -> tuple[bytes, os.stat_result]:
             if not chunk:
                 break
             chunks.append(chunk)
+            hasher.update(chunk)
             total += len(chunk)
-        return b"".join(chunks), os.fstat(fd)
+        return b"".join(chunks), os.fstat(fd), hasher.hexdigest()
     finally:
         os.close(fd)
 

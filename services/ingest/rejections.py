@@ -12,17 +12,17 @@ import asyncio
 import contextlib
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
-from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
 from services.ingest import files
 from services.ingest.intake import move_into
 from shared import streams
+from shared.consume import OutageGate
 from shared.contracts.events import DeadLettered
 from shared.logging import get_logger
+from shared.stream_worker import Entry, StreamReader
 
 log = get_logger(__name__)
 
@@ -41,8 +41,8 @@ class ParserRejections:
         self._where: OrderedDict[str, Path] = OrderedDict()
         # Verdicts that arrived before ingest had recorded the file (the parser can be that fast).
         self._early: OrderedDict[str, str] = OrderedDict()
-        self._last = "$"
-        self._stop = asyncio.Event()
+        self._reader = StreamReader(client, streams.DEAD_LETTER, batch=100, block_ms=BLOCK_MS,
+                                    gate=OutageGate("ingest-rejections"))
         self._task: asyncio.Task[None] | None = None
 
     def published(self, document_id: str, path: Path) -> None:
@@ -57,36 +57,28 @@ class ParserRejections:
 
     async def start(self) -> None:
         """Start following from the stream's current end (before this ingest publishes anything)."""
-        info: Any = await self.client.xrevrange(streams.DEAD_LETTER, count=1)
-        self._last = info[0][0].decode() if info else "0-0"
+        await self._reader.position()
         self._task = asyncio.create_task(self._run(), name="ingest-parser-rejections")
 
     async def stop(self) -> None:
         """Stop following."""
-        self._stop.set()
+        self._reader.stop.set()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
     async def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                reply: Any = await self.client.xread({streams.DEAD_LETTER: self._last}, count=100, block=BLOCK_MS)
-            except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
-                log.warning("cannot read the dead-letter stream, retrying", error=str(exc))
-                await asyncio.sleep(1.0)
-                continue
-            for _stream, entries in reply or []:
-                for entry_id, fields in entries:
-                    self._last = entry_id.decode()
-                    self._handle(fields.get(streams.PUBLIC_FIELD.encode()))
+        # Redis outages are waited out by the reader (one log line when it goes, one when it is back).
+        async for entries in self._reader.follow():
+            for entry in entries:
+                self._handle(entry)
 
-    def _handle(self, raw: bytes | None) -> None:
-        if raw is None:
+    def _handle(self, entry: Entry) -> None:
+        if not entry.known:
             return
         try:
-            event = DeadLettered.model_validate_json(raw)
+            event = DeadLettered.model_validate_json(entry.payload)
         except ValidationError:
             return
         if event.service != "parser" or not event.document_id:

@@ -8,18 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from faststream import FastStream
-from faststream.redis import StreamSub
-from faststream.redis.annotations import RedisBatchStreamMessage, RedisStreamMessage
 from faststream.specification import AsyncAPI
 from redis.asyncio import Redis
 
 from services.store import bootstrap, db, handlers
 from services.store.bootstrap import StoreDeps
 from shared import streams
-from shared.broker import consumer_name, make_broker, resolve_redis_url
+from shared.broker import consumer_name, document_reader, make_broker, resolve_redis_url
 from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.dead_letter import declare_dead_letter_publisher
 from shared.health import Heartbeat
@@ -27,6 +24,7 @@ from shared.inflight import report_in_flight
 from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
 from shared.service import Periodic
 from shared.settings import Settings, get_settings
+from shared.stream_worker import Entry, GroupWorker
 
 VERSION = "0.1.0"
 
@@ -38,6 +36,7 @@ class _Runtime:
         self.settings = settings
         self._deps = deps
         self.injected = deps is not None
+        self.worker: GroupWorker | None = None
 
     @property
     def deps(self) -> StoreDeps:
@@ -51,29 +50,9 @@ class _Runtime:
         return self._deps
 
 
-async def _envelope_only(msg: Any, original: Callable[[Any], Awaitable[Any]]) -> Any:
-    """Build FastStream's batch message without decoding its entries: its batch parser decodes every entry
-    and re-encodes the batch as one JSON body (a tenth of the store's CPU), which the handler never reads."""
-    entries = msg["data"]
-    # One entry is enough for the message's headers (correlation id); the rest are skipped.
-    msg["data"] = entries[:1]
-    try:
-        return await original(msg)
-    finally:
-        msg["data"] = entries  # the handler reads the entries (and FastStream acks the ids) from here
-
-
-async def _raw_only(msg: Any) -> None:
-    """Skip FastStream's body decoding: the handler validates each raw entry itself (so a bad one is
-    dead-lettered alone), and decoding the batch twice cost a fifth of the store's CPU."""
-    return None
-
-
 async def _prepared(runtime: _Runtime, consumer: str) -> StoreDeps:
     deps = runtime.start()
     await bootstrap.prepare(deps)
-    if deps.keepalive is None:
-        deps.keepalive = keepalive_for(deps.redis, consumer)
     return deps
 
 
@@ -93,48 +72,23 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
     runtime = _Runtime(settings, deps)
     consumer = consumer_name("store")
 
-    # Normal reader: new entries in batches, one transaction and one XACK per batch.
-    @broker.subscriber(
-        stream=StreamSub(
-            streams.ITEMS,
-            group=streams.STORE_GROUP,
-            consumer=consumer,
-            batch=True,
-            max_records=settings.batch_size,
-        ),
-        title="store/items",
-        description="MeetingParsed and AgendaItemParsed events, stored in batches.",
-        parser=_envelope_only,
-        decoder=_raw_only,
+    # The AsyncAPI document: what the store reads (with the stream worker) and writes.
+    docs = make_broker(resolve_redis_url(settings), "store")
+    document_reader(
+        docs, streams.ITEMS, streams.STORE_GROUP, consumer, batch=settings.batch_size, title="store/items",
+        description="MeetingParsed and AgendaItemParsed events, stored in batches (shared/stream_worker.py; "
+        "entries pending longer than claim_idle_ms reclaimed with their delivery counts).",
     )
-    async def on_items(body: Any, msg: RedisBatchStreamMessage) -> None:
-        await handlers.handle_entries(runtime.deps, handlers.entries_of(msg.raw_message))
-
-    # Reclaimer: only XAUTOCLAIMs entries left pending (failed, or of a dead worker) for claim_idle_ms.
-    @broker.subscriber(
-        stream=StreamSub(
-            streams.ITEMS,
-            group=streams.STORE_GROUP,
-            consumer=consumer,
-            min_idle_time=settings.claim_idle_ms,
-        ),
-        title="store/items-reclaim",
-        description="Entries pending longer than claim_idle_ms, retried one at a time.",
-        decoder=_raw_only,
-    )
-    async def on_reclaimed(body: Any, msg: RedisStreamMessage) -> None:
-        await handlers.handle_entries(runtime.deps, handlers.entries_of(msg.raw_message))
-
     # Documentation only: the relay writes this stream itself (plain JSON in one field `json`, not
     # FastStream's binary envelope), but the AsyncAPI document should show subscribers what it carries.
-    broker.publisher(
+    docs.publisher(
         stream=streams.DECISIONS,
         title="decisions",
         description=f"Public DecisionMade and DecisionRevised events as plain JSON in the field "
         f"`{streams.PUBLIC_FIELD}`, told apart by `event`.",
         schema=DecisionMade | DecisionRevised,
     )
-    declare_dead_letter_publisher(broker)
+    declare_dead_letter_publisher(docs)
 
     async def trim() -> None:
         # Bounded stream: drop only item entries the store group has acknowledged; forget dead workers.
@@ -160,16 +114,36 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
     heartbeat = Heartbeat(settings.data_dir, "store", not_ready)
 
     async def after_startup() -> None:
+        deps = runtime.deps
+
+        async def handle(entries: list[Entry]) -> None:
+            await handlers.handle_entries(deps, entries)
+
+        # New entries in batches (one transaction, one XACK per batch); entries left pending longer than
+        # claim_idle_ms (a failed batch, a dead worker) reclaimed with their delivery counts.
+        runtime.worker = GroupWorker(
+            deps.redis, streams.ITEMS, streams.STORE_GROUP, consumer, handle,
+            batch=settings.batch_size, claim_idle_ms=settings.claim_idle_ms, gate=deps.gate,
+            keepalive_s=deps.keepalive_s,
+        )
+        runtime.worker.start()
         runtime.deps.relay.start()
+        runtime.deps.indexer.start()
         janitor.start()
         heartbeat.start()
 
+    async def on_shutdown() -> None:
+        # The batch in hand is finished (stored and acked) before the relay's last flush.
+        if runtime.worker is not None:
+            await runtime.worker.shutdown()
+
     async def after_shutdown() -> None:
-        # After the subscribers stopped, so the outbox rows of the last batches are flushed too.
+        # After the stream worker stopped, so the outbox rows of the last batches are flushed too.
         deps = runtime.deps
         await heartbeat.stop()
         await janitor.stop()
         await deps.relay.stop(flush=True)
+        await deps.indexer.stop(flush=True)
         if not runtime.injected:
             await bootstrap.close(deps)
 
@@ -178,8 +152,10 @@ def create_app(settings: Settings | None = None, deps: StoreDeps | None = None) 
         logger=logging.getLogger("minutes.store"),
         on_startup=[startup],
         after_startup=[after_startup],
+        on_shutdown=[on_shutdown],
         after_shutdown=[after_shutdown],
         specification=AsyncAPI(
+            docs,
             title="minutes store",
             version=VERSION,
             description="Persists parsed meetings and publishes DecisionMade (plain JSON) on "

@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store.db import create_engine, migrate
+from services.store.indexer import SearchIndexer
 from services.store.lost_documents import broker_publish, recover_lost_documents
 from services.store.outbox import OutboxRelay
 from services.store.state_check import reconcile_outbox, refuse_if_corrupt
@@ -31,6 +32,8 @@ class StoreDeps:
     engine: AsyncEngine
     redis: Redis
     relay: OutboxRelay
+    # Makes stored items searchable after the commit, in large batches (services/store/indexer.py).
+    indexer: SearchIndexer
     # One per process: a database or Redis outage is waited out here (capped backoff, logged once per
     # state change), never counted as a delivery, however long it lasts.
     gate: OutageGate = field(default_factory=lambda: OutageGate("store"))
@@ -59,6 +62,7 @@ def bootstrap(
         engine=eng,
         redis=client,
         relay=relay,
+        indexer=SearchIndexer(eng),
         gate=gate or OutageGate("store"),
         # Well inside the reclaim idle time: an entry being handled is never taken for a dead worker's.
         keepalive_s=max(0.2, settings.claim_idle_ms / 1000 / 4),

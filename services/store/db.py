@@ -6,15 +6,16 @@ import contextlib
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# Alembic (~0.3 s to import) is loaded by the functions that migrate or read revisions, not by every reader.
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 HERE = Path(__file__).resolve().parent
 ALEMBIC_INI = HERE / "alembic.ini"
@@ -89,6 +90,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def alembic_config(url: str) -> Config:
     """The Alembic configuration of the store, located through the package (works from a wheel)."""
+    from alembic.config import Config
+
     cfg = Config(str(ALEMBIC_INI))
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -96,6 +99,8 @@ def alembic_config(url: str) -> Config:
 
 
 def _upgrade(connection: Connection, cfg: Config, revision: str) -> None:
+    from alembic import command
+
     cfg.attributes["connection"] = connection
     command.upgrade(cfg, revision)
 
@@ -139,6 +144,8 @@ def _current_revision(connection: Connection) -> str | None:
 
 def head_revision() -> str | None:
     """The newest Alembic revision this version of the store knows (what `minutes migrate` upgrades to)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 

@@ -1,7 +1,8 @@
 """Message handling of the store: validate, upsert in one transaction, dead-letter what can never succeed.
 
-Ack rules: a message is acknowledged only after its transaction committed. Invalid messages are
-dead-lettered and acknowledged at once; a database (or Redis) outage is waited out in place with capped
+Ack rules (the stream worker, shared/stream_worker.py, acks a batch when `handle_entries` returns): a
+message is acknowledged only after its transaction committed, or once it is dead-lettered. Invalid
+messages are dead-lettered at once; a database (or Redis) outage is waited out in place with capped
 backoff, however long it lasts: never counted as a delivery, logged once when it starts and once when it
 ends, the entries kept alive so no reclaim takes them meanwhile, and nothing new read (memory stays flat);
 an entry that fails otherwise is stored alone under the shared consume rule (`shared.consume`): retried in
@@ -11,14 +12,12 @@ place, dead-lettered at its `max_deliveries`-th attempt.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 import structlog
-from faststream.redis.parser import BinaryMessageFormatV1
 from pydantic import TypeAdapter, ValidationError
 
 from services.store.bootstrap import StoreDeps
@@ -28,8 +27,8 @@ from shared import streams
 from shared.consume import ConsumeStep, redis_outage
 from shared.contracts.events import DeadLettered, ItemsStreamEvent, utcnow
 from shared.dead_letter import InvalidMessage, dead_letter, describe_failure
-from shared.dead_letter import delivery_count as pending_deliveries
 from shared.logging import get_logger
+from shared.stream_worker import Entry, decode_fields
 
 log = get_logger(__name__)
 
@@ -37,14 +36,6 @@ SERVICE = "store"
 _EVENTS: TypeAdapter[ItemsEvent] = TypeAdapter(ItemsStreamEvent)
 _DATA_KEYS = (b"__data__", "__data__")
 _JSON_KEYS = (streams.PUBLIC_FIELD.encode(), streams.PUBLIC_FIELD)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One stream entry: its id (None under TestRedisBroker) and its body (JSON bytes)."""
-
-    message_id: str | None
-    payload: bytes
 
 
 @dataclass
@@ -56,31 +47,8 @@ class HandleResult:
     pending: list[Entry] = field(default_factory=list)
 
 
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def payload_of(fields: Mapping[Any, Any]) -> bytes:
-    """The body of a stream entry: FastStream's binary envelope, else a plain-JSON `json` field."""
-    for key in _DATA_KEYS:
-        if key in fields:
-            raw = fields[key]
-            body, _headers = BinaryMessageFormatV1.parse(raw if isinstance(raw, bytes) else raw.encode())
-            return body
-    for key in _JSON_KEYS:
-        if key in fields:
-            raw = fields[key]
-            return raw if isinstance(raw, bytes) else str(raw).encode()
-    # Not ours: keep everything so the dead letter shows what arrived.
-    return orjson.dumps({_text(k): _text(v) for k, v in fields.items()})
-
-
-def entries_of(raw_message: Mapping[str, Any]) -> list[Entry]:
-    """The entries of a FastStream stream message, batch (`bstream`) or single."""
-    data = raw_message["data"]
-    rows = data if isinstance(data, list) else [data]
-    ids = [_text(i) for i in raw_message.get("message_ids") or []]
-    return [Entry(ids[n] if n < len(ids) else None, payload_of(row)) for n, row in enumerate(rows)]
+# The one decoder of stream entries (FastStream's envelope or the plain-JSON field), kept under its old name.
+payload_of = decode_fields
 
 
 def parse_event(payload: bytes) -> ItemsEvent:
@@ -92,23 +60,14 @@ def parse_event(payload: bytes) -> ItemsEvent:
 
 
 async def delivery_count(deps: StoreDeps, entry: Entry) -> int:
-    """How often the entry was delivered (XPENDING); 1 when it is not pending (or has no id)."""
-    if entry.message_id is None:
-        return 1
-    return await pending_deliveries(deps.redis, streams.ITEMS, streams.STORE_GROUP, entry.message_id)
-
-
-async def ack(deps: StoreDeps, entries: Sequence[Entry]) -> None:
-    """XACK entries now (FastStream acks only when the handler returns without error)."""
-    ids = [e.message_id for e in entries if e.message_id is not None]
-    if ids:
-        await deps.redis.xack(streams.ITEMS, streams.STORE_GROUP, *ids)
+    """How often the entry was delivered (counted by the stream worker when it read or reclaimed it)."""
+    return entry.deliveries
 
 
 async def send_to_dead_letter(
     deps: StoreDeps, entry: Entry, error: BaseException, *, attempts: int, retryable: bool
 ) -> None:
-    """Publish a DeadLettered event with the payload verbatim, then acknowledge the entry."""
+    """Publish a DeadLettered event with the payload verbatim (the stream worker acks it with its batch)."""
     try:
         doc = orjson.loads(entry.payload)
     except orjson.JSONDecodeError:
@@ -126,7 +85,6 @@ async def send_to_dead_letter(
         original_name=doc.get("original_name") if isinstance(doc.get("original_name"), str) else None,
     )
     await dead_letter(deps.redis, event)
-    await ack(deps, [entry])
     log.warning("dead-lettered", message_id=entry.message_id, error_type=event.error_type, attempts=attempts)
 
 
@@ -138,16 +96,7 @@ async def store_once(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResu
 
 async def store_through_outages(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:
     """`store_once`, repeated while the database or Redis is unavailable (waits on the process's gate)."""
-    while True:
-        try:
-            result = await store_once(deps, events)
-        except Exception as exc:
-            if not (is_db_unavailable(exc) or redis_outage(exc)):
-                raise
-            await deps.gate.wait(exc)
-            continue
-        deps.gate.up()
-        return result
+    return await deps.gate.through(lambda: store_once(deps, events), lambda e: is_db_unavailable(e) or redis_outage(e))
 
 
 @asynccontextmanager
@@ -210,7 +159,6 @@ async def _store_one(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: Hand
         decode=lambda: event, handle=store,
     )
     if done.dead_lettered is not None:
-        await ack(deps, [entry])
         out.dead_lettered.append(entry)
     else:
         out.stored.append(entry)
@@ -249,4 +197,5 @@ async def _store_batch(deps: StoreDeps, valid: list[tuple[Entry, ItemsEvent]], o
     finally:
         if out.stored:
             deps.relay.wake()
+            deps.indexer.wake()
     return out

@@ -25,10 +25,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 import orjson
-from faststream.redis.parser import BinaryMessageFormatV1
 from redis.asyncio import Redis
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
@@ -40,6 +38,7 @@ from shared.blobs import BlobCatalog, BlobListing
 from shared.broker import make_broker
 from shared.contracts.events import DeadLettered, DocumentReceived
 from shared.logging import get_logger
+from shared.stream_worker import Entry, page
 
 log = get_logger(__name__)
 
@@ -54,46 +53,33 @@ class NotMigrated(RuntimeError):
     """The database has no documents table yet: whether a blob was stored cannot be told."""
 
 
-async def _stream_ids(client: Redis, stream: str, of: Callable[[dict[Any, Any]], str | None]) -> set[str]:
+async def _stream_ids(client: Redis, stream: str, of: Callable[[Entry], str | None]) -> set[str]:
     """The document ids named by every entry of a stream (pending or not: a pending entry is still in it)."""
     found: set[str] = set()
-    start = "-"
-    while True:
-        rows: Any = await client.xrange(stream, min=start, count=_PAGE) or []
-        for _entry_id, fields in rows:
-            document_id = of(fields)
-            if document_id:
-                found.add(document_id)
-        if len(rows) < _PAGE:
-            return found
-        last = rows[-1][0]
-        start = "(" + (last.decode() if isinstance(last, bytes) else str(last))
+    async for entry in page(client, stream, count=_PAGE):
+        document_id = of(entry)
+        if document_id:
+            found.add(document_id)
+    return found
 
 
-def _pipeline_id(fields: dict[Any, Any]) -> str | None:
-    """document_id of a documents- or items-stream entry (FastStream's envelope)."""
-    raw = fields.get(b"__data__") or fields.get("__data__")
-    plain = fields.get(streams.PUBLIC_FIELD.encode()) or fields.get(streams.PUBLIC_FIELD)  # any client's JSON
+def _pipeline_id(entry: Entry) -> str | None:
+    """document_id of a documents- or items-stream entry (FastStream's envelope, or any client's JSON)."""
+    if not entry.known:
+        return None
     try:
-        if raw:
-            body, _headers = BinaryMessageFormatV1.parse(raw if isinstance(raw, bytes) else raw.encode())
-        elif plain:
-            body = plain
-        else:
-            return None
-        value = orjson.loads(body).get("document_id")
+        value = orjson.loads(entry.payload).get("document_id")
     except Exception:  # a foreign or torn entry names no document; it must not stop the check
         return None
     return value if isinstance(value, str) else None
 
 
-def _dead_letter_id(fields: dict[Any, Any]) -> str | None:
+def _dead_letter_id(entry: Entry) -> str | None:
     """document_id of a dead letter: its own field, else the original message's (kept verbatim)."""
-    raw = fields.get(streams.PUBLIC_FIELD.encode()) or fields.get(streams.PUBLIC_FIELD)
-    if not raw:
+    if not entry.known:
         return None
     try:
-        event = DeadLettered.model_validate_json(raw)
+        event = DeadLettered.model_validate_json(entry.payload)
     except ValueError:
         return None
     if event.document_id:

@@ -41,6 +41,8 @@ class Document(DocumentBase, table=True):
     received_at: dt.datetime | None = None
     size: int | None = None
     content_type: str | None = None
+    # The portal page of a document fetched from a source (services/ingest/sources/); revision 0011.
+    source_url: str | None = None
 
 
 class DocumentPublic(DocumentBase):
@@ -72,6 +74,10 @@ class Meeting(MeetingBase, table=True):
 
     document_id: str = Field(primary_key=True, foreign_key="documents.document_id", max_length=64)
     participants: list[str] = Field(default_factory=list, sa_column=_json())
+    # What the parser doubted (`minutes without any decision`), shown with the meeting; revision 0009.
+    warnings: list[str] = Field(
+        default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False, server_default=sa.text("'[]'"))
+    )
     item_count: int
     complete: bool = Field(default=False, index=True)
     completed_at: dt.datetime | None = None
@@ -85,6 +91,7 @@ class MeetingPublic(MeetingBase):
 
     document_id: str
     participants: list[str] = []
+    warnings: list[str] = []
     item_count: int
     complete: bool
     superseded_by: str | None = None
@@ -107,8 +114,6 @@ class AgendaItemRow(AgendaItemBase, table=True):
     """agenda_items: primary key `{document_id}:{position}`."""
 
     __tablename__ = "agenda_items"
-    # The sort key of a page of decisions without reading the large rows (sections) of every candidate.
-    __table_args__ = (sa.Index("ix_agenda_items_id_position", "id", "position"),)
 
     id: str = Field(primary_key=True)
     document_id: str = Field(foreign_key="meetings.document_id", index=True, max_length=64)
@@ -140,7 +145,9 @@ class DecisionBase(SQLModel):
     """What the committee decided on an item."""
 
     text: str
-    outcome: str = Field(max_length=16, index=True)
+    # Not indexed alone: every read by outcome pages listed decisions through ix_decisions_outcome_page
+    # (revision 0010 dropped ix_decisions_outcome, a ninth b-tree per decision row that no plan used).
+    outcome: str = Field(max_length=16)
 
 
 class DecisionRow(DecisionBase, table=True):
@@ -191,6 +198,8 @@ class DecisionPublic(SQLModel):
     decision_text: str
     absent: list[str] = []
     stored_at: dt.datetime
+    # The meeting's page on the agenda portal it was fetched from (None: a file); revision 0011.
+    source_url: str | None = None
 
 
 # --- outbox --------------------------------------------------------------------------------------------
@@ -210,12 +219,33 @@ class OutboxRow(SQLModel, table=True):
     sent_at: dt.datetime | None = None
 
 
+# --- search queue --------------------------------------------------------------------------------------
+
+
+class SearchQueueRow(SQLModel, table=True):
+    """search_queue: items stored but not yet (re)indexed for full-text search (services/store/indexer.py).
+
+    The store inserts one row per stored item in its transaction (an 8-byte key and the item id, no
+    stemming, no index write); the indexer indexes the items of the oldest rows and deletes exactly those
+    rows in one transaction, so a crash in between indexes them again, never loses them.
+    """
+
+    __tablename__ = "search_queue"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: str
+
+
 # Core Table objects, for executemany upserts and queries (mypy does not see `Model.__table__`).
 documents: sa.Table = SQLModel.metadata.tables["documents"]
 meetings: sa.Table = SQLModel.metadata.tables["meetings"]
 agenda_items: sa.Table = SQLModel.metadata.tables["agenda_items"]
 decisions: sa.Table = SQLModel.metadata.tables["decisions"]
 outbox: sa.Table = SQLModel.metadata.tables["outbox"]
+search_queue: sa.Table = SQLModel.metadata.tables["search_queue"]
 
 # The alerts' tables share this database and its migrations: registered on the same metadata.
 from services.alerts import models as _alert_models  # noqa: E402,F401
+
+# So are the sources' (services/ingest/sources/): the portals ingest follows and what it fetched.
+from services.ingest.sources import models as _source_models  # noqa: E402,F401

@@ -23,6 +23,7 @@ from shared import streams
 from shared.consume import OutageGate, redis_outage
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
+from shared.retry import Backoff
 
 log = get_logger(__name__)
 
@@ -127,6 +128,9 @@ class OutboxRelay:
                     return added
 
     async def _loop(self) -> None:
+        # Failed passes (not outages) back off by the shared policy (shared/retry.py), from the poll interval.
+        policy = Backoff(self.poll_interval_s, 30.0)
+        failures = 0
         backoff = self.poll_interval_s
         while True:
             with contextlib.suppress(TimeoutError):
@@ -142,10 +146,11 @@ class OutboxRelay:
                     await self._gate.wait(exc)
                 else:
                     log.exception("outbox relay pass failed")
-                    backoff = min(backoff * 2, 30.0)
+                    failures += 1
+                    backoff = policy.delay(failures + 1)
                 continue
             self._gate.up()
-            backoff = self.poll_interval_s
+            failures, backoff = 0, self.poll_interval_s
             if added:
                 log.debug("outbox relay published", count=added)
 

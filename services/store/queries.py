@@ -67,9 +67,11 @@ def decisions_query(
             decisions.c.text.label("decision_text"),
             agenda_items.c.absent,
             decisions.c.stored_at,
+            documents.c.source_url,
         )
         .join(agenda_items, agenda_items.c.id == decisions.c.item_id)
         .join(meetings, meetings.c.document_id == decisions.c.document_id)
+        .outerjoin(documents, documents.c.document_id == decisions.c.document_id)
         .where(meetings.c.complete.is_(True))
     )
     if not all_versions:

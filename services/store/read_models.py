@@ -78,6 +78,9 @@ class Provenance(_Model):
     kind: str = Field(description="minutes or agenda.")
     current: bool = Field(description="This document is the current version of its meeting.")
     superseded_by: str | None
+    source_url: str | None = Field(
+        default=None, description="The meeting's page on the agenda portal it was fetched from (None: a file)."
+    )
 
 
 class DocumentInfo(Provenance):
@@ -177,6 +180,9 @@ class MeetingDetail(MeetingSummary):
     """A meeting in full: header, participants, every item in order, its versions and its source."""
 
     participants: list[str] = []
+    warnings: list[str] = Field(
+        default=[], description="What the parser doubted about this document (`minutes without any decision`)."
+    )
     complete: bool
     items: list[ItemOut] = []
     versions: list[VersionInfo] = Field(default=[], description="Every stored version, oldest first.")

@@ -214,8 +214,18 @@ def _decision_conditions(flt: ReadFilter, dialect: str) -> tuple[list[ColumnElem
         out.append(decisions.c.date_order.between(-flt.date_to.toordinal(), -1))
     on_items = _item_conditions(flt.model_copy(update={"outcome": None, "case_number": None, "kle": None}), dialect)
     if flt.outcome:
-        out.append(decisions.c.outcome == flt.outcome.value)
+        out.extend(_outcome_conditions(flt.outcome.value, listed_known=not flt.all_versions))
     return [*out, *on_meetings, *on_items], bool(on_meetings), bool(on_items)
+
+
+def _outcome_conditions(outcome: str, *, listed_known: bool) -> list[ColumnElement[bool]]:
+    """decisions.outcome = `outcome`; when the query does not fix `listed`, also `listed IN (true, false)`:
+    always true, it lets SQLite seek ix_decisions_outcome_page (listed, outcome, …) twice instead of scanning
+    the decisions (revision 0010 dropped the index on `outcome` alone, a b-tree written for every decision)."""
+    out = [decisions.c.outcome == outcome]
+    if not listed_known:
+        out.insert(0, decisions.c.listed.in_([True, False]))
+    return out
 
 
 def _absent_condition(dialect: str, name: str) -> ColumnElement[bool]:
@@ -243,7 +253,7 @@ def _kle_range(column: Any, kle: str) -> ColumnElement[bool]:
 def _item_conditions(flt: ReadFilter, dialect: str) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if flt.outcome:
-        out.append(decisions.c.outcome == flt.outcome.value)
+        out.extend(_outcome_conditions(flt.outcome.value, listed_known=False))
     if flt.case_number:
         out.append(agenda_items.c.case_number == flt.case_number.strip())
     if flt.kle:
@@ -277,6 +287,7 @@ _PROVENANCE_COLUMNS = (
     documents.c.received_at,
     documents.c.stored_at.label("doc_stored_at"),
     documents.c.parsed_at,
+    documents.c.source_url,
     agenda_items.c.page,
     meetings.c.kind,
     meetings.c.superseded_by,
@@ -366,6 +377,7 @@ def _provenance(row: Any, *, page: bool = True) -> dict[str, Any]:
         "kind": row.kind,
         "current": row.superseded_by is None,
         "superseded_by": row.superseded_by,
+        "source_url": row.source_url,
     }
 
 
@@ -637,6 +649,7 @@ _MEETING_COLUMNS = (
     meetings.c.location,
     meetings.c.item_count,
     meetings.c.participants,
+    meetings.c.warnings,
     meetings.c.complete,
     meetings.c.completed_at,
     meetings.c.meeting_key,
@@ -650,6 +663,7 @@ _MEETING_COLUMNS = (
     documents.c.received_at,
     documents.c.stored_at.label("doc_stored_at"),
     documents.c.parsed_at,
+    documents.c.source_url,
 )
 
 
@@ -764,6 +778,7 @@ async def get_meeting(target: Target, document_id: str) -> MeetingDetail | None:
     return MeetingDetail(
         **_summary_fields(row),
         participants=list(row.participants or []),
+        warnings=list(row.warnings or []),
         complete=row.complete,
         items=items,
         versions=versions,
@@ -801,6 +816,7 @@ async def get_document(target: Target, document_id: str) -> DocumentInfo | None:
             documents.c.received_at,
             documents.c.stored_at.label("doc_stored_at"),
             documents.c.parsed_at,
+            documents.c.source_url,
             func.coalesce(meetings.c.kind, "minutes").label("kind"),
             meetings.c.superseded_by,
         )

@@ -8,17 +8,17 @@ A later version of a stored meeting announces only what changed (`revisions.py`)
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.store import search
 from services.store.kle import kle_of
-from services.store.models import agenda_items, decisions, documents, meetings, outbox
+from services.store.models import agenda_items, decisions, documents, meetings, outbox, search_queue
 from services.store.revisions import Announced, last_announced, match_key, same_decision, word_diff
 from services.store.versions import lock_keys, meeting_key, resolve_versions
 from shared import streams
@@ -89,6 +89,7 @@ def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> di
         "location": header.location,
         "region": header.region,
         "participants": list(header.participants),
+        "warnings": list(header.warnings),
         "item_count": item_count,
         "meeting_key": meeting_key(header),
     }
@@ -113,11 +114,6 @@ def _item_row(ev: AgendaItemParsed, now: dt.datetime) -> dict[str, Any]:
         "history": [h.model_dump(mode="json") for h in item.history],
         "stored_at": now,
     }
-
-
-def _index_row(row: dict[str, Any], ev: AgendaItemParsed) -> search.IndexRow:
-    decision = ev.item.decision.text if ev.item.decision else ""
-    return search.IndexRow(row["id"], row["title"], decision, search.sections_text(row["sections"]))
 
 
 def decision_made(ev: AgendaItemParsed, *, now: dt.datetime, public_base_url: str) -> DecisionMade:
@@ -177,11 +173,18 @@ async def store_events(
                 "received_at": ev.received_at,
                 "size": ev.size,
                 "content_type": ev.content_type,
+                "source_url": None,
             },
         )
         latest[ev.document_id] = ev
         if isinstance(ev, AgendaItemParsed):
             items[item_id(ev.document_id, ev.position)] = ev
+    # Documents fetched from an agenda portal say where (services/ingest/sources/): one lookup per batch.
+    from services.ingest.sources.state import source_urls  # here: the store's one use of the sources' tables
+
+    portal_pages = await source_urls(conn, sorted(docs))
+    for doc, page in portal_pages.items():
+        docs[doc]["source_url"] = page
     # One meeting row (and meeting key) per document, not per event: a batch holds ~16 events per document.
     meets = {doc: _meeting_row(doc, ev.meeting, ev.item_count) for doc, ev in latest.items()}
 
@@ -195,8 +198,16 @@ async def store_events(
     item_events = [items[k] for k in sorted(items)]
     item_rows = [_item_row(ev, now) for ev in item_events]
     await _upsert(conn, agenda_items, item_rows, "id", keep=("stored_at",))
-    # The search index in the same transaction: a stored item is searchable exactly when it is visible.
-    await search.index_items(conn, [_index_row(row, ev) for row, ev in zip(item_rows, item_events, strict=True)])
+    # Not the search index: one queue row per item, indexed after the commit by the search indexer in large
+    # batches (services/store/indexer.py) — stemming and FTS writes were half of this transaction's CPU.
+    if item_rows:
+        await conn.execute(insert(search_queue), [{"item_id": row["id"]} for row in item_rows])
+
+    completed = await _complete_meetings(conn, sorted(meets), now)
+    changed = await resolve_versions(conn, (meets[doc]["meeting_key"] for doc in completed))
+    # Each decision is written once, with its final page keys: the meetings' completeness and versions are
+    # settled above, so `listed` is known before the insert.
+    listed = await _listed(conn, sorted(meets))
 
     # Announced in the order the events arrived (not key order): of two versions in one batch, the later
     # one compares with the earlier.
@@ -210,6 +221,8 @@ async def store_events(
     for ev in decided:
         assert ev.item.decision is not None
         event = decision_made(ev, now=now, public_base_url=public_base_url)
+        if ev.document_id in portal_pages:
+            event = event.model_copy(update={"source_url": portal_pages[ev.document_id]})
         decision_rows.append(
             {
                 "item_id": event.item_id,
@@ -222,7 +235,7 @@ async def store_events(
                 "case_number": ev.item.case_number,
                 "kle": kle_of(ev.item.case_number),
                 "date_order": date_order(meets[ev.document_id]["meeting_date"]),
-                "listed": False,  # set by sync_decisions once the meeting is complete and current
+                "listed": listed.get(ev.document_id, False),
             }
         )
         key = meets[ev.document_id]["meeting_key"]
@@ -249,13 +262,27 @@ async def store_events(
                 "created_at": now,
             }
         )
-    await _upsert(conn, decisions, decision_rows, "item_id", keep=("stored_at", "event_id", "listed"))
+    await _upsert(conn, decisions, decision_rows, "item_id", keep=("stored_at", "event_id"))
     await _insert_ignore(conn, outbox, outbox_rows, "event_id")
 
-    completed = await _complete_meetings(conn, sorted(meets), now)
-    changed = await resolve_versions(conn, (meets[doc]["meeting_key"] for doc in completed))
-    await sync_decisions(conn, {*meets, *changed})
+    # Decisions stored by earlier batches change keys only when their meeting completed now (unless every
+    # item of it is in this batch, and so was just written with its keys) or changed version.
+    in_batch = Counter(ev.document_id for ev in item_events)
+    earlier = [doc for doc in completed if in_batch[doc] < meets[doc]["item_count"]]
+    await sync_decisions(conn, {*earlier, *changed})
     return StoreResult(len(meets), len(item_events), len(decided), completed)
+
+
+async def _listed(conn: AsyncConnection, document_ids: list[str]) -> dict[str, bool]:
+    """Per meeting, whether its decisions are listed: complete and the current version."""
+    if not document_ids:
+        return {}
+    rows = await conn.execute(
+        select(meetings.c.document_id, meetings.c.complete, meetings.c.superseded_by).where(
+            meetings.c.document_id.in_(document_ids)
+        )
+    )
+    return {r.document_id: bool(r.complete) and r.superseded_by is None for r in rows}
 
 
 def date_order(meeting_date: dt.date | None) -> int:

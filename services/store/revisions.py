@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -90,10 +91,18 @@ async def last_announced(conn: AsyncConnection, keys: Iterable[str]) -> Heard:
     """What the stream said about the items of the meetings with these keys, from the outbox.
 
     Two indexed lookups: the decided items of every version, then the outbox rows of the two events each
-    could have announced (its DecisionMade or its DecisionRevised, both deterministic ids).
+    could have announced (its DecisionMade or its DecisionRevised, both deterministic ids). Only keys held
+    by more than one stored meeting can have been heard from another version (the caller stores its own
+    meetings first), and most meetings have one version: a lookup of the keys' meetings first skips both.
     """
     heard = Heard()
     wanted = sorted(set(keys))
+    if not wanted:
+        return heard
+    versions = Counter(
+        (await conn.execute(select(meetings.c.meeting_key).where(meetings.c.meeting_key.in_(wanted)))).scalars()
+    )
+    wanted = [key for key in wanted if versions[key] > 1]
     if not wanted:
         return heard
     items = (

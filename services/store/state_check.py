@@ -27,6 +27,7 @@ from services.store.models import outbox
 from services.store.outbox import DEDUPE_PREFIX, OutboxRelay
 from shared import streams
 from shared.logging import get_logger
+from shared.stream_worker import page
 
 log = get_logger(__name__)
 
@@ -137,22 +138,13 @@ async def _event_ids_in_stream(client: Redis) -> tuple[set[str], int | None, int
     """Event ids on the public stream, the ms time of its oldest entry, and its length."""
     ids: set[str] = set()
     oldest: int | None = None
-    start = "-"
-    while True:
-        rows: Any = await client.xrange(streams.DECISIONS, min=start, count=2000)
-        if not rows:
-            break
-        for entry_id, fields in rows:
-            raw = fields.get(streams.PUBLIC_FIELD.encode())
-            if oldest is None:
-                oldest = int(entry_id.split(b"-")[0])
-            if raw:
-                event_id = orjson.loads(raw).get("event_id")
-                if isinstance(event_id, str):
-                    ids.add(event_id)
-        last = rows[-1][0].decode()
-        ms, seq = last.split("-")
-        start = f"{ms}-{int(seq) + 1}"
+    async for entry in page(client, streams.DECISIONS, count=2000):
+        if oldest is None:
+            oldest = int(entry.id.split("-")[0])
+        if entry.known:
+            event_id = orjson.loads(entry.payload).get("event_id")
+            if isinstance(event_id, str):
+                ids.add(event_id)
     return ids, oldest, int(await client.xlen(streams.DECISIONS))
 
 

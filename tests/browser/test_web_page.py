@@ -98,6 +98,10 @@ def test_search_results_meeting_page_and_download_of_the_original(site: Site, pa
     screenshot(page, "case")
 
 
+# No htmx request in flight and no swap still settling.
+_HTMX_IDLE = "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+
+
 def test_filters_by_keyboard_alone(site: Site, page: Page) -> None:
     outcome, _ = Counter(
         it.decision.outcome for d in site.docs if d.meeting.municipality == "Aarhus"
@@ -122,10 +126,16 @@ def test_filters_by_keyboard_alone(site: Site, page: Page) -> None:
     expect(page.locator("#results-heading")).to_contain_text(f"({len(want)} afgørelser)")
     assert "municipality=Aarhus" in page.url and f"outcome={outcome}" in page.url  # a link that can be shared
     shown = links(page)
+    # The results came by an htmx swap: htmx binds the new pager while it swaps and settles, and an Enter on
+    # the pager before that does nothing.
+    page.wait_for_function(_HTMX_IDLE)
     while page.locator("#next-page").count():
         page.locator("#next-page").focus()
         page.keyboard.press("Enter")
-        page.wait_for_function("n => document.querySelectorAll('#result-list > li').length > n", arg=len(shown))
+        # The next page's rows arrive before htmx has swapped the pager out of band and settled: wait for both,
+        # or the loop focuses a pager that is about to be replaced and its Enter does nothing.
+        page.wait_for_function(f"n => document.querySelectorAll('#result-list > li').length > n && ({_HTMX_IDLE})()",
+                               arg=len(shown))
         shown = links(page)
     assert len(shown) == len(set(shown)) and set(shown) == want
     screenshot(page, "keyboard-filters")

@@ -83,8 +83,13 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
-def make_stack(tmp: Path, database_url: str, *, parsers: int = 1, stores: int = 1, **env: str) -> Stack:
-    """A Stack on a private data dir and inbox, with short reclaim times so faults heal quickly in tests."""
+def make_stack(
+    tmp: Path, database_url: str, *, parsers: int = 1, stores: int = 1, api: bool = False, **env: str
+) -> Stack:
+    """A Stack on a private data dir and inbox, with short reclaim times so faults heal quickly in tests.
+
+    `api`: also the web page and read API, on a free port (`stack.wait_api` gives its URL).
+    """
     settings = Settings(
         data_dir=tmp / "data",
         inbox=tmp / "inbox",
@@ -92,6 +97,7 @@ def make_stack(tmp: Path, database_url: str, *, parsers: int = 1, stores: int = 
         parsers=parsers,
         stores=stores,
         redis_url=None,
+        api_port=0,
     )
     lines: list[str] = []
     base_env = {
@@ -101,6 +107,6 @@ def make_stack(tmp: Path, database_url: str, *, parsers: int = 1, stores: int = 
         "MINUTES_LOG_FORMAT": "json",
         "MINUTES_LOG_LEVEL": "INFO",
     }
-    stack = Stack(settings, env={**base_env, **env}, sink=lines.append)
+    stack = Stack(settings, api=api, env={**base_env, **env}, sink=lines.append)
     stack.log_lines = lines  # type: ignore[attr-defined]
     return stack

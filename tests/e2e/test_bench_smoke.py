@@ -31,10 +31,11 @@ def test_bench_smoke(tmp_path: Path) -> None:
     result = json.loads(out.strip().splitlines()[-1])
 
     for key in ("schema", "config", "machine", "corpus", "ceilings", "search", "real_corpus", "backfill", "steady",
-                "peak_rss_mb", "ratios", "targets", "ok"):
+                "peak_rss_mb", "ratios", "targets", "ok", "cpu_ms_per_doc"):
         assert key in result, key
     real = {row["file"]: row for row in result["real_corpus"]}
-    assert len(real) == 8
+    # One row per real document as published (PDF, HTML, JSON, XML, DOCX), refusals included.
+    assert set(real) == {p.name for p in (ROOT / "tests/fixtures/corpus/real/docs").iterdir()}
     assert real["aarhus-byraad-2025-08-27-referat.pdf"]["pages"] == 28
     assert real["aarhus-byraad-2025-08-27-referat.pdf"]["ms_per_page"] > 0
     assert set(result["ceilings"]) == {"parse", "broker", "store"}
@@ -66,4 +67,19 @@ def test_bench_smoke(tmp_path: Path) -> None:
     assert search["matching_decisions"]["godkendt"] > search["page_size"]
     assert all(p["rss_mb"] > 0 for p in result["peak_rss_mb"].values())
     assert result["ratios"]["backfill_vs_parse"] > 0
+
+    # CPU per document, per service and summed, for each measured phase (start-up and warm-up left out).
+    cpu = result["cpu_ms_per_doc"]
+    assert set(cpu) == {"backfill", "steady"}
+    assert cpu["backfill"]["documents"] == 30 and cpu["steady"]["documents"] == 15
+    for phase, figures in cpu.items():
+        parts = figures["services"]
+        assert {"redis", "ingest", "parser-1", "parser-2", "store-1"} <= set(parts), phase
+        assert all(ms >= 0 for ms in parts.values()), (phase, parts)
+        assert figures["total"] > 0, phase
+        assert figures["total"] == pytest.approx(sum(parts.values()), abs=0.011), (phase, figures)
+    # 30 documents are enough work for every service to show CPU time (clock ticks are 10 ms).
+    assert all(ms > 0 for ms in cpu["backfill"]["services"].values()), cpu["backfill"]
+    assert "backfill_cpu_ms_per_doc" in result["targets"]
+    assert "cpu_ms_per_doc" not in result["backfill"]  # reported once, at the top level
     assert result["machine"]["cpu_count"] >= 1

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
+import redis
 
 from minutes_cli.decisions_cmd import DecisionFilter, stored_decisions
 from services.store.db import create_engine
 from services.store.queries import count_items, count_meetings
+from shared import streams
 from shared.contracts.events import DecisionRevised
 from shared.contracts.meeting import Outcome
 from shared.settings import Settings
@@ -38,9 +39,30 @@ async def _counts(database_url: str) -> tuple[int, int]:
         await engine.dispose()
 
 
+async def _unsent(database_url: str) -> int:
+    """Events the store committed but its outbox relay has not published yet."""
+    from sqlalchemy import text
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return int((await conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))).scalar_one())
+    finally:
+        await engine.dispose()
+
+
 def _stored(database_url: str, flt: DecisionFilter) -> int:
     settings = Settings(database_url=database_url)
     return len(asyncio.run(stored_decisions(settings, flt, limit=1000)))
+
+
+def _documents_published(url: str) -> int:
+    """How many DocumentReceived ingest has put on the documents stream (never trimmed)."""
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.xlen(streams.DOCUMENTS))
+    finally:
+        client.close()
 
 
 CORRECTION = "Anbefales med præcisering af økonomien."
@@ -65,7 +87,7 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
     try:
         drop_seeds(stack.settings.inbox)
         wait_for(lambda: len(read_decisions(url)) >= len(expected), 90, "28 decision events")
-        time.sleep(1.0)  # anything extra would arrive now
+        # Exactly 28 here; that nothing extra came later is checked after the sentinel below.
         events = read_decisions(url)
         assert len(events) == len(expected)
         assert len({e.event_id for e in events}) == len(events)
@@ -86,12 +108,15 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
         )
         assert _stored(database_url, DecisionFilter(match="BESLUTNINGSPROTOKOL")) == 1
 
-        # Dropping the same bytes again, under the same and under new names, adds and emits nothing.
+        # Dropping the same bytes again, under the same and under new names, adds and emits nothing. No sleep
+        # stands for "nothing more came": the corrected Lemvig file below, dropped after the copies, is the
+        # sentinel. Ingest takes files in the order they complete, so a copy it wrongly published would be on
+        # the documents stream before the correction; once the correction is stored, that stream holds exactly
+        # one more document and the public stream exactly one more event (the revision), whatever the load.
+        published = _documents_published(url)
+        assert published == 5
         drop_seeds(stack.settings.inbox, suffix="")
         drop_seeds(stack.settings.inbox, suffix=" copy")
-        time.sleep(4.0)  # settle + rescan + a full pass through the pipeline
-        assert len(read_decisions(url)) == len(expected)
-        assert asyncio.run(_counts(database_url)) == (5, gold_item_count())
 
         # A corrected version of Lemvig's minutes replaces the file: a new document, and the one decision it
         # changed is announced as a revision of the first — nothing for the nine it repeats — while stored
@@ -100,8 +125,13 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
         lemvig = _replace_with_correction(stack.settings.inbox)
         wait_for(lambda: len(read_events(url)) > len(expected), 60, "the corrected version's revision")
         wait_for(lambda: asyncio.run(_counts(database_url))[0] == 6, 30, "the corrected version stored")
-        time.sleep(1.0)  # anything extra would arrive now
-        (revision,) = read_events(url)[len(expected):]
+        assert _documents_published(url) == published + 1  # the correction; none of the ten copies
+        # Every event the correction's transaction wrote (the revision, and any it should not have) is out.
+        wait_for(lambda: asyncio.run(_unsent(database_url)) == 0, 30, "the outbox relayed")
+        all_events = read_events(url)
+        assert len({e.event_id for e in all_events}) == len(all_events)
+        assert [e.document_id for e in all_events[: len(expected)]] == [e.document_id for e in events]
+        (revision,) = all_events[len(expected):]
         assert isinstance(revision, DecisionRevised)
         assert (revision.previous_text, revision.decision_text) == ("Anbefales.", CORRECTION)
         replaced = before[revision.previous_item_id]

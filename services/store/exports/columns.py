@@ -104,6 +104,12 @@ def _source_columns(page: Value) -> tuple[Column, ...]:
             lambda source, url: download_url(url, source.provenance),
         ),
         Column(
+            "portal_url",
+            Kind.STR,
+            "the meeting on the agenda portal it was fetched from (a followed source); empty for a dropped file",
+            _attr("provenance.source_url"),
+        ),
+        Column(
             "source_current",
             Kind.BOOL,
             "the document is the current version of its meeting",

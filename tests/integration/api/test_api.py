@@ -121,7 +121,7 @@ async def test_pages_lose_and_repeat_nothing_while_decisions_arrive(served: Serv
             if body["next"] is None:
                 break
             # New meetings, one dated before and one after everything stored, between two page requests.
-            for day in (dt.date(1990, 1, 1 + added), dt.date(2090, 1, 1 + added)):
+            for day in (dt.date(1990, 1, 1) + dt.timedelta(days=added), dt.date(2090, 1, 1) + dt.timedelta(days=added)):
                 parsed, items = meeting(f"arriving-{added}-{day.year}", 2, hdr=header(day=day))
                 async with engine.begin() as conn:
                     await store_events(conn, [parsed, *items], now=utcnow(), public_base_url="minutes://items/")

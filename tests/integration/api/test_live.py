@@ -58,7 +58,9 @@ async def test_sse_delivers_published_decisions_and_resumes_after_a_disconnect(
                 f"\nSSE: first decision {latency * 1000:.0f} ms after the store transaction began "
                 f"(store + relay took {published_s * 1000:.0f} ms; XADD to receipt {after_xadd_ms:.0f} ms)"
             )
-            assert latency < 5.0  # generous for a shared machine; the figure printed above is the measurement
+            # A promptness bound, not a speed figure (the benchmark measures that): ~100x the ~50 ms this takes on
+            # a quiet machine, so only a decision that never comes promptly (a poll loop, a lost wake-up) fails it.
+            assert latency < 5.0
 
             # While the client is away: the rest of the second document, and a third.
             third_count = await publish_doc(engine, redis_client, docs[2])

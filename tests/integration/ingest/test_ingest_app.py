@@ -19,6 +19,14 @@ from tests.integration.ingest.helpers import count_is, dead_letters, documents, 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
 
+async def sentinel(inbox: Path, client: Redis, count: int, name: str = "sentinel.txt") -> None:
+    """Drop one more, different file and wait until it is the `count`-th document: ingest takes files in the
+    order they complete, so whatever the files before it would have caused is on the stream by then. This
+    stands for "nothing more arrives" without a sleep that a loaded machine could outlast."""
+    (inbox / name).write_text(f"vagtpost {name}")
+    await eventually(lambda: count_is(client, count))
+
+
 async def test_files_present_at_start_are_published(tmp_path: Path, redis_url: str, redis_client: Redis) -> None:
     settings = make_settings(tmp_path, redis_url)
     settings.inbox.mkdir()
@@ -29,9 +37,9 @@ async def test_files_present_at_start_are_published(tmp_path: Path, redis_url: s
     (settings.inbox / ".hidden").write_bytes(b"x")
     async with create_app(settings):
         await eventually(lambda: count_is(redis_client, 2))
-        await asyncio.sleep(0.5)
+        await sentinel(settings.inbox, redis_client, 3)
     docs = {doc.original_name: doc for doc in await documents(redis_client)}
-    assert set(docs) == {"a.pdf", "b.html"}
+    assert set(docs) == {"a.pdf", "b.html", "sentinel.txt"}  # not the .part nor the hidden file
     assert docs["a.pdf"].content_type == "application/pdf"
     assert docs["b.html"].content_type == "text/html"
     assert docs["a.pdf"].document_id == hashlib.sha256(b"%PDF-1.7 a").hexdigest()
@@ -57,8 +65,10 @@ async def test_dropped_file_once_and_a_slow_write_only_when_complete(
                 await asyncio.sleep(0.15)  # under settle_s: the file is still being written
                 assert await redis_client.xlen(streams.DOCUMENTS) == 1
         await eventually(lambda: count_is(redis_client, 2))
-        await asyncio.sleep(1.0)  # nothing more arrives for either file
-        assert await redis_client.xlen(streams.DOCUMENTS) == 2
+        await sentinel(settings.inbox, redis_client, 3)  # nothing more arrived for either file before it
+        assert [doc.original_name for doc in await documents(redis_client)] == [
+            "dropped.txt", "slow.pdf", "sentinel.txt"
+        ]
     full = b"%PDF-1.7\n" + b"".join(chunks)
     slow = next(doc for doc in await documents(redis_client) if doc.original_name == "slow.pdf")
     assert slow.size == len(full)
@@ -70,12 +80,10 @@ async def test_write_then_rename_is_picked_up(tmp_path: Path, redis_url: str, re
     settings = make_settings(tmp_path, redis_url, settle_s=0.5)
     async with create_app(settings):
         (settings.inbox / "x.pdf.part").write_bytes(b"%PDF-1.7 renamed")
-        await asyncio.sleep(0.5)
-        assert await redis_client.xlen(streams.DOCUMENTS) == 0  # a temporary name is ignored
+        await sentinel(settings.inbox, redis_client, 1)  # a temporary name is ignored: only the sentinel came
         (settings.inbox / "x.pdf.part").rename(settings.inbox / "x.pdf")
-        await eventually(lambda: count_is(redis_client, 1))
-    [doc] = await documents(redis_client)
-    assert doc.original_name == "x.pdf"
+        await eventually(lambda: count_is(redis_client, 2))
+    assert [doc.original_name for doc in await documents(redis_client)] == ["sentinel.txt", "x.pdf"]
 
 
 async def test_same_bytes_twice_is_one_document_and_a_change_is_another(
@@ -86,14 +94,14 @@ async def test_same_bytes_twice_is_one_document_and_a_change_is_another(
         (settings.inbox / "one.txt").write_text("samme referat")
         await eventually(lambda: count_is(redis_client, 1))
         (settings.inbox / "copy of one.txt").write_text("samme referat")
-        await asyncio.sleep(1.5)
-        assert await redis_client.xlen(streams.DOCUMENTS) == 1
+        await sentinel(settings.inbox, redis_client, 2)  # the copy came before it and published nothing
         (settings.inbox / "one.txt").write_text("rettet referat")
-        await eventually(lambda: count_is(redis_client, 2))
-    first, second = await documents(redis_client)
+        await eventually(lambda: count_is(redis_client, 3))
+    first, guard, second = await documents(redis_client)
+    assert guard.original_name == "sentinel.txt"
     assert first.original_name == second.original_name == "one.txt"
     assert first.document_id != second.document_id
-    assert await redis_client.hlen(SEEN_KEY) == 2
+    assert await redis_client.hlen(SEEN_KEY) == 3
 
 
 async def test_rejections_are_dead_lettered_and_moved(tmp_path: Path, redis_url: str, redis_client: Redis) -> None:
@@ -159,10 +167,10 @@ async def test_a_thousand_files_at_once(tmp_path: Path, redis_url: str, redis_cl
         for n in range(1000):
             (settings.inbox / f"referat-{n:04d}.txt").write_text(f"Referat nr. {n}")
         await eventually(lambda: count_is(redis_client, 1000), within=60)
-        await asyncio.sleep(0.5)
+        await sentinel(settings.inbox, redis_client, 1001)
     docs = await documents(redis_client)
-    assert len(docs) == 1000
-    assert len({doc.document_id for doc in docs}) == 1000
+    assert len(docs) == 1001
+    assert len({doc.document_id for doc in docs}) == 1001
 
 
 async def test_restart_does_not_republish(tmp_path: Path, redis_url: str, redis_client: Redis) -> None:
@@ -177,8 +185,8 @@ async def test_restart_does_not_republish(tmp_path: Path, redis_url: str, redis_
     async with create_app(settings):
         (settings.inbox / "new.txt").write_text("nyt referat")
         await eventually(lambda: count_is(redis_client, 6))
-        await asyncio.sleep(1.0)
-    assert await redis_client.xlen(streams.DOCUMENTS) == 6
+        await sentinel(settings.inbox, redis_client, 7)  # the old files were rescanned before it: nothing new
+    assert [doc.original_name for doc in await documents(redis_client)][5:] == ["new.txt", "sentinel.txt"]
     assert await redis_client.xlen(streams.DEAD_LETTER) == 1  # the same empty file is not reported twice
 
 

@@ -85,7 +85,9 @@ async def test_stop_is_prompt_while_idle(tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
     started = loop.time()
     await run.__aexit__()
-    assert loop.time() - started < 1.0
+    # A promptness bound, far above the few milliseconds a stop takes, far below the 3600 s rescan it must not
+    # wait for: a loaded machine cannot fail it, a stop that waits for the next rescan still does.
+    assert loop.time() - started < 5.0
     assert run.task is not None
     assert run.task.done()
 

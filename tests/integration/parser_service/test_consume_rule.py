@@ -45,12 +45,14 @@ async def worker(
     broker = make_broker(redis_url, "parser")
     pool = ParsePool(timeout_s=20, memory_mb=1024, target=target)
     deps = bootstrap(settings, broker, parser=pool, blobs=blobs)
-    register(broker, settings, deps, "parser-test")
+    reader = register(broker, settings, deps, "parser-test")
     await ensure_groups(redis_client)
     await broker.start()
+    await reader.start()
     try:
         yield Running(settings, blobs, pool, broker)
     finally:
+        await reader.stop()
         await broker.stop()
         pool.close()
 

@@ -44,7 +44,7 @@ async def test_a_blocked_reader_gets_every_event_of_a_document_in_one_read(
         async with asyncio.timeout(10):
             while not await _blocked_reader(redis_client):  # noqa: ASYNC110 - Redis has no event for it
                 await asyncio.sleep(0.01)
-        await BrokerOutbox(broker).emit(events)
+        await BrokerOutbox(broker).emit([event.model_dump_json().encode() for event in events])
     finally:
         await broker.stop()
     reply = await asyncio.wait_for(reader, 10)

@@ -47,12 +47,13 @@ async def test_poison_is_dead_lettered_after_max_deliveries_and_can_be_requeued(
     broker = make_broker(redis_url, "parser")
     pool = ParsePool(timeout_s=20, memory_mb=1024, target=faults.crash_on_marker)
     deps = bootstrap(settings, broker, parser=pool, blobs=blobs)
-    register(broker, settings, deps, "parser-test")
+    reader = register(broker, settings, deps, "parser-test")
     await ensure_groups(redis_client)
     seed = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
     poison = _received(blobs, seed + b"\nPOISON\n", "poison.txt")
     good = _received(blobs, seed, "good.txt")
     await broker.start()
+    await reader.start()
     try:
         await broker.publish(poison, stream=streams.DOCUMENTS)
         await broker.publish(good, stream=streams.DOCUMENTS)
@@ -62,6 +63,7 @@ async def test_poison_is_dead_lettered_after_max_deliveries_and_can_be_requeued(
 
         await _wait(dead_lettered, 60)
     finally:
+        await reader.stop()
         await broker.stop()
         pool.close()
 

@@ -21,7 +21,9 @@ SEED = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
 @pytest.mark.parametrize(
     ("fault", "reason", "timeout_s", "within_s"),
     [
-        (faults.hang, "longer than 2 s", 2.0, 7.0),
+        # `within_s` is a promptness bound, not a speed figure: about 10x what each takes on a quiet machine
+        # (the 2 s limit plus a child's restart), so a loaded machine cannot fail it while a hang still does.
+        (faults.hang, "longer than 2 s", 2.0, 20.0),
         # Measured in the parse process: its CPU time, which a pause does not advance — nor does a loaded
         # machine, where 2 s of CPU can take several times as long on the wall clock.
         (faults.spin, "more than 2 s of CPU time", 2.0, 30.0),
@@ -97,7 +99,8 @@ async def test_closing_with_a_parse_in_flight_stops_the_child_promptly() -> None
         await task
     started = time.monotonic()
     pool.close(grace_s=0.5)
-    assert time.monotonic() - started < 3.0
+    # A promptness bound (10x the 0.5 s grace), not a measurement: waiting for the hung parse would take 60 s.
+    assert time.monotonic() - started < 5.0
     assert not process.is_alive()
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.parser.core import DocumentError, parse_document
 from services.parser.events import meeting_events
+from services.store.indexer import SearchIndexer
 from services.store.repository import ItemsEvent, store_events
 from shared.contracts.events import DocumentReceived, utcnow
 from shared.contracts.meeting import ParsedMeeting
@@ -53,8 +54,14 @@ def received_for(path: Path, data: bytes, index: int) -> DocumentReceived:
 
 @functools.cache
 def corpus() -> tuple[StoredDoc, ...]:
-    """The five seeds and every real-corpus document the parser accepts (the 1942 protocol it refuses)."""
-    out = []
+    """The five seeds and every real-corpus document the parser accepts (the 1942 protocol it refuses).
+
+    One document per meeting: the real corpus holds one Syddjurs meeting three times (PDF, Word, Acadre XML),
+    which the store keeps as versions of one meeting; the read tests here count decisions per document, and
+    keep the PDF (its items have pages).
+    """
+    out: list[StoredDoc] = []
+    meetings: dict[tuple[str | None, str | None, dt.date | None], int] = {}
     paths = sorted(SEEDS.glob("*.txt")) + sorted(REAL_DOCS.iterdir())
     for index, path in enumerate(paths):
         data = path.read_bytes()
@@ -62,14 +69,23 @@ def corpus() -> tuple[StoredDoc, ...]:
             meeting = parse_document(data, path.name)
         except DocumentError:
             continue
-        out.append(StoredDoc(path, received_for(path, data, index), meeting))
+        key = (meeting.municipality, meeting.committee, meeting.meeting_date)
+        doc = StoredDoc(path, received_for(path, data, index), meeting)
+        if key not in meetings:
+            meetings[key] = len(out)
+            out.append(doc)
+        elif path.suffix == ".pdf":
+            out[meetings[key]] = doc
     return tuple(out)
 
 
-async def store(engine: AsyncEngine, events: Sequence[ItemsEvent]) -> None:
-    """One store transaction, as the store handler runs it."""
+async def store(engine: AsyncEngine, events: Sequence[ItemsEvent], *, index: bool = True) -> None:
+    """One store transaction, as the store handler runs it; then (unless `index` is false) the search
+    indexer's pass, as the store service runs it after the commit, so what is stored is searchable."""
     async with engine.begin() as conn:
         await store_events(conn, events, now=utcnow(), public_base_url=BASE)
+    if index:
+        await SearchIndexer(engine).run_once()
 
 
 async def fill(engine: AsyncEngine, docs: tuple[StoredDoc, ...] | None = None) -> tuple[StoredDoc, ...]:

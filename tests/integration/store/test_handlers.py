@@ -17,12 +17,12 @@ from services.store import bootstrap, handlers, queries
 from services.store.app import keepalive_for
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
-from services.store.handlers import Entry
 from shared import streams
 from shared.broker import make_broker
 from shared.consume import OutageGate
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
+from shared.stream_worker import Entry, entry_of
 from tests.unit.store.factories import meeting
 
 pytestmark = pytest.mark.integration
@@ -39,12 +39,12 @@ async def producer(redis_url: str) -> AsyncIterator[RedisBroker]:
 
 
 async def read(client: aioredis.Redis, count: int = 100) -> list[Entry]:
-    """XREADGROUP new entries as the batch subscriber would, converted like its handler does."""
+    """XREADGROUP new entries as the stream worker does, decoded by its decoder."""
     resp = await client.xreadgroup(streams.STORE_GROUP, CONSUMER, {streams.ITEMS: ">"}, count=count)
     if not resp:
         return []
     ((_stream, rows),) = resp
-    return handlers.entries_of({"data": [f for _i, f in rows], "message_ids": [i for i, _f in rows]})
+    return [entry_of(i, f) for i, f in rows]
 
 
 async def pending(client: aioredis.Redis) -> int:
@@ -52,7 +52,7 @@ async def pending(client: aioredis.Redis) -> int:
 
 
 async def finish(client: aioredis.Redis, entries: list[Entry]) -> None:
-    """What FastStream does after the handler returned: XACK the whole delivery."""
+    """What the stream worker does after the handler returned: XACK the whole batch."""
     await client.xack(streams.ITEMS, streams.STORE_GROUP, *[e.message_id for e in entries if e.message_id])
 
 
@@ -81,8 +81,10 @@ async def test_invalid_and_unknown_version_are_dead_lettered_and_acked(deps: Sto
     out = await handlers.handle_entries(deps, entries)
     assert len(out.stored) == 1
     assert len(out.dead_lettered) == 3
-    # Dead-lettered entries are acknowledged at once, before FastStream acks the delivery.
-    assert await pending(deps.redis) == 1
+    # Nothing is acked by the handler itself: the stream worker acks the whole batch once it returned.
+    assert await pending(deps.redis) == 4
+    await finish(deps.redis, entries)
+    assert await pending(deps.redis) == 0
 
     letters = await list_dead_letters(deps.redis)
     assert [dl.event.service for dl in letters] == ["store"] * 3

@@ -8,10 +8,11 @@ from faststream.redis.parser import BinaryMessageFormatV1
 from sqlalchemy import exc
 
 from services.store.db import is_db_unavailable
-from services.store.handlers import entries_of, parse_event, payload_of
+from services.store.handlers import parse_event, payload_of
 from services.store.repository import decision_made, item_id
 from shared.contracts.events import AgendaItemParsed, MeetingParsed, decision_event_id, utcnow
 from shared.dead_letter import InvalidMessage
+from shared.stream_worker import entry_of
 from tests.unit.store.factories import meeting
 
 
@@ -24,11 +25,10 @@ async def test_payload_of_reads_faststream_envelope_and_plain_json() -> None:
     assert orjson.loads(payload_of({b"other": b"x"})) == {"other": "x"}
 
 
-def test_entries_of_batch_and_single() -> None:
-    raw = {"data": [{b"json": b"1"}, {b"json": b"2"}], "message_ids": [b"1-0", b"1-1"]}
-    assert [(e.message_id, e.payload) for e in entries_of(raw)] == [("1-0", b"1"), ("1-1", b"2")]
-    single = {"data": {b"json": b"3"}, "message_ids": []}
-    assert [(e.message_id, e.payload) for e in entries_of(single)] == [(None, b"3")]
+def test_entry_of_a_reply_row_names_its_id_and_whether_it_is_ours() -> None:
+    entry = entry_of(b"1-0", {b"json": b"1"}, deliveries=2)
+    assert (entry.message_id, entry.payload, entry.deliveries, entry.known) == ("1-0", b"1", 2, True)
+    assert entry_of("1-1", {b"other": b"x"}).known is False
 
 
 def test_parse_event_accepts_both_kinds_and_rejects_unknown_versions() -> None:

@@ -1,4 +1,5 @@
-"""Handler tests through FastStream's TestRedisBroker (handlers only: no distribution or reclaiming here)."""
+"""Handler tests: each body delivered alone, as a one-entry batch of the stream worker (handlers only: no
+distribution or reclaiming here)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,16 @@ from typing import Any
 
 import orjson
 import pytest
-from faststream.redis import TestRedisBroker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import bootstrap, queries
-from services.store.app import create_app
+from services.store import bootstrap, handlers, queries
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
 from shared import streams
 from shared.consume import OutageGate
 from shared.contracts.events import DeadLettered
 from shared.settings import Settings
+from shared.stream_worker import Entry
 from tests.unit.store.factories import meeting
 
 
@@ -51,6 +51,31 @@ class FakeRedis:
         ]
 
 
+class Deliveries:
+    """Hands each published body to the store's handler as its own batch, as the stream worker would."""
+
+    def __init__(self, deps: StoreDeps) -> None:
+        self.deps = deps
+        self.n = 0
+
+    async def __aenter__(self) -> Deliveries:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+    async def publish(self, body: Any, stream: str) -> None:
+        assert stream == streams.ITEMS
+        if isinstance(body, str):
+            payload = body.encode()
+        elif isinstance(body, dict):
+            payload = orjson.dumps(body)
+        else:
+            payload = body.model_dump_json().encode()
+        self.n += 1
+        await handlers.handle_entries(self.deps, [Entry(f"{self.n}-0", payload)])
+
+
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     url = f"sqlite+aiosqlite:///{tmp_path / 'unit.db'}"
@@ -67,9 +92,8 @@ def deps(engine: AsyncEngine, tmp_path: Path) -> StoreDeps:
 
 
 async def test_events_are_stored(deps: StoreDeps) -> None:
-    app = create_app(deps.settings, deps=deps)
     m, items = meeting("unit-1", 3)
-    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+    async with Deliveries(deps) as br:
         for ev in (m, *items):
             await br.publish(ev, stream=streams.ITEMS)
     assert await queries.count_items(deps.engine) == 3
@@ -79,9 +103,8 @@ async def test_events_are_stored(deps: StoreDeps) -> None:
 
 
 async def test_redelivered_events_change_nothing(deps: StoreDeps) -> None:
-    app = create_app(deps.settings, deps=deps)
     m, items = meeting("unit-2", 2)
-    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+    async with Deliveries(deps) as br:
         for ev in (items[1], m, items[0], items[1], m):
             await br.publish(ev, stream=streams.ITEMS)
     assert await queries.count_items(deps.engine) == 2
@@ -98,8 +121,7 @@ async def test_redelivered_events_change_nothing(deps: StoreDeps) -> None:
     ],
 )
 async def test_invalid_events_are_dead_lettered(deps: StoreDeps, body: Any) -> None:
-    app = create_app(deps.settings, deps=deps)
-    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+    async with Deliveries(deps) as br:
         await br.publish(body, stream=streams.ITEMS)  # returns normally: the message is settled (acked)
     (letter,) = deps.redis.dead_letters()  # type: ignore[attr-defined]
     assert letter.service == "store"
@@ -114,10 +136,9 @@ async def test_invalid_events_are_dead_lettered(deps: StoreDeps, body: Any) -> N
 
 
 async def test_valid_events_of_a_batch_survive_an_invalid_one(deps: StoreDeps) -> None:
-    """Under TestRedisBroker every publish is its own delivery; the batch case runs in integration."""
-    app = create_app(deps.settings, deps=deps)
+    """Here every publish is its own delivery; the batch case runs in integration."""
     m, _items = meeting("unit-3", items=[])
-    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+    async with Deliveries(deps) as br:
         await br.publish({"event": "MeetingParsed"}, stream=streams.ITEMS)
         await br.publish(m, stream=streams.ITEMS)
     assert await queries.count_meetings(deps.engine, complete_only=True) == 1
@@ -133,9 +154,8 @@ async def test_database_unavailable_is_waited_out_then_stored(deps: StoreDeps, t
     real = deps.engine
     deps.engine = create_engine(url)
     deps.gate = OutageGate("store-test", initial_s=0.02, cap_s=0.05)
-    app = create_app(deps.settings, deps=deps)
     m, _ = meeting("unit-4", items=[])
-    async with TestRedisBroker(app.broker) as br:  # type: ignore[arg-type]
+    async with Deliveries(deps) as br:
         task = asyncio.create_task(br.publish(m, stream=streams.ITEMS))
         deadline = time.monotonic() + 10
         while not deps.gate.is_down:
