@@ -24,19 +24,21 @@ from services.parser.core.items import clean_title
 from services.parser.core.native.common import (
     caption_kind,
     is_history_caption,
+    item_number,
     merge_names,
+    native_meeting,
     owner_of,
     people,
     read_decision,
+    skipped_warning,
+    stamp,
 )
 from services.parser.core.native.fields import html_blocks, split_sections
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
-from shared.contracts.meeting import AgendaItem, Decision, DocumentKind, EarlierDecision, ParsedMeeting, Section
+from shared.contracts.meeting import AgendaItem, Decision, EarlierDecision, ParsedMeeting, Section
 
 ROOT: Final = "root"
 # `2013-06-20 10:30`; some fields print `20-06-2013 10:30:00` instead.
-_ISO: Final = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?")
-_DMY: Final = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2}))?")
 _MINUTES_WORDS: Final = ("referat", "protokol", "beslutning")
 _CLOSED_ACCESS: Final = ("lukket", "fortrolig", "ikke offentlig")
 _NO_CASE: Final = frozenset({"", "-", "–", "0"})
@@ -58,7 +60,7 @@ def parse_acadre(root: ET.Element) -> ParsedMeeting:
     committee_t = _table(agenda, "committee")
     meeting = _table(agenda, "meeting")
     parents = _tables(agenda, "agendaitemparents")
-    when = _stamp(_field(meeting, "date"))
+    when = stamp(_field(meeting, "date"))
     if when is None and not parents:
         raise UnsupportedDocument("Acadre export without a meeting date and without agenda items")
     if meeting is not None and when is None and _field(meeting, "date"):
@@ -92,27 +94,16 @@ def parse_acadre(root: ET.Element) -> ParsedMeeting:
     location = _location(meeting)
     emails = [_field(m, "email") for m in [*members, *_tables(_table(committee_t, "commember"), "member")]]
     org = [_field(committee_t, "departmentName"), (root.findtext("agendaData/org") or "").strip()]
-    municipality, region = owner_of(org, emails, [committee, location or ""])
-    plural = "s" if skipped != 1 else ""
-    warnings = (f"skipped {skipped} agenda item{plural} without a readable number or agendaitem",) if skipped else ()
-    return ParsedMeeting(
-        kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
-        municipality=municipality.name if municipality else None,
-        municipality_code=municipality.code if municipality else None,
-        region=region,
-        committee=body,
-        meeting_date=meeting_date,
-        start_time=when.strftime("%H:%M") if when and (when.hour or when.minute) else None,
-        location=location,
-        participants=tuple(present),
-        items=tuple(sorted(items, key=lambda i: i.number)),
-        warnings=warnings,
+    owner = owner_of(org, emails, [committee, location or ""])
+    return native_meeting(
+        minutes=minutes, owner=owner, committee=body, when=when, location=location, participants=present,
+        items=items, warnings=skipped_warning(skipped, "a readable number or agendaitem"),
     )
 
 
 def _item(parent: ET.Element, meeting_date: dt.date | None, committee: str | None) -> AgendaItem | None:
     el = _table(parent, "agendaitem")
-    number = _number(_field(parent, "sort"))
+    number = item_number(_field(parent, "sort"))
     if el is None or number is None:
         return None
     title, closed = clean_title(_field(el, "name") or _field(_table(_table(el, "agendaitemlink"), "noarksak"),
@@ -125,7 +116,7 @@ def _item(parent: ET.Element, meeting_date: dt.date | None, committee: str | Non
     decision: Decision | None = None
     votes = None
     absent = merge_names(_names(_field(el, "absent")), _names(_field(el, "excuse")))
-    for bullet in sorted(_tables(el, "bullet"), key=lambda b: _number(_field(b, "bulletsortorder")) or 0):
+    for bullet in sorted(_tables(el, "bullet"), key=lambda b: item_number(_field(b, "bulletsortorder")) or 0):
         caption = _field(bullet, "bulletname")
         parts = split_sections(html_blocks(_field(bullet, "bulletcontent")), caption)
         lines = [line for part in parts for line in ([part.name] if part.name != caption else []) + part.lines]
@@ -178,27 +169,6 @@ def _location(meeting: ET.Element | None) -> str | None:
     parts = [_field(meeting, "location"), *_BREAK.split(_field(meeting, "address"))]
     lines = [p.strip(" ,") for p in parts if p.strip(" ,")]
     return ", ".join(dict.fromkeys(lines)) or None
-
-
-def _stamp(value: str) -> dt.datetime | None:
-    value = value.strip()
-    m = _ISO.match(value)
-    if m is not None:
-        year, month, day, hour, minute = m.groups()
-    else:
-        m = _DMY.match(value)
-        if m is None:
-            return None
-        day, month, year, hour, minute = m.groups()
-    try:
-        return dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
-    except ValueError:
-        return None
-
-
-def _number(value: str) -> int | None:
-    value = value.strip().rstrip(".")
-    return int(value) if value.isdigit() and len(value) <= 6 else None
 
 
 def _table(el: ET.Element | None, name: str) -> ET.Element | None:

@@ -35,7 +35,7 @@ from services.parser.core.patterns import (
 )
 from services.parser.core.sections import Heading, RawSection, classify_heading
 from services.parser.core.votes import read_votes
-from shared.contracts.meeting import Decision, EarlierDecision, Votes
+from shared.contracts.meeting import AgendaItem, Decision, DocumentKind, EarlierDecision, ParsedMeeting, Votes
 
 # Texts an agenda system leaves in a field nobody filled in: they are no decision.
 PLACEHOLDERS: Final = frozenset(
@@ -211,3 +211,60 @@ def owner_of(organisations: Iterable[str], addresses: Iterable[str],
         if found is not None:
             return found, None
     return municipality_of(links, texts), None
+
+
+# How native exports write a meeting's time: ISO (Acadre: `2013-06-20T16:00`) or day-month-year (SBSYS,
+# eDoc, older Acadre: `04-12-2012 13:00:00`), local time. The two forms cannot be confused: the year leads or ends.
+_ISO_STAMP: Final = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?")
+_DMY_STAMP: Final = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2}))?")
+
+
+def stamp(value: str) -> dt.datetime | None:
+    """A native export's date and time (None: absent or not a date)."""
+    value = value.strip()
+    if m := _ISO_STAMP.match(value):
+        year, month, day, hour, minute = m.groups()
+    elif m := _DMY_STAMP.match(value):
+        day, month, year, hour, minute = m.groups()
+    else:
+        return None
+    try:
+        return dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+    except ValueError:
+        return None
+
+
+def item_number(value: str) -> int | None:
+    """An item's number as the export writes it (`7`, `7.`); None for anything else."""
+    value = value.strip().rstrip(".")
+    return int(value) if value.isdigit() and len(value) <= 6 else None
+
+
+def skipped_warning(skipped: int, why: str) -> tuple[str, ...]:
+    """The warning for items an export lists but the reader could not take."""
+    if not skipped:
+        return ()
+    return (f"skipped {skipped} agenda item{'s' if skipped != 1 else ''} without {why}",)
+
+
+def native_meeting(
+    *, minutes: bool, owner: tuple[Municipality | None, str | None], committee: str | None,
+    when: dt.datetime | None, location: str | None, participants: Iterable[str], items: Iterable[AgendaItem],
+    warnings: tuple[str, ...] = (),
+) -> ParsedMeeting:
+    """The meeting every native reader returns: items in number order, a start time only where one is given."""
+    municipality, region = owner
+    return ParsedMeeting(
+        kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
+        municipality=municipality.name if municipality else None,
+        municipality_code=municipality.code if municipality else None,
+        region=region,
+        committee=committee,
+        meeting_date=when.date() if when else None,
+        # Midnight is how the exports write "no time given".
+        start_time=when.strftime("%H:%M") if when and (when.hour or when.minute) else None,
+        location=location,
+        participants=tuple(participants),
+        items=tuple(sorted(items, key=lambda i: i.number)),
+        warnings=warnings,
+    )

@@ -23,14 +23,21 @@ from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee, is_agenda_word, parse_header
 from services.parser.core.item_builder import MeetingContext, build_item
 from services.parser.core.items import ItemSpan, clean_title
-from services.parser.core.native.common import merge_names, organisation_names, owner_of, people
+from services.parser.core.native.common import (
+    item_number,
+    merge_names,
+    native_meeting,
+    organisation_names,
+    owner_of,
+    people,
+    skipped_warning,
+    stamp,
+)
 from services.parser.core.normalize import clean_text, content_blocks, wrap_width
 from services.parser.core.sections import classify_heading, styled_headings
-from shared.contracts.meeting import AgendaItem, DocumentKind, ParsedMeeting
+from shared.contracts.meeting import AgendaItem, ParsedMeeting
 
 ROOT: Final = "Meeting"
-_STAMP: Final = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2}))?")
-_ISO: Final = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2}):(\d{2}))?")
 _MINUTES_WORDS: Final = ("referat", "protokol", "beslutning")
 _CLOSED_PART: Final = ("lukket", "fortrolig")
 # The cover ends at the table of contents or at the first item heading (`1.<tab>Meddelelser`).
@@ -57,7 +64,7 @@ def parse_edoc(root: ET.Element) -> ParsedMeeting:
         raise UnsupportedDocument("format not supported: XML that is not an eDoc meeting publication")
     parts = root.findall("MeetingAgendaTypes/MeetingAgendaType")
     raw_date = _text(root, "MeetingDate")
-    when = _stamp(raw_date)
+    when = stamp(raw_date)
     if raw_date and when is None:
         raise UnsupportedDocument(f"eDoc export with an unreadable meeting date ({raw_date[:40]!r})")
     listed = [(part, el) for part in parts for el in part.findall("MeetingAgendaItems/MeetingAgendaItem")]
@@ -90,26 +97,16 @@ def parse_edoc(root: ET.Element) -> ParsedMeeting:
     minutes = not agenda and (any(i.decision for i in items) or any(w in state for w in _MINUTES_WORDS))
     addresses = [el.text.strip() for el in root.iter()
                  if isinstance(el.tag, str) and el.tag.endswith(_ADDRESS_TAGS) and el.text]
-    municipality, region = owner_of(_organisations(root), addresses, [committee, location or ""])
-    warnings = (f"skipped {skipped} agenda item{'s' if skipped != 1 else ''} without a readable number",) \
-        if skipped else ()
-    return ParsedMeeting(
-        kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
-        municipality=municipality.name if municipality else None,
-        municipality_code=municipality.code if municipality else None,
-        region=region,
-        committee=body,
-        meeting_date=meeting_date,
-        start_time=when.strftime("%H:%M") if when and (when.hour or when.minute) else None,
-        location=location,
-        participants=tuple(dict.fromkeys(header.participants)),
-        items=tuple(sorted(items, key=lambda i: i.number)),
-        warnings=warnings,
+    owner = owner_of(_organisations(root), addresses, [committee, location or ""])
+    return native_meeting(
+        minutes=minutes, owner=owner, committee=body, when=when, location=location,
+        participants=dict.fromkeys(header.participants), items=items,
+        warnings=skipped_warning(skipped, "a readable number"),
     )
 
 
 def _item(part: ET.Element, el: ET.Element, ctx: MeetingContext) -> AgendaItem | None:
-    number = _number(_text(el, "AgendaItemNumber"))
+    number = item_number(_text(el, "AgendaItemNumber"))
     if number is None:
         return None
     document = el.find("Document")
@@ -202,28 +199,6 @@ def _place(cover: list[str], meeting_date: dt.date | None) -> str | None:
             if m is not None and find_date(nxt) is None:
                 return m.group("place").strip()
     return None
-
-
-def _stamp(value: str) -> dt.datetime | None:
-    """`04-12-2012 13:00:00` (eDoc writes day-month-year, local time); ISO dates are read too."""
-    value = value.strip()
-    m = _STAMP.match(value)
-    if m is not None:
-        day, month, year, hour, minute = m.groups()
-    else:
-        m = _ISO.match(value)
-        if m is None:
-            return None
-        year, month, day, hour, minute = m.groups()
-    try:
-        return dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
-    except ValueError:
-        return None
-
-
-def _number(value: str) -> int | None:
-    value = value.strip().rstrip(".")
-    return int(value) if value.isdigit() and len(value) <= 6 else None
 
 
 def _text(el: ET.Element | None, path: str) -> str:

@@ -24,14 +24,16 @@ from services.parser.core.native.common import (
     caption_kind,
     is_history_caption,
     merge_names,
+    native_meeting,
     organisation_names,
     owner_of,
     people,
     read_decision,
+    stamp,
 )
 from services.parser.core.native.fields import html_blocks, split_sections
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
-from shared.contracts.meeting import AgendaItem, Decision, DocumentKind, EarlierDecision, ParsedMeeting, Section
+from shared.contracts.meeting import AgendaItem, Decision, EarlierDecision, ParsedMeeting, Section
 
 ROOT: Final = "Publication"
 # Publication types (`PublicationTypeAsEnum`): drafts are agendas whatever their fields hold.
@@ -41,7 +43,6 @@ _MINUTES_TYPES: Final = ("minutes", "referat", "protokol")
 _AWAY_STATUS: Final = re.compile(
     r"absent|afbud|fravær|notparticipat|not\s*participat|cancel|forfald|deltager\s*ikke|ikke\s*til\s*stede", re.I
 )
-_STAMP: Final = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})(?:[ T](\d{1,2}):(\d{2}))?")
 _NO_CASE: Final = frozenset({"", "-", "–", "0"})
 _ADDRESS_TAGS: Final = ("EmailAddress", "Email", "Url", "Link", "Href")
 _ADDRESS: Final = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,4}|https?://\S{3,300}")
@@ -57,8 +58,8 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
     if root.tag != ROOT or agenda is None:
         raise UnsupportedDocument("format not supported: XML that is not an SBSYS eDagsorden publication")
     meeting = agenda.find("Meeting")
-    when = _stamp(_text(meeting, "When"))
-    published = _stamp(_text(root, "Published"))
+    when = stamp(_text(meeting, "When"))
+    published = stamp(_text(root, "Published"))
     kind_word = (_text(root, "PublicationTypeAsEnum") or "").casefold()
     meeting_date = when.date() if when else None
     # Before the meeting nothing can have been decided: drafts and agendas published ahead of it.
@@ -81,18 +82,10 @@ def parse_sbsys(root: ET.Element) -> ParsedMeeting:
     addresses = [m.group(0) for el in root.iter() if el.text and isinstance(el.tag, str)
                  and el.tag.endswith(_ADDRESS_TAGS) for m in _ADDRESS.finditer(el.text[:400])]
     # A region publishes with SBSYS too: its organisation fields name it where no address does.
-    municipality, region = owner_of(organisation_names(_outside_items(root)), addresses, [committee, location or ""])
-    return ParsedMeeting(
-        kind=DocumentKind.MINUTES if minutes else DocumentKind.AGENDA,
-        municipality=municipality.name if municipality else None,
-        municipality_code=municipality.code if municipality else None,
-        region=region,
-        committee=body,
-        meeting_date=meeting_date,
-        start_time=when.strftime("%H:%M") if when and (when.hour or when.minute) else None,
-        location=location,
-        participants=tuple(present),
-        items=tuple(sorted(items, key=lambda i: i.number)),
+    owner = owner_of(organisation_names(_outside_items(root)), addresses, [committee, location or ""])
+    return native_meeting(
+        minutes=minutes, owner=owner, committee=body, when=when, location=location, participants=present,
+        items=items,
     )
 
 
@@ -179,18 +172,6 @@ def _outside_items(el: ET.Element) -> Iterator[ET.Element]:
 def _away(member: ET.Element) -> bool:
     status = _text(member, "ParticipationStatusAsText")
     return bool(status and _AWAY_STATUS.search(status))
-
-
-def _stamp(value: str) -> dt.datetime | None:
-    """`15-05-2013 16:30:00` (SBSYS writes day-month-year, local time)."""
-    m = _STAMP.match(value.strip())
-    if m is None:
-        return None
-    day, month, year, hour, minute = m.groups()
-    try:
-        return dt.datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
-    except ValueError:
-        return None
 
 
 def _number(el: ET.Element) -> int | None:
