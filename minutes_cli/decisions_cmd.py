@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
@@ -20,6 +20,7 @@ from shared.settings import Settings
 __all__ = ["DecisionFilter", "follow_decisions", "print_stored", "stored_decisions"]
 
 # Rows a terminal table shows unless --limit says otherwise; --json and pipes get every row.
+T = TypeVar("T")
 TABLE_LIMIT = 1000
 TEXT_CUT = 160
 
@@ -38,6 +39,22 @@ def require_database(settings: Settings) -> None:
             f"no database in {settings.data_dir} (no {settings.sqlite_path.name})",
             f"run `minutes up --data {settings.data_dir}` or `minutes migrate --data {settings.data_dir}` first",
         )
+
+
+def run_on_store(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(engine)` on the store's database, which must exist (this never creates one)."""
+    from services.store.db import create_engine
+
+    require_database(settings)
+
+    async def go() -> T:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
 
 
 def _filters(flt: DecisionFilter) -> dict[str, Any]:

@@ -38,25 +38,13 @@ def _settings(data: Any, name: str) -> Settings:
 
 def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(engine)` on the store's database (which must exist and be migrated)."""
-    import asyncio
-
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from minutes_cli.decisions_cmd import require_database
+    from minutes_cli.decisions_cmd import run_on_store
     from services.ingest.sources.state import SourceError
-    from services.store.db import create_engine
-
-    require_database(settings)
-
-    async def go() -> T:
-        engine = create_engine(settings.effective_database_url)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
 
     try:
-        return asyncio.run(go())
+        return run_on_store(settings, work)
     except SourceError as exc:
         raise UserError(str(exc), "`minutes sources list` shows the sources") from None
     except (OperationalError, ProgrammingError) as exc:

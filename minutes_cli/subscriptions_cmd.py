@@ -29,22 +29,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="JSON (the default when no
 
 
 def _run(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    """Run `work(engine)` on the store's database (which must exist: this never creates one)."""
-    from minutes_cli.decisions_cmd import require_database
-    from services.store.db import create_engine
+    from minutes_cli.decisions_cmd import run_on_store
 
-    require_database(settings)
-
-    async def go() -> T:
-        engine = create_engine(settings.effective_database_url)
-        try:
-            return await work(engine)
-        finally:
-            await engine.dispose()
-
-    import asyncio
-
-    return asyncio.run(go())
+    return run_on_store(settings, work)
 
 
 def _settings(data: Any, name: str) -> Settings:
