@@ -20,7 +20,7 @@ it took — all in one transaction. Cheaper and sturdier than the alternatives:
 and stopped with the store app, so `minutes up` and compose run it wherever they run a store): woken after
 each stored batch, and polling as a safety net (rows queued by another process, or left by a crash).
 
-**How soon.** Searchable within N seconds of being stored: see the README's Guarantees table (measured by
+**How soon.** Searchable within N seconds of being stored: see the Guarantees table in docs/architecture.md (measured by
 `tests/integration/store/test_indexer.py`). Tests and tools wait for it with `wait_indexed`, which awaits
 the queue's watermark: every row queued before the call has been indexed.
 """

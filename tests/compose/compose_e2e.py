@@ -1,4 +1,4 @@
-"""docker compose, run for real: the README's compose steps as written, then faults, a restart, worker hosts.
+"""docker compose, run for real: the documented compose steps (docs/compose.md) as written, then faults, a restart, worker hosts.
 
 Run by `./dev compose-test` (CI: a stage of .ci/run after the main suite), after tests/compose/setup.sh has
 made Docker, Compose v2 and the offline images available; it fails, never skips, when Docker is not there.
@@ -76,7 +76,7 @@ class Stack:
         assert result.returncode == 0, f"exit {result.returncode}:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
         return result.stdout
 
-    def readme(self, name: str, env: dict[str, str] | None = None, path: str = "README.md") -> str:
+    def readme(self, name: str, env: dict[str, str] | None = None, path: str = "docs/compose.md") -> str:
         """Run the README's block `name` as written."""
         blocks = _readme_blocks(self.work / path)
         assert name in blocks, f"{path} has no block <!-- compose-e2e: {name} -->"

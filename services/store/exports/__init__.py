@@ -9,7 +9,7 @@ chunks to a file or stdout; the HTTP API returns them as a streaming response:
                       media_type=MEDIA_TYPES[fmt],
                       headers={"Content-Disposition": f'attachment; filename="{filename(fmt, rows)}"'})
 
-Columns of the flat formats: `columns.py` (and the README); the OParl mapping: `oparl.py`.
+Columns of the flat formats: `columns.py` (and docs/exports.md); the OParl mapping: `oparl.py`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A row is a plain dict keyed by column name, built from the read API's models (`DecisionHit`,
 `ItemWithMeeting`) by each column's own `value`, so a column's name, type, doc and value are written once.
 Every writer writes exactly these columns in this order, so the formats agree with
-each other and the README table is the whole contract.
+each other and the table in docs/exports.md is the whole contract.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _no_value(source: Any, public_api_url: str) -> Any:
 
 @dataclass(frozen=True)
 class Column:
-    """One export column: its name, type, what it holds (for the README) and where its value comes from."""
+    """One export column: its name, type, what it holds (for docs/exports.md) and where its value comes from."""
 
     name: str
     kind: Kind

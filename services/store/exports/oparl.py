@@ -4,7 +4,7 @@ The export is one JSON document shaped like an OParl *object list* — what an O
 `…/body/1/meeting`: `{"data": [Meeting, …], "pagination": {…}, "links": {}}`, every Meeting with its
 AgendaItems embedded (as OParl 1.1 embeds them), all in one page. It is written a meeting at a time.
 
-Mapping (the README has the table): a stored document is a `Meeting`; the committee is its
+Mapping (docs/exports.md has the table): a stored document is a `Meeting`; the committee is its
 `Organization` (by URL); each item an embedded `AgendaItem` with `public` = not closed, `result` = the
 outcome, `resolutionText` = the decision; the source document is the meeting's `resultsProtocol`
 (minutes) or `invitation` (agenda), a `File` whose `accessUrl`/`downloadUrl` is the read API's download.

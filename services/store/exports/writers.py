@@ -23,7 +23,7 @@ from services.store.exports.columns import Column, Kind, iso_datetime
 TEXT_CHUNK_ROWS = 500
 ROW_GROUP_ROWS = 5_000
 ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024
-# Separator of list elements in a CSV cell (`absent`, `attachments`); see the README.
+# Separator of list elements in a CSV cell (`absent`, `attachments`); see docs/exports.md.
 LIST_SEPARATOR = "; "
 
 

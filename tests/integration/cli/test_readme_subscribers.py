@@ -1,4 +1,4 @@
-"""The README's subscriber examples, read from the README and run as written: idle, then they receive."""
+"""The documented subscriber examples (docs/subscribing.md), read from the docs and run as written: idle, then they receive."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from tests.integration.cli.helpers import blocked_clients, cli_env, decision, pu
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(90)]
 
-README = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+README = (Path(__file__).resolve().parents[3] / "docs" / "subscribing.md").read_text(encoding="utf-8")
 SECTION = README.split("## Subscribing to decisions", 1)[1].split("\n## ", 1)[0]
 # Longer than redis-py 8's default socket timeout (5 s), the one that killed the old example.
 IDLE_S = 7.0
