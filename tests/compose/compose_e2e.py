@@ -1,4 +1,4 @@
-"""docker compose, run for real: the documented compose steps (docs/compose.md) as written, then faults, a restart, worker hosts.
+"""docker compose, run for real: the compose steps of docs/compose.md as written, then faults, a restart, worker hosts.
 
 Run by `./dev compose-test` (CI: a stage of .ci/run after the main suite), after tests/compose/setup.sh has
 made Docker, Compose v2 and the offline images available; it fails, never skips, when Docker is not there.

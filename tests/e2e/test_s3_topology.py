@@ -3,13 +3,14 @@ store on PostgreSQL, Redis with a password — seeds in, 28 decision events out.
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
 import pytest
+import redis as sync_redis
 
 from minutes_cli.supervisor import Stack
+from shared import streams
 from shared.blobs import RECORD_SUFFIX
 from shared.blobs_s3 import make_s3_client
 from shared.redis_server import RedisServer
@@ -56,17 +57,29 @@ def test_bucket_to_decisions_with_password_redis_and_postgres(
             s3.put_object(Bucket=bucket, Key=f"referater/{seed.name}", Body=seed.read_bytes())
         want = len(expected_decisions())
         wait_for(lambda: len(read_decisions(redis_url)) >= want, 120, f"{want} decisions")
-        time.sleep(1.5)  # a rescan of the bucket must not produce more
+        # A sentinel the parser refuses, after the seeds in key order: the rescan that finds it lists the seeds
+        # again, and once it is dead-lettered that rescan is done, so a re-published seed would be counted below.
+        s3.put_object(Bucket=bucket, Key="referater/zz-sentinel.pdf", Body=b"not a pdf at all")
+        wait_for(lambda: _dead_letters(redis_url) >= 1, 60, "the sentinel dead-lettered")
         events = read_decisions(redis_url)
         assert len(events) == want == 28
         assert len({e.event_id for e in events}) == 28
+        assert _dead_letters(redis_url) == 1
         # The documents' bytes went to the bucket (claim-check shared by workers on any host).
         keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="blobs/").get("Contents", [])]
         blobs = [k for k in keys if not k.endswith(RECORD_SUFFIX)]
-        assert len(blobs) == 5
+        assert len(blobs) == 6  # the five seeds and the refused sentinel (bad input is kept, not lost)
         # Each with the record of its arrival beside it (what `minutes check` re-publishes a lost one from).
         assert sorted(keys) == sorted([*blobs, *(k + RECORD_SUFFIX for k in blobs)])
     finally:
         codes = stack.stop()
         redis.stop()
     assert all(code == 0 for code in codes.values()), (codes, lines[-30:])
+
+
+def _dead_letters(url: str) -> int:
+    client = sync_redis.Redis.from_url(url)
+    try:
+        return int(client.xlen(streams.DEAD_LETTER))
+    finally:
+        client.close()

@@ -1,4 +1,4 @@
-"""The documented subscriber examples (docs/subscribing.md), read from the docs and run as written: idle, then they receive."""
+"""The documented subscriber examples (docs/subscribing.md), run as written: idle, then they receive."""
 
 from __future__ import annotations
 

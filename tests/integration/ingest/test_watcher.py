@@ -50,11 +50,15 @@ async def test_each_version_of_a_file_is_yielded_once(tmp_path: Path, polling: b
     async with Collector(watcher) as run:
         (tmp_path / "a.txt").write_text("one")
         await run.wait_for(1)
-        await asyncio.sleep(1.0)  # several rescans find it again, unchanged
-        assert run.seen == [tmp_path / "a.txt"]
-        (tmp_path / "a.txt").write_text("two, longer")
+        for _ in range(3):  # rescans find it again, unchanged
+            await watcher.rescan()
+        # A sentinel written after them: a re-yield of `a.txt` (already settled) would come before it.
+        (tmp_path / "sentinel.txt").write_text("s")
         await run.wait_for(2)
-    assert run.seen == [tmp_path / "a.txt"] * 2
+        assert run.seen == [tmp_path / "a.txt", tmp_path / "sentinel.txt"]
+        (tmp_path / "a.txt").write_text("two, longer")
+        await run.wait_for(3)
+    assert run.seen == [tmp_path / "a.txt", tmp_path / "sentinel.txt", tmp_path / "a.txt"]
 
 
 async def test_a_file_deleted_before_it_settles_is_never_yielded(tmp_path: Path) -> None:

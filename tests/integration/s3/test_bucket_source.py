@@ -164,7 +164,7 @@ async def test_run_bucket_source_hands_on_each_version_once(
     s3_settings: Settings, redis_client: aioredis.Redis
 ) -> None:
     seen: list[tuple[str, bytes, str]] = []
-    arrived = [asyncio.Event(), asyncio.Event()]
+    arrived = [asyncio.Event(), asyncio.Event(), asyncio.Event()]
     calls = 0
 
     async def on_object(name: str, data: bytes, where: str) -> None:
@@ -173,7 +173,7 @@ async def test_run_bucket_source_hands_on_each_version_once(
         if calls == 1:
             raise RuntimeError("transient")  # the first attempt fails: retried on the next listing
         seen.append((name, data, where))
-        arrived[min(len(seen), 2) - 1].set()
+        arrived[min(len(seen), 3) - 1].set()
 
     put(s3_settings, "one.pdf", b"1")
     stop = asyncio.Event()
@@ -183,9 +183,16 @@ async def test_run_bucket_source_hands_on_each_version_once(
             await arrived[0].wait()
             put(s3_settings, "two.pdf", b"2")
             await arrived[1].wait()
-        await asyncio.sleep(0.6)  # a few more listings: nothing is handed on twice
+            # A sentinel: the listing that finds it lists the two before it too (keys in order), so a version
+            # handed on twice would be in `seen` before it.
+            put(s3_settings, "z-sentinel.pdf", b"3")
+            await arrived[2].wait()
     finally:
         stop.set()
         await asyncio.wait_for(task, 5)
     bucket = s3_settings.s3_bucket
-    assert seen == [("one.pdf", b"1", f"s3://{bucket}/one.pdf"), ("two.pdf", b"2", f"s3://{bucket}/two.pdf")]
+    assert seen == [
+        ("one.pdf", b"1", f"s3://{bucket}/one.pdf"),
+        ("two.pdf", b"2", f"s3://{bucket}/two.pdf"),
+        ("z-sentinel.pdf", b"3", f"s3://{bucket}/z-sentinel.pdf"),
+    ]
