@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -54,6 +53,11 @@ def _outbox_rows(db: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])
 
 
+def _outbox_unsent(db: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return int(conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0])
+
+
 def test_bad_files_are_rejected_with_reasons_and_good_ones_processed(tmp_path: Path) -> None:
     corpus = make_corpus(max_file_mb=1)
     stack = make_stack(
@@ -86,7 +90,8 @@ def test_bad_files_are_rejected_with_reasons_and_good_ones_processed(tmp_path: P
 
         wait_for(lambda: moved() >= corpus.rejected | {link.name}, 60, "every bad file moved to rejected/")
         assert {p.name for p in inbox.iterdir() if p.is_file() or p.is_symlink()} & corpus.rejected == set()
-        time.sleep(1.0)
+        # Every row marked sent: the relay has nothing left that it could publish (again) later.
+        wait_for(lambda: _outbox_unsent(db) == 0, 60, "every outbox row marked sent")
         events = read_events(url)
         assert len({e.event_id for e in events}) == len(events)
         made = Counter((e.municipality, e.item_number) for e in events if isinstance(e, DecisionMade))

@@ -11,7 +11,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -51,6 +50,14 @@ def _drained(url: str) -> bool:
         client.close()
 
 
+def _dead_letters(url: str) -> int:
+    client = redis.Redis.from_url(url)
+    try:
+        return int(client.xlen(streams.DEAD_LETTER))
+    finally:
+        client.close()
+
+
 def test_a_truncated_aof_is_reported_and_the_lost_announcements_are_reannounced_once(tmp_path: Path) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'minutes.db'}"
     want = len(expected_decisions())
@@ -82,7 +89,12 @@ def test_a_truncated_aof_is_reported_and_the_lost_announcements_are_reannounced_
         wait_for(lambda: len(read_decisions(url)) >= want, 60, f"{want} decisions after the restart")
         # Ingest republishes what the lost AOF forgot; let the pipeline finish before counting.
         wait_for(lambda: _drained(url), 60, "the pipeline to drain")
-        time.sleep(2.0)
+        # A sentinel dropped after ingest's start-up scan (which republishes what the lost AOF forgot): once it
+        # is dead-lettered and the streams are drained again, everything published before it was stored.
+        before = _dead_letters(url)
+        (again.settings.inbox / "zz-sentinel.pdf").write_bytes(b"not a pdf at all")
+        wait_for(lambda: _dead_letters(url) > before, 60, "the sentinel dead-lettered")
+        wait_for(lambda: _drained(url), 60, "the pipeline to drain after the sentinel")
         events = read_decisions(url)
         assert len(events) == want
         assert max(Counter(e.event_id for e in events).values()) == 1
