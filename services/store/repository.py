@@ -96,7 +96,7 @@ def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> di
     }
 
 
-def _item_row(ev: AgendaItemParsed, now: dt.datetime, links: LinkMaker | None = None) -> dict[str, Any]:
+def _item_row(ev: AgendaItemParsed, now: dt.datetime, make_link: LinkMaker | None = None) -> dict[str, Any]:
     item = ev.item
     return {
         "id": item_id(ev.document_id, ev.position),
@@ -110,7 +110,7 @@ def _item_row(ev: AgendaItemParsed, now: dt.datetime, links: LinkMaker | None = 
         "sections": [s.model_dump(mode="json") for s in item.sections],
         "absent": list(item.absent),
         "attachments": list(item.attachments),
-        "attachment_refs": stored_refs(item, links),
+        "attachment_refs": stored_refs(item, make_link),
         "votes": item.votes.model_dump(mode="json") if item.votes else None,
         "page": item.page,
         "history": [h.model_dump(mode="json") for h in item.history],
