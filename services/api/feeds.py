@@ -105,6 +105,9 @@ def _content(event: Announcement) -> str:
     if event.source_url:
         # In the text, not as a second <link>: feedgen drops `rel`, and a bare link reads as "alternate".
         lines += ["", f"Published on the agenda portal: {event.source_url}"]
+    if event.attachment_links:
+        lines += ["", "Attachments on the agenda portal:"]
+        lines += [f"- {link.name}: {link.url}" for link in event.attachment_links]
     return "\n".join(lines)
 
 

@@ -121,6 +121,9 @@ class AgendaItemRow(AgendaItemBase, table=True):
     sections: list[dict[str, str]] = Field(default_factory=list, sa_column=_json())
     absent: list[str] = Field(default_factory=list, sa_column=_json())
     attachments: list[str] = Field(default_factory=list, sa_column=_json())
+    # One `{name, ref, url}` per attachment when the parser read the publisher's references (`url`: the file on
+    # the portal of a followed source, else None); NULL when it read none, and for rows stored before 0012.
+    attachment_refs: list[dict[str, Any]] | None = Field(default=None, sa_column=_json(nullable=True))
     votes: dict[str, Any] | None = Field(default=None, sa_column=_json(nullable=True))
     page: int | None = None
     # EarlierDecision dumps (date, body, text); NULL for rows stored before revision 0003.

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.contracts.events import AttachmentLink
 from shared.contracts.meeting import Outcome
 
 DEFAULT_LIMIT = 50
@@ -104,6 +105,15 @@ class SectionOut(_Model):
     text: str
 
 
+class AttachmentOut(_Model):
+    """An attachment with the publisher's reference to its file and, for a document fetched from a followed
+    agenda portal, its address there (not downloaded)."""
+
+    name: str
+    ref: str | None = Field(description="The publisher's reference (a portal's attachment id, an export's file).")
+    url: str | None = Field(default=None, description="The file on the agenda portal (None: not from a source).")
+
+
 class DecisionHit(_Model):
     """A decision of the current (or, if asked, any) version of a complete meeting, with provenance.
 
@@ -125,6 +135,9 @@ class DecisionHit(_Model):
     outcome: Outcome
     decision_text: str
     absent: list[str] = []
+    attachment_links: list[AttachmentLink] = Field(
+        default=[], description="The item's attachments on the agenda portal it was fetched from (empty: a file)."
+    )
     stored_at: dt.datetime
     snippet: str | None = Field(
         default=None,
@@ -148,6 +161,9 @@ class ItemOut(_Model):
     sections: list[SectionOut] = []
     absent: list[str] = []
     attachments: list[str] = []
+    attachment_refs: list[AttachmentOut] = Field(
+        default=[], description="Per attachment, its reference and link, when the document gives references."
+    )
     votes: dict[str, Any] | None = None
     decision_text: str | None = None
     outcome: Outcome | None = None

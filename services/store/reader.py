@@ -37,10 +37,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.store import cursor as cursor_codec
 from services.store import search
+from services.store.attachments import links
 from services.store.models import agenda_items, decisions, documents, meetings
 from services.store.read_models import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
+    AttachmentOut,
     CaseView,
     CursorError,
     DecisionHit,
@@ -61,6 +63,7 @@ from services.store.read_models import (
 __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
+    "AttachmentOut",
     "CaseView",
     "CursorError",
     "DecisionHit",
@@ -310,6 +313,7 @@ _DECISION_COLUMNS: tuple[Any, ...] = (
     decisions.c.outcome,
     decisions.c.text.label("decision_text"),
     agenda_items.c.absent,
+    agenda_items.c.attachment_refs,
     agenda_items.c.sections,
     agenda_items.c.position,
     decisions.c.stored_at,
@@ -399,6 +403,7 @@ def _hit(row: Any, snippet: str | None = None) -> DecisionHit:
         outcome=row.outcome,
         decision_text=row.decision_text,
         absent=list(row.absent or []),
+        attachment_links=list(links(row.attachment_refs)),
         stored_at=row.stored_at,
         snippet=snippet,
         rank=m.get("rank"),
@@ -546,6 +551,7 @@ def _item_out(row: Any) -> ItemOut:
         sections=[SectionOut(name=s.get("name", ""), text=s.get("text", "")) for s in row.sections or []],
         absent=list(row.absent or []),
         attachments=list(row.attachments or []),
+        attachment_refs=[AttachmentOut.model_validate(r) for r in row.attachment_refs or []],
         votes=row.votes,
         decision_text=row.decision_text,
         outcome=row.outcome,
@@ -567,6 +573,7 @@ _ITEM_COLUMNS = (
     agenda_items.c.sections,
     agenda_items.c.absent,
     agenda_items.c.attachments,
+    agenda_items.c.attachment_refs,
     agenda_items.c.votes,
     agenda_items.c.history,
     decisions.c.text.label("decision_text"),

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.store.attachments import LinkMaker, link_maker, links, stored_refs
 from services.store.kle import kle_of
 from services.store.models import agenda_items, decisions, documents, meetings, outbox, search_queue
 from services.store.revisions import Announced, last_announced, match_key, same_decision, word_diff
@@ -95,7 +96,7 @@ def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> di
     }
 
 
-def _item_row(ev: AgendaItemParsed, now: dt.datetime) -> dict[str, Any]:
+def _item_row(ev: AgendaItemParsed, now: dt.datetime, make_link: LinkMaker | None = None) -> dict[str, Any]:
     item = ev.item
     return {
         "id": item_id(ev.document_id, ev.position),
@@ -109,6 +110,7 @@ def _item_row(ev: AgendaItemParsed, now: dt.datetime) -> dict[str, Any]:
         "sections": [s.model_dump(mode="json") for s in item.sections],
         "absent": list(item.absent),
         "attachments": list(item.attachments),
+        "attachment_refs": stored_refs(item, make_link),
         "votes": item.votes.model_dump(mode="json") if item.votes else None,
         "page": item.page,
         "history": [h.model_dump(mode="json") for h in item.history],
@@ -180,11 +182,12 @@ async def store_events(
         if isinstance(ev, AgendaItemParsed):
             items[item_id(ev.document_id, ev.position)] = ev
     # Documents fetched from an agenda portal say where (services/ingest/sources/): one lookup per batch.
-    from services.ingest.sources.state import source_urls  # here: the store's one use of the sources' tables
+    from services.ingest.sources.state import source_origins  # here: the store's one use of the sources' tables
 
-    portal_pages = await source_urls(conn, sorted(docs))
-    for doc, page in portal_pages.items():
-        docs[doc]["source_url"] = page
+    origins = await source_origins(conn, sorted(docs))
+    makers = {doc: link_maker(origin) for doc, origin in origins.items()}
+    for doc, origin in origins.items():
+        docs[doc]["source_url"] = origin.page_url
     # One meeting row (and meeting key) per document, not per event: a batch holds ~16 events per document.
     meets = {doc: _meeting_row(doc, ev.meeting, ev.item_count) for doc, ev in latest.items()}
 
@@ -196,7 +199,8 @@ async def store_events(
     # so the completeness count below sees every committed item (no write skew between two workers).
     await _upsert(conn, meetings, [meets[k] for k in sorted(meets)], "document_id")
     item_events = [items[k] for k in sorted(items)]
-    item_rows = [_item_row(ev, now) for ev in item_events]
+    item_rows = [_item_row(ev, now, makers.get(ev.document_id)) for ev in item_events]
+    refs_of = {row["id"]: row["attachment_refs"] for row in item_rows}
     await _upsert(conn, agenda_items, item_rows, "id", keep=("stored_at",))
     # Not the search index: one queue row per item, indexed after the commit by the search indexer in large
     # batches (services/store/indexer.py) — stemming and FTS writes were half of this transaction's CPU.
@@ -221,8 +225,10 @@ async def store_events(
     for ev in decided:
         assert ev.item.decision is not None
         event = decision_made(ev, now=now, public_base_url=public_base_url)
-        if ev.document_id in portal_pages:
-            event = event.model_copy(update={"source_url": portal_pages[ev.document_id]})
+        if ev.document_id in origins:
+            event = event.model_copy(update={
+                "source_url": origins[ev.document_id].page_url, "attachment_links": links(refs_of[event.item_id]),
+            })
         decision_rows.append(
             {
                 "item_id": event.item_id,

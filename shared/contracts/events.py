@@ -89,6 +89,13 @@ def decision_event_id(document_id: str, position: int) -> str:
     return str(uuid.uuid5(DECISION_EVENT_NAMESPACE, f"{document_id}:{position}"))
 
 
+class AttachmentLink(Contract):
+    """An attachment of the decided item where its publisher serves it (the agenda portal it came from)."""
+
+    name: str
+    url: str = Field(description="The attachment's file on the portal; not downloaded by minutes.")
+
+
 class _DecisionFields(Contract):
     """What every public decision event says about the decision and where it was made."""
 
@@ -112,6 +119,13 @@ class _DecisionFields(Contract):
     occurred_at: dt.datetime = Field(description="When the store recorded the decision.")
     source_url: str | None = Field(
         default=None, description="The meeting's page on the agenda portal it was fetched from (None: a file)."
+    )
+    attachment_links: tuple[AttachmentLink, ...] = Field(
+        default=(),
+        description=(
+            "The item's attachments on the agenda portal it was fetched from, each with its link (added in "
+            "schema 1; empty for a dropped file, whose attachments have no address)."
+        ),
     )
 
 

@@ -69,6 +69,24 @@ class EarlierDecision(Contract):
     text: str
 
 
+class AttachmentRef(Contract):
+    """One attachment with the publisher's own reference to its file, as the document gives it.
+
+    The reference is kept as written, never made into a URL here: what it points at depends on where the
+    document was published (a FirstAgenda portal's `Bilag` id is fetched from that portal's host).
+    """
+
+    name: str = Field(description="The attachment's name, as in `AgendaItem.attachments`.")
+    ref: str | None = Field(
+        default=None,
+        description=(
+            "The publisher's reference: FirstAgenda `Bilag.Id`, the SBSYS publication's enclosure file "
+            "(`InstantiationFilePathRelative`), eDoc's `PDFDocument`, Acadre's enclosure `filename`; "
+            "None when this attachment has none."
+        ),
+    )
+
+
 class AgendaItem(Contract):
     """One agenda item (dagsordenspunkt) of a meeting."""
 
@@ -80,6 +98,13 @@ class AgendaItem(Contract):
     decision: Decision | None = None
     absent: tuple[str, ...] = ()
     attachments: tuple[str, ...] = ()
+    attachment_refs: tuple[AttachmentRef, ...] = Field(
+        default=(),
+        description=(
+            "The attachments with the publisher's references to their files: empty when the document gives no "
+            "reference, else one per name of `attachments`, in the same order (added in schema 1)."
+        ),
+    )
     votes: Votes | None = None
     history: tuple[EarlierDecision, ...] = Field(
         default=(), description="Earlier decisions on the same case, oldest first (added in schema 1)."

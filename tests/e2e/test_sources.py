@@ -19,7 +19,15 @@ from shared import streams
 from shared.contracts.events import DeadLettered, DecisionMade, DecisionRevised
 from tests.e2e.harness import make_stack, read_events, wait_for
 from tests.integration.cli.helpers import run_cli
-from tests.integration.sources.portal import Meeting, as_agenda, changed, greve_meetings, serve, with_decision
+from tests.integration.sources.portal import (
+    BILAG_PATH,
+    Meeting,
+    as_agenda,
+    changed,
+    greve_meetings,
+    serve,
+    with_decision,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 
@@ -27,6 +35,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 def _decided(meeting: Meeting) -> int:
     """Items of a meeting that record a decision, as the parser reads it (the store announces each)."""
     return sum(1 for item in parse_document(meeting.body).items if item.decision is not None)
+
+
+def _items(meeting: Meeting) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = json.loads(meeting.body)["Dagsordenpunkter"]
+    return items
 
 
 def _doc(meeting: Meeting) -> str:
@@ -108,6 +121,17 @@ def test_follow_a_portal(tmp_path: Path) -> None:
             assert one["document"]["source_url"] == page_of[ids[0]], one["document"]
             page = httpx.get(api.rstrip("/") + f"/meetings/{ids[0]}", timeout=30).text
             assert f'href="{page_of[ids[0]]}"' in page
+            # Attachments keep their links: every `Bilag` of a meeting (ids read from the portal's answer) links
+            # to the portal's /Vis/Pdf/bilag/{id} in the API, none was downloaded, and the link answers.
+            with_bilag = next(m for m in meetings if any(i.get("Bilag") for i in _items(m)))
+            bilag_urls = sorted(
+                f"{portal.url}{BILAG_PATH}{b['Id']}" for i in _items(with_bilag) for b in i.get("Bilag") or []
+            )
+            detail = httpx.get(api.rstrip("/") + f"/api/v1/meetings/{_doc(with_bilag)}", timeout=30).json()
+            assert sorted(a["url"] for item in detail["items"] for a in item["attachment_refs"]) == bilag_urls
+            assert not [path for path in portal.requests if path.startswith(BILAG_PATH)]
+            answer = httpx.get(bilag_urls[0], timeout=30)
+            assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
 
             # (2) A new meeting in the list: the next poll fetches it and nothing else.
             portal.add(held_new)

@@ -13,12 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from urllib.parse import quote
 
 from services.ingest.sources.types import Listed, PortalGarbage
 
 NAME = "firstagenda"
 LIST_PATH = "/api/agenda/udvalgsliste"
 MEETING_PATH = "/api/agenda/dagsorden/"
+ATTACHMENT_PATH = "/Vis/Pdf/bilag/"
 
 
 def _base(base_url: str) -> str:
@@ -39,6 +41,12 @@ def meeting_page_url(base_url: str, meeting_id: str) -> str:
     """The meeting's link for people. The portal's page path for one meeting is not documented in what we
     have (its pages are a single-page application), so the link is the API URL, which shows the meeting."""
     return meeting_api_url(base_url, meeting_id)
+
+
+def attachment_url(base_url: str, ref: str) -> str:
+    """Where the portal serves an attachment's PDF, from its `Bilag` id (the parser's `AttachmentRef.ref`).
+    The id comes from the portal's answer: quoted whole, so it can only ever be one path segment."""
+    return _base(base_url) + ATTACHMENT_PATH + quote(ref, safe="")
 
 
 def _json(body: bytes, what: str) -> Any:

@@ -238,13 +238,28 @@ async def record_meeting(
         )
 
 
-async def source_urls(conn: AsyncConnection, document_ids: Sequence[str]) -> dict[str, str]:
-    """The portal page of each document fetched from a source (ingest writes it before publishing)."""
+@dataclass(frozen=True)
+class Origin:
+    """Where a document fetched from a source came from: the meeting's portal page, and the source's type and
+    base URL (None when the source was removed since: its attachments can then not be linked)."""
+
+    page_url: str
+    source_type: str | None
+    base_url: str | None
+
+
+async def source_origins(conn: AsyncConnection, document_ids: Sequence[str]) -> dict[str, Origin]:
+    """The origin of each document fetched from a source (ingest writes it before publishing)."""
     if not document_ids:
         return {}
     cols = source_documents.c
-    rows = await conn.execute(sa.select(cols.document_id, cols.page_url).where(cols.document_id.in_(document_ids)))
-    return {row[0]: row[1] for row in rows}
+    joined = source_documents.outerjoin(sources, sources.c.name == cols.source_name)
+    rows = await conn.execute(
+        sa.select(cols.document_id, cols.page_url, sources.c.type, sources.c.url)
+        .select_from(joined)
+        .where(cols.document_id.in_(document_ids))
+    )
+    return {row[0]: Origin(row[1], row[2], row[3]) for row in rows}
 
 
 async def remember_document(

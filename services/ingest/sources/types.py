@@ -2,8 +2,8 @@
 
 A source type knows one portal system's API (its paths and the shape of its answers) and nothing else: the
 poller (poller.py) does the rest — what was seen, what changed, the polite client, storing and announcing.
-To add a portal system, write a module with `list_url`, `parse_listing`, `meeting_api_url`, `meeting_page_url`
-and `check_meeting` (see firstagenda.py) and name it in `TYPES` below.
+To add a portal system, write a module with `list_url`, `parse_listing`, `meeting_api_url`, `meeting_page_url`,
+`check_meeting` and `attachment_url` (see firstagenda.py) and name it in `TYPES` below.
 """
 
 from __future__ import annotations
@@ -57,6 +57,11 @@ class SourceType(Protocol):
 
     def check_meeting(self, body: bytes) -> None:
         """Raise PortalGarbage when a meeting answer is not one (HTML, truncated): retried later, not parsed."""
+        ...
+
+    def attachment_url(self, base_url: str, ref: str) -> str:
+        """Where the portal serves an attachment, from the reference the parser read in the meeting's document
+        (`AttachmentRef.ref`); the store links to it and never downloads it."""
         ...
 
 

@@ -10,9 +10,11 @@ cannot end a title (`… vedrørende` / `Ældrerådets høringssvar`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
 from services.parser.core.patterns import COMMITTEE_WORD
+from shared.contracts.meeting import AttachmentRef
 
 # Who decides (eDoc: `Beslutningen træffes af`, others: `Sagen afgøres i`), the caption after the list.
 _DECIDER: Final = re.compile(
@@ -71,3 +73,13 @@ def join_unfinished(entries: list[str]) -> list[str]:
         else:
             out.append(entry)
     return out
+
+
+def attachment_refs(pairs: Iterable[tuple[str, str]]) -> tuple[AttachmentRef, ...]:
+    """An item's (name, publisher's reference) pairs as its `attachment_refs`, `""` for no reference.
+
+    The pairs are the item's `attachments` with their references, one each in the same order; none at all
+    when no attachment has a reference (most formats give none: nothing to carry).
+    """
+    refs = tuple(AttachmentRef(name=name, ref=ref or None) for name, ref in pairs)
+    return refs if any(r.ref for r in refs) else ()

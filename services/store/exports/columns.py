@@ -15,7 +15,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
-from services.store.read_models import DecisionHit, ItemWithMeeting, Provenance
+from services.store.read_models import DecisionHit, ItemOut, ItemWithMeeting, Provenance
 
 
 class Kind(StrEnum):
@@ -124,6 +124,10 @@ def _source_columns(page: Value) -> tuple[Column, ...]:
     )
 
 
+def _item_links(item: ItemOut) -> list[dict[str, str]]:
+    return [{"name": a.name, "url": a.url} for a in item.attachment_refs if a.url]
+
+
 def _item_page(source: ItemWithMeeting, _url: str) -> int | None:
     return source.item.page if source.item.page is not None else source.provenance.page
 
@@ -151,6 +155,12 @@ DECISION_COLUMNS: tuple[Column, ...] = (
     ),
     Column("decision_text", Kind.STR, "the decision as printed", _attr("decision_text")),
     Column("absent", Kind.LIST, "members absent for this item", _list("absent")),
+    Column(
+        "attachment_links",
+        Kind.JSON,
+        "`[{name, url}]`: the item's attachments on the agenda portal it was fetched from; empty for a file",
+        _dumped("attachment_links"),
+    ),
     Column("stored_at", Kind.DATETIME, "when the store recorded the decision (UTC)", _attr("stored_at")),
     *_source_columns(_attr("provenance.page")),
 )
@@ -176,6 +186,12 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     ),
     Column("absent", Kind.LIST, "members absent for this item", _list("item.absent")),
     Column("attachments", Kind.LIST, "attachment names (bilag)", _list("item.attachments")),
+    Column(
+        "attachment_links",
+        Kind.JSON,
+        "`[{name, url}]`: the attachments on the agenda portal the item was fetched from; empty for a file",
+        lambda source, _url: _item_links(source.item),
+    ),
     Column("sections", Kind.JSON, "`[{name, text}]`: the item's sections as printed", _dumped("item.sections")),
     Column(
         "votes",

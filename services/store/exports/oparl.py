@@ -184,6 +184,8 @@ def agenda_item_object(urls: OParlUrls, item: ItemOut) -> dict[str, Any]:
         "kle": item.kle,
         "absent": list(item.absent) or None,
         "attachments": list(item.attachments) or None,
+        # The attachments' files on the agenda portal a followed source fetched the meeting from.
+        "attachmentLinks": [{"name": r.name, "url": r.url} for r in item.attachment_refs if r.url] or None,
         "page": item.page,
         "decisionEventId": item.event_id,
     }

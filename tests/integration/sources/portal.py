@@ -3,8 +3,9 @@
 `GET /api/agenda/dagsorden/{id}` answers the stored response byte for byte (ETag: its sha256; 304 on a
 matching If-None-Match). `GET /api/agenda/udvalgsliste` is a committee list in the real shape of Hvidovre's
 (corpus/portal/hvidovre/udvalgsliste-excerpt.json) built from greve/meetings.csv and each meeting's own
-`Moede` header, under Greve's group label. Tests add meetings, change answers and queue faults; every
-request is counted.
+`Moede` header, under Greve's group label. `GET /Vis/Pdf/bilag/{id}` answers a small PDF for an attachment
+id (`Bilag[].Id`) of a listed meeting, 404 for any other (the real portal serves the attachment's PDF there).
+Tests add meetings, change answers and queue faults; every request is counted.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from tests.conftest import FIXTURES
 
 PORTAL = FIXTURES / "corpus" / "portal" / "greve"
 GROUP = "Aktuelle politiske udvalg"
+BILAG_PATH = "/Vis/Pdf/bilag/"
+
+
+def attachment_pdf(bilag_id: str) -> bytes:
+    """The stand-in's PDF of an attachment: a few bytes that say which (the real one is the attachment)."""
+    return b"%PDF-1.4\n% stand-in attachment " + bilag_id.encode() + b"\n%%EOF\n"
 
 
 @dataclass
@@ -89,6 +96,15 @@ class Portal:
         ]}}
         return json.dumps(body, ensure_ascii=False).encode()
 
+    def attachment_ids(self) -> set[str]:
+        """The `Bilag` ids of every listed meeting's answer."""
+        with self.lock:
+            bodies = [meeting.body for meeting in self.meetings.values()]
+        return {
+            bilag["Id"] for body in bodies for item in json.loads(body).get("Dagsordenpunkter") or []
+            for bilag in item.get("Bilag") or [] if isinstance(bilag.get("Id"), str)
+        }
+
     def fetched(self, meeting_id: str) -> int:
         """How many times a meeting's answer was asked for."""
         return sum(1 for path in self.requests if path.endswith("/" + meeting_id))
@@ -122,6 +138,11 @@ def _handler(portal: Portal) -> type[BaseHTTPRequestHandler]:
             if self.path == "/api/agenda/udvalgsliste":
                 self._send(200, portal.listing())
                 return
+            if self.path.startswith(BILAG_PATH):
+                bilag = self.path.removeprefix(BILAG_PATH)
+                if bilag in portal.attachment_ids():
+                    self._send(200, attachment_pdf(bilag), "application/pdf")
+                    return
             if self.path.startswith("/api/agenda/dagsorden/"):
                 with portal.lock:
                     meeting = portal.meetings.get(self.path.rsplit("/", 1)[1])

@@ -17,6 +17,7 @@ import re
 import xml.etree.ElementTree as ET  # the tree type only; parsing (defused) is in source.py
 from typing import Final
 
+from services.parser.core.attachments import attachment_refs
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee, is_agenda_word
 from services.parser.core.history import history_entries, only_earlier
@@ -134,7 +135,10 @@ def _item(parent: ET.Element, meeting_date: dt.date | None, committee: str | Non
             history.extend(only_earlier(history_entries(lines), meeting_date, committee))
         elif caption_kind(caption) == ATTENDANCE:
             absent = merge_names(absent, people(lines))
-    enclosures = tuple(n for enc in _tables(el, "enclosure") if (n := _field(enc, "name") or _field(enc, "filename")))
+    # Each enclosure's `filename` (`3525829E1.DOCX`) is its file in the export: the publisher's reference.
+    pairs = [(n, _field(enc, "filename")) for enc in _tables(el, "enclosure")
+             if (n := _field(enc, "name") or _field(enc, "filename"))]
+    enclosures = tuple(name for name, _ in pairs)
     attachments = enclosures or tuple(
         line for s in sections if caption_kind(s.name) == ATTACHMENTS for line in s.text.splitlines() if line
     )
@@ -148,6 +152,7 @@ def _item(parent: ET.Element, meeting_date: dt.date | None, committee: str | Non
         decision=decision,
         absent=absent,
         attachments=attachments,
+        attachment_refs=attachment_refs(pairs),
         votes=votes,
         history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
     )

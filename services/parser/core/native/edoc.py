@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET  # the tree type only; parsing (defused) is i
 from itertools import pairwise
 from typing import Final
 
+from services.parser.core.attachments import attachment_refs
 from services.parser.core.blocks import Block, text_blocks
 from services.parser.core.dates import find_date
 from services.parser.core.errors import UnsupportedDocument
@@ -132,8 +133,12 @@ def _item(part: ET.Element, el: ET.Element, ctx: MeetingContext) -> AgendaItem |
     listed = document.find("Attachments") if document is not None else None
     if listed is not None:
         # The export lists the attachments themselves: the `Bilag` lines of the text are only their captions.
-        names = tuple(t for a in listed.findall("Attachment") if (t := _text(a, "Title") or _text(a, "NeutralTitle")))
-        item = item.model_copy(update={"attachments": names})
+        pairs = [(t, _text(a, "PDFDocument")) for a in listed.findall("Attachment")
+                 if (t := _text(a, "Title") or _text(a, "NeutralTitle"))]
+        # `PDFDocument`: the attachment's file in the publication (`1537646.PDF`), its reference here.
+        item = item.model_copy(update={
+            "attachments": tuple(name for name, _ in pairs), "attachment_refs": attachment_refs(pairs),
+        })
     return item
 
 

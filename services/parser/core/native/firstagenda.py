@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any, Final
 
+from services.parser.core.attachments import attachment_refs
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee
 from services.parser.core.history import history_entries, only_earlier
@@ -30,6 +31,7 @@ from services.parser.core.native.fields import Block, FieldSection, html_blocks,
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
 from shared.contracts.meeting import (
     AgendaItem,
+    AttachmentRef,
     Decision,
     DocumentKind,
     EarlierDecision,
@@ -139,6 +141,7 @@ def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | No
         decision=decision,
         absent=absent,
         attachments=_attachments(raw, sections),
+        attachment_refs=_attachment_refs(raw),
         votes=votes,
         history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
     )
@@ -165,6 +168,17 @@ def _attachments(raw: dict[str, Any], sections: list[FieldSection]) -> tuple[str
         names = (_text(b, "Navn", "Name", "Titel") for b in raw["Bilag"] if isinstance(b, dict))
         return tuple(n for n in names if n)
     return tuple(line for s in sections if caption_kind(s.name) == ATTACHMENTS for line in s.lines)
+
+
+def _attachment_refs(raw: dict[str, Any]) -> tuple[AttachmentRef, ...]:
+    """The `Bilag` list's names with their ids (the portal serves each at `/Vis/Pdf/bilag/{Id}`): one per name
+    `_attachments` keeps, in its order; none when no attachment has an id."""
+    listed = raw.get("Bilag")
+    if not isinstance(listed, list):
+        return ()
+    return attachment_refs(
+        (name, _text(b, "Id")) for b in listed if isinstance(b, dict) and (name := _text(b, "Navn", "Name", "Titel"))
+    )
 
 
 def _item_absent(raw: dict[str, Any]) -> list[str]:

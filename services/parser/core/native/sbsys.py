@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET  # the tree type only; parsing (defused) is i
 from collections.abc import Iterator
 from typing import Final
 
+from services.parser.core.attachments import attachment_refs
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee
 from services.parser.core.history import history_entries, only_earlier
@@ -33,7 +34,14 @@ from services.parser.core.native.common import (
 )
 from services.parser.core.native.fields import html_blocks, split_sections
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
-from shared.contracts.meeting import AgendaItem, Decision, EarlierDecision, ParsedMeeting, Section
+from shared.contracts.meeting import (
+    AgendaItem,
+    AttachmentRef,
+    Decision,
+    EarlierDecision,
+    ParsedMeeting,
+    Section,
+)
 
 ROOT: Final = "Publication"
 # Publication types (`PublicationTypeAsEnum`): drafts are agendas whatever their fields hold.
@@ -131,6 +139,7 @@ def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, m
         decision=decision,
         absent=absent,
         attachments=_attachments(el, sections),
+        attachment_refs=_attachment_refs(el),
         votes=votes,
         history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
     )
@@ -143,6 +152,14 @@ def _attachments(el: ET.Element, sections: list[Section]) -> tuple[str, ...]:
     if names:
         return names
     return tuple(line for s in sections if caption_kind(s.name) == ATTACHMENTS for line in s.text.splitlines() if line)
+
+
+def _attachment_refs(el: ET.Element) -> tuple[AttachmentRef, ...]:
+    """The enclosures with the file the publication wrote for each (`Enclosures\\1.pdf`, beside its XML)."""
+    return attachment_refs(
+        (name, _text(enc, "InstantiationFilePathRelative") or _text(enc, "InstantiationFileName"))
+        for enc in el.findall("Enclosures/Enclosure") if (name := _text(enc, "Name") or _text(enc, "FileName"))
+    )
 
 
 def _decision_fields(fields: list[ET.Element]) -> list[ET.Element]:
