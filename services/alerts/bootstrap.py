@@ -65,6 +65,7 @@ async def start(deps: AlertsDeps) -> None:
     async with deps.lifecycle:
         deps.head = db.head_revision()
         if not await db.await_schema(deps.engine, deps.head, deps.heartbeat.record, stop=deps.stopping):
+            log.info("stopped while waiting for the schema; started nothing")
             return
         await ensure_groups(deps.redis, {streams.DECISIONS: (streams.ALERTS_GROUP,)})
         step = handlers.consume_step(deps, deps.gate)

@@ -109,6 +109,7 @@ async def start(deps: StoreDeps) -> None:
     and the heartbeat. Returns early, having started nothing, when `close` comes first."""
     async with deps.lifecycle:
         if not await prepare(deps):
+            log.info("stopped while waiting for the schema; started nothing")
             return
         settings = deps.settings
         await report_in_flight(deps.redis, streams.ITEMS, streams.STORE_GROUP, settings.claim_idle_ms)

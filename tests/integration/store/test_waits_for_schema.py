@@ -112,8 +112,10 @@ async def test_a_store_stopped_while_it_waits_for_the_schema_stops_at_once_havin
     await _until(said_why)
     assert "run `minutes migrate`" in str(read_beat(tmp_path, "store"))
     # The outage policy's waits grow to 8 s; a stop must not sit them out, nor start anything after.
-    await asyncio.wait_for(app.stop(), 5)
-    await asyncio.wait_for(starting, 5)
+    with capture_logs() as logs:
+        await asyncio.wait_for(app.stop(), 5)
+        await asyncio.wait_for(starting, 5)
+    assert "stopped while waiting for the schema; started nothing" in [e["event"] for e in logs]
     assert deps.worker is None and not deps.started
     assert await _tables(database_url) == []
     assert await redis_client.exists(streams.ITEMS) == 0
