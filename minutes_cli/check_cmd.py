@@ -80,7 +80,7 @@ async def _recover(settings: Settings, engine: AsyncEngine, client: Redis, url: 
             engine, client, catalog, broker_publish(url), grace_s=settings.lost_documents_grace_s
         )
     except NotMigrated:
-        report.notes.append("blob store not compared: the database is not migrated yet (the store's start does it)")
+        report.notes.append("blob store not compared: the database is not migrated yet (`minutes migrate` does it)")
     except Exception as exc:  # S3 unreachable, bad credentials: the rest of the check still stands
         report.problems.append(f"could not compare the blob store with the pipeline: {exc}")
 

@@ -68,6 +68,10 @@ class Heartbeat:
             reason = await self.check()
         except Exception as exc:  # a failing check is a reason, never a crash of the service
             reason = f"{type(exc).__name__}: {exc}"
+        return self.record(reason)
+
+    def record(self, reason: str | None) -> str | None:
+        """Record an outcome found elsewhere (e.g. while the service waits to start); logs changes only."""
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if reason is None:

@@ -47,6 +47,10 @@ OUTAGE = Backoff(0.5, 8.0)
 HANDLER = Backoff(0.5, 4.0)
 
 
+class _Stopped(Exception):
+    """`retry_while`'s wait was cut short by its stop event."""
+
+
 async def sleep_or_stop(seconds: float, stop: asyncio.Event | None) -> bool:
     """Sleep `seconds`, or less when `stop` is set meanwhile; True when stopped."""
     if stop is None:
@@ -62,23 +66,39 @@ async def retry_while(
     transient: Callable[[BaseException], bool],
     policy: Backoff = OUTAGE,
     before_sleep: Callable[[BaseException, float], None] | None = None,
+    stop: asyncio.Event | None = None,
 ) -> T:
     """`call()`, again after the policy's delay for as long as it raises an error `transient` accepts.
 
     Any other error is raised at once. `before_sleep(error, delay)` is told of each retry (to log changes
-    of state, not every attempt).
+    of state, not every attempt). When `stop` is set the wait is cut short and the last transient error is
+    raised (a service shutting down while it waits).
     """
+    errors: list[BaseException] = []
 
     def tell(state: RetryCallState) -> None:
-        if before_sleep is not None and state.outcome is not None and state.next_action is not None:
+        if state.outcome is not None and state.next_action is not None:
             error = state.outcome.exception()
             if error is not None:
-                before_sleep(error, state.next_action.sleep)
+                errors[:] = [error]
+                if before_sleep is not None:
+                    before_sleep(error, state.next_action.sleep)
+
+    async def sleep(seconds: float) -> None:
+        if await sleep_or_stop(seconds, stop):
+            raise _Stopped
+
+    def stopped(_state: RetryCallState) -> bool:
+        return stop is not None and stop.is_set()
 
     retrying = AsyncRetrying(
-        retry=retry_if_exception(transient), wait=policy.wait, before_sleep=tell, reraise=True
+        retry=retry_if_exception(transient), wait=policy.wait, before_sleep=tell, reraise=True,
+        sleep=sleep, stop=stopped,
     )
-    async for attempt in retrying:
-        with attempt:
-            return await call()
+    try:
+        async for attempt in retrying:
+            with attempt:
+                return await call()
+    except _Stopped:
+        raise errors[-1] from None
     raise AssertionError("unreachable: tenacity either returns or re-raises")  # pragma: no cover

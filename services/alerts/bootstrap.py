@@ -1,18 +1,30 @@
-"""Wiring of the alerts worker's dependencies; tests pass their own engine or Redis client through here."""
+"""The alerts worker's one bootstrap shape (docs/services.md): `bootstrap` wires the dependencies (no I/O;
+tests pass their own engine, Redis client or resolver through it), `start` waits for the schema and starts
+reading and delivering, `close` stops what `start` started and releases what `bootstrap` created."""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
 
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.alerts import handlers
+from services.alerts.delivery import release_all
 from services.alerts.send import webhook_client
 from services.alerts.urls import Resolver, system_resolver
-from services.alerts.worker import AlertsDeps
-from services.store.db import create_engine, migrate
+from services.alerts.worker import AlertsDeps, delivery_loop, send_digests
+from services.store import db
 from shared import streams
 from shared.broker import ensure_groups, resolve_redis_url
+from shared.logging import get_logger
+from shared.service import Periodic
 from shared.settings import Settings
+from shared.stream_worker import Entry, GroupWorker
+
+log = get_logger(__name__)
 
 
 def bootstrap(
@@ -28,7 +40,7 @@ def bootstrap(
     `resolver` is what the webhook client looks hosts up with (tests pass one they control)."""
     return AlertsDeps(
         settings=settings,
-        engine=engine or create_engine(settings.effective_database_url),
+        engine=engine or db.create_engine(settings.effective_database_url),
         redis=redis or Redis.from_url(resolve_redis_url(settings)),
         http=http
         or webhook_client(
@@ -39,20 +51,67 @@ def bootstrap(
         ),
         owns_engine=engine is None,
         owns_redis=redis is None,
+        owns_http=http is None,
     )
 
 
-async def prepare(deps: AlertsDeps) -> None:
-    """Migrate the database to head (the subscriptions tables) and create the alerts group at id 0: an
-    event published before the worker first ran still reaches the subscriptions older than it."""
-    await migrate(deps.engine.url.render_as_string(hide_password=False), engine=deps.engine)
-    await ensure_groups(deps.redis, {streams.DECISIONS: (streams.ALERTS_GROUP,)})
+async def start(deps: AlertsDeps) -> None:
+    """Wait until `minutes migrate` has brought the schema to this version's head (never migrating:
+    readiness says why meanwhile, one log line per change); create the alerts group at id 0 (an event
+    published before the worker first ran still reaches the subscriptions older than it); then read the
+    public stream in batches and start the delivery loop, the digests and the heartbeat. Returns early,
+    having started nothing, when `close` comes first."""
+    settings = deps.settings
+    async with deps.lifecycle:
+        deps.head = db.head_revision()
+        if not await db.await_schema(deps.engine, deps.head, deps.heartbeat.record, stop=deps.stopping):
+            log.info("stopped while waiting for the schema; started nothing")
+            return
+        await ensure_groups(deps.redis, {streams.DECISIONS: (streams.ALERTS_GROUP,)})
+        step = handlers.consume_step(deps, deps.gate)
+
+        async def handle(entries: list[Entry]) -> None:
+            await handlers.handle_entries(deps, step, entries)
+
+        # Batches of entries: one transaction enqueues the deliveries of all of them, one XACK.
+        deps.worker = GroupWorker(
+            deps.redis, streams.DECISIONS, streams.ALERTS_GROUP, deps.consumer, handle,
+            batch=settings.batch_size, claim_idle_ms=settings.claim_idle_ms, gate=deps.gate,
+        )
+        deps.worker.start()
+        deps.loop_task = asyncio.create_task(delivery_loop(deps), name="alert-deliveries")
+        deps.digests = Periodic("alert-digests", settings.alerts_digest_check_s, lambda: send_digests(deps))
+        deps.digests.start()
+        deps.heartbeat.start()
 
 
 async def close(deps: AlertsDeps) -> None:
-    """Release what `bootstrap` created."""
-    await deps.http.aclose()
-    if deps.owns_redis:
-        await deps.redis.aclose()
-    if deps.owns_engine:
-        await deps.engine.dispose()
+    """Stop what `start` started — the batch in hand finished and acked, the delivery pass in progress
+    finished and recorded, the subscription leases released — and release what `bootstrap` created."""
+    deps.stopping.set()
+    async with deps.lifecycle:
+        if deps.worker is not None:
+            await deps.worker.shutdown()
+        await deps.heartbeat.stop()
+        if deps.digests is not None:
+            await deps.digests.stop()
+        if deps.loop_task is not None:
+            # The pass in progress finishes and records what it sent (a cancelled send would be sent again
+            # by another worker); one that hangs is cancelled after a send's timeout.
+            deps.work.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(deps.loop_task), deps.settings.webhook_timeout_s + 5)
+            except (TimeoutError, asyncio.CancelledError):
+                deps.loop_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await deps.loop_task
+            try:  # another worker takes over this one's subscriptions at once, not when the leases expire
+                await release_all(deps)
+            except Exception as exc:
+                log.warning("could not release the subscription leases", error=repr(exc)[:300])
+        if deps.owns_http:
+            await deps.http.aclose()
+        if deps.owns_redis:
+            await deps.redis.aclose()
+        if deps.owns_engine:
+            await deps.engine.dispose()

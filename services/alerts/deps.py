@@ -14,7 +14,13 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.alerts.fanout import SubscriptionCache
+from services.store import db
+from shared.broker import consumer_name
+from shared.consume import OutageGate
+from shared.health import Heartbeat
+from shared.service import Periodic
 from shared.settings import Settings
+from shared.stream_worker import GroupWorker
 
 Write = Callable[[AsyncConnection], Awaitable[Any]]
 
@@ -79,18 +85,38 @@ class AlertsDeps:
     write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     owns_engine: bool = True
     owns_redis: bool = True
+    owns_http: bool = True
     # This process among the workers of one database: the owner of its subscription leases.
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     cache: SubscriptionCache = field(default_factory=SubscriptionCache)
     # The last ordering watermark read from Redis (see delivery.watermark): used while Redis does not answer.
     last_watermark: tuple[int, int] | None = (0, 0)
     writer: GroupWriter | None = None
-    # Set at shutdown: the delivery loop finishes its pass (recording what it sent) and claims nothing new.
+    # Set at shutdown: the delivery loop finishes its pass (recording what it sent) and claims nothing new;
+    # a `start` still waiting for the schema gives up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # What `start` starts (services/alerts/bootstrap.py): the public stream's reader, the delivery loop, the
+    # digests and the readiness heartbeat. `lifecycle` keeps `start` and `close` apart.
+    consumer: str = field(default_factory=lambda: consumer_name("alerts"))
+    # One per process: an outage of the database or Redis is waited out here, never counted.
+    gate: OutageGate = field(default_factory=lambda: OutageGate("alerts"))
+    worker: GroupWorker | None = None
+    loop_task: asyncio.Task[None] | None = None
+    digests: Periodic | None = None
+    heartbeat: Heartbeat = field(init=False)
+    # The schema revision this version works with (read from the migrations by `start`).
+    head: str | None = None
+    lifecycle: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         if self.writer is None:
             self.writer = GroupWriter(self.engine, self.write_lock)
+        self.heartbeat = Heartbeat(self.settings.data_dir, "alerts", self.not_ready)
+
+    async def not_ready(self) -> str | None:
+        """Ready = Redis answers (the stream it reads) and the database it records deliveries in is migrated."""
+        await asyncio.wait_for(self.redis.ping(), 2)
+        return await asyncio.wait_for(db.not_ready(self.engine, self.head), 5)
 
     async def write(self, write: Write) -> Any:
         """Run a write through the process's group writer."""

@@ -1,7 +1,8 @@
 """The read API and web page as an ASGI app (FastAPI); `minutes service api` serves it with uvicorn.
 
 Run: `minutes service api`, or `uvicorn services.api.app:factory --factory`. Nothing connects at import or
-when the app is built: the engine and blob store are created on start-up (lifespan), or passed in (tests).
+when the app is built: `bootstrap` wires the engine and blob store without I/O (tests pass their own through
+it), the lifespan runs `start` and `close`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api import (
     bootstrap,
@@ -26,22 +26,21 @@ from services.api import (
     web,
 )
 from services.api.guard import Guard
-from shared.blobs import BlobStore
 from shared.settings import Settings, get_settings
 
 VERSION = "1.0.0"
 
 
-def create_app(
-    settings: Settings | None = None, *, engine: AsyncEngine | None = None, blobs: BlobStore | None = None
-) -> FastAPI:
-    """The app; pass `engine` / `blobs` to use your own (tests). Read-only: GET and HEAD only."""
+def create_app(settings: Settings | None = None, deps: bootstrap.ApiDeps | None = None) -> FastAPI:
+    """The app; pass `deps` (from `bootstrap.bootstrap`) to use your own engine or blob store (tests).
+    Read-only: GET and HEAD only."""
     settings = settings or get_settings()
+    deps = deps or bootstrap.bootstrap(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        deps = bootstrap.build_deps(settings, engine=engine, blobs=blobs)
         app.state.deps = deps
+        await bootstrap.start(deps)
         try:
             yield
         finally:

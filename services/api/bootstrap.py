@@ -1,4 +1,6 @@
-"""Wiring of the API's dependencies (engine, blob store); tests pass their own through here."""
+"""The API's one bootstrap shape (docs/services.md): `bootstrap` wires the dependencies (engine, blob store; no
+I/O, tests pass their own through it), `start` has nothing to start (the engine connects on the first
+request), `close` releases what `bootstrap` created."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ class ApiDeps:
     owns_engine: bool = True
 
 
-def build_deps(settings: Settings, *, engine: AsyncEngine | None = None, blobs: BlobStore | None = None) -> ApiDeps:
+def bootstrap(settings: Settings, *, engine: AsyncEngine | None = None, blobs: BlobStore | None = None) -> ApiDeps:
     """Create (or adopt) the engine and blob store; nothing connects until the first request."""
     return ApiDeps(
         settings=settings,
@@ -38,7 +40,12 @@ def deps_of(request: Request) -> ApiDeps:
     return deps
 
 
+async def start(deps: ApiDeps) -> None:
+    """Nothing to start: the engine connects on the first request (readiness, /readyz, says when it cannot),
+    so the page answers even while the database is away."""
+
+
 async def close(deps: ApiDeps) -> None:
-    """Release what `build_deps` created."""
+    """Release what `bootstrap` created."""
     if deps.owns_engine:
         await deps.engine.dispose()

@@ -115,7 +115,7 @@ async def backfill(
         async with broker:
             await ensure_groups(client)
             # watch_inbox=False: a backfill never moves or deletes the user's files.
-            deps = bootstrap(settings, publisher, client, blobs, watch_inbox=False)
+            deps = bootstrap(settings, redis=client, publisher=publisher, blobs=blobs, watch_inbox=False)
             for start in range(0, len(candidates), CHUNK):
                 results = await ingest_many(candidates[start : start + CHUNK], deps)
                 report.add(results)

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import structlog
 
@@ -19,6 +19,15 @@ from shared.blobs import BlobStore, HashFactory
 from shared.contracts.events import DeadLettered, DocumentReceived
 from shared.logging import get_logger
 from shared.settings import Settings
+
+if TYPE_CHECKING:
+    from faststream.redis import RedisBroker
+    from redis.asyncio import Redis
+
+    from services.ingest.rejections import ParserRejections
+    from services.ingest.sources.runner import SourcesLoop
+    from services.ingest.watcher import InboxWatcher
+    from shared.health import Heartbeat
 
 log = get_logger(__name__)
 
@@ -80,6 +89,18 @@ class IngestDeps:
     on_published: Callable[[str, Path], None] | None = None
     # Makes the sha256 of each file (hashed once, while read); a test passes one that counts.
     hash_factory: HashFactory = hashlib.sha256
+    # The service's own (services/ingest/bootstrap.py): its settings, the Redis client and broker the seen
+    # set and the outbox use, and what `start` starts (its tasks by what they are, for the health check).
+    settings: Settings | None = None
+    redis: Redis | None = None
+    broker: RedisBroker | None = None
+    owns_redis: bool = False
+    watcher: InboxWatcher | None = None
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    bucket_stop: asyncio.Event = field(default_factory=asyncio.Event)
+    rejections: ParserRejections | None = None
+    sources: SourcesLoop | None = None
+    heartbeat: Heartbeat | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, blobs: BlobStore, seen: SeenStore, outbox: Outbox) -> IngestDeps:

@@ -1,4 +1,5 @@
-"""Inbox watcher: a start-up scan, inotify (watchfiles) and a periodic rescan, yielding complete files."""
+"""Inbox watcher: a start-up scan, inotify (watchfiles) and a periodic rescan, yielding complete files; and
+`run_watcher`, which ingests what it yields (with the shared retry policy)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,9 +17,12 @@ from watchfiles import Change, awatch
 
 from services.ingest import files
 from services.ingest.files import FileSig, SettleTracker
+from services.ingest.handlers import IngestDeps, ingest_many
 from services.ingest.moves import watch_moves
 from services.ingest.writers import can_see_writers, open_for_writing
+from shared.consume import OutageGate, redis_outage
 from shared.logging import get_logger
+from shared.retry import HANDLER, Backoff
 
 log = get_logger(__name__)
 
@@ -270,3 +274,59 @@ class InboxWatcher:
             else:
                 self._pending.add(path)
         self._wake.set()
+
+
+# Files handled per pipeline round trip: big enough to amortise Redis, small enough to show progress.
+CHUNK = 200
+MAX_BACKOFF_S = 30.0
+
+
+async def run_watcher(watcher: InboxWatcher, deps: IngestDeps) -> None:
+    """Ingest every batch of complete files the watcher yields; on failure retry them with backoff."""
+    # The shared retry policy (shared/retry.py), capped higher for a watcher that has nothing else to do.
+    policy = Backoff(HANDLER.initial_s, MAX_BACKOFF_S)
+    retry = 1
+    gate = OutageGate("ingest", cap_s=MAX_BACKOFF_S)
+    async for batch in watcher.batches():
+        for start in range(0, len(batch), CHUNK):
+            chunk = batch[start : start + CHUNK]
+            error = await _ingest_chunk(chunk, deps)
+            if error is None:
+                gate.up()
+                retry = 1
+                continue
+            # Everything not yet done comes back through the watcher after the pause.
+            watcher.retry(batch[start:])
+            if redis_outage(error):
+                # Said once per outage (the gate logs state changes), not once per retried chunk.
+                await _pause_for(watcher, gate.wait(error))
+            else:
+                backoff = policy.delay(retry)
+                log.warning("ingest failed, will retry", files=len(chunk), error=f"{type(error).__name__}: "
+                            f"{str(error)[:300]}", retry_in_s=backoff)
+                await _pause(watcher, backoff)
+                retry += 1
+            break
+
+
+async def _ingest_chunk(chunk: Sequence[Path], deps: IngestDeps) -> Exception | None:
+    try:
+        await ingest_many(chunk, deps)
+    except Exception as exc:
+        # Redis or the blob store is down: nothing was marked seen, so the retry cannot lose a document.
+        return exc
+    return None
+
+
+async def _pause_for(watcher: InboxWatcher, waiting: Awaitable[None]) -> None:
+    """Wait for `waiting` (a backoff), or less if the watcher is stopped meanwhile."""
+    task = asyncio.ensure_future(waiting)
+    stop = asyncio.create_task(watcher.stopped.wait())
+    await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+    task.cancel()
+    stop.cancel()
+
+
+async def _pause(watcher: InboxWatcher, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(watcher.stopped.wait(), seconds)

@@ -1,7 +1,10 @@
-"""Wires the parser's dependencies: real ones for the service, fakes or real ones for tests."""
+"""The parser's one bootstrap shape (docs/services.md): `bootstrap` wires the dependencies (no I/O; tests pass
+fakes or their own broker through it), `start` starts the parse process and reads the documents stream,
+`close` finishes the documents in hand and stops what `start` started."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,13 +12,31 @@ from faststream.redis import RedisBroker
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
 
-from services.parser.handlers import Parser, ParserDeps
+from services.parser.handlers import Parser, ParserDeps, handle_entries
 from services.parser.pool import ParsePool
 from shared import streams
 from shared.blobs import BlobStore, open_blob_store
-from shared.broker import ENVELOPE_FIELD, correlation_id, stream_envelope
+from shared.broker import (
+    ENVELOPE_FIELD,
+    correlation_id,
+    ensure_groups,
+    make_broker,
+    resolve_redis_url,
+    stream_envelope,
+)
 from shared.dead_letter import dead_letter
+from shared.health import Heartbeat
+from shared.inflight import report_in_flight
+from shared.logging import get_logger
+from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
+from shared.service import Periodic
 from shared.settings import Settings
+from shared.stream_worker import Entry, GroupWorker
+
+log = get_logger(__name__)
+
+# Few entries per read: a worker should not hoard documents in its pending list while the others idle.
+PREFETCH = 4
 
 # XADD of every body given, inside one script: atomic like MULTI/EXEC, one command and one reply instead
 # of one queued command and one QUEUED reply per event (redis-py's per-command packing and parsing was a
@@ -66,16 +87,74 @@ class BrokerOutbox:
 
 def bootstrap(
     settings: Settings,
-    broker: RedisBroker,
     *,
+    broker: RedisBroker | None = None,
     parser: Parser | None = None,
     blobs: BlobStore | None = None,
     outbox: Any = None,
 ) -> ParserDeps:
-    """The parser handler's dependencies; anything passed in replaces the real one."""
+    """The parser's dependencies; anything passed in replaces the real one. Nothing connects yet (the
+    parse process starts in `start`). The broker is the app's: the outbox publishes through it."""
+    broker = broker or make_broker(resolve_redis_url(settings), "parser")
     return ParserDeps(
         blobs=blobs or open_blob_store(settings),
         parser=parser or ParsePool(settings.parse_timeout_s, settings.parse_memory_mb),
         outbox=outbox or BrokerOutbox(broker),
         max_deliveries=settings.max_deliveries,
+        settings=settings,
+        broker=broker,
     )
+
+
+async def start(deps: ParserDeps) -> None:
+    """Start the parse process, create the groups at id 0, then read the documents stream a few entries at
+    a time (entries a dead worker left pending reclaimed with their delivery counts), trim it, beat."""
+    assert deps.settings is not None and deps.broker is not None and deps.step is not None
+    settings, broker = deps.settings, deps.broker
+    if isinstance(deps.parser, ParsePool):
+        deps.parser.start()
+    client = await broker.connect()
+    await ensure_groups(client)
+    await report_in_flight(client, streams.DOCUMENTS, streams.PARSER_GROUP, settings.claim_idle_ms)
+
+    async def handle(entries: list[Entry]) -> None:
+        await handle_entries(deps, entries)
+
+    async def trim() -> None:
+        await trim_acknowledged(client, {streams.DOCUMENTS: (streams.PARSER_GROUP,)})
+        await prune_consumers(client, streams.DOCUMENTS, streams.PARSER_GROUP, DEAD_CONSUMER_IDLE_MS)
+
+    async def not_ready() -> str | None:
+        # Ready = the broker answers and a parse child is there to take the next document.
+        await asyncio.wait_for(client.ping(), 2)
+        if isinstance(deps.parser, ParsePool):
+            return await deps.parser.ensure_child()
+        return None
+
+    # The worker keeps the entries in hand alive; the step's own per-message keepalive is not needed.
+    deps.step.keepalive = None
+    deps.worker = GroupWorker(
+        client, streams.DOCUMENTS, streams.PARSER_GROUP, deps.consumer, handle,
+        batch=PREFETCH, claim_idle_ms=settings.claim_idle_ms, gate=deps.step.gate,
+    )
+    deps.worker.start()
+    deps.janitor = Periodic("trim-documents", 30.0, trim)
+    deps.janitor.start()
+    deps.heartbeat = Heartbeat(settings.data_dir, "parser", not_ready)
+    deps.heartbeat.start()
+    log.info("parser ready", max_deliveries=settings.max_deliveries, claim_idle_ms=settings.claim_idle_ms)
+
+
+async def close(deps: ParserDeps) -> None:
+    """Finish the documents in hand (or be cancelled with them: they stay pending for a reclaim), stop the
+    trimming and the heartbeat, then close the parse process."""
+    if deps.worker is not None:
+        await deps.worker.shutdown()
+    if deps.heartbeat is not None:
+        await deps.heartbeat.stop()
+    if deps.janitor is not None:
+        await deps.janitor.stop()
+    # Only after the reader stopped: in-flight parses finish first; closing the pool earlier left handlers
+    # waiting on a closed pipe.
+    if isinstance(deps.parser, ParsePool):
+        deps.parser.close()

@@ -5,18 +5,28 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
+import orjson
 import structlog
 
 from services.parser.core.errors import DocumentError
 from services.parser.events import EncodedMeeting
 from shared import streams
 from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
+from shared.broker import consumer_name
 from shared.consume import ConsumeStep
 from shared.contracts.events import DocumentReceived
 from shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from faststream.redis import RedisBroker
+
+    from shared.health import Heartbeat
+    from shared.service import Periodic
+    from shared.settings import Settings
+    from shared.stream_worker import Entry, GroupWorker
 
 log = get_logger(__name__)
 
@@ -50,13 +60,21 @@ class DigestMismatch(ValueError):
 
 @dataclass
 class ParserDeps:
-    """What the parser handler needs; `bootstrap()` builds the real ones, tests pass fakes."""
+    """What the parser handler needs, and what the service runs it with; `bootstrap()` builds the real ones,
+    tests pass fakes through it."""
 
     blobs: BlobStore
     parser: Parser
     outbox: Outbox
     max_deliveries: int
     step: ConsumeStep | None = None
+    # The service's own (services/parser/bootstrap.py): its settings and broker, and what `start` starts.
+    settings: Settings | None = None
+    broker: RedisBroker | None = None
+    consumer: str = field(default_factory=lambda: consumer_name("parser"))
+    worker: GroupWorker | None = None
+    janitor: Periodic | None = None
+    heartbeat: Heartbeat | None = None
 
     def __post_init__(self) -> None:
         if self.step is None:
@@ -89,6 +107,22 @@ def _decode(body: Any) -> DocumentReceived:
     if isinstance(body, dict) and set(body) == {streams.PUBLIC_FIELD} and isinstance(body[streams.PUBLIC_FIELD], str):
         body = body[streams.PUBLIC_FIELD]
     return DocumentReceived.model_validate(body if isinstance(body, dict) else json.loads(body))
+
+
+def _body(entry: Entry) -> Any:
+    """The entry's body as the handler takes it: the decoded JSON object, else the text (dead-lettered)."""
+    try:
+        return orjson.loads(entry.payload)
+    except orjson.JSONDecodeError:
+        return entry.text
+
+
+async def handle_entries(deps: ParserDeps, entries: list[Entry]) -> None:
+    """The documents of one read (shared/stream_worker.py), each parsed under the shared consume rule."""
+    for entry in entries:
+        # Deliveries as Redis counts them (a new entry: 1; reclaimed: XPENDING), so restarts and reclaims
+        # all count toward the limit.
+        await handle_document(_body(entry), entry.id, entry.deliveries, deps)
 
 
 async def handle_document(body: Any, message_id: str, deliveries: int, deps: ParserDeps) -> Outcome:

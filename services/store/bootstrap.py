@@ -1,32 +1,40 @@
-"""Wiring of the store's dependencies (engine, Redis client, relay); tests pass their own through here."""
+"""The store's one bootstrap shape (docs/services.md): `bootstrap` wires the dependencies (no I/O; tests pass
+their own engine or Redis client through it), `start` prepares the database and Redis and starts reading,
+`close` stops what `start` started and releases what `bootstrap` created."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store.db import create_engine, migrate
+from services.store import db, handlers
 from services.store.indexer import SearchIndexer
 from services.store.lost_documents import broker_publish, recover_lost_documents
 from services.store.outbox import OutboxRelay
 from services.store.state_check import reconcile_outbox, refuse_if_corrupt
 from shared import streams
 from shared.blobs import BlobCatalog, open_blob_store
-from shared.broker import ensure_groups, resolve_redis_url
+from shared.broker import consumer_name, ensure_groups, resolve_redis_url
 from shared.consume import OutageGate
 from shared.contracts.events import DocumentReceived
+from shared.health import Heartbeat
+from shared.inflight import report_in_flight
 from shared.logging import get_logger
+from shared.retention import DEAD_CONSUMER_IDLE_MS, prune_consumers, trim_acknowledged
+from shared.service import Periodic
 from shared.settings import Settings
+from shared.stream_worker import Entry, GroupWorker
 
 log = get_logger(__name__)
 
 
 @dataclass
 class StoreDeps:
-    """Everything a store handler needs."""
+    """Everything a store handler needs, and what `start` starts."""
 
     settings: Settings
     engine: AsyncEngine
@@ -43,6 +51,31 @@ class StoreDeps:
     keepalive_s: float = 10.0
     owns_engine: bool = True
     owns_redis: bool = True
+    consumer: str = field(default_factory=lambda: consumer_name("store"))
+    # What `start` starts: the items stream's reader, the trimming of the stream, the readiness heartbeat.
+    worker: GroupWorker | None = None
+    janitor: Periodic = field(init=False)
+    heartbeat: Heartbeat = field(init=False)
+    # The schema revision this version stores into (read from the migrations by `start`).
+    head: str | None = None
+    # Set by `close`: a `start` still waiting for the schema gives up; `lifecycle` keeps the two apart.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    lifecycle: asyncio.Lock = field(default_factory=asyncio.Lock)
+    started: bool = False
+
+    def __post_init__(self) -> None:
+        self.janitor = Periodic("trim-items", 30.0, self.trim)
+        self.heartbeat = Heartbeat(self.settings.data_dir, "store", self.not_ready)
+
+    async def trim(self) -> None:
+        """Bounded stream: drop only item entries the store group has acknowledged; forget dead workers."""
+        await trim_acknowledged(self.redis, {streams.ITEMS: (streams.STORE_GROUP,)})
+        await prune_consumers(self.redis, streams.ITEMS, streams.STORE_GROUP, DEAD_CONSUMER_IDLE_MS)
+
+    async def not_ready(self) -> str | None:
+        """Ready = Redis answers and the database is reachable at this version's schema."""
+        await asyncio.wait_for(self.redis.ping(), 2)
+        return await asyncio.wait_for(db.not_ready(self.engine, self.head), 5)
 
 
 def bootstrap(
@@ -53,8 +86,8 @@ def bootstrap(
     gate: OutageGate | None = None,
     relay_poll_s: float = 1.0,
 ) -> StoreDeps:
-    """The store handler's dependencies; anything passed in replaces the real one. Nothing connects yet."""
-    eng = engine or create_engine(settings.effective_database_url)
+    """The store's dependencies; anything passed in replaces the real one. Nothing connects yet."""
+    eng = engine or db.create_engine(settings.effective_database_url)
     client = redis or Redis.from_url(resolve_redis_url(settings))
     relay = OutboxRelay(eng, client, maxlen=settings.stream_maxlen, poll_interval_s=relay_poll_s)
     return StoreDeps(
@@ -71,15 +104,47 @@ def bootstrap(
     )
 
 
-async def prepare(deps: StoreDeps) -> None:
-    """Refuse a corrupt database; migrate it to head; create the items group at id 0; re-announce decisions
-    the public stream lost (a truncated AOF); re-publish accepted documents Redis lost before their parse."""
-    url = deps.engine.url.render_as_string(hide_password=False)
-    refuse_if_corrupt(url)
-    await migrate(url, engine=deps.engine)
+async def start(deps: StoreDeps) -> None:
+    """Prepare (below), then read the items stream in batches and start the relay, the indexer, the trimming
+    and the heartbeat. Returns early, having started nothing, when `close` comes first."""
+    async with deps.lifecycle:
+        if not await prepare(deps):
+            log.info("stopped while waiting for the schema; started nothing")
+            return
+        settings = deps.settings
+        await report_in_flight(deps.redis, streams.ITEMS, streams.STORE_GROUP, settings.claim_idle_ms)
+
+        async def handle(entries: list[Entry]) -> None:
+            await handlers.handle_entries(deps, entries)
+
+        # New entries in batches (one transaction, one XACK per batch); entries left pending longer than
+        # claim_idle_ms (a failed batch, a dead worker) reclaimed with their delivery counts.
+        deps.worker = GroupWorker(
+            deps.redis, streams.ITEMS, streams.STORE_GROUP, deps.consumer, handle,
+            batch=settings.batch_size, claim_idle_ms=settings.claim_idle_ms, gate=deps.gate,
+            keepalive_s=deps.keepalive_s,
+        )
+        deps.worker.start()
+        deps.relay.start()
+        deps.indexer.start()
+        deps.started = True
+        deps.janitor.start()
+        deps.heartbeat.start()
+
+
+async def prepare(deps: StoreDeps) -> bool:
+    """Refuse a corrupt database; wait until `minutes migrate` has brought the schema to this version's
+    head (never migrating: readiness says why meanwhile, one log line per change); create the items group
+    at id 0; re-announce decisions the public stream lost (a truncated AOF); re-publish accepted documents
+    Redis lost before their parse. False when `close` came while it waited for the schema."""
+    refuse_if_corrupt(deps.engine.url.render_as_string(hide_password=False))
+    deps.head = db.head_revision()
+    if not await db.await_schema(deps.engine, deps.head, deps.heartbeat.record, stop=deps.stopping):
+        return False
     await ensure_groups(deps.redis, {streams.ITEMS: (streams.STORE_GROUP,)})
     await reconcile_outbox(deps.engine, deps.redis, deps.relay, deps.settings.stream_maxlen)
     await _recover_lost_documents(deps)
+    return True
 
 
 async def _recover_lost_documents(deps: StoreDeps) -> None:
@@ -101,8 +166,18 @@ async def _recover_lost_documents(deps: StoreDeps) -> None:
 
 
 async def close(deps: StoreDeps) -> None:
-    """Release what `bootstrap` created."""
-    if deps.owns_redis:
-        await deps.redis.aclose()
-    if deps.owns_engine:
-        await deps.engine.dispose()
+    """Stop what `start` started — the batch in hand stored and acked first, then the relay's and the
+    indexer's last flush, so the outbox rows of the last batches go out too — and release what `bootstrap`
+    created (an engine or client passed in stays open)."""
+    deps.stopping.set()
+    async with deps.lifecycle:
+        if deps.worker is not None:
+            await deps.worker.shutdown()
+        await deps.heartbeat.stop()
+        await deps.janitor.stop()
+        await deps.relay.stop(flush=deps.started)
+        await deps.indexer.stop(flush=deps.started)
+        if deps.owns_redis:
+            await deps.redis.aclose()
+        if deps.owns_engine:
+            await deps.engine.dispose()

@@ -1,10 +1,13 @@
-"""Engine factory, schema migration (Alembic) and the test for "the database is unavailable"."""
+"""Engine factory, schema migration (Alembic), waiting for the schema, and the test for "the database is
+unavailable"."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -77,11 +80,17 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("json_serializer", _json_dumps)
     kwargs.setdefault("json_deserializer", orjson.loads)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            # A missing folder is created; an impossible one fails on connect, as "unavailable" (retried).
-            with contextlib.suppress(OSError):
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, **kwargs)
+        if parsed.database and parsed.database != ":memory:":
+            folder = Path(parsed.database).parent
+
+            def make_folder(*_args: Any) -> None:
+                # A missing folder is created on the first connect, not here (an engine is made without
+                # I/O); an impossible one then fails the connect, as "unavailable" (retried).
+                with contextlib.suppress(OSError):
+                    folder.mkdir(parents=True, exist_ok=True)
+
+            event.listen(engine.sync_engine, "do_connect", make_folder)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -149,6 +158,12 @@ def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
+def _schema_reason(current: str | None, wanted: str | None) -> str | None:
+    if current != wanted:
+        return f"database schema is at {current or 'nothing (not migrated)'}, not {wanted}: run `minutes migrate`"
+    return None
+
+
 async def not_ready(engine: AsyncEngine, wanted: str | None) -> str | None:
     """Why the store cannot store now (None: the database answers and is at revision `wanted`)."""
     try:
@@ -156,9 +171,49 @@ async def not_ready(engine: AsyncEngine, wanted: str | None) -> str | None:
             current = await conn.run_sync(_current_revision)
     except Exception as exc:  # unreachable, refused, bad credentials: all mean "not ready", with the reason
         return f"database unreachable: {type(exc).__name__}: {str(exc)[:200]}"
-    if current != wanted:
-        return f"database schema is at {current or 'nothing (not migrated)'}, not {wanted}: run `minutes migrate`"
-    return None
+    return _schema_reason(current, wanted)
+
+
+class SchemaNotReady(Exception):
+    """The database cannot be used by this version yet: unreachable, or its schema not at `wanted`."""
+
+
+async def await_schema(
+    engine: AsyncEngine,
+    wanted: str | None,
+    report: Callable[[str], object],
+    stop: asyncio.Event | None = None,
+) -> bool:
+    """Wait until the database answers at revision `wanted`, never migrating it: migrations are run by
+    `minutes migrate` alone (compose's migrate step, `minutes up` before it starts the services).
+
+    Each attempt that finds the database unreachable or its schema elsewhere tells `report(reason)`, then
+    waits under the outage policy (shared/retry.py). An error that is neither (a refused login, a broken
+    file) is raised: waiting would not end it. False when `stop` was set before the schema arrived.
+    """
+    from shared.retry import retry_while  # tenacity: loaded by the services that wait, not by every reader
+
+    async def attempt() -> None:
+        try:
+            async with engine.connect() as conn:
+                current = await conn.run_sync(_current_revision)
+        except Exception as exc:
+            if not is_db_unavailable(exc):
+                raise
+            reason: str | None = f"database unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+        else:
+            reason = _schema_reason(current, wanted)
+        if reason is not None:
+            report(reason)
+            raise SchemaNotReady(reason)
+
+    try:
+        await retry_while(attempt, lambda error: isinstance(error, SchemaNotReady), stop=stop)
+    except SchemaNotReady:
+        if stop is not None and stop.is_set():
+            return False
+        raise
+    return True
 
 
 async def schema_revision(url: str) -> str | None:

@@ -15,12 +15,12 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 import structlog
 from pydantic import TypeAdapter, ValidationError
 
-from services.store.bootstrap import StoreDeps
 from services.store.db import is_db_unavailable
 from services.store.repository import ItemsEvent, StoreResult, store_events
 from shared import streams
@@ -29,6 +29,9 @@ from shared.contracts.events import DeadLettered, ItemsStreamEvent, utcnow
 from shared.dead_letter import InvalidMessage, dead_letter, describe_failure
 from shared.logging import get_logger
 from shared.stream_worker import Entry, decode_fields
+
+if TYPE_CHECKING:
+    from services.store.bootstrap import StoreDeps
 
 log = get_logger(__name__)
 

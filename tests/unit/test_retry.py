@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from shared.retry import Backoff, retry_while
@@ -33,4 +35,22 @@ async def test_retry_while_retries_transient_errors_and_raises_others_at_once() 
     calls.clear()
     with pytest.raises(ValueError, match="bad input"):
         await retry_while(broken, lambda e: isinstance(e, ConnectionError), fast)
+    assert len(calls) == 1
+
+
+async def test_retry_while_cuts_its_wait_short_and_raises_the_last_error_once_stop_is_set() -> None:
+    stop, called = asyncio.Event(), asyncio.Event()
+    calls: list[int] = []
+
+    async def never() -> str:
+        calls.append(1)
+        called.set()
+        raise ConnectionError(f"down {len(calls)}")
+
+    hour = Backoff(3600.0, 3600.0)
+    waiting = asyncio.create_task(retry_while(never, lambda e: isinstance(e, ConnectionError), hour, stop=stop))
+    await called.wait()
+    stop.set()  # shutting down while it waits an hour: it returns at once, with no second attempt
+    with pytest.raises(ConnectionError, match="down 1"):
+        await asyncio.wait_for(waiting, 60)
     assert len(calls) == 1

@@ -40,7 +40,7 @@ async def poll_now(
                 await state.update_source(engine, name, since=since)
         async with broker:
             await ensure_groups(client)
-            deps = bootstrap(settings, publisher, client, blobs, watch_inbox=False)
+            deps = bootstrap(settings, redis=client, publisher=publisher, blobs=blobs, watch_inbox=False)
             async with PoliteClient(settings) as http:
                 return await poll_sources(
                     settings, engine, deps, http, name=name, due_only=False, progress=progress, on_busy=on_busy

@@ -28,8 +28,8 @@ def main() -> None:
     )
     broker = make_broker(url, "parser")
     pool = ParsePool(timeout_s, settings.parse_memory_mb, target=faults.slow_then_parse)
-    deps = bootstrap(settings, broker, parser=pool)
-    run_app(create_app(settings, deps=deps, broker=broker))
+    deps = bootstrap(settings, broker=broker, parser=pool)
+    run_app(create_app(settings, deps=deps))
 
 
 if __name__ == "__main__":

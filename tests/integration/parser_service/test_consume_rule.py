@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from services.parser.app import register
-from services.parser.bootstrap import bootstrap
+from services.parser.bootstrap import bootstrap, close, start
 from services.parser.pool import ParsePool, ParseTarget
 from shared import streams
 from shared.blobs import LocalBlobStore, sha256_hex
-from shared.broker import ensure_groups, make_broker
+from shared.broker import make_broker
 from shared.contracts.events import DocumentReceived
 from shared.dead_letter import DeadLetterEntry, list_dead_letters
 from shared.settings import Settings
@@ -44,17 +43,14 @@ async def worker(
     blobs = LocalBlobStore(settings.blobs_dir)
     broker = make_broker(redis_url, "parser")
     pool = ParsePool(timeout_s=20, memory_mb=1024, target=target)
-    deps = bootstrap(settings, broker, parser=pool, blobs=blobs)
-    reader = register(broker, settings, deps, "parser-test")
-    await ensure_groups(redis_client)
+    deps = bootstrap(settings, broker=broker, parser=pool, blobs=blobs)
     await broker.start()
-    await reader.start()
+    await start(deps)  # the groups at id 0, the parse process, the reader
     try:
         yield Running(settings, blobs, pool, broker)
     finally:
-        await reader.stop()
+        await close(deps)  # the reader, then the parse process
         await broker.stop()
-        pool.close()
 
 
 async def _dead_letters(client: aioredis.Redis, count: int, seconds: float) -> list[DeadLetterEntry]:

@@ -11,12 +11,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from minutes_cli.dlq_cmd import retry_entries
-from services.parser.app import register
-from services.parser.bootstrap import bootstrap
+from services.parser.bootstrap import bootstrap, close, start
 from services.parser.pool import ParsePool
 from shared import streams
 from shared.blobs import LocalBlobStore, sha256_hex
-from shared.broker import ensure_groups, make_broker
+from shared.broker import make_broker
 from shared.contracts.events import DocumentReceived
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
@@ -46,14 +45,12 @@ async def test_poison_is_dead_lettered_after_max_deliveries_and_can_be_requeued(
     blobs = LocalBlobStore(tmp_path / "blobs")
     broker = make_broker(redis_url, "parser")
     pool = ParsePool(timeout_s=20, memory_mb=1024, target=faults.crash_on_marker)
-    deps = bootstrap(settings, broker, parser=pool, blobs=blobs)
-    reader = register(broker, settings, deps, "parser-test")
-    await ensure_groups(redis_client)
+    deps = bootstrap(settings, broker=broker, parser=pool, blobs=blobs)
     seed = sorted(SEEDS.glob("*.txt"))[0].read_bytes()
     poison = _received(blobs, seed + b"\nPOISON\n", "poison.txt")
     good = _received(blobs, seed, "good.txt")
     await broker.start()
-    await reader.start()
+    await start(deps)
     try:
         await broker.publish(poison, stream=streams.DOCUMENTS)
         await broker.publish(good, stream=streams.DOCUMENTS)
@@ -63,9 +60,8 @@ async def test_poison_is_dead_lettered_after_max_deliveries_and_can_be_requeued(
 
         await _wait(dead_lettered, 60)
     finally:
-        await reader.stop()
+        await close(deps)
         await broker.stop()
-        pool.close()
 
     [entry] = await list_dead_letters(redis_client)
     assert entry.event.document_id == poison.document_id

@@ -62,7 +62,8 @@ async def pipeline(tmp_path: Path, redis_url: str, portal: Portal) -> AsyncItera
     broker, publisher = build_broker(redis_url)
     client = Redis.from_url(redis_url)
     async with broker:
-        deps = bootstrap(settings, publisher, client, LocalBlobStore(tmp_path / "blobs"), watch_inbox=False)
+        blobs = LocalBlobStore(tmp_path / "blobs")
+        deps = bootstrap(settings, redis=client, publisher=publisher, blobs=blobs, watch_inbox=False)
         await state.add_source(engine, state.Source(name="greve", type="firstagenda", url=portal.url,
                                                     municipality="Greve"))
         async with PoliteClient(settings, backoff_initial_s=0.05) as http:

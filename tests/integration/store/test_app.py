@@ -1,4 +1,5 @@
-"""The whole store app on real Redis: startup (migrate, groups at 0), both subscribers, relay, shutdown."""
+"""The whole store app on real Redis: startup (groups at 0), both subscribers, relay, shutdown; the schema comes
+from `minutes migrate`'s function (the store never migrates)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import redis.asyncio as aioredis
 
 from services.store import bootstrap, queries
 from services.store.app import create_app
+from services.store.db import migrate
 from shared import streams
 from shared.broker import make_broker
 from shared.contracts.events import DecisionMade
@@ -57,6 +59,7 @@ async def test_app_stores_and_publishes(
     for ev in (m3, *items3):
         await producer.publish(ev, stream=streams.ITEMS)
 
+    await migrate(database_url)
     deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     await app.start()
@@ -86,6 +89,7 @@ async def test_app_dead_letters_foreign_entries(redis_url: str, redis_client: ai
     settings = Settings(redis_url=redis_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     await redis_client.xadd(streams.ITEMS, {"json": b"{not json"})
     await redis_client.xadd(streams.ITEMS, {"json": b'{"event": "x"}', "other": "1"})
+    await migrate(settings.effective_database_url)
     deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     await app.start()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store import bootstrap, indexer, reader, search
 from services.store.app import create_app
+from services.store.db import migrate
 from services.store.indexer import SearchIndexer, wait_indexed
 from services.store.reader import ReadFilter
 from shared import streams
@@ -122,6 +123,7 @@ async def test_the_store_app_makes_what_it_stores_searchable_within_a_second_or_
     commit (its `completed_at`, taken at the start of the transaction that completed it) to the moment none
     of its items is queued any more, sampled every 20 ms."""
     settings = Settings(redis_url=redis_url, database_url=database_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    await migrate(database_url)
     deps = bootstrap.bootstrap(settings, redis=redis_client)
     app = create_app(settings, deps=deps)
     producer = make_broker(redis_url, "parser-test")

@@ -139,8 +139,8 @@ def test_bootstrap_hands_the_factory_on(tmp_path: Path, watch_inbox: bool) -> No
     from services.ingest.bootstrap import bootstrap
     from shared.settings import Settings
 
-    settings = Settings(data_dir=tmp_path)
+    settings = Settings(_env_file=None, data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0")  # never connected
     hashes = CountingHashes()
-    deps = bootstrap(settings, None, None, LocalBlobStore(tmp_path), watch_inbox=watch_inbox, hash_factory=hashes)  # type: ignore[arg-type]
+    deps = bootstrap(settings, blobs=LocalBlobStore(tmp_path), watch_inbox=watch_inbox, hash_factory=hashes)
     assert deps.hash_factory is hashes
-    assert bootstrap(settings, None, None, LocalBlobStore(tmp_path)).hash_factory is hashlib.sha256  # type: ignore[arg-type]
+    assert bootstrap(settings, blobs=LocalBlobStore(tmp_path)).hash_factory is hashlib.sha256

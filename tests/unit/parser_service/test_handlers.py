@@ -12,10 +12,10 @@ import pytest
 from faststream.redis import RedisBroker
 from pydantic import TypeAdapter
 
-from services.parser.app import register
 from services.parser.bootstrap import bootstrap
 from services.parser.core import parse_document
 from services.parser.events import EncodedMeeting, encode_meeting_events
+from services.parser.handlers import handle_entries
 from services.parser.pool import ParseFailed
 from shared.blobs import BlobNotFound, sha256_hex
 from shared.contracts.events import AgendaItemParsed, DeadLettered, DocumentReceived, ItemsStreamEvent, MeetingParsed
@@ -85,13 +85,12 @@ async def _deliver(payload: Any, *, fail: int = 0) -> tuple[ListOutbox, DictBlob
     settings = Settings(redis_url="redis://unused:1/0", max_deliveries=3)
     broker = RedisBroker(settings.redis_url or "")
     blobs, outbox = DictBlobs(), ListOutbox()
-    deps = bootstrap(settings, broker, parser=InlineParser(fail), blobs=blobs, outbox=outbox)
-    reader = register(broker, settings, deps, "unit")
+    deps = bootstrap(settings, broker=broker, parser=InlineParser(fail), blobs=blobs, outbox=outbox)
     body = payload(blobs) if callable(payload) else payload
     raw = body.encode() if isinstance(body, str) else orjson.dumps(body)
     # A handler error stays with the message (pending), as on a real Redis.
     with contextlib.suppress(ParseFailed):
-        await reader._handle([Entry("1-0", raw)])
+        await handle_entries(deps, [Entry("1-0", raw)])
     return outbox, blobs
 
 

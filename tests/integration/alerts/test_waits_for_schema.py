@@ -1,0 +1,52 @@
+"""Migrations run only in the migrate step: the alerts worker on an unmigrated database creates nothing, says
+why and waits; once the schema is migrated (by `minutes migrate`'s function) it starts reading the stream."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+import sqlalchemy as sa
+
+from services.alerts import bootstrap
+from services.alerts.app import create_app
+from services.store.db import create_engine, migrate
+from shared import streams
+from shared.health import read_beat, reason_path
+from shared.settings import Settings
+from tests.integration.alerts.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+async def _tables(database_url: str) -> list[str]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
+    finally:
+        await engine.dispose()
+
+
+async def test_the_alerts_worker_waits_for_the_schema_without_creating_it(
+    alerts_settings: Settings, redis_client: aioredis.Redis, database_url: str
+) -> None:
+    data = alerts_settings.data_dir
+    deps = bootstrap.bootstrap(alerts_settings, redis=redis_client)
+    app = create_app(alerts_settings, deps=deps)
+    starting = asyncio.create_task(app.start())
+    try:
+        await wait_for(lambda: reason_path(data, "alerts").exists(), what="the reason it is not ready")
+        assert "run `minutes migrate`" in str(read_beat(data, "alerts"))
+        assert not starting.done()
+        assert await _tables(database_url) == []
+        assert await redis_client.exists(streams.DECISIONS) == 0  # no group yet: it reads nothing
+
+        await migrate(database_url)
+        await asyncio.wait_for(starting, 60)
+        groups = await redis_client.xinfo_groups(streams.DECISIONS)
+        assert [g["name"] for g in groups] == [streams.ALERTS_GROUP.encode()]
+        await wait_for(lambda: read_beat(data, "alerts") is None, what="ready")
+    finally:
+        await app.stop()
