@@ -15,7 +15,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
-from services.store.read_models import DecisionHit, ItemWithMeeting, Provenance
+from services.readmodel.results import DecisionHit, ItemWithMeeting, Provenance
 
 
 class Kind(StrEnum):
