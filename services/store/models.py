@@ -3,6 +3,9 @@
 One document (sha256 of the bytes) is parsed into one meeting; its items are keyed `{document_id}:{position}`.
 Lists that are only ever read with their parent (participants, sections, absent members, attachments,
 votes) are JSON columns: they are never queried on their own, and a child table would multiply the upserts.
+
+The other tables of this database are their owners': the alerts' in services/alerts/models.py, the sources'
+in services/ingest/sources/models.py. `services/store/schema.py` gathers all of them for the migrations.
 """
 
 from __future__ import annotations
@@ -195,9 +198,3 @@ agenda_items: sa.Table = SQLModel.metadata.tables["agenda_items"]
 decisions: sa.Table = SQLModel.metadata.tables["decisions"]
 outbox: sa.Table = SQLModel.metadata.tables["outbox"]
 search_queue: sa.Table = SQLModel.metadata.tables["search_queue"]
-
-# The alerts' tables share this database and its migrations: registered on the same metadata.
-from services.alerts import models as _alert_models  # noqa: E402,F401
-
-# So are the sources' (services/ingest/sources/): the portals ingest follows and what it fetched.
-from services.ingest.sources import models as _source_models  # noqa: E402,F401
