@@ -59,7 +59,8 @@ def _copies(parsed: Sequence[Parsed], items: int) -> list[MeetingParsed | Agenda
 async def _measure(parsed: Sequence[Parsed], url: str, items: int, repeats: int) -> dict[str, Any]:
     from sqlalchemy import func, select
 
-    from services.store import reader
+    from services.readmodel import decisions as reader
+    from services.readmodel.filter import ReadFilter
     from services.store.db import create_engine, migrate
     from services.store.indexer import SearchIndexer
     from services.store.models import agenda_items
@@ -78,8 +79,8 @@ async def _measure(parsed: Sequence[Parsed], url: str, items: int, repeats: int)
         async with engine.connect() as conn:
             stored = (await conn.execute(select(func.count()).select_from(agenda_items))).scalar_one()
             municipality = events[0].meeting.municipality
-            cases = [reader.ReadFilter(q=q) for q in QUERIES]
-            cases += [reader.ReadFilter(q="godkendt", municipality=municipality), reader.ReadFilter()]
+            cases = [ReadFilter(q=q) for q in QUERIES]
+            cases += [ReadFilter(q="godkendt", municipality=municipality), ReadFilter()]
             for flt in cases:  # warm-up: caches, query plans, the stemmer
                 await reader.search_decisions(conn, flt, limit=PAGE)
             per_query: dict[str, list[float]] = {}
@@ -92,14 +93,14 @@ async def _measure(parsed: Sequence[Parsed], url: str, items: int, repeats: int)
                     per_query.setdefault(label, []).append((time.perf_counter() - t) * 1000)
                     hits[label] = len(page.items)
             # The second page of the commonest word: the keyset continues where the first page ended.
-            common = reader.ReadFilter(q="godkendt")
+            common = ReadFilter(q="godkendt")
             first = await reader.search_decisions(conn, common, limit=PAGE)
             second: list[float] = []
             for _ in range(repeats):
                 t = time.perf_counter()
                 await reader.search_decisions(conn, common, cursor=first.next_cursor, limit=PAGE)
                 second.append((time.perf_counter() - t) * 1000)
-            totals = {q: await reader.count_decisions(conn, reader.ReadFilter(q=q)) for q in QUERIES}
+            totals = {q: await reader.count_decisions(conn, ReadFilter(q=q)) for q in QUERIES}
     finally:
         await engine.dispose()
     searched = [ms for label, values in per_query.items() if label != "(no query)" for ms in values]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from minutes_cli.options import DataOpt, configure_logging, make_settings
+from minutes_cli.options import DataOpt, configure_logging, make_settings, read_filter
 from minutes_cli.search_cmd import search
 from shared.contracts.outcome import Outcome
 
@@ -74,16 +74,12 @@ def decisions(
     data: DataOpt = None,
 ) -> None:
     """List stored decisions, or follow new ones live, filtered."""
-    from minutes_cli.decisions_cmd import DecisionFilter, follow_decisions, print_stored
+    from minutes_cli.decisions_cmd import follow_decisions, print_stored
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="decisions")
-    flt = DecisionFilter(
-        since=since.date() if since else None,
-        municipality=municipality,
-        committee=committee,
-        outcome=outcome,
-        match=match,
+    flt = read_filter(
+        since=since, municipality=municipality, committee=committee, outcome=outcome, match=match,
         all_versions=all_versions,
     )
     json_lines = as_json or not sys.stdout.isatty()

@@ -6,18 +6,20 @@ import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
-from minutes_cli.decisions_filter import DecisionFilter
 from minutes_cli.errors import UserError
 from shared.contracts.events import DecisionMade, DecisionRevised
-from shared.contracts.meeting import Outcome
 from shared.settings import Settings
 
-__all__ = ["DecisionFilter", "follow_decisions", "print_stored", "stored_decisions"]
+if TYPE_CHECKING:
+    from services.readmodel.filter import ReadFilter
+    from services.readmodel.results import DecisionHit
+
+__all__ = ["follow_decisions", "print_stored", "stored_decisions"]
 
 # Rows a terminal table shows unless --limit says otherwise; --json and pipes get every row.
 T = TypeVar("T")
@@ -57,64 +59,62 @@ def run_on_store(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     return asyncio.run(go())
 
 
-def _filters(flt: DecisionFilter) -> dict[str, Any]:
-    return {
-        "since": flt.since,
-        "municipality": flt.municipality,
-        "committee": flt.committee,
-        "outcome": flt.outcome,
-        "match": flt.match,
-        "all_versions": flt.all_versions,
-    }
-
-
-def _event(row: Any, settings: Settings) -> DecisionMade:
+def _event(hit: DecisionHit, settings: Settings) -> DecisionMade:
     # The same shape as the live stream's events, so scripts handle stored and live decisions alike.
     return DecisionMade(
-        **row.model_dump(exclude={"stored_at", "absent", "outcome"}),
-        outcome=Outcome(row.outcome),
-        absent=tuple(row.absent),
-        item_url=settings.public_base_url + row.item_id,
-        occurred_at=row.stored_at,
+        event_id=hit.event_id,
+        municipality=hit.municipality,
+        municipality_code=hit.municipality_code,
+        committee=hit.committee,
+        meeting_date=hit.meeting_date,
+        item_number=hit.item_number,
+        item_title=hit.item_title,
+        case_number=hit.case_number,
+        outcome=hit.outcome,
+        decision_text=hit.decision_text,
+        absent=tuple(hit.absent),
+        document_id=hit.document_id,
+        item_id=hit.item_id,
+        item_url=settings.public_base_url + hit.item_id,
+        occurred_at=hit.stored_at,
+        source_url=hit.provenance.source_url,
+        attachment_links=tuple(hit.attachment_links),
     )
 
 
-async def iter_decisions(settings: Settings, flt: DecisionFilter, limit: int | None) -> AsyncIterator[DecisionMade]:
+async def iter_decisions(settings: Settings, flt: ReadFilter, limit: int | None) -> AsyncIterator[DecisionMade]:
     """Decisions of complete meetings in the store, newest meeting first, streamed page by page."""
+    from services.readmodel import decisions
     from services.store.db import create_engine
-    from services.store.queries import decisions_query, stream_decisions
 
     require_database(settings)
     engine = create_engine(settings.effective_database_url)
-    stmt = decisions_query(**_filters(flt))
-    if limit is not None:
-        stmt = stmt.limit(limit)
     try:
-        async for row in stream_decisions(engine, stmt):
-            yield _event(row, settings)
+        async for hit in decisions.iter_decisions(engine, flt, limit=limit):
+            yield _event(hit, settings)
     finally:
         await engine.dispose()
 
 
-async def stored_decisions(settings: Settings, flt: DecisionFilter, limit: int | None = None) -> list[DecisionMade]:
+async def stored_decisions(settings: Settings, flt: ReadFilter, limit: int | None = None) -> list[DecisionMade]:
     """Every matching stored decision (or the first `limit`) as a list."""
     return [event async for event in iter_decisions(settings, flt, limit)]
 
 
-async def count_decisions(settings: Settings, flt: DecisionFilter) -> int:
+async def count_decisions(settings: Settings, flt: ReadFilter) -> int:
     """How many stored decisions match the filter."""
+    from services.readmodel import decisions
     from services.store.db import create_engine
-    from services.store.queries import count_rows, decisions_query
 
     require_database(settings)
     engine = create_engine(settings.effective_database_url)
     try:
-        return await count_rows(engine, decisions_query(**_filters(flt)))
+        return await decisions.count_decisions(engine, flt)
     finally:
         await engine.dispose()
 
 
-async def _write_json(settings: Settings, flt: DecisionFilter, limit: int | None) -> int:
+async def _write_json(settings: Settings, flt: ReadFilter, limit: int | None) -> int:
     written = 0
     async for event in iter_decisions(settings, flt, limit):
         sys.stdout.write(event.model_dump_json() + "\n")
@@ -123,7 +123,7 @@ async def _write_json(settings: Settings, flt: DecisionFilter, limit: int | None
     return written
 
 
-def print_stored(settings: Settings, flt: DecisionFilter, *, json_lines: bool, limit: int | None) -> None:
+def print_stored(settings: Settings, flt: ReadFilter, *, json_lines: bool, limit: int | None) -> None:
     """JSON lines of every matching decision (or `limit`), or a table on a terminal saying what it left out."""
     if json_lines:
         asyncio.run(_write_json(settings, flt, limit))
@@ -197,7 +197,7 @@ def line(event: DecisionMade | DecisionRevised) -> str:
 
 
 async def follow_decisions(
-    settings: Settings, flt: DecisionFilter, *, json_lines: bool, from_start: bool, group: str
+    settings: Settings, flt: ReadFilter, *, json_lines: bool, from_start: bool, group: str
 ) -> int:
     """Follow the public stream as consumer group `group`, printing matching decisions as they arrive."""
     from minutes_cli.follow import Follower, install_stop_signals

@@ -18,7 +18,7 @@ from shared.contracts.outcome import Outcome
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
-    from services.store.read_models import ReadFilter
+    from services.readmodel.filter import ReadFilter
     from shared.settings import Settings
 
 
@@ -48,7 +48,9 @@ def export(
         dt.datetime | None, typer.Option("--until", "--to", formats=["%Y-%m-%d"], help="Meetings on/before DATE.")
     ] = None,
     outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
-    case: Annotated[str | None, typer.Option("--case", "--case-number", help="Exact case number.")] = None,
+    case: Annotated[
+        str | None, typer.Option("--case", "--case-number", help="Case number (spacing and case ignored).")
+    ] = None,
     kle: Annotated[str | None, typer.Option(help="KLE subject prefix: NN, NN.NN or NN.NN.NN.")] = None,
     absent: Annotated[str | None, typer.Option(help="A member absent for the item (any case).")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Full-text query (as `minutes search`).")] = None,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pydantic import TypeAdapter, ValidationError
 from redis.asyncio import Redis
 
-from minutes_cli.decisions_filter import DecisionFilter
+from services.readmodel.filter import Matcher, ReadFilter
 from shared import streams
 from shared.consume import OutageGate
 from shared.contracts.events import DecisionMade, DecisionRevised, PublicEvent
@@ -48,19 +48,24 @@ def default_group() -> str:
 class Follower:
     """Reads `minutes:decisions` as consumer group `group`, prints matching decisions, acknowledges them.
 
+    `flt` is the read model's filter, evaluated on each event (`Matcher`: the rules of the stored query).
     `write(event)` prints one decision; `say(text)` tells the person something (start, reconnects).
     `url()` is asked again on every reconnect: a restarted `minutes up` listens on a new port.
     """
 
     url: Callable[[], str]
     group: str
-    flt: DecisionFilter
+    flt: ReadFilter
     write: Callable[[DecisionMade | DecisionRevised], None]
     say: Callable[[str], None]
     from_start: bool = False
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     printed: int = 0
     _client: Redis | None = None
+    _matcher: Matcher = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._matcher = Matcher(self.flt)
 
     def _connect(self) -> Redis:
         # health_check_interval: a connection idle that long is PINGed before use, so a Redis that went
@@ -112,7 +117,7 @@ class Follower:
             except ValidationError:
                 self.say(f"skipped entry {entry.id}: not a DecisionMade or DecisionRevised of schema 1")
                 continue
-            if self.flt.accepts(event):
+            if self._matcher.accepts(event):
                 self.write(event)
                 self.printed += 1
 

@@ -12,7 +12,7 @@ import typer
 from shared.contracts.outcome import Outcome
 
 if TYPE_CHECKING:
-    from services.store.read_models import ReadFilter
+    from services.readmodel.filter import ReadFilter
     from shared.settings import Settings
 
 # Help and usage errors in click's plain layout: typer's rich layout imports rich's markdown, syntax and traceback
@@ -59,13 +59,14 @@ def read_filter(
     case_number: str | None = None,
     kle: str | None = None,
     absent: str | None = None,
+    match: str | None = None,
     all_versions: bool = False,
 ) -> ReadFilter:
-    """The read layer's filter of `minutes search` / `minutes export` options (one place, so both commands
+    """The read model's filter of `minutes search` / `export` / `decisions` options (one place, so the commands
     refuse a bad value the same way): a bad value is a usage error naming the option, never a traceback."""
     from pydantic import ValidationError
 
-    from services.store.read_models import ReadFilter
+    from services.readmodel.filter import ReadFilter
 
     if kle is not None and not _KLE.fullmatch(kle):
         raise typer.BadParameter(f"--kle takes NN, NN.NN or NN.NN.NN (e.g. 15.20), not {kle!r}")
@@ -81,6 +82,7 @@ def read_filter(
             case_number=case_number,
             kle=kle,
             absent=absent,
+            match=match,
             all_versions=all_versions,
         )
     except ValidationError as exc:

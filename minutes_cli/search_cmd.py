@@ -38,7 +38,7 @@ def search(
     until: Annotated[dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Meetings on/before DATE.")] = None,
     outcome: Annotated[Outcome | None, typer.Option(help="Only this outcome.")] = None,
     case_number: Annotated[
-        str | None, typer.Option("--case-number", "--case", help="Only this case number (exact).")
+        str | None, typer.Option("--case-number", "--case", help="Only this case number (spacing and case ignored).")
     ] = None,
     kle: Annotated[str | None, typer.Option(help="KLE subject of SBSYS case numbers: NN, NN.NN or NN.NN.NN.")] = None,
     absent: Annotated[str | None, typer.Option(help="Items this member was absent from (name, any case).")] = None,
@@ -64,20 +64,22 @@ async def _run(settings: Settings, flt: object, limit: int, json_lines: bool) ->
     from rich.console import Console
 
     from minutes_cli.decisions_cmd import require_database
-    from services.store import reader
+    from services.readmodel import decisions
+    from services.readmodel.filter import ReadFilter
     from services.store.db import create_engine
+    from services.store.search import SearchSyntaxError
 
-    assert isinstance(flt, reader.ReadFilter)
+    assert isinstance(flt, ReadFilter)
     require_database(settings)
     engine = create_engine(settings.effective_database_url)
     try:
         try:
-            page = await reader.search_decisions(engine, flt, limit=limit)
-        except reader.SearchSyntaxError as exc:
+            page = await decisions.search_decisions(engine, flt, limit=limit)
+        except SearchSyntaxError as exc:
             raise UserError(
                 f"cannot search for {flt.q!r}: {exc}", "e.g. minutes search 'fleksjob \"lokalplan\"'"
             ) from None
-        total = await reader.count_decisions(engine, flt) if page.next_cursor else len(page.items)
+        total = await decisions.count_decisions(engine, flt) if page.next_cursor else len(page.items)
     finally:
         await engine.dispose()
     if json_lines:

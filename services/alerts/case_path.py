@@ -13,7 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from services.store.reader import Target, get_case
+from services.readmodel.common import Target
+from services.readmodel.items import get_case
 
 
 class CaseStep(BaseModel):
@@ -50,7 +51,7 @@ def _key(date: dt.date | None, body: str | None) -> tuple[dt.date | None, str]:
 
 
 async def case_path(target: Target, case_number: str) -> CasePath | None:
-    """The path of a case number (exact), or None when no stored item has it."""
+    """The path of a case number (spacing and case ignored), or None when no stored item has it."""
     case = await get_case(target, case_number)
     if case is None:
         return None

@@ -1,7 +1,7 @@
 """Tables of the alerts: subscriptions, deliveries (one per subscription and event) and every attempt.
 
-They live in the store's database and its Alembic history (revisions 0005_subscriptions and
-0007_alerts_leases): the store's `models` module imports this one so the migration check sees one metadata.
+The alerts own them; they live in the store's database and its Alembic history (revisions 0005_subscriptions
+and 0007_alerts_leases), which sees them through services/store/schema.py.
 """
 
 from __future__ import annotations

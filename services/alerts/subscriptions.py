@@ -34,7 +34,7 @@ from services.alerts.urls import (
     redact,
     system_resolver,
 )
-from services.store.read_models import SearchSyntaxError
+from services.store.search import SearchSyntaxError
 from shared.contracts.events import utcnow
 from shared.contracts.meeting import Outcome
 

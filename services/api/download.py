@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.api.errors import ApiError
-from services.store.reader import DocumentInfo
+from services.readmodel.results import DocumentInfo
 from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
 from shared.logging import get_logger
 

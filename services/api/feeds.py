@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
-from services.api.event_filter import Announcement, EventMatcher, event_context
 from services.api.filters import api_filter, query_of
+from services.readmodel.filter import Event, Matcher, ReadFilter, event_facts
 from services.store.models import outbox
-from services.store.reader import ReadFilter, SearchSyntaxError
+from services.store.search import SearchSyntaxError
 from shared import streams
 from shared.contracts.events import PublicEvent
 
@@ -45,9 +45,9 @@ def feed_id(flt: ReadFilter) -> str:
     return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, 'decisions?' + query_of(flt))}"
 
 
-async def newest_matching(engine: AsyncEngine, matcher: EventMatcher, limit: int = FEED_ENTRIES) -> list[Announcement]:
+async def newest_matching(engine: AsyncEngine, matcher: Matcher, limit: int = FEED_ENTRIES) -> list[Event]:
     """The newest announced events that match, newest first (at most `limit`, within SCAN_LIMIT)."""
-    found: list[Announcement] = []
+    found: list[Event] = []
     before: int | None = None
     scanned = 0
     while len(found) < limit and scanned < SCAN_LIMIT:
@@ -67,8 +67,8 @@ async def newest_matching(engine: AsyncEngine, matcher: EventMatcher, limit: int
                 event = _PUBLIC.validate_json(row.payload)
             except ValidationError:
                 continue  # an event type this server does not know: not an entry
-            context = await event_context(engine, event.item_id) if matcher.needs_context else None
-            if matcher.accepts(event, context):
+            facts = await event_facts(engine, event.item_id) if matcher.needs_facts else None
+            if matcher.accepts(event, facts):
                 found.append(event)
                 if len(found) == limit:
                     break
@@ -80,20 +80,20 @@ def _base(deps: ApiDeps) -> str:
     return base if base.endswith("/") else base + "/"
 
 
-def item_link(base: str, event: Announcement) -> str:
+def item_link(base: str, event: Event) -> str:
     """The decision on its meeting page in the web UI (the item's anchor)."""
     position = event.item_id.rsplit(":", 1)[-1]
     return f"{base}meetings/{event.document_id}#item-{position}"
 
 
-def _title(event: Announcement) -> str:
+def _title(event: Event) -> str:
     where = " · ".join(p for p in (event.municipality, event.committee) if p)
     head = f"{event.item_number}. {event.item_title} — {event.outcome.value}"
     title = f"{where}: {head}" if where else head
     return f"[revised] {title}" if event.event == "DecisionRevised" else title
 
 
-def _content(event: Announcement) -> str:
+def _content(event: Event) -> str:
     lines = [f"Outcome: {event.outcome.value}"]
     if event.meeting_date:
         lines.append(f"Meeting: {event.meeting_date.isoformat()}")
@@ -111,7 +111,7 @@ def _content(event: Announcement) -> str:
     return "\n".join(lines)
 
 
-def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Announcement], self_url: str) -> bytes:
+def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Event], self_url: str) -> bytes:
     """The Atom document for `events` (newest first)."""
     base = _base(deps)
     fg = FeedGenerator()
@@ -153,7 +153,7 @@ async def decisions_feed(request: Request, flt: Annotated[ReadFilter, Depends(ap
     `/api/v1/decisions`), each entry linking to the decision on its meeting page."""
     deps = deps_of(request)
     try:
-        matcher = EventMatcher(flt)
+        matcher = Matcher(flt)
     except SearchSyntaxError as exc:
         raise ApiError(400, f"q: {exc}") from None
     events = await newest_matching(deps.engine, matcher)

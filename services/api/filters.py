@@ -14,7 +14,7 @@ from fastapi import Query
 from pydantic import ValidationError
 
 from services.api.errors import ApiError
-from services.store.reader import ReadFilter
+from services.readmodel.filter import ReadFilter
 from shared.contracts.meeting import Outcome
 
 # The query parameters of a filter, in the order links are written.
@@ -94,7 +94,7 @@ def api_filter(
     date_from: Annotated[str | None, Query(description="Meetings on or after this date (YYYY-MM-DD).")] = None,
     date_to: Annotated[str | None, Query(description="Meetings on or before this date (YYYY-MM-DD).")] = None,
     outcome: Annotated[str | None, Query(description="One of " + ", ".join(o.value for o in Outcome) + ".")] = None,
-    case_number: Annotated[str | None, Query(description="Exact case number.")] = None,
+    case_number: Annotated[str | None, Query(description="Case number; spacing and case are ignored.")] = None,
     kle: Annotated[str | None, Query(description="KLE subject prefix: NN, NN.NN or NN.NN.NN.")] = None,
     absent: Annotated[str | None, Query(description="A member absent for the item (name, any case).")] = None,
     all_versions: Annotated[bool, Query(description="Also superseded versions of meetings.")] = False,

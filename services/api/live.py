@@ -28,9 +28,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
-from services.api.event_filter import EventMatcher, event_context
 from services.api.filters import api_filter
-from services.store.reader import ReadFilter, SearchSyntaxError
+from services.readmodel.filter import Matcher, ReadFilter, event_facts
+from services.store.search import SearchSyntaxError
 from shared import streams
 from shared.broker import RedisNotConfigured, resolve_redis_url
 from shared.contracts.events import PublicEvent
@@ -73,7 +73,7 @@ def start_id(last_event_id: str | None, since: str | None) -> str | None:
 
 
 async def public_events(
-    deps: ApiDeps, client: Redis, matcher: EventMatcher, after: str | None, is_gone: Any
+    deps: ApiDeps, client: Redis, matcher: Matcher, after: str | None, is_gone: Any
 ) -> AsyncIterator[ServerSentEvent]:
     """The matching entries after `after`, forever; stops when `is_gone()` (the client left)."""
     # Without `after`: after the newest entry as of now, so the first read misses nothing added later.
@@ -90,7 +90,7 @@ async def public_events(
                 yield sse
 
 
-async def _to_sse(deps: ApiDeps, matcher: EventMatcher, entry: Entry) -> Any:
+async def _to_sse(deps: ApiDeps, matcher: Matcher, entry: Entry) -> Any:
     entry_id = entry.id
     if not entry.known:
         log.warning("public stream entry without its field; skipped", entry_id=entry_id)
@@ -101,8 +101,8 @@ async def _to_sse(deps: ApiDeps, matcher: EventMatcher, entry: Entry) -> Any:
         # An event type this server does not know yet (a newer store): skip it, as the contract asks.
         log.info("public stream entry not understood; skipped", entry_id=entry_id, error=str(exc)[:200])
         return None
-    context = await event_context(deps.engine, event.item_id) if matcher.needs_context else None
-    if not matcher.accepts(event, context):
+    facts = await event_facts(deps.engine, event.item_id) if matcher.needs_facts else None
+    if not matcher.accepts(event, facts):
         return None
     return ServerSentEvent(data=entry.text, event=event.event, id=entry_id)
 
@@ -127,7 +127,7 @@ async def decision_stream(
     A comment line (`: ping`) every 15 s keeps proxies from closing an idle stream."""
     deps = deps_of(request)
     try:
-        matcher = EventMatcher(flt)
+        matcher = Matcher(flt)
     except SearchSyntaxError as exc:
         raise ApiError(400, f"q: {exc}") from None
     after = start_id(last_event_id, since)

@@ -19,7 +19,9 @@ from fastapi.responses import JSONResponse
 from services.api.bootstrap import ApiDeps
 from services.api.errors import ApiError
 from services.api.routes_api import ERRORS, Cursor, Deps, Limit, page_limit
-from services.store import oparl_reader, reader
+from services.readmodel import meetings, oparl
+from services.readmodel.cursor import CursorError
+from services.readmodel.results import MeetingDetail
 from services.store.exports.oparl import (
     MeetingHead,
     OParlUrls,
@@ -32,7 +34,6 @@ from services.store.exports.oparl import (
     slug,
     system_object,
 )
-from services.store.read_models import CursorError, MeetingDetail
 
 router = APIRouter(prefix="/oparl/v1", tags=["oparl"])
 _DOCUMENT_ID = re.compile(r"^[0-9a-f]{64}$")
@@ -62,8 +63,8 @@ def _one_page(data: list[dict[str, Any]], url: str) -> JSONResponse:
     return _list(data, total=len(data), per_page=max(len(data), 1), self_url=url, next_url=None, first_url=url)
 
 
-async def _body(deps: ApiDeps, body: str) -> oparl_reader.Body:
-    found = await oparl_reader.body(deps.engine, body)
+async def _body(deps: ApiDeps, body: str) -> oparl.Body:
+    found = await oparl.body(deps.engine, body)
     if found is None:
         raise ApiError(404, "no OParl body with this id")
     return found
@@ -71,7 +72,7 @@ async def _body(deps: ApiDeps, body: str) -> oparl_reader.Body:
 
 async def _meeting(deps: ApiDeps, document_id: str) -> MeetingDetail:
     # Any other id is simply not one of ours: a 404, not a 400 (OParl clients follow ids, they do not build them).
-    found = await reader.get_meeting(deps.engine, document_id) if _DOCUMENT_ID.match(document_id) else None
+    found = await meetings.get_meeting(deps.engine, document_id) if _DOCUMENT_ID.match(document_id) else None
     if found is None or not found.complete:  # an incomplete meeting is in no export yet
         raise ApiError(404, "no OParl meeting with this id")
     return found
@@ -93,7 +94,7 @@ async def list_bodies(deps: Deps) -> JSONResponse:
     urls = _urls(deps)
     data = [
         body_object(urls, b.first.municipality, b.first.region, b.first.municipality_code)
-        for b in await oparl_reader.bodies(deps.engine)
+        for b in await oparl.bodies(deps.engine)
     ]
     return _one_page(data, urls.bodies())
 
@@ -113,7 +114,7 @@ async def list_organizations(body: str, deps: Deps) -> JSONResponse:
     name = found.first
     data = [
         organization_object(urls, name.municipality, name.region, committee)
-        for committee in await oparl_reader.committees(deps.engine, found)
+        for committee in await oparl.committees(deps.engine, found)
     ]
     return _one_page(data, urls.body_list(name.municipality, name.region, "organization"))
 
@@ -122,7 +123,7 @@ async def list_organizations(body: str, deps: Deps) -> JSONResponse:
 async def get_organization(body: str, organization: str, deps: Deps) -> JSONResponse:
     """One committee of the body as an OParl Organization."""
     found = await _body(deps, body)
-    committee = next((c for c in await oparl_reader.committees(deps.engine, found) if slug(c) == organization), None)
+    committee = next((c for c in await oparl.committees(deps.engine, found) if slug(c) == organization), None)
     if committee is None:
         raise ApiError(404, "no OParl organization with this id")
     return _json(organization_object(_urls(deps), found.first.municipality, found.first.region, committee))
@@ -135,12 +136,12 @@ async def list_body_meetings(body: str, deps: Deps, cursor: Cursor = None, limit
     urls = _urls(deps)
     size = page_limit(deps, limit)
     try:
-        ids, nxt = await oparl_reader.meeting_ids(deps.engine, found, cursor=cursor, limit=size)
+        ids, nxt = await oparl.meeting_ids(deps.engine, found, cursor=cursor, limit=size)
     except CursorError:
         raise ApiError(400, "cursor: not a cursor of this list (start again without it)") from None
     data = []
     for document_id in ids:
-        meeting = await reader.get_meeting(deps.engine, document_id)
+        meeting = await meetings.get_meeting(deps.engine, document_id)
         if meeting is not None:  # deleted between the two reads: nothing to describe it with
             data.append(_meeting_object(urls, meeting))
     base = urls.body_list(found.first.municipality, found.first.region, "meeting")
@@ -148,7 +149,7 @@ async def list_body_meetings(body: str, deps: Deps, cursor: Cursor = None, limit
     def at(cur: str | None) -> str:
         return f"{base}?{urlencode({'limit': size, **({'cursor': cur} if cur else {})})}"
 
-    total = await oparl_reader.count_meetings(deps.engine, found)
+    total = await oparl.count_body_meetings(deps.engine, found)
     return _list(data, total=total, per_page=size, self_url=at(cursor), next_url=at(nxt) if nxt else None,
                  first_url=at(None))  # fmt: skip
 

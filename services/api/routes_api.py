@@ -1,4 +1,4 @@
-"""JSON endpoints under /api/v1 and the health checks; thin: the reads are services/store/reader.py."""
+"""JSON endpoints under /api/v1 and the health checks; thin: the reads are the read model's (services/readmodel)."""
 
 from __future__ import annotations
 
@@ -15,18 +15,12 @@ from services.api.bootstrap import ApiDeps, deps_of
 from services.api.download import original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
-from services.store import reader
+from services.readmodel import decisions, items, meetings
+from services.readmodel.cursor import CursorError
+from services.readmodel.filter import ReadFilter
+from services.readmodel.results import CaseView, DecisionHit, DocumentInfo, MeetingDetail, MeetingSummary, Page
 from services.store.exports import MEDIA_TYPES, Format, Rows, filename, stream_export
-from services.store.reader import (
-    CaseView,
-    CursorError,
-    DecisionHit,
-    DocumentInfo,
-    MeetingDetail,
-    MeetingSummary,
-    ReadFilter,
-    SearchSyntaxError,
-)
+from services.store.search import SearchSyntaxError
 
 router = APIRouter()
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
@@ -99,10 +93,10 @@ def check_digest(document_id: str) -> str:
     return document_id
 
 
-async def decisions_page(deps: ApiDeps, flt: ReadFilter, cursor: str | None, limit: int) -> reader.Page[DecisionHit]:
+async def decisions_page(deps: ApiDeps, flt: ReadFilter, cursor: str | None, limit: int) -> Page[DecisionHit]:
     """`search_decisions` with its errors as 400s (shared by the API and the page)."""
     try:
-        return await reader.search_decisions(deps.engine, flt, cursor=cursor, limit=limit)
+        return await decisions.search_decisions(deps.engine, flt, cursor=cursor, limit=limit)
     except CursorError:
         raise ApiError(400, "cursor: not a cursor of this query (start again without it)") from None
     except SearchSyntaxError as exc:
@@ -131,7 +125,7 @@ async def list_meetings(
     """Complete meetings, newest first; item-level filters keep meetings with at least one matching item."""
     size = page_limit(deps, limit)
     try:
-        page = await reader.list_meetings(deps.engine, flt, cursor=cursor, limit=size)
+        page = await meetings.list_meetings(deps.engine, flt, cursor=cursor, limit=size)
     except CursorError:
         raise ApiError(400, "cursor: not a cursor of this query (start again without it)") from None
     except SearchSyntaxError as exc:
@@ -146,7 +140,7 @@ async def list_meetings(
 )
 async def get_meeting(document_id: str, deps: Deps) -> MeetingDetail:
     """One meeting (one stored document) in full: header, participants, every item in order, versions, source."""
-    meeting = await reader.get_meeting(deps.engine, check_digest(document_id))
+    meeting = await meetings.get_meeting(deps.engine, check_digest(document_id))
     if meeting is None:
         raise ApiError(404, "no meeting with this document id")
     return meeting
@@ -164,7 +158,7 @@ async def get_case(
     """Every item with this case number across meetings and committees, oldest meeting first."""
     if not case_number or len(case_number) > 200:
         raise ApiError(400, "case_number: 1 to 200 characters")
-    case = await reader.get_case(deps.engine, case_number, all_versions=all_versions)
+    case = await items.get_case(deps.engine, case_number, all_versions=all_versions)
     if case is None:
         raise ApiError(404, "no item with this case number")
     return case
@@ -181,7 +175,7 @@ def download_url(info: DocumentInfo) -> str | None:
 )
 async def get_document(document_id: str, deps: Deps) -> DocumentOut:
     """Provenance of a stored document: original name, when it arrived, version, blob reference."""
-    info = await reader.get_document(deps.engine, check_digest(document_id))
+    info = await meetings.get_document(deps.engine, check_digest(document_id))
     if info is None:
         raise ApiError(404, "no document with this id")
     return DocumentOut(**info.model_dump(), download_url=download_url(info))
@@ -195,7 +189,7 @@ async def get_document(document_id: str, deps: Deps) -> DocumentOut:
 )
 async def get_document_file(document_id: str, deps: Deps) -> Response:
     """The original file as dropped (bytes from the blob store), named as it was dropped."""
-    info = await reader.get_document(deps.engine, check_digest(document_id))
+    info = await meetings.get_document(deps.engine, check_digest(document_id))
     if info is None:
         raise ApiError(404, "no document with this id")
     return await original_file(deps.blobs, info)

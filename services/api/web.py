@@ -23,7 +23,7 @@ from services.api.bootstrap import deps_of
 from services.api.errors import ApiError
 from services.api.filters import FILTER_KEYS, build_filter, query_of
 from services.api.routes_api import check_digest, decisions_page, page_limit
-from services.store import reader
+from services.readmodel import decisions, items, meetings
 from shared.contracts.meeting import Outcome
 
 HERE = Path(__file__).resolve().parent
@@ -144,7 +144,7 @@ async def index(request: Request) -> Response:
         flt = build_filter(raw)
         size = page_limit(deps, None)
         page = await decisions_page(deps, flt, cursor, size)
-        total = await reader.count_decisions(deps.engine, flt)
+        total = await decisions.count_decisions(deps.engine, flt)
     except ApiError as exc:
         # The form stays, with the message beside it: the person corrects the field and searches again.
         return render(
@@ -182,14 +182,14 @@ async def new_decisions(request: Request) -> Response:
         seen = int(request.query_params.get("seen") or 0)
     except (ApiError, ValueError):
         return HTMLResponse("", headers={"Cache-Control": "no-cache"})
-    total = await reader.count_decisions(deps.engine, flt)
+    total = await decisions.count_decisions(deps.engine, flt)
     return render(request, "_new.html", fresh=max(0, total - seen), filter_query=query_of(flt))
 
 
 @router.get("/meetings/{document_id}", response_class=HTMLResponse)
 async def meeting_page(request: Request, document_id: str) -> Response:
     """One meeting: header, attendance, every item in order with sections, attachments and decision."""
-    meeting = await reader.get_meeting(deps_of(request).engine, check_digest(document_id))
+    meeting = await meetings.get_meeting(deps_of(request).engine, check_digest(document_id))
     if meeting is None:
         raise ApiError(404, "no meeting with this document id")
     return render(request, "meeting.html", meeting=meeting)
@@ -200,7 +200,7 @@ async def case_page(request: Request, case_number: str) -> Response:
     """Every item with this case number across meetings and committees, oldest meeting first."""
     if not case_number or len(case_number) > 200:
         raise ApiError(400, "case_number: 1 to 200 characters")
-    case = await reader.get_case(deps_of(request).engine, case_number)
+    case = await items.get_case(deps_of(request).engine, case_number)
     if case is None:
         raise ApiError(404, "no item with this case number")
     path = await case_path(deps_of(request).engine, case_number)  # AU → ØK → BY, from the items and their history

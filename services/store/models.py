@@ -1,8 +1,11 @@
-"""SQLModel tables of the store, split Base / Public / table as in fastapi's full-stack template.
+"""SQLModel tables of the store (the writer's): documents, meetings, agenda items, decisions, outbox, search queue.
 
 One document (sha256 of the bytes) is parsed into one meeting; its items are keyed `{document_id}:{position}`.
 Lists that are only ever read with their parent (participants, sections, absent members, attachments,
 votes) are JSON columns: they are never queried on their own, and a child table would multiply the upserts.
+
+The other tables of this database are their owners': the alerts' in services/alerts/models.py, the sources'
+in services/ingest/sources/models.py. `services/store/schema.py` gathers all of them for the migrations.
 """
 
 from __future__ import annotations
@@ -45,12 +48,6 @@ class Document(DocumentBase, table=True):
     source_url: str | None = None
 
 
-class DocumentPublic(DocumentBase):
-    """A document as shown to users."""
-
-    stored_at: dt.datetime
-
-
 # --- meetings ------------------------------------------------------------------------------------------
 
 
@@ -86,17 +83,6 @@ class Meeting(MeetingBase, table=True):
     superseded_by: str | None = Field(default=None, max_length=64)
 
 
-class MeetingPublic(MeetingBase):
-    """A meeting as shown to users."""
-
-    document_id: str
-    participants: list[str] = []
-    warnings: list[str] = []
-    item_count: int
-    complete: bool
-    superseded_by: str | None = None
-
-
 # --- agenda items --------------------------------------------------------------------------------------
 
 
@@ -129,16 +115,6 @@ class AgendaItemRow(AgendaItemBase, table=True):
     # EarlierDecision dumps (date, body, text); NULL for rows stored before revision 0003.
     history: list[dict[str, Any]] | None = Field(default=None, sa_column=_json(nullable=True))
     stored_at: dt.datetime
-
-
-class AgendaItemPublic(AgendaItemBase):
-    """An agenda item as shown to users."""
-
-    id: str
-    document_id: str
-    position: int
-    absent: list[str] = []
-    attachments: list[str] = []
 
 
 # --- decisions -----------------------------------------------------------------------------------------
@@ -184,27 +160,6 @@ class DecisionRow(DecisionBase, table=True):
     kle: str | None = Field(default=None, max_length=8)
 
 
-class DecisionPublic(SQLModel):
-    """A decision of a complete meeting with its context: the row `list_decisions` returns."""
-
-    event_id: str
-    item_id: str
-    document_id: str
-    municipality: str | None
-    municipality_code: int | None
-    committee: str | None
-    meeting_date: dt.date | None
-    item_number: int
-    item_title: str
-    case_number: str | None
-    outcome: str
-    decision_text: str
-    absent: list[str] = []
-    stored_at: dt.datetime
-    # The meeting's page on the agenda portal it was fetched from (None: a file); revision 0011.
-    source_url: str | None = None
-
-
 # --- outbox --------------------------------------------------------------------------------------------
 
 
@@ -246,9 +201,3 @@ agenda_items: sa.Table = SQLModel.metadata.tables["agenda_items"]
 decisions: sa.Table = SQLModel.metadata.tables["decisions"]
 outbox: sa.Table = SQLModel.metadata.tables["outbox"]
 search_queue: sa.Table = SQLModel.metadata.tables["search_queue"]
-
-# The alerts' tables share this database and its migrations: registered on the same metadata.
-from services.alerts import models as _alert_models  # noqa: E402,F401
-
-# So are the sources' (services/ingest/sources/): the portals ingest follows and what it fetched.
-from services.ingest.sources import models as _source_models  # noqa: E402,F401

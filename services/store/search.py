@@ -34,7 +34,10 @@ import orjson
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.store.read_models import SearchSyntaxError
+
+class SearchSyntaxError(ValueError):
+    """A full-text query that cannot be searched (for example only exclusions, or no word at all)."""
+
 
 _TOKEN = re.compile(r"[^\W_]+")
 # A query: a quoted phrase (optionally negated), the OR operator, or a run of non-space characters.

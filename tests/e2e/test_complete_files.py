@@ -13,10 +13,10 @@ import pytest
 import redis
 
 from services.store.db import create_engine
-from services.store.queries import count_documents
 from shared import streams
 from tests.conftest import SEEDS
 from tests.e2e.harness import expected_decisions, make_stack, read_decisions, wait_for
+from tests.unit.store.dump import totals
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def _write_slowly(path: Path, data: bytes, rate: int = 1024) -> None:
 async def _documents(url: str) -> int:
     engine = create_engine(url)
     try:
-        return await count_documents(engine)
+        return (await totals(engine)).documents
     finally:
         await engine.dispose()
 

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from minutes_cli.supervisor import Stack
+from services.readmodel.filter import ReadFilter
+from services.readmodel.meetings import count_meetings
 from services.store.db import create_engine
-from services.store.queries import count_documents, count_items, count_meetings, list_meetings
 from tests.conftest import GOLD, SEEDS
 from tests.e2e.harness import expected_decisions, gold_item_count, make_stack, read_decisions, wait_for
+from tests.unit.store.dump import totals
 
 pytestmark = pytest.mark.e2e
 
@@ -42,7 +44,8 @@ def _drop_variants(inbox: Path) -> None:
 async def _db_counts(url: str) -> tuple[int, int, int]:
     engine = create_engine(url)
     try:
-        return await count_documents(engine), await count_meetings(engine), await count_items(engine)
+        stored = await totals(engine)
+        return stored.documents, stored.meetings, stored.items
     finally:
         await engine.dispose()
 
@@ -50,7 +53,7 @@ async def _db_counts(url: str) -> tuple[int, int, int]:
 async def _current_meetings(url: str) -> int:
     engine = create_engine(url)
     try:
-        return len(await list_meetings(engine, complete_only=True, all_versions=False, limit=10_000))
+        return await count_meetings(engine, ReadFilter())  # complete, current versions
     finally:
         await engine.dispose()
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from minutes_cli.decisions_cmd import DecisionFilter, stored_decisions
+from minutes_cli.decisions_cmd import stored_decisions
+from services.readmodel.filter import ReadFilter
 from services.store.db import create_engine
-from services.store.queries import count_items, count_meetings
 from shared import streams
 from shared.contracts.events import DecisionRevised
 from shared.contracts.meeting import Outcome
@@ -27,6 +27,7 @@ from tests.e2e.harness import (
     read_events,
     wait_for,
 )
+from tests.unit.store.dump import totals
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +35,8 @@ pytestmark = pytest.mark.e2e
 async def _counts(database_url: str) -> tuple[int, int]:
     engine = create_engine(database_url)
     try:
-        return await count_meetings(engine), await count_items(engine)
+        stored = await totals(engine)
+        return stored.meetings, stored.items
     finally:
         await engine.dispose()
 
@@ -51,7 +53,7 @@ async def _unsent(database_url: str) -> int:
         await engine.dispose()
 
 
-def _stored(database_url: str, flt: DecisionFilter) -> int:
+def _stored(database_url: str, flt: ReadFilter) -> int:
     settings = Settings(database_url=database_url)
     return len(asyncio.run(stored_decisions(settings, flt, limit=1000)))
 
@@ -102,11 +104,11 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
         assert not wrong
 
         # `minutes decisions` filters, checked against the gold: Lemvig's 10 decisions, 2 "discussed" in all.
-        assert _stored(database_url, DecisionFilter(municipality="lemvig")) == 10
-        assert _stored(database_url, DecisionFilter(outcome=Outcome.DISCUSSED)) == sum(
+        assert _stored(database_url, ReadFilter(municipality="lemvig")) == 10
+        assert _stored(database_url, ReadFilter(outcome=Outcome.DISCUSSED)) == sum(
             1 for outcomes in expected.values() if outcomes == {"discussed"}
         )
-        assert _stored(database_url, DecisionFilter(match="BESLUTNINGSPROTOKOL")) == 1
+        assert _stored(database_url, ReadFilter(match="BESLUTNINGSPROTOKOL")) == 1
 
         # Dropping the same bytes again, under the same and under new names, adds and emits nothing. No sleep
         # stands for "nothing more came": the corrected Lemvig file below, dropped after the copies, is the
@@ -139,10 +141,10 @@ def _check_run(tmp_path: Path, database_url: str, parsers: int, stores: int) -> 
             replaced.event_id, "Lemvig", revision.item_number,
         )
         assert [(c.op, c.old, c.new) for c in revision.diff] == [("replace", "Anbefales.", CORRECTION)]
-        wait_for(lambda: _stored(database_url, DecisionFilter(match=CORRECTION)) == 1, 30, "the correction stored")
-        assert _stored(database_url, DecisionFilter(municipality="lemvig")) == 10
-        assert _stored(database_url, DecisionFilter(municipality="lemvig", all_versions=True)) == 20
-        assert _stored(database_url, DecisionFilter()) == len(expected)
+        wait_for(lambda: _stored(database_url, ReadFilter(match=CORRECTION)) == 1, 30, "the correction stored")
+        assert _stored(database_url, ReadFilter(municipality="lemvig")) == 10
+        assert _stored(database_url, ReadFilter(municipality="lemvig", all_versions=True)) == 20
+        assert _stored(database_url, ReadFilter()) == len(expected)
         assert asyncio.run(_counts(database_url)) == (6, gold_item_count() + lemvig)
     finally:
         codes = stack.stop()

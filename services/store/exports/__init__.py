@@ -1,9 +1,9 @@
 """Exports of stored decisions and items: jsonl, csv, parquet and OParl 1.1, streamed with no row cap.
 
 `stream_export(engine, fmt, flt, rows=..., public_api_url=...)` is the one entry point: an async generator
-of `bytes` chunks over the reader's server-side cursor (`services.store.reader.iter_decisions` /
-`iter_items`), so memory stays flat whatever the number of rows. The CLI (`minutes export`) writes the
-chunks to a file or stdout; the HTTP API returns them as a streaming response:
+of `bytes` chunks over the read model's server-side cursors (`iter_decisions` in services/readmodel/decisions.py,
+`iter_items` in services/readmodel/items.py), so memory stays flat whatever the number of rows. The CLI
+(`minutes export`) writes the chunks to a file or stdout; the HTTP API returns them as a streaming response:
 
     StreamingResponse(stream_export(engine, fmt, flt, rows=rows, public_api_url=url),
                       media_type=MEDIA_TYPES[fmt],
@@ -22,7 +22,7 @@ from services.store.exports.formats import MEDIA_TYPES, Counts, Format, Rows, fi
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
 
-    from services.store.read_models import ReadFilter
+    from services.readmodel.filter import ReadFilter
 
 __all__ = ["MEDIA_TYPES", "Counts", "Format", "Rows", "filename", "stream_export"]
 
@@ -38,7 +38,7 @@ async def stream_export(
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks; see `stream.stream_export`.
 
-    Imported lazily: pyarrow and the reader load only when an export runs, not with every `minutes` command.
+    Imported lazily: pyarrow and the read model load only when an export runs, not with every `minutes` command.
     """
     from services.store.exports.stream import stream_export as run
 
@@ -46,5 +46,5 @@ async def stream_export(
     try:
         async for chunk in chunks:
             yield chunk
-    finally:  # closed with the caller's generator: the reader's cursor is released at once
+    finally:  # closed with the caller's generator: the read model's cursor is released at once
         await chunks.aclose()

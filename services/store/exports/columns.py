@@ -15,7 +15,7 @@ from enum import StrEnum
 from operator import attrgetter
 from typing import Any
 
-from services.store.read_models import DecisionHit, ItemOut, ItemWithMeeting, Provenance
+from services.readmodel.results import DecisionHit, ItemOut, ItemWithMeeting, Provenance
 
 
 class Kind(StrEnum):

@@ -29,8 +29,8 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
+from services.readmodel.results import ItemOut, ItemWithMeeting, MeetingDetail, Provenance
 from services.store.exports.columns import download_url, iso_datetime
-from services.store.read_models import ItemOut, ItemWithMeeting, MeetingDetail, Provenance
 
 SCHEMA = "https://schema.oparl.org/1.1/"
 VENDOR = "minutes:"
@@ -119,7 +119,7 @@ class MeetingHead:
 
     @classmethod
     def of_detail(cls, meeting: MeetingDetail) -> MeetingHead:
-        """From the reader's `get_meeting` (for an endpoint serving one meeting)."""
+        """From the read model's `get_meeting` (for an endpoint serving one meeting)."""
         return cls(
             document_id=meeting.document_id, kind=meeting.kind, municipality=meeting.municipality,
             municipality_code=meeting.municipality_code, region=meeting.region, committee=meeting.committee,
@@ -293,7 +293,7 @@ async def write_oparl(
 ) -> AsyncIterator[bytes]:
     """The OParl object list of the meetings of `items` (grouped by document, in the order they come).
 
-    `items` must come grouped by document (the reader's order is); `extras` is asked once per meeting.
+    `items` must come grouped by document (the read model's order is); `extras` is asked once per meeting.
     """
     urls = OParlUrls(public_api_url)
     yield b'{"data":['

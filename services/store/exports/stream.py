@@ -1,4 +1,4 @@
-"""The export pipeline: the reader's iterators -> rows -> a writer -> bytes chunks (see the package docstring)."""
+"""The export pipeline: the read model's iterators -> rows -> a writer -> bytes chunks (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.store import reader
+from services.readmodel.decisions import iter_decisions
+from services.readmodel.filter import ReadFilter
+from services.readmodel.items import iter_items
+from services.readmodel.results import ItemWithMeeting
 from services.store.exports.columns import DECISION_COLUMNS, ITEM_COLUMNS, Column, decision_row, item_row
 from services.store.exports.formats import Counts, Format, Rows
 from services.store.exports.oparl import MeetingExtras, write_oparl
 from services.store.exports.writers import write_csv, write_jsonl, write_parquet
 from services.store.models import meetings
-from services.store.read_models import ItemWithMeeting, ReadFilter
 
 T = TypeVar("T")
 
@@ -52,7 +54,7 @@ async def stream_export(
 
         async with (
             engine.connect() as side,  # one connection for the per-meeting reads, beside the cursor's
-            _closing(reader.iter_items(engine, flt)) as items,
+            _closing(iter_items(engine, flt)) as items,
             _closing(counted(items)) as seen,
             _closing(write_oparl(seen, meeting, public_api_url)) as doc,
         ):
@@ -64,12 +66,12 @@ async def stream_export(
 
     async def flat() -> AsyncIterator[dict[str, Any]]:
         if rows is Rows.decisions:
-            async with _closing(reader.iter_decisions(engine, flt)) as hits:
+            async with _closing(iter_decisions(engine, flt)) as hits:
                 async for hit in hits:
                     tally.rows += 1
                     yield decision_row(hit, public_api_url)
         else:
-            async with _closing(reader.iter_items(engine, flt)) as found:
+            async with _closing(iter_items(engine, flt)) as found:
                 async for row in found:
                     tally.rows += 1
                     yield item_row(row, public_api_url)
@@ -83,7 +85,7 @@ async def stream_export(
 async def meeting_extras(conn: AsyncConnection, document_id: str) -> MeetingExtras | None:
     """A meeting's start time, place and participants: the header fields `iter_items` rows do not carry.
 
-    One indexed single-row read per meeting; `reader.get_meeting` would also read every item and version.
+    One indexed single-row read per meeting; `meetings.get_meeting` would also read every item and version.
     """
     stmt = sa.select(meetings.c.start_time, meetings.c.location, meetings.c.participants).where(
         meetings.c.document_id == document_id

@@ -7,16 +7,15 @@ from logging.config import fileConfig
 
 from alembic import context
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
 
-from services.store import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from services.store import schema
 from services.store.db import create_engine
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = SQLModel.metadata
+target_metadata = schema.metadata
 
 
 def _url() -> str:

@@ -12,9 +12,9 @@ import pytest
 import redis.asyncio as aioredis
 from lxml import etree
 
-from services.store import reader
+from services.readmodel.decisions import iter_decisions
+from services.readmodel.filter import ReadFilter
 from services.store.db import create_engine, migrate
-from services.store.reader import ReadFilter
 from shared.contracts.meeting import Outcome
 from tests.conftest import FIXTURES
 from tests.integration.api.live_helpers import live_settings, publish, publish_doc, serving
@@ -62,7 +62,7 @@ async def test_the_feed_validates_has_stable_ids_and_links_to_the_decision(
     docs = [d for d in corpus() if any(i.decision for i in d.meeting.items)][:4]
     for doc in docs:
         await publish_doc(engine, redis_client, doc)
-    stored = [h async for h in reader.iter_decisions(engine, ReadFilter())]
+    stored = [h async for h in iter_decisions(engine, ReadFilter())]
     settings = live_settings(database_url, redis_url, tmp_path / "data")
     with serving(settings) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:

@@ -12,9 +12,9 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from services.store import reader
+from services.readmodel.decisions import iter_decisions
+from services.readmodel.filter import ReadFilter
 from services.store.db import create_engine, migrate
-from services.store.reader import ReadFilter
 from services.store.search import tokens
 from tests.integration.api.live_helpers import live_settings, publish, publish_doc, serving, sse, stream_entries
 from tests.integration.store.corpus_store import corpus
@@ -132,7 +132,7 @@ async def test_sse_applies_the_filters_of_the_search(
             for doc in docs:
                 total += await publish_doc(engine, redis_client, doc)
             # The search over what was stored, with the same filter: what the live stream must send.
-            expected = [h.event_id async for h in reader.iter_decisions(engine, ReadFilter.model_validate(filters))]
+            expected = [h.event_id async for h in iter_decisions(engine, ReadFilter.model_validate(filters))]
             assert 0 < len(expected) < total
             # Last, a decision that matches: whatever the filtered stream sends before it is all it sends.
             hdr = header(committee=committee, day=dt.date(2030, 1, 2))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from services.store import bootstrap, queries
+from services.store import bootstrap
 from services.store.app import create_app
 from services.store.db import migrate
 from shared import streams
@@ -18,6 +18,7 @@ from shared.broker import make_broker
 from shared.contracts.events import DecisionMade
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
+from tests.unit.store.dump import totals
 from tests.unit.store.factories import header, meeting
 
 pytestmark = pytest.mark.integration
@@ -70,7 +71,7 @@ async def test_app_stores_and_publishes(
 
         await wait_for(all_published, limit_s=30)
         await wait_for(lambda: _no_pending(redis_client))
-        assert await queries.count_meetings(deps.engine, complete_only=True) == 3
+        assert (await totals(deps.engine)).complete_meetings == 3
     finally:
         await app.stop()
         await producer.stop()

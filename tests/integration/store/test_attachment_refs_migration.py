@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Connection
 
-from services.store import reader
+from services.readmodel import meetings as reader
 from services.store.db import alembic_config, create_engine, migrate
 
 pytestmark = pytest.mark.integration

@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.readmodel.filter import ReadFilter
 from services.store.exports import Counts, Format, Rows, stream_export
 from services.store.exports.columns import DECISION_COLUMNS, ITEM_COLUMNS, Column, Kind
 from services.store.exports.oparl import OParlUrls, organization_object
-from services.store.read_models import ReadFilter
 from shared.contracts.meeting import Outcome
 from tests.integration.store import oparl_schema
 from tests.integration.store.export_helpers import Filled, fill, gold

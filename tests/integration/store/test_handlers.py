@@ -13,7 +13,7 @@ import pytest
 import redis.asyncio as aioredis
 from faststream.redis import RedisBroker
 
-from services.store import bootstrap, handlers, queries
+from services.store import bootstrap, handlers
 from services.store.app import keepalive_for
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
@@ -23,6 +23,7 @@ from shared.consume import OutageGate
 from shared.dead_letter import list_dead_letters
 from shared.settings import Settings
 from shared.stream_worker import Entry, entry_of
+from tests.unit.store.dump import totals
 from tests.unit.store.factories import meeting
 
 pytestmark = pytest.mark.integration
@@ -66,7 +67,7 @@ async def test_batch_is_stored_then_acked(deps: StoreDeps, producer: RedisBroker
     assert out.dead_lettered == out.pending == []
     await finish(deps.redis, entries)
     assert await pending(deps.redis) == 0
-    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+    assert (await totals(deps.engine)).complete_meetings == 1
     assert deps.relay._wake.is_set()
 
 
@@ -118,7 +119,7 @@ async def test_poison_is_retried_in_place_and_dead_lettered_at_max_deliveries(
     entries = await read(deps.redis)
     out = await handlers.handle_entries(deps, entries)
     # The good ones were stored; the bad one was tried alone max_deliveries times, then dead-lettered.
-    assert await queries.count_items(deps.engine) == 1
+    assert (await totals(deps.engine)).items == 1
     assert out.dead_lettered == [entries[-1]] and len(out.stored) == 2
     assert tries == deps.settings.max_deliveries
     await finish(deps.redis, entries)
@@ -181,7 +182,7 @@ async def test_an_outage_is_waited_out_uncounted_and_the_batch_stored_when_the_d
         await finish(redis_client, entries)
         assert len(out.stored) == 3
         assert not gate.is_down
-        assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+        assert (await totals(deps.engine)).complete_meetings == 1
         assert await pending(redis_client) == 0
         assert await list_dead_letters(redis_client) == []
     finally:

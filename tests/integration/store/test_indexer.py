@@ -15,11 +15,12 @@ import redis.asyncio as aioredis
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import bootstrap, indexer, reader, search
+from services.readmodel.decisions import search_decisions
+from services.readmodel.filter import ReadFilter
+from services.store import bootstrap, indexer, search
 from services.store.app import create_app
 from services.store.db import migrate
 from services.store.indexer import SearchIndexer, wait_indexed
-from services.store.reader import ReadFilter
 from shared import streams
 from shared.broker import make_broker
 from shared.settings import Settings
@@ -36,7 +37,7 @@ def worded(seed: str, *words: str, day: dt.date = dt.date(2025, 3, 3)) -> tuple:
 
 
 async def hits(engine: AsyncEngine, q: str) -> list[str]:
-    page = await reader.search_decisions(engine, ReadFilter(q=q), limit=50)
+    page = await search_decisions(engine, ReadFilter(q=q), limit=50)
     return [h.item_id for h in page.items]
 
 

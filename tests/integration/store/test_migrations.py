@@ -1,4 +1,5 @@
-"""The Alembic migrations build exactly the schema the SQLModel tables describe (SQLite and PostgreSQL)."""
+"""The Alembic migrations build exactly the schema the SQLModel tables describe (SQLite and PostgreSQL): every
+owner's tables, as services/store/schema.py gathers them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
-from sqlmodel import SQLModel
 
-from services.store import models  # noqa: F401  (registers the tables)
+from services.store import schema
 from services.store.db import create_engine, migrate
 
 pytestmark = pytest.mark.integration
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
-    return list(compare_metadata(context, SQLModel.metadata))
+    return list(compare_metadata(context, schema.metadata))
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:

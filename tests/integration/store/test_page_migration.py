@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from services.ingest.files import sniff_content_type
-from services.store import reader
+from services.readmodel.filter import ReadFilter
+from services.readmodel.meetings import get_meeting
 from services.store.db import create_engine, migrate
-from services.store.reader import ReadFilter
 from tests.integration.store.corpus_store import StoredDoc, corpus, fill
 from tests.integration.store.test_reader import all_hits
 
@@ -32,7 +32,7 @@ async def _pages(url: str) -> tuple[dict[str, list[int | None]], dict[str, set[i
         items: dict[str, list[int | None]] = {}
         hits: dict[str, set[int | None]] = {}
         for doc in corpus():
-            detail = await reader.get_meeting(engine, doc.received.document_id)
+            detail = await get_meeting(engine, doc.received.document_id)
             assert detail is not None
             items[doc.path.name] = [i.page for i in detail.items]
         for hit in await all_hits(engine, ReadFilter(), limit=500):

@@ -1,4 +1,4 @@
-"""The read API (services/store/reader.py) on SQLite and PostgreSQL, on a store filled from the seeds and the
+"""The read API (services/readmodel) on SQLite and PostgreSQL, on a store filled from the seeds and the
 real corpus by the store's own code path: filters, keyset pages while decisions arrive, provenance, the
 meeting and case views, the streamed iterators."""
 
@@ -13,8 +13,12 @@ import pypdfium2 as pdfium
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import reader
-from services.store.reader import ReadFilter
+from services.readmodel.cursor import CursorError
+from services.readmodel.decisions import count_decisions, iter_decisions, search_decisions
+from services.readmodel.filter import ReadFilter
+from services.readmodel.items import count_items, get_case, iter_items
+from services.readmodel.meetings import count_meetings, get_document, get_meeting, list_meetings
+from services.readmodel.results import DecisionHit
 from shared.contracts.meeting import AgendaItem, Decision, EarlierDecision, MeetingHeader, Outcome
 from tests.integration.store.corpus_store import REAL_DOCS, REAL_GOLD, StoredDoc, corpus, fill, store
 from tests.unit.store.factories import header, item, meeting
@@ -34,19 +38,19 @@ def expected(pred: Pred) -> set[tuple[str, int]]:
     }
 
 
-async def all_hits(engine: AsyncEngine, flt: ReadFilter, limit: int = 7) -> list[reader.DecisionHit]:
+async def all_hits(engine: AsyncEngine, flt: ReadFilter, limit: int = 7) -> list[DecisionHit]:
     """Every hit of `flt`, page by page."""
-    out: list[reader.DecisionHit] = []
+    out: list[DecisionHit] = []
     cursor = None
     while True:
-        page = await reader.search_decisions(engine, flt, cursor=cursor, limit=limit)
+        page = await search_decisions(engine, flt, cursor=cursor, limit=limit)
         out += page.items
         cursor = page.next_cursor
         if cursor is None:
             return out
 
 
-def keys(hits: list[reader.DecisionHit]) -> set[tuple[str, int]]:
+def keys(hits: list[DecisionHit]) -> set[tuple[str, int]]:
     return {(h.document_id, h.item_number) for h in hits}
 
 
@@ -86,7 +90,7 @@ async def test_each_filter_returns_exactly_the_matching_decisions(engine: AsyncE
         hits = await all_hits(engine, flt)
         assert keys(hits) == want, flt
         assert len(hits) == len(want), f"{flt}: a decision repeated across pages"
-        assert await reader.count_decisions(engine, flt) == len(want), flt
+        assert await count_decisions(engine, flt) == len(want), flt
     assert await all_hits(engine, ReadFilter(municipality="Nowhere")) == []
 
 
@@ -100,22 +104,22 @@ async def test_region_filter_and_meetings_list(engine: AsyncEngine) -> None:
     assert [(h.document_id, h.item_number, h.region, h.municipality) for h in hits] == [
         (parsed.document_id, 1, "Region Midtjylland", None)
     ]
-    page = await reader.list_meetings(engine, ReadFilter(region="Region Midtjylland"))
+    page = await list_meetings(engine, ReadFilter(region="Region Midtjylland"))
     assert [(m.document_id, m.item_count, m.decision_count) for m in page.items] == [(parsed.document_id, 2, 1)]
 
     # Meetings newest first, every complete meeting once across pages; item filters keep meetings with such items.
     seen: list[str] = []
     cursor = None
     while True:
-        mpage = await reader.list_meetings(engine, ReadFilter(), cursor=cursor, limit=4)
+        mpage = await list_meetings(engine, ReadFilter(), cursor=cursor, limit=4)
         seen += [m.document_id for m in mpage.items]
         dates = [m.meeting_date for m in mpage.items]
         assert dates == sorted(dates, reverse=True)  # type: ignore[type-var]
         if (cursor := mpage.next_cursor) is None:
             break
     assert sorted(seen) == sorted([d.received.document_id for d in corpus()] + [parsed.document_id])
-    assert await reader.count_meetings(engine, ReadFilter()) == len(seen)
-    kle_meetings = await reader.list_meetings(engine, ReadFilter(kle="15"), limit=100)
+    assert await count_meetings(engine, ReadFilter()) == len(seen)
+    kle_meetings = await list_meetings(engine, ReadFilter(kle="15"), limit=100)
     want = {
         d.received.document_id
         for d in corpus()
@@ -133,7 +137,7 @@ async def test_pages_lose_and_repeat_nothing_while_decisions_arrive(engine: Asyn
         [dt.date(2030, 1, 1), dt.date(2023, 11, 23), dt.date(2020, 1, 1), dt.date(2024, 5, 5), dt.date(2013, 6, 20)] * 4
     )
     for step in range(100):
-        page = await reader.search_decisions(engine, ReadFilter(), cursor=cursor, limit=6)
+        page = await search_decisions(engine, ReadFilter(), cursor=cursor, limit=6)
         seen += [(h.document_id, h.item_number) for h in page.items]
         if (cursor := page.next_cursor) is None:
             break
@@ -158,12 +162,12 @@ async def test_provenance_of_every_decision_and_the_document(engine: AsyncEngine
         )  # fmt: skip
         assert p.received_at == rec.received_at and p.blob_available and p.current and p.kind == "minutes"
     for doc in docs:
-        info = await reader.get_document(engine, doc.received.document_id)
+        info = await get_document(engine, doc.received.document_id)
         assert info is not None
         assert (info.original_name, info.blob_ref, info.received_at) == (
             doc.path.name, doc.received.blob_ref, doc.received.received_at,
         )  # fmt: skip
-    assert await reader.get_document(engine, "0" * 64) is None
+    assert await get_document(engine, "0" * 64) is None
 
 
 def _pdf_start_pages(name: str) -> dict[int, int]:
@@ -191,7 +195,7 @@ async def test_the_page_of_each_pdf_item_is_the_page_where_it_starts(engine: Asy
         want = _pdf_start_pages(name)
         doc = next(d for d in corpus() if d.path.stem == name)
         assert len(want) >= 0.9 * len(doc.meeting.items), f"{name}: the oracle found too few titles"
-        detail = await reader.get_meeting(engine, doc.received.document_id)
+        detail = await get_meeting(engine, doc.received.document_id)
         assert detail is not None
         got = {i.number: i.page for i in detail.items if i.number in want}
         assert got == want, name
@@ -203,7 +207,7 @@ async def test_the_page_of_each_pdf_item_is_the_page_where_it_starts(engine: Asy
 async def test_meeting_view_has_every_item_in_order_with_its_parts(engine: AsyncEngine) -> None:
     await fill(engine)
     for doc in corpus():
-        detail = await reader.get_meeting(engine, doc.received.document_id)
+        detail = await get_meeting(engine, doc.received.document_id)
         assert detail is not None and detail.complete and detail.current
         m = doc.meeting
         assert (detail.municipality, detail.committee, detail.meeting_date, detail.location) == (
@@ -220,11 +224,11 @@ async def test_meeting_view_has_every_item_in_order_with_its_parts(engine: Async
             assert [(h.date, h.body, h.text) for h in got.history] == [(h.date, h.body, h.text) for h in it.history]
         assert detail.decision_count == len(m.decisions)
     syddjurs = next(d for d in corpus() if d.path.stem.startswith("syddjurs"))
-    detail = await reader.get_meeting(engine, syddjurs.received.document_id)
+    detail = await get_meeting(engine, syddjurs.received.document_id)
     # README: one item with three dated decisions — two earlier ones (history) and this meeting's own.
     assert detail is not None and detail.items[0].decision_text and len(detail.items[0].history) == 2
     assert all(h.date and h.date < dt.date(2013, 6, 20) for h in detail.items[0].history)
-    assert await reader.get_meeting(engine, "f" * 64) is None
+    assert await get_meeting(engine, "f" * 64) is None
 
 
 async def test_case_view_follows_a_case_across_meetings_in_date_order(engine: AsyncEngine) -> None:
@@ -243,7 +247,7 @@ async def test_case_view_follows_a_case_across_meetings_in_date_order(engine: As
     undated, undated_events = meeting("undated", hdr=undated_header, items=[undated_item])
     await store(engine, [parsed, *events, undated, *undated_events])
 
-    view = await reader.get_case(engine, case)
+    view = await get_case(engine, case)
     assert view is not None and view.kle is None
     seed = next(d for d in corpus() if any(i.case_number == case for i in d.meeting.items))
     want_seed = [(seed.received.document_id, i.number) for i in seed.meeting.items if i.case_number == case]
@@ -255,9 +259,9 @@ async def test_case_view_follows_a_case_across_meetings_in_date_order(engine: As
     assert [(h.date, h.body) for h in view.history] == [
         (dt.date(2021, 3, 1), "Byrådet"), (dt.date(2022, 10, 5), "Arbejdsmarkedsudvalget"),
     ]  # fmt: skip
-    kle_case = await reader.get_case(engine, "15.00.00-G01-517-23")
+    kle_case = await get_case(engine, "15.00.00-G01-517-23")
     assert kle_case is not None and kle_case.kle == "15.00.00"
-    assert await reader.get_case(engine, "99/99999") is None
+    assert await get_case(engine, "99/99999") is None
 
 
 async def test_versions_and_all_versions(engine: AsyncEngine) -> None:
@@ -270,10 +274,10 @@ async def test_versions_and_all_versions(engine: AsyncEngine) -> None:
     assert {h.document_id for h in current} == {v2.document_id}
     every = await all_hits(engine, ReadFilter(all_versions=True))
     assert {(h.document_id, h.provenance.current) for h in every} == {(v1.document_id, False), (v2.document_id, True)}
-    detail = await reader.get_meeting(engine, v1.document_id)
+    detail = await get_meeting(engine, v1.document_id)
     assert detail is not None and not detail.current and detail.superseded_by == v2.document_id
     assert [(v.document_id, v.current) for v in detail.versions] == [(v1.document_id, False), (v2.document_id, True)]
-    listed = await reader.list_meetings(engine, ReadFilter())
+    listed = await list_meetings(engine, ReadFilter())
     assert [m.document_id for m in listed.items] == [v2.document_id]
 
 
@@ -281,25 +285,25 @@ async def test_streamed_iterators_yield_every_row_in_page_order(engine: AsyncEng
     await fill(engine)
     flt = ReadFilter(committee="udvalg")
     paged = await all_hits(engine, flt, limit=5)
-    streamed = [h async for h in reader.iter_decisions(engine, flt)]
+    streamed = [h async for h in iter_decisions(engine, flt)]
     assert [h.item_id for h in streamed] == [h.item_id for h in paged]
-    assert len(streamed) == await reader.count_decisions(engine, flt) == len(expected(
+    assert len(streamed) == await count_decisions(engine, flt) == len(expected(
         lambda d, _it: "udvalg" in (d.meeting.committee or "").lower()
     ))  # fmt: skip
-    items = [r async for r in reader.iter_items(engine, ReadFilter())]
+    items = [r async for r in iter_items(engine, ReadFilter())]
     want_items: Any = {(d.received.document_id, i.number) for d in corpus() for i in d.meeting.items}
     assert {(r.item.document_id, r.item.number) for r in items} == want_items
-    assert len(items) == sum(len(d.meeting.items) for d in corpus()) == await reader.count_items(engine, ReadFilter())
+    assert len(items) == sum(len(d.meeting.items) for d in corpus()) == await count_items(engine, ReadFilter())
     undecided = [r for r in items if r.item.outcome is None]
     assert len(undecided) == sum(1 for d in corpus() for i in d.meeting.items if i.decision is None)
 
 
 async def test_a_tampered_or_foreign_cursor_is_refused(engine: AsyncEngine) -> None:
     await fill(engine)
-    page = await reader.search_decisions(engine, ReadFilter(), limit=3)
+    page = await search_decisions(engine, ReadFilter(), limit=3)
     assert page.next_cursor is not None
-    with pytest.raises(reader.CursorError, match="another search or filter"):
-        await reader.search_decisions(engine, ReadFilter(municipality="Aarhus"), cursor=page.next_cursor)
+    with pytest.raises(CursorError, match="another search or filter"):
+        await search_decisions(engine, ReadFilter(municipality="Aarhus"), cursor=page.next_cursor)
     tampered = page.next_cursor[:-3] + ("A" if page.next_cursor[-3] != "A" else "B") + page.next_cursor[-2:]
-    with pytest.raises(reader.CursorError, match="changed or cut short"):
-        await reader.search_decisions(engine, ReadFilter(), cursor=tampered)
+    with pytest.raises(CursorError, match="changed or cut short"):
+        await search_decisions(engine, ReadFilter(), cursor=tampered)

@@ -9,13 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import queries
 from services.store.db import create_engine, migrate
 from services.store.models import meetings, outbox
 from services.store.repository import ItemsEvent, store_events
 from shared.contracts.events import utcnow
 from shared.contracts.meeting import Outcome
-from tests.unit.store.dump import dump
+from tests.unit.store.dump import dump, listed, totals
 from tests.unit.store.factories import header, item, meeting
 
 pytestmark = pytest.mark.integration
@@ -35,8 +34,8 @@ async def test_same_events_twice_give_same_rows(engine: AsyncEngine) -> None:
     await store(engine, [m, *items])
     await store(engine, [items[1], items[1], m])
     assert await dump(engine) == first
-    assert await queries.count_items(engine) == 4
-    assert await queries.count_decisions(engine) == 3
+    assert (await totals(engine)).items == 4
+    assert (await totals(engine)).decisions == 3
     assert len(first["outbox"]) == 3
 
 
@@ -58,15 +57,15 @@ async def test_meeting_complete_only_after_all_items(engine: AsyncEngine) -> Non
     m, items = meeting("complete", 3)
     assert await store(engine, [m, items[0]]) == ()
     assert await store(engine, [items[2]]) == ()
-    assert await queries.count_meetings(engine) == 1
-    assert await queries.count_meetings(engine, complete_only=True) == 0
-    assert await queries.list_decisions(engine) == []
-    assert await queries.count_decisions(engine) == 2
-    assert await queries.count_decisions(engine, complete_only=True) == 0
+    assert (await totals(engine)).meetings == 1
+    assert (await totals(engine)).complete_meetings == 0
+    assert await listed(engine) == []
+    assert (await totals(engine)).decisions == 2
+    assert (await totals(engine)).complete_decisions == 0
 
     assert await store(engine, [items[1]]) == (m.document_id,)
-    assert await queries.count_meetings(engine, complete_only=True) == 1
-    assert len(await queries.list_decisions(engine)) == 3
+    assert (await totals(engine)).complete_meetings == 1
+    assert len(await listed(engine)) == 3
     # Storing the last item again does not "complete" it a second time.
     assert await store(engine, [items[1]]) == ()
 
@@ -79,7 +78,7 @@ async def test_items_without_meeting_event_complete_the_meeting(engine: AsyncEng
 async def test_meeting_without_items_is_complete_at_once(engine: AsyncEngine) -> None:
     m, _ = meeting("empty", items=[])
     assert await store(engine, [m]) == (m.document_id,)
-    assert await queries.count_items(engine) == 0
+    assert (await totals(engine)).items == 0
 
 
 async def test_reingest_writes_no_new_outbox_rows(engine: AsyncEngine) -> None:
@@ -105,7 +104,7 @@ async def test_two_workers_racing_on_one_meeting(database_url: str, engine: Asyn
                     await conn.execute(select(meetings.c.complete).where(meetings.c.document_id == m.document_id))
                 ).scalar_one()
             assert done is True
-        assert await queries.count_decisions(engine) == 50
+        assert (await totals(engine)).decisions == 50
         async with engine.connect() as conn:
             assert (await conn.execute(select(func.count()).select_from(outbox))).scalar_one() == 50
     finally:
@@ -116,7 +115,7 @@ async def test_migrate_is_idempotent_and_concurrent_safe(database_url: str) -> N
     await asyncio.gather(migrate(database_url), migrate(database_url))
     await migrate(database_url)
     eng = create_engine(database_url)
-    assert await queries.count_documents(eng) == 0
+    assert (await totals(eng)).documents == 0
     await eng.dispose()
 
 
@@ -137,22 +136,22 @@ async def test_list_decisions_filters(engine: AsyncEngine) -> None:
     c, c_items = meeting("c-incomplete", 2)
     await store(engine, [a, *a_items, b, *b_items, c, c_items[0]])
 
-    everything = await queries.list_decisions(engine)
+    everything = await listed(engine)
     assert [d.item_title for d in everything] == ["Budget 2026", "Orientering om skoler", "100% rabat_x"]
     assert all(d.municipality != "c" for d in everything)
-    assert len(await queries.list_decisions(engine, since=dt.date(2025, 1, 1))) == 2
-    assert len(await queries.list_decisions(engine, municipality="odense kommune")) == 1
-    assert len(await queries.list_decisions(engine, committee="ØKONOMIUDVALGET")) == 2
-    assert [d.outcome for d in await queries.list_decisions(engine, outcome=Outcome.NOTED)] == ["noted"]
-    assert [d.item_title for d in await queries.list_decisions(engine, match="ændringer")] == ["Budget 2026"]
-    assert [d.item_title for d in await queries.list_decisions(engine, match="SKOLER")] == ["Orientering om skoler"]
-    assert [d.item_title for d in await queries.list_decisions(engine, match="0% rabat_")] == ["100% rabat_x"]
-    assert await queries.list_decisions(engine, match="%") != []
-    assert await queries.list_decisions(engine, match="_x_") == []
-    assert len(await queries.list_decisions(engine, limit=1)) == 1
+    assert len(await listed(engine, date_from=dt.date(2025, 1, 1))) == 2
+    assert len(await listed(engine, municipality="odense kommune")) == 1
+    assert len(await listed(engine, committee="ØKONOMIUDVALGET")) == 2
+    assert [d.outcome for d in await listed(engine, outcome=Outcome.NOTED)] == ["noted"]
+    assert [d.item_title for d in await listed(engine, match="ændringer")] == ["Budget 2026"]
+    assert [d.item_title for d in await listed(engine, match="SKOLER")] == ["Orientering om skoler"]
+    assert [d.item_title for d in await listed(engine, match="0% rabat_")] == ["100% rabat_x"]
+    assert await listed(engine, match="%") != []
+    assert await listed(engine, match="_x_") == []
+    assert len(await listed(engine, limit=1)) == 1
     got = everything[0]
     assert got.item_id == f"{a.document_id}:0"
     assert got.absent == ["Bo Hansen (V)"]
     assert got.stored_at.tzinfo is not None
-    assert await queries.count_documents(engine) == 3
-    assert len(await queries.list_meetings(engine, complete_only=True)) == 2
+    assert (await totals(engine)).documents == 3
+    assert (await totals(engine)).complete_meetings == 2

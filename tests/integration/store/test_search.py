@@ -11,9 +11,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import reader
+from services.readmodel.decisions import count_decisions, search_decisions
+from services.readmodel.filter import ReadFilter
+from services.readmodel.meetings import get_meeting
+from services.readmodel.results import DecisionHit
 from services.store.db import create_engine, migrate
-from services.store.reader import ReadFilter
+from services.store.search import SearchSyntaxError
 from shared.contracts.events import AgendaItemParsed, MeetingParsed
 from shared.contracts.meeting import AgendaItem, Decision, Outcome, Section
 from tests.integration.store.corpus_store import corpus, fill, store
@@ -28,11 +31,11 @@ def _texts(it: AgendaItem) -> list[str]:
     return [it.title, it.decision.text if it.decision else "", *(f"{s.name} {s.text}" for s in it.sections)]
 
 
-async def all_hits(engine: AsyncEngine, flt: ReadFilter, limit: int = 4) -> list[reader.DecisionHit]:
-    out: list[reader.DecisionHit] = []
+async def all_hits(engine: AsyncEngine, flt: ReadFilter, limit: int = 4) -> list[DecisionHit]:
+    out: list[DecisionHit] = []
     cursor = None
     while True:
-        page = await reader.search_decisions(engine, flt, cursor=cursor, limit=limit)
+        page = await search_decisions(engine, flt, cursor=cursor, limit=limit)
         out += page.items
         if (cursor := page.next_cursor) is None:
             return out
@@ -122,7 +125,7 @@ async def test_search_syntax(engine: AsyncEngine, q: str, want: set[str]) -> Non
     await store(engine, [parsed, *events])
     hits = await all_hits(engine, ReadFilter(q=q))
     assert {names[h.item_number - 1] for h in hits} == want
-    assert await reader.count_decisions(engine, ReadFilter(q=q)) == len(want)
+    assert await count_decisions(engine, ReadFilter(q=q)) == len(want)
 
 
 async def test_the_rank_weights_title_over_decision_over_sections(engine: AsyncEngine) -> None:
@@ -141,8 +144,8 @@ async def test_the_rank_weights_title_over_decision_over_sections(engine: AsyncE
 
 async def test_a_query_without_anything_to_find_is_refused(engine: AsyncEngine) -> None:
     for q in ("-lokalplan", '-"kollektiv trafik"', "OR", '"" ,.'):
-        with pytest.raises(reader.SearchSyntaxError):
-            await reader.search_decisions(engine, ReadFilter(q=q))
+        with pytest.raises(SearchSyntaxError):
+            await search_decisions(engine, ReadFilter(q=q))
 
 
 async def test_ranked_pages_lose_and_repeat_nothing_while_matching_decisions_arrive(engine: AsyncEngine) -> None:
@@ -153,7 +156,7 @@ async def test_ranked_pages_lose_and_repeat_nothing_while_matching_decisions_arr
     seen: list[str] = []
     cursor = None
     for step in range(200):
-        page = await reader.search_decisions(engine, flt, cursor=cursor, limit=5)
+        page = await search_decisions(engine, flt, cursor=cursor, limit=5)
         seen += [h.item_id for h in page.items]
         if (cursor := page.next_cursor) is None:
             break
@@ -250,7 +253,7 @@ async def test_migrations_0003_and_0004_upgrade_a_store_with_rows(database_url: 
             None,
             False,
         )
-        detail = await reader.get_meeting(engine, "a" * 64)
+        detail = await get_meeting(engine, "a" * 64)
         assert detail is not None and detail.region is None and [i.history for i in detail.items] == [[], []]
         # New rows after the upgrade are indexed by the store as usual.
         parsed, events = decided("after", "Cykelparkering godkendt.")

@@ -12,9 +12,10 @@ from alembic import command
 from sqlalchemy import Connection, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import reader, search
+from services.readmodel.decisions import count_decisions
+from services.readmodel.filter import ReadFilter
+from services.store import search
 from services.store.db import alembic_config, create_engine, migrate
-from services.store.reader import ReadFilter
 from shared.contracts.meeting import DocumentKind
 from tests.integration.store.corpus_store import store
 from tests.unit.store.factories import header, item, meeting
@@ -52,10 +53,10 @@ async def test_decisions_of_a_meeting_completed_by_a_later_batch_are_listed_then
     parsed, events = meeting("two-batches", 4)
     await store(engine, [parsed, *events[:2]], index=False)
     assert set((await _listed(engine)).values()) == {False}, "an incomplete meeting's decisions are not listed"
-    assert await reader.count_decisions(engine, ReadFilter()) == 0
+    assert await count_decisions(engine, ReadFilter()) == 0
     await store(engine, events[2:], index=False)
     assert await _listed(engine) == {f"{parsed.document_id}:{n}": True for n in range(4)}
-    assert await reader.count_decisions(engine, ReadFilter()) == 4
+    assert await count_decisions(engine, ReadFilter()) == 4
 
 
 async def test_a_superseded_version_is_unlisted_and_the_current_one_listed(engine: AsyncEngine) -> None:
@@ -108,6 +109,6 @@ async def test_revision_0010_down_indexes_what_is_queued_and_up_again(database_u
                 )
                 assert hit.scalar_one() == 1
         await migrate(database_url)
-        assert await reader.count_decisions(engine, ReadFilter(q="cykelstierne")) == 1
+        assert await count_decisions(engine, ReadFilter(q="cykelstierne")) == 1
     finally:
         await engine.dispose()

@@ -10,12 +10,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import queries
+from services.readmodel.filter import ReadFilter
+from services.readmodel.meetings import list_meetings
 from services.store.db import create_engine, migrate
 from services.store.models import meetings, outbox
 from services.store.repository import ItemsEvent, store_events
 from shared.contracts.events import AgendaItemParsed, MeetingParsed, utcnow
 from shared.contracts.meeting import DocumentKind, MeetingHeader, Outcome
+from tests.unit.store.dump import listed, totals
 from tests.unit.store.factories import header, item, meeting
 
 pytestmark = pytest.mark.integration
@@ -44,14 +46,14 @@ async def test_corrected_minutes_replace_the_earlier_version_in_queries(engine: 
     await store(engine, [v2, *v2_items])
 
     assert await superseded(engine) == {v1.document_id: v2.document_id, v2.document_id: None}
-    current = await queries.list_decisions(engine)
+    current = await listed(engine)
     assert {d.document_id for d in current} == {v2.document_id}
     assert [d.decision_text for d in current] == ["Godkendt med rettelse (1)", "Godkendt med rettelse (2)"]
-    assert len(await queries.list_decisions(engine, all_versions=True)) == 4
-    listed = await queries.list_meetings(engine, all_versions=False)
-    assert [m.document_id for m in listed] == [v2.document_id]
+    assert len(await listed(engine, all_versions=True)) == 4
+    meetings_listed = (await list_meetings(engine, ReadFilter())).items
+    assert [m.document_id for m in meetings_listed] == [v2.document_id]
     # Every version stays stored.
-    assert await queries.count_meetings(engine) == 2
+    assert (await totals(engine)).meetings == 2
 
 
 async def test_minutes_stay_current_when_their_agenda_arrives_later(engine: AsyncEngine) -> None:
@@ -61,7 +63,7 @@ async def test_minutes_stay_current_when_their_agenda_arrives_later(engine: Asyn
     await store(engine, [minutes, *minutes_items])
     await store(engine, [agenda, *agenda_items])
     assert await superseded(engine) == {agenda.document_id: minutes.document_id, minutes.document_id: None}
-    assert {d.document_id for d in await queries.list_decisions(engine)} == {minutes.document_id}
+    assert {d.document_id for d in await listed(engine)} == {minutes.document_id}
 
 
 async def test_only_the_same_municipality_committee_and_date_are_versions(engine: AsyncEngine) -> None:
@@ -93,7 +95,7 @@ async def test_an_incomplete_version_does_not_replace_a_complete_one(engine: Asy
     await store(engine, [v1, *v1_items])
     await store(engine, [v2, *v2_items[:2]])
     assert (await superseded(engine))[v1.document_id] is None
-    assert {d.document_id for d in await queries.list_decisions(engine)} == {v1.document_id}
+    assert {d.document_id for d in await listed(engine)} == {v1.document_id}
     await store(engine, [v2_items[2]])
     assert (await superseded(engine))[v1.document_id] == v2.document_id
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlalchemy import Connection
 
-from services.store import reader
+from services.readmodel.meetings import get_meeting
 from services.store.db import alembic_config, create_engine, migrate
 from tests.integration.store.corpus_store import StoredDoc, corpus, fill
 
@@ -70,8 +70,8 @@ async def test_the_warnings_of_a_parse_are_stored_and_read_with_the_meeting(data
     engine = create_engine(database_url)
     try:
         await fill(engine, (plain, warned))
-        with_warnings = await reader.get_meeting(engine, warned.received.document_id)
-        without = await reader.get_meeting(engine, plain.received.document_id)
+        with_warnings = await get_meeting(engine, warned.received.document_id)
+        without = await get_meeting(engine, plain.received.document_id)
     finally:
         await engine.dispose()
     assert with_warnings is not None and without is not None

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from services.alerts.matching import Filter, matches
-from services.store.read_models import SearchSyntaxError
+from services.store.search import SearchSyntaxError
 from shared.contracts.events import DecisionMade
 from shared.contracts.meeting import Outcome
 

@@ -165,7 +165,7 @@ def test_a_feed_entry_of_a_portal_decision_links_to_the_portal_too() -> None:
     from types import SimpleNamespace
 
     from services.api.feeds import render_feed
-    from services.store.reader import ReadFilter
+    from services.readmodel.filter import ReadFilter
     from shared.contracts.events import DecisionMade
     from shared.contracts.meeting import Outcome
 

@@ -1,13 +1,18 @@
-"""A canonical dump of the store's tables: what two databases must agree on (volatile columns left out)."""
+"""What the store holds, for the tests: a canonical dump of its tables (what two databases must agree on, volatile
+columns left out), their row counts, and the decisions the read model lists."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.readmodel.decisions import iter_decisions
+from services.readmodel.filter import ReadFilter
+from services.readmodel.results import DecisionHit
 from services.store.models import agenda_items, decisions, documents, meetings, outbox
 
 # Timestamps of the store's own clock and the outbox's serial id depend on when and in which order
@@ -32,3 +37,39 @@ async def dump(engine: AsyncEngine) -> dict[str, list[tuple[Any, ...]]]:
             rows = (await conn.execute(select(table))).mappings().all()
             out[table.name] = sorted(_canon(table.name, dict(r)) for r in rows)
     return out
+
+
+@dataclass(frozen=True)
+class Totals:
+    """How many rows the writer stored, whatever the read model shows (incomplete meetings, old versions)."""
+
+    documents: int
+    meetings: int
+    complete_meetings: int
+    items: int
+    decisions: int
+    complete_decisions: int
+
+
+async def totals(engine: AsyncEngine) -> Totals:
+    """Count every store table in one read: the tests' check of what the writer did."""
+
+    def count(table: Any, *where: Any) -> Any:
+        return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+    complete = meetings.c.complete.is_(True)
+    complete_decisions = count(
+        decisions.join(meetings, meetings.c.document_id == decisions.c.document_id), complete
+    )
+    stmt = select(
+        count(documents), count(meetings), count(meetings, complete), count(agenda_items), count(decisions),
+        complete_decisions,
+    )  # fmt: skip
+    async with engine.connect() as conn:
+        row = (await conn.execute(stmt)).one()
+    return Totals(*(int(n) for n in row))
+
+
+async def listed(engine: AsyncEngine, *, limit: int = 1000, **fields: Any) -> list[DecisionHit]:
+    """The decisions the read model lists for these filter fields (`minutes decisions`), the first `limit`."""
+    return [hit async for hit in iter_decisions(engine, ReadFilter(**fields), limit=limit)]

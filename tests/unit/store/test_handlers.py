@@ -13,7 +13,7 @@ import orjson
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.store import bootstrap, handlers, queries
+from services.store import bootstrap, handlers
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
 from shared import streams
@@ -21,6 +21,7 @@ from shared.consume import OutageGate
 from shared.contracts.events import DeadLettered
 from shared.settings import Settings
 from shared.stream_worker import Entry
+from tests.unit.store.dump import listed, totals
 from tests.unit.store.factories import meeting
 
 
@@ -96,9 +97,9 @@ async def test_events_are_stored(deps: StoreDeps) -> None:
     async with Deliveries(deps) as br:
         for ev in (m, *items):
             await br.publish(ev, stream=streams.ITEMS)
-    assert await queries.count_items(deps.engine) == 3
-    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
-    assert len(await queries.list_decisions(deps.engine)) == 3
+    assert (await totals(deps.engine)).items == 3
+    assert (await totals(deps.engine)).complete_meetings == 1
+    assert len(await listed(deps.engine)) == 3
     assert deps.relay._wake.is_set()  # the relay is told right after the commit
 
 
@@ -107,8 +108,8 @@ async def test_redelivered_events_change_nothing(deps: StoreDeps) -> None:
     async with Deliveries(deps) as br:
         for ev in (items[1], m, items[0], items[1], m):
             await br.publish(ev, stream=streams.ITEMS)
-    assert await queries.count_items(deps.engine) == 2
-    assert await queries.count_decisions(deps.engine, complete_only=True) == 2
+    assert (await totals(deps.engine)).items == 2
+    assert (await totals(deps.engine)).complete_decisions == 2
 
 
 @pytest.mark.parametrize(
@@ -132,7 +133,7 @@ async def test_invalid_events_are_dead_lettered(deps: StoreDeps, body: Any) -> N
         assert letter.payload == body  # verbatim
     else:
         assert orjson.loads(letter.payload) == body
-    assert await queries.count_documents(deps.engine) == 0
+    assert (await totals(deps.engine)).documents == 0
 
 
 async def test_valid_events_of_a_batch_survive_an_invalid_one(deps: StoreDeps) -> None:
@@ -141,7 +142,7 @@ async def test_valid_events_of_a_batch_survive_an_invalid_one(deps: StoreDeps) -
     async with Deliveries(deps) as br:
         await br.publish({"event": "MeetingParsed"}, stream=streams.ITEMS)
         await br.publish(m, stream=streams.ITEMS)
-    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+    assert (await totals(deps.engine)).complete_meetings == 1
     assert len(deps.redis.dead_letters()) == 1  # type: ignore[attr-defined]
 
 
@@ -165,5 +166,5 @@ async def test_database_unavailable_is_waited_out_then_stored(deps: StoreDeps, t
         await deps.engine.dispose()
         deps.engine = real  # the database is back
         await asyncio.wait_for(task, 10)
-    assert await queries.count_meetings(deps.engine, complete_only=True) == 1
+    assert (await totals(deps.engine)).complete_meetings == 1
     assert deps.redis.dead_letters() == []  # type: ignore[attr-defined]

@@ -8,8 +8,8 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+from services.readmodel.results import ItemOut, ItemWithMeeting, Provenance
 from services.store.exports.oparl import MeetingExtras, write_oparl
-from services.store.read_models import ItemOut, ItemWithMeeting, Provenance
 from shared.contracts.meeting import Outcome
 from tests.integration.store import oparl_schema
 

@@ -7,9 +7,11 @@ import base64
 import orjson
 import pytest
 
-from services.store import cursor, search
+from services.readmodel import cursor
+from services.readmodel.cursor import CursorError
+from services.store import search
 from services.store.kle import kle_of
-from services.store.read_models import CursorError, SearchSyntaxError
+from services.store.search import SearchSyntaxError
 
 
 def test_a_cursor_round_trips_and_every_kind_of_tampering_is_refused_clearly() -> None:

@@ -15,7 +15,10 @@ from typing import Any
 
 import orjson
 
-from services.store.read_models import CursorError
+
+class CursorError(ValueError):
+    """A cursor that was not made by this query: changed, truncated, or from another filter."""
+
 
 _KEY = b"minutes-cursor-v1"
 _MAC_BYTES = 8

@@ -1,6 +1,5 @@
-"""Result models, the filter and the errors of the read API (`services/store/reader.py`, which re-exports them).
-
-Frozen pydantic models, so the HTTP API can return them as they are and exports can dump them.
+"""What the reads of the read model return: frozen pydantic models, so the HTTP API can return them as they
+are and the exports can dump them.
 """
 
 from __future__ import annotations
@@ -19,36 +18,8 @@ MAX_LIMIT = 500
 T = TypeVar("T")
 
 
-class CursorError(ValueError):
-    """A cursor that was not made by this query: changed, truncated, or from another filter."""
-
-
-class SearchSyntaxError(ValueError):
-    """A full-text query that cannot be searched (for example only exclusions, or no word at all)."""
-
-
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class ReadFilter(_Model):
-    """Filters of every list, search and export; all given ones must hold (AND)."""
-
-    municipality: str | None = Field(default=None, description="Exact name, case-insensitive.")
-    region: str | None = Field(default=None, description="Exact region name, case-insensitive.")
-    committee: str | None = Field(default=None, description="Case-insensitive substring of the committee.")
-    date_from: dt.date | None = Field(default=None, description="Meeting date on or after.")
-    date_to: dt.date | None = Field(default=None, description="Meeting date on or before.")
-    outcome: Outcome | None = None
-    case_number: str | None = Field(default=None, description="Exact case number.")
-    kle: str | None = Field(
-        default=None,
-        pattern=r"^\d{2}(\.\d{2}){0,2}$",
-        description="KLE subject prefix: `NN`, `NN.NN` or `NN.NN.NN` (from SBSYS-style case numbers).",
-    )
-    absent: str | None = Field(default=None, description="A member's name in the item's absent list, case-insensitive.")
-    q: str | None = Field(default=None, description="Full-text query (see services/store/search.py for the syntax).")
-    all_versions: bool = Field(default=False, description="Also superseded versions of meetings.")
 
 
 class VersionInfo(_Model):
@@ -117,7 +88,8 @@ class AttachmentOut(_Model):
 class DecisionHit(_Model):
     """A decision of the current (or, if asked, any) version of a complete meeting, with provenance.
 
-    The fields of `DecisionPublic` plus region, KLE, snippet, rank and provenance.
+    The fields of a `DecisionMade` event (with `stored_at` for `occurred_at`) plus region, KLE, snippet,
+    rank and provenance.
     """
 
     event_id: str

@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, func
 
-from services.store import cursor as cursor_codec
+from services.readmodel import cursor as cursor_codec
+from services.readmodel.common import Target, date_key, rows
+from services.readmodel.cursor import CursorError
 from services.store.exports.oparl import slug
 from services.store.models import meetings
-from services.store.read_models import CursorError
-from services.store.reader import Target, _date_key, _rows
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ async def bodies(target: Target) -> list[Body]:
         .group_by(meetings.c.municipality, meetings.c.region)
     )
     grouped: dict[str, list[BodyName]] = defaultdict(list)
-    for m, r, code in await _rows(target, stmt):
+    for m, r, code in await rows(target, stmt):
         grouped[body_slug(m, r)].append(BodyName(m, r, code))
     return [Body(key, tuple(sorted(names, key=_name_order))) for key, names in sorted(grouped.items())]
 
@@ -92,7 +92,7 @@ async def committees(target: Target, found: Body) -> list[str]:
         .where(meetings.c.complete.is_(True), meetings.c.committee.is_not(None), _of_body(found))
         .distinct()
     )
-    names = {row[0] for row in await _rows(target, stmt)}
+    names = {row[0] for row in await rows(target, stmt)}
     # One organization per slug, as its URL is: the first spelling of each.
     by_slug: dict[str, str] = {}
     for name in sorted(names):
@@ -104,16 +104,16 @@ def _current(found: Body) -> list[ColumnElement[bool]]:
     return [meetings.c.complete.is_(True), meetings.c.superseded_by.is_(None), _of_body(found)]
 
 
-async def count_meetings(target: Target, found: Body) -> int:
+async def count_body_meetings(target: Target, found: Body) -> int:
     """How many meetings the body's list holds."""
     stmt = sa.select(func.count()).select_from(meetings).where(*_current(found))
-    return int((await _rows(target, stmt))[0][0])
+    return int((await rows(target, stmt))[0][0])
 
 
 async def meeting_ids(target: Target, found: Body, *, cursor: str | None, limit: int) -> tuple[list[str], str | None]:
     """One page of the body's current meetings (document ids), newest first, and the cursor of the next page."""
     fp = cursor_codec.fingerprint("oparl-body-meetings", {"body": found.slug})
-    stmt = sa.select(meetings.c.document_id, _date_key.label("date_key")).where(*_current(found))
+    stmt = sa.select(meetings.c.document_id, date_key.label("date_key")).where(*_current(found))
     if cursor:
         values = cursor_codec.decode(cursor, fp, 2)
         try:
@@ -121,10 +121,10 @@ async def meeting_ids(target: Target, found: Body, *, cursor: str | None, limit:
         except (TypeError, ValueError) as exc:
             raise CursorError(f"the cursor is not one this service made: {cursor_codec.AGAIN}") from exc
         doc = str(values[1])
-        stmt = stmt.where(sa.or_(_date_key < day, sa.and_(_date_key == day, meetings.c.document_id > doc)))
-    rows = await _rows(target, stmt.order_by(_date_key.desc(), meetings.c.document_id).limit(limit + 1))
-    page = rows[:limit]
+        stmt = stmt.where(sa.or_(date_key < day, sa.and_(date_key == day, meetings.c.document_id > doc)))
+    listed = await rows(target, stmt.order_by(date_key.desc(), meetings.c.document_id).limit(limit + 1))
+    page = listed[:limit]
     nxt = None
-    if len(rows) > limit:
+    if len(listed) > limit:
         nxt = cursor_codec.encode(fp, [page[-1].date_key.isoformat(), page[-1].document_id])
     return [r.document_id for r in page], nxt
