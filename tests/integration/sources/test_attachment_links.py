@@ -67,7 +67,7 @@ async def followed(database_url: str, redis_url: str, tmp_path: Path) -> AsyncIt
     try:
         with serve(meetings) as portal:
             async with broker:
-                deps = bootstrap(settings, publisher, redis, blobs, watch_inbox=False)
+                deps = bootstrap(settings, publisher=publisher, redis=redis, blobs=blobs, watch_inbox=False)
                 await state.add_source(engine, state.Source(name="greve", type="firstagenda", url=portal.url))
                 async with PoliteClient(settings) as http:
                     polled = await poll_sources(settings, engine, deps, http, name="greve", due_only=False)
