@@ -169,7 +169,7 @@ async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
     redis.start()
     with ReceiverThread() as receiver:
         settings = Settings(
-            database_url=url, redis_url=redis.url, webhook_allow_private=True, alerts_concurrency=32, _env_file=None
+            database_url=url, redis_url=redis.url, allow_private_urls=True, alerts_concurrency=32, _env_file=None
         )
         deps = bootstrap(settings, engine=engine)
         try:
@@ -211,7 +211,7 @@ def latency(workdir: Path, docs: int, rate: float) -> dict[str, Any]:
     def sink(line: str) -> None:
         log.write(line + "\n")
 
-    stack = Stack(settings, env={"MINUTES_LOG_FORMAT": "json", "MINUTES_WEBHOOK_ALLOW_PRIVATE": "true"}, sink=sink)
+    stack = Stack(settings, env={"MINUTES_LOG_FORMAT": "json", "MINUTES_ALLOW_PRIVATE_URLS": "true"}, sink=sink)
     dropped: dict[str, float] = {}
     with ReceiverThread() as receiver:
         stack.start()

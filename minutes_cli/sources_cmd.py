@@ -86,10 +86,10 @@ def add(
     """Follow a portal: ingest polls it (every MINUTES_SOURCES_POLL_S) and fetches what it publishes."""
     import asyncio
 
-    from services.alerts.urls import UrlRefused
     from services.ingest.sources import state
     from services.ingest.sources.poller import check_source_url
     from services.ingest.sources.types import TYPES
+    from shared.urlsafety import UrlRefused
 
     settings = _settings(data, "add")
     if type_ not in TYPES:

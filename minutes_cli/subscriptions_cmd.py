@@ -93,7 +93,7 @@ def add(
         raise typer.BadParameter(f"{where}{first['msg']}".replace("Value error, ", "")) from None
     try:
         created = _run(
-            settings, lambda engine: add_subscription(engine, spec, allow_private=settings.webhook_allow_private)
+            settings, lambda engine: add_subscription(engine, spec, allow_private=settings.allow_private_urls)
         )
     except SubscriptionError as exc:
         raise UserError(f"subscription refused: {exc}") from None

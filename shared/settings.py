@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -77,16 +77,15 @@ class Settings(BaseSettings):
     blob_store: Literal["local", "s3"] = Field(default="local", description="Where document bytes are kept.")
 
     # Alerts (services/alerts/): webhooks and Apprise notifications of matching decisions
-    webhook_allow_private: bool = Field(
-        default=False,
-        description="Allow webhook URLs whose host resolves to a private, loopback or link-local address.",
-    )
-    # The one switch the issue asks for: private and loopback addresses for webhooks, notifications and
-    # sources alike. MINUTES_WEBHOOK_ALLOW_PRIVATE (older) still works and means the same.
+    # One switch for every outbound URL (shared/urlsafety.py), read by every process: `minutes up` passes its
+    # environment to the services it starts.
     allow_private_urls: bool = Field(
         default=False,
-        description="Allow webhook, notification and source URLs whose host is a private or loopback address.",
+        description="Allow webhook, notification and source URLs whose host is a private, loopback or other "
+        "non-global address.",
     )
+    # The older, webhooks-only name: refused with the new name rather than ignored or half honoured.
+    webhook_allow_private: bool | None = Field(default=None, description="Replaced by MINUTES_ALLOW_PRIVATE_URLS.")
     webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST.")
     alerts_disable_after: int = Field(
         default=15, ge=1, description="Consecutive failed attempts after which a subscription is disabled."
@@ -144,12 +143,12 @@ class Settings(BaseSettings):
         default=8192, ge=1024, description="Largest request target (path and query) and body the API accepts."
     )
 
-    @model_validator(mode="after")
-    def _one_private_switch(self) -> Settings:
-        """MINUTES_ALLOW_PRIVATE_URLS allows private addresses everywhere, webhooks included."""
-        if self.allow_private_urls or self.webhook_allow_private:
-            self.webhook_allow_private = self.allow_private_urls = True
-        return self
+    @field_validator("webhook_allow_private")
+    @classmethod
+    def _one_private_switch(cls, value: bool | None) -> None:
+        """MINUTES_ALLOW_PRIVATE_URLS is the one switch: the old name is refused, saying so."""
+        if value is not None:
+            raise ValueError("replaced by MINUTES_ALLOW_PRIVATE_URLS (webhooks, notifications and sources alike)")
 
     @property
     def sqlite_path(self) -> Path:

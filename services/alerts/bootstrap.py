@@ -45,7 +45,7 @@ def bootstrap(
         http=http
         or webhook_client(
             settings.webhook_timeout_s,
-            allow_private=settings.webhook_allow_private,
+            allow_private=settings.allow_private_urls,
             resolver=resolver,
             concurrency=settings.alerts_concurrency,
         ),

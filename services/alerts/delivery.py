@@ -285,10 +285,10 @@ async def _due_runs(deps: AlertsDeps, ids: Sequence[str], mark: tuple[int, int])
 async def send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
     """One attempt of one delivery over the subscription's channel."""
     if sub.channel == "webhook":
-        # deps.http checks the host as it connects (send.webhook_client), with the settings' allow_private.
+        # deps.http checks the host as it connects (send.webhook_client), under MINUTES_ALLOW_PRIVATE_URLS.
         return await send.post_webhook(deps.http, sub.url, sub.secret, delivery.event_id, delivery.payload)
     title, body = send.notification(PUBLIC.validate_json(delivery.payload))
-    return await send.notify(sub.url, title, body)
+    return await send.notify(sub.url, title, body, allow_private=deps.settings.allow_private_urls)
 
 
 async def serve(deps: AlertsDeps, sub: Any, run: Sequence[Any], lease_end: dt.datetime) -> tuple[int, bool]:

@@ -3,8 +3,8 @@
 Checking a host and then letting the HTTP client resolve it again leaves a gap (DNS rebinding): a name
 can answer with a public address to the check and with 127.0.0.1 to the connection. Here the lookup, the
 check and the connection are one step: httpcore asks its network backend for a TCP connection to the
-URL's host, and this backend resolves the name once (`urls.checked_addresses`, which refuses a non-public
-address unless allowed) and connects to one of those addresses. Everything above the TCP connection still
+URL's host, and this backend resolves the name once (`shared.urlsafety.checked_addresses`, which refuses a
+non-global address unless allowed) and connects to one of those addresses. Everything above the TCP connection still
 sees the name: the `Host` header, TLS SNI and certificate verification are for the name, as without pinning.
 A kept-alive connection is reused as it is: it goes to an address that was checked when it was opened.
 """
@@ -16,15 +16,16 @@ from collections.abc import Iterable
 import httpcore
 import httpx
 
-from services.alerts.urls import Resolver, checked_addresses, system_resolver
+from shared.urlsafety import Resolver, checked_addresses, system_resolver
 
 
 class PinnedBackend(httpcore.AsyncNetworkBackend):
     """Resolves and checks the host of every new connection, then connects to a checked address."""
 
-    def __init__(self, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
+    def __init__(self, *, allow_private: bool, resolver: Resolver = system_resolver, what: str = "host") -> None:
         self._allow_private = allow_private
         self._resolver = resolver
+        self._what = what
         self._inner = httpcore.AnyIOBackend()
 
     async def connect_tcp(
@@ -36,7 +37,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         """A connection to the first checked address of `host` that answers (UrlRefused when refused)."""
-        addresses = await checked_addresses(host, port, allow_private=self._allow_private, resolver=self._resolver)
+        addresses = await checked_addresses(
+            host, port, allow_private=self._allow_private, resolver=self._resolver, what=self._what
+        )
         error: Exception | None = None
         for address in addresses:
             try:
@@ -52,7 +55,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109  (httpcore's interface: it times the connect itself)
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("webhooks are delivered over TCP only")
+        raise httpcore.ConnectError("outbound requests go over TCP only")
 
     async def sleep(self, seconds: float) -> None:
         await self._inner.sleep(seconds)
@@ -62,7 +65,12 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
     """httpx's own transport (TLS, HTTP/1.1, pooling) on a connection pool whose TCP connections are pinned."""
 
     def __init__(
-        self, *, allow_private: bool, resolver: Resolver = system_resolver, limits: httpx.Limits | None = None
+        self,
+        *,
+        allow_private: bool,
+        resolver: Resolver = system_resolver,
+        limits: httpx.Limits | None = None,
+        what: str = "host",
     ) -> None:
         super().__init__(trust_env=False)
         # httpx takes no network backend; its pool (nothing connected yet) is replaced by one with the same
@@ -74,5 +82,5 @@ class PinnedTransport(httpx.AsyncHTTPTransport):
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
-            network_backend=PinnedBackend(allow_private=allow_private, resolver=resolver),
+            network_backend=PinnedBackend(allow_private=allow_private, resolver=resolver, what=what),
         )

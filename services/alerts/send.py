@@ -17,6 +17,7 @@ from standardwebhooks import Webhook
 from services.alerts.matching import Event
 from services.alerts.pinned import PinnedTransport
 from services.alerts.urls import Resolver, UrlRefused, check_webhook_shape, system_resolver
+from shared import connect_guard
 from shared.contracts.events import DecisionRevised, utcnow
 
 
@@ -71,13 +72,13 @@ def webhook_client(
 ) -> httpx.AsyncClient:
     """One client per worker: connections kept alive per host (as many as subscriptions served at once, so
     many subscriptions on one receiver reuse theirs); never follows redirects; every connection pinned to an
-    address of the host that was checked (non-public ones refused unless `allow_private`). No proxy from the
+    address of the host that was checked (non-global ones refused unless `allow_private`). No proxy from the
     environment: a proxy would resolve the name itself, after the check."""
     limits = httpx.Limits(max_connections=max(100, concurrency), max_keepalive_connections=max(20, concurrency))
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=httpx.Timeout(timeout_s),
-        transport=PinnedTransport(allow_private=allow_private, resolver=resolver, limits=limits),
+        transport=PinnedTransport(allow_private=allow_private, resolver=resolver, limits=limits, what="webhook host"),
         trust_env=False,
     )
 
@@ -102,18 +103,22 @@ def digest_message(events: Sequence[Event], period: str) -> tuple[str, str]:
     return title, "\n\n".join(parts)
 
 
-async def notify(url: str, title: str, body: str) -> Sent:
-    """One Apprise notification; Apprise reports failure as False (its reasons go to its own log)."""
+async def notify(url: str, title: str, body: str, *, allow_private: bool) -> Sent:
+    """One Apprise notification; Apprise reports failure as False (its reasons go to its own log). Every
+    connection it opens is checked as it connects (shared/connect_guard.py): a refused one is the error."""
     import apprise
 
     start = time.perf_counter()
     sender = apprise.Apprise()
     if not sender.add(url):
         return Sent(False, None, "Apprise does not understand the URL", 0.0)
-    try:
-        ok = bool(await sender.async_notify(body=body, title=title))
-    except Exception as exc:  # a plugin's bug must not stop the worker: it is recorded as the attempt's error
-        took = round((time.perf_counter() - start) * 1000, 2)
-        return Sent(False, None, f"{type(exc).__name__}: {str(exc)[:300]}", took)
+    with connect_guard.guarded(allow_private=allow_private, what="notification") as scope:
+        try:
+            ok = bool(await sender.async_notify(body=body, title=title))
+        except Exception as exc:  # a plugin's bug must not stop the worker: it is recorded as the attempt's error
+            took = round((time.perf_counter() - start) * 1000, 2)
+            return Sent(False, None, f"{type(exc).__name__}: {str(exc)[:300]}", took)
     took = round((time.perf_counter() - start) * 1000, 2)
+    if scope.refused:
+        return Sent(False, None, f"refused: {scope.refused[0]}", took)
     return Sent(ok, None, None if ok else "Apprise could not deliver the notification (see the log)", took)

@@ -1,7 +1,7 @@
 """The Python API of subscriptions: what the CLI and the HTTP layer call.
 
     sub = await add_subscription(engine, SubscriptionSpec(channel="webhook", url=..., committee="Økonomi"),
-                                 allow_private=settings.webhook_allow_private)
+                                 allow_private=settings.allow_private_urls)
     sub.secret               # whsec_…: shown once, here; never listed or logged
     await list_subscriptions(engine); await get_subscription(engine, sub.id)
     await disable_subscription(engine, sub.id, "reason"); await enable_subscription(engine, sub.id)
@@ -134,7 +134,8 @@ async def add_subscription(
 ) -> CreatedSubscription:
     """Validate and store a subscription; it receives events published from now on (see replay).
 
-    `resolver` looks the webhook's host up (tests pass one they control)."""
+    Private and loopback hosts (of webhooks, and of Apprise URLs that name a host) only with `allow_private`
+    (MINUTES_ALLOW_PRIVATE_URLS). `resolver` looks the host up (tests pass one they control)."""
     phrase = _blank(spec.phrase)
     try:
         Filter(phrase=phrase)
@@ -144,7 +145,7 @@ async def add_subscription(
         if spec.channel == "webhook":
             await check_webhook_url(spec.url, allow_private=allow_private, resolver=resolver)
         else:
-            check_apprise_url(spec.url)
+            await check_apprise_url(spec.url, allow_private=allow_private, resolver=resolver)
     except UrlRefused as exc:
         raise SubscriptionError(str(exc)) from exc
     sub_id = uuid.uuid4().hex[:16]

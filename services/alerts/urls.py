@@ -1,100 +1,100 @@
-"""Checks of a subscription's channel URL before it is stored, and of a webhook's host before each POST.
+"""Checks of a subscription's channel URL before it is stored (the rule itself: shared/urlsafety.py).
 
-A webhook URL must be http(s), carry no credentials, and its host must not resolve to a private,
-loopback, link-local or otherwise non-public address (so a subscriber cannot make the worker probe the
-network it runs in) unless `MINUTES_WEBHOOK_ALLOW_PRIVATE` is set. The host is resolved again for every
-connection a delivery opens, and the connection goes to the address that was checked
-(services/alerts/pinned.py): a name that resolved to a public address at registration may point inward
-later, and a second lookup by the HTTP client could answer differently from the one that was checked.
+A webhook URL must be http(s), carry no credentials, and its host must not resolve to a non-global address
+(so a subscriber cannot make the worker probe the network it runs in) unless `MINUTES_ALLOW_PRIVATE_URLS` is
+set. An Apprise URL must be one Apprise understands and, when the service it names posts to a host of the
+subscriber's choosing (json://, form://, xml://, mailto://, gotify://, ntfy:// on a server, matrix://, …),
+that host is checked the same way. Checking here is for a clear answer at once; what protects is the check at
+delivery, on the address each connection uses (services/alerts/pinned.py for webhooks, shared/connect_guard.py
+for Apprise): a name that resolved to a public address at registration may point inward later.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ipaddress
-import socket
-from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
-# host, port -> the addresses (IP text) the name resolves to; raises OSError when it does not resolve.
-Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+from shared.urlsafety import (
+    HostUnresolved,
+    Resolver,
+    UrlRefused,
+    check_http_url,
+    checked_addresses,
+    http_target,
+    system_resolver,
+)
 
+__all__ = [
+    "Resolver",
+    "UrlRefused",
+    "check_apprise_url",
+    "check_webhook_shape",
+    "check_webhook_url",
+    "checked_addresses",
+    "redact",
+    "system_resolver",
+]
 
-class UrlRefused(ValueError):
-    """A channel URL that is refused; the message says why."""
+# Apprise services whose library does its network work in a thread of its own (slixmpp's event loop, paho's
+# network loop, which reconnects by itself): those connections are outside the context the connect guard
+# watches, so these services cannot be held to the rule and are refused unless private addresses are allowed.
+UNGUARDED_SCHEMES = frozenset({"xmpp", "xmpps", "mqtt", "mqtts"})
 
 
 def check_webhook_shape(url: str) -> tuple[str, int]:
     """Scheme, credentials and host of a webhook URL; returns (host, port)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise UrlRefused(f"not a valid URL: {exc}") from exc
-    if parts.scheme not in ("http", "https"):
-        raise UrlRefused(f"only http and https webhook URLs are allowed, not {parts.scheme or 'none'!r}")
-    if parts.username is not None or parts.password is not None:
-        raise UrlRefused("a webhook URL must not contain credentials (user:password@); the signature authenticates")
-    if not parts.hostname:
-        raise UrlRefused("the webhook URL has no host")
-    return parts.hostname, port or (443 if parts.scheme == "https" else 80)
-
-
-def _non_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
-async def system_resolver(host: str, port: int) -> list[str]:
-    """The addresses of `host` from the system's resolver (an IP literal is its own address), in its order."""
-    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-async def checked_addresses(host: str, port: int, *, allow_private: bool, resolver: Resolver) -> list[str]:
-    """Resolve `host` once and check every address; the addresses a connection may then use, in order.
-
-    One non-public address refuses the name (unless allowed): a client choosing among them must not be
-    steered to the inward one.
-    """
-    try:
-        found = list(await resolver(host, port))
-    except OSError as exc:
-        raise UrlRefused(f"the webhook host {host!r} does not resolve: {exc}") from exc
-    if not found:
-        raise UrlRefused(f"the webhook host {host!r} resolves to no address")
-    for text in found:
-        address = ipaddress.ip_address(text.split("%", 1)[0])  # an IPv6 zone (`fe80::1%eth0`) is no part of it
-        if not allow_private and _non_public(address):
-            raise UrlRefused(
-                f"the webhook host {host!r} resolves to {address}, a private, loopback or link-local address "
-                "(set MINUTES_WEBHOOK_ALLOW_PRIVATE=true to allow it)"
-            )
-    return found
+    return http_target(url, what="webhook")
 
 
 async def check_webhook_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
-    """Refuse a webhook URL by its shape, or because its host resolves to a non-public address."""
-    host, port = check_webhook_shape(url)
-    if allow_private:
-        return
-    await checked_addresses(host, port, allow_private=False, resolver=resolver)
+    """Refuse a webhook URL by its shape, or because its host resolves to a non-global address."""
+    await check_http_url(url, allow_private=allow_private, resolver=resolver, what="webhook")
 
 
-def check_apprise_url(url: str) -> None:
-    """Refuse a URL Apprise does not understand."""
+def _hosts(plugin: Any) -> list[tuple[str, int]]:
+    """The hosts an Apprise service would connect to that the subscriber chose: (host, port) pairs.
+
+    A service whose URL has a host slot (its templates name `{host}`) posts there; for the others the URL's
+    "host" is a token and the service posts to its own public API (slack://, tgram://, …). An e-mail service
+    may name its SMTP server apart (`smtp=`)."""
+    templates = getattr(type(plugin), "templates", ()) or ()
+    if not any("{host}" in template for template in templates):
+        return []
+    port = int(getattr(plugin, "port", None) or 0)
+    hosts = [(str(getattr(plugin, "host", "") or ""), port)]
+    smtp = getattr(plugin, "smtp_host", None)
+    if smtp:
+        hosts.append((str(smtp), port))
+    return [(host.strip("[]"), port) for host, port in hosts if host]
+
+
+def _token_allowed(plugin: Any) -> bool:
+    # Some services take either a host or a token in the same place (ntfy://topic, matrix://token): a name that
+    # does not resolve may be a token there, and connects nowhere we chose.
+    return any("{host}" not in template for template in getattr(type(plugin), "templates", ()) or ())
+
+
+async def check_apprise_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
+    """Refuse a URL Apprise does not understand, or whose host (where the subscriber chooses it) is not global."""
     import apprise
 
-    if not apprise.Apprise().add(url):
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in UNGUARDED_SCHEMES and not allow_private:
+        raise UrlRefused(
+            f"{scheme}:// notifications connect from a thread of their own, where the address rule cannot "
+            "follow them (set MINUTES_ALLOW_PRIVATE_URLS=true to allow them)"
+        )
+    plugin = apprise.Apprise.instantiate(url)
+    if not plugin:
         raise UrlRefused("Apprise does not understand this URL (see https://github.com/caronc/apprise/wiki)")
+    if allow_private:
+        return
+    for host, port in _hosts(plugin):
+        try:
+            await checked_addresses(host, port, allow_private=False, resolver=resolver, what="notification host")
+        except HostUnresolved:
+            if not _token_allowed(plugin):
+                raise
 
 
 def redact(url: str) -> str:

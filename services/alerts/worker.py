@@ -145,7 +145,7 @@ async def send_digests(deps: AlertsDeps, now: dt.datetime | None = None) -> int:
             await record(deps, sub, [], release=True)
             continue
         title, body = send.digest_message([PUBLIC.validate_json(w.payload) for w in waiting], sub.digest)
-        result = await send.notify(sub.url, title, body)
+        result = await send.notify(sub.url, title, body, allow_private=deps.settings.allow_private_urls)
         if result.ok:
             await record(deps, sub, [(w.id, result) for w in waiting], release=True, digest=True)
             await deps.write(_digest_sent(sub.id, now))

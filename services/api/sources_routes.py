@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from services.alerts.urls import UrlRefused
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from services.api.subscriptions_routes import require_token
@@ -22,6 +21,7 @@ from services.ingest.sources import state
 from services.ingest.sources.poller import check_source_url
 from services.ingest.sources.types import TYPES
 from shared.contracts.events import utcnow
+from shared.urlsafety import UrlRefused
 
 router = APIRouter(prefix="/api/v1/sources", tags=["sources"])
 Authorized = Annotated[ApiDeps, Depends(require_token)]

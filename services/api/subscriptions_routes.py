@@ -80,7 +80,7 @@ async def add_subscription(spec: SubscriptionSpec, deps: Authorized) -> CreatedS
     """Follow a filter by webhook (Standard Webhooks, signed) or Apprise; the answer holds the webhook's
     signing secret — the only time it is shown. It receives events published from now on."""
     try:
-        return await subs.add_subscription(deps.engine, spec, allow_private=deps.settings.webhook_allow_private)
+        return await subs.add_subscription(deps.engine, spec, allow_private=deps.settings.allow_private_urls)
     except SubscriptionError as exc:
         raise ApiError(400, str(exc)) from None
 

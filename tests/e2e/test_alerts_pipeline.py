@@ -28,7 +28,7 @@ async def _subscribe(database_url: str, url: str) -> CreatedSubscription:
 
 
 def test_dropped_seeds_reach_the_webhook(tmp_path: Path, database_url: str) -> None:
-    stack = make_stack(tmp_path, database_url, MINUTES_WEBHOOK_ALLOW_PRIVATE="true", MINUTES_ALERTS_POLL_S="0.2")
+    stack = make_stack(tmp_path, database_url, MINUTES_ALLOW_PRIVATE_URLS="true", MINUTES_ALERTS_POLL_S="0.2")
     with ReceiverThread() as receiver:
         url = stack.start()
         try:

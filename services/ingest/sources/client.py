@@ -6,7 +6,7 @@ and a contact, conditional requests when the server gave validators (an unchange
 one deadline for the whole request (connect, send and the complete answer — a server trickling a byte a
 minute cannot hold a poll forever), a cap on the answer's size, and on 429 and 5xx a pause that honours
 `Retry-After` before trying again. Connections go to checked addresses only (services/alerts/pinned.py):
-private and loopback addresses are refused unless MINUTES_ALLOW_PRIVATE_URLS is set.
+non-global addresses (shared/urlsafety.py) are refused unless MINUTES_ALLOW_PRIVATE_URLS is set.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from services.alerts.pinned import PinnedTransport
-from services.alerts.urls import UrlRefused
 from shared.settings import Settings
+from shared.urlsafety import UrlRefused
 
 PRODUCT = "minutes"
 RETRYABLE = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -110,7 +110,7 @@ class PoliteClient:
         self._last_start: dict[str, float] = {}
         self.requests = 0  # made, tries included (shown by tests and logs)
         self._client = httpx.AsyncClient(
-            transport=transport or PinnedTransport(allow_private=settings.allow_private_urls),
+            transport=transport or PinnedTransport(allow_private=settings.allow_private_urls, what="source host"),
             headers={"User-Agent": user_agent(settings.sources_contact), "Accept": "application/json"},
             follow_redirects=False,  # a redirect could lead anywhere; the checked URL is the one asked
             trust_env=False,

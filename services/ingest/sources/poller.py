@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.alerts.urls import UrlRefused, check_webhook_shape, checked_addresses
 from services.ingest import files
 from services.ingest.handlers import IngestDeps, publish_unseen
 from services.ingest.intake import keep_record
@@ -27,6 +26,7 @@ from services.ingest.sources.types import Listed, PortalGarbage, SourceType, sou
 from shared.blobs import BlobRecord
 from shared.contracts.events import DocumentReceived, utcnow
 from shared.logging import get_logger
+from shared.urlsafety import Resolver, UrlRefused, check_http_url, system_resolver
 
 log = get_logger(__name__)
 
@@ -48,19 +48,10 @@ class PollResult:
     document_ids: list[str] = field(default_factory=list)
 
 
-async def check_source_url(url: str, *, allow_private: bool) -> None:
+async def check_source_url(url: str, *, allow_private: bool, resolver: Resolver = system_resolver) -> None:
     """A source URL must be http(s) without credentials, and (unless allowed) its host must resolve to
-    public addresses only: the same rule as webhooks (services/alerts/urls.py)."""
-    try:
-        host, port = check_webhook_shape(url)
-        if not allow_private:
-            from services.alerts.urls import system_resolver
-
-            await checked_addresses(host, port, allow_private=False, resolver=system_resolver)
-    except UrlRefused as exc:
-        text = str(exc).replace("MINUTES_WEBHOOK_ALLOW_PRIVATE", "MINUTES_ALLOW_PRIVATE_URLS")
-        text = text.replace("webhook", "source")
-        raise UrlRefused(text) from None
+    global addresses only: the rule of every outbound URL (shared/urlsafety.py)."""
+    await check_http_url(url, allow_private=allow_private, resolver=resolver, what="source")
 
 
 def wanted(listed: Listed, source: state.Source, since: dt.date | None) -> bool:

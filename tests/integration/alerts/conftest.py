@@ -152,7 +152,7 @@ def alerts_settings(redis_url: str, database_url: str, tmp_path: Path) -> Settin
         database_url=database_url,
         data_dir=tmp_path,
         public_base_url=BASE,
-        webhook_allow_private=True,
+        allow_private_urls=True,
         webhook_timeout_s=2.0,
         alerts_backoff_initial_s=0.2,
         alerts_backoff_cap_s=2.0,

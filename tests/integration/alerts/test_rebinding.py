@@ -49,7 +49,7 @@ def hook_url(receiver: Receiver) -> str:
 async def test_a_name_rebound_to_loopback_is_refused_at_send_time(
     alerts_settings: Settings, engine: AsyncEngine, redis_client: aioredis.Redis, receiver: Receiver
 ) -> None:
-    settings = alerts_settings.model_copy(update={"webhook_allow_private": False})
+    settings = alerts_settings.model_copy(update={"allow_private_urls": False})
     dns = RebindingDns()
     spec = SubscriptionSpec(channel="webhook", url=hook_url(receiver))
     # Registration sees the public address and accepts the URL.
@@ -62,7 +62,7 @@ async def test_a_name_rebound_to_loopback_is_refused_at_send_time(
         (attempt, *_) = await list_attempts(engine, sub.id)
     assert not attempt.ok and attempt.status_code is None
     assert attempt.error is not None and attempt.error.startswith("refused: ")
-    assert f"{NAME!r} resolves to 127.0.0.1" in attempt.error and "MINUTES_WEBHOOK_ALLOW_PRIVATE" in attempt.error
+    assert f"{NAME!r} resolves to 127.0.0.1" in attempt.error and "MINUTES_ALLOW_PRIVATE_URLS" in attempt.error
     assert dns.lookups[1:] and set(dns.lookups[1:]) == {"127.0.0.1"}  # looked up again when sending
     assert receiver.requests == []  # nothing reached the loopback server
     shown = await get_subscription(engine, sub.id)
@@ -72,7 +72,7 @@ async def test_a_name_rebound_to_loopback_is_refused_at_send_time(
 async def test_loopback_is_delivered_to_when_the_setting_allows_it(
     alerts_settings: Settings, engine: AsyncEngine, redis_client: aioredis.Redis, receiver: Receiver
 ) -> None:
-    assert alerts_settings.webhook_allow_private
+    assert alerts_settings.allow_private_urls
     dns = RebindingDns(inward=True)
     spec = SubscriptionSpec(channel="webhook", url=hook_url(receiver))
     sub = await add_subscription(engine, spec, allow_private=True, resolver=dns)

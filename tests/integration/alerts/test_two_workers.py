@@ -43,7 +43,7 @@ class Worker:
             "MINUTES_REDIS_URL": str(settings.redis_url),
             "MINUTES_DATABASE_URL": str(settings.database_url),
             "MINUTES_DATA_DIR": str(data_dir),
-            "MINUTES_WEBHOOK_ALLOW_PRIVATE": "true",
+            "MINUTES_ALLOW_PRIVATE_URLS": "true",
             "MINUTES_ALERTS_POLL_S": "0.1",
             # Small batches and few subscriptions at once, so both workers read entries and serve some.
             "MINUTES_BATCH_SIZE": "3",

@@ -43,7 +43,7 @@ async def test_token_protected_writes_and_the_life_of_a_subscription(
         await publish(engine, redis_client, [m, *items])
     finally:
         await engine.dispose()
-    settings = live_settings(database_url, redis_url, tmp_path / "data", api_token=TOKEN, webhook_allow_private=True)
+    settings = live_settings(database_url, redis_url, tmp_path / "data", api_token=TOKEN, allow_private_urls=True)
     auth = {"Authorization": f"Bearer {TOKEN}"}
     with serving(settings) as base:
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -86,3 +86,35 @@ async def test_token_protected_writes_and_the_life_of_a_subscription(
             assert gone.status_code == 204
             assert (await client.get(f"/api/v1/subscriptions/{sub_id}", headers=auth)).status_code == 404
             assert (await client.delete(f"/api/v1/subscriptions/{sub_id}", headers=auth)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("json://127.0.0.1:{port}/notify", "127.0.0.1, loopback"),
+        ("form://127.0.0.1:{port}/notify", "127.0.0.1, loopback"),
+        ("xml://127.0.0.1:{port}/notify", "127.0.0.1, loopback"),
+        ("json://169.254.169.254/latest/meta-data", "169.254.169.254, link-local"),
+        ("json://100.100.100.200/latest/meta-data", "100.100.100.200, shared address space"),
+    ],
+)
+async def test_apprise_urls_to_private_hosts_are_refused_unless_allowed(
+    database_url: str, redis_url: str, tmp_path: Path, url: str, address: str
+) -> None:
+    await migrate(database_url)
+    spec = {"channel": "apprise", "url": url.format(port=8099)}
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    strict = live_settings(database_url, redis_url, tmp_path / "data", api_token=TOKEN)
+    with serving(strict) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            refused = await client.post("/api/v1/subscriptions", json=spec, headers=auth)
+            listing = await client.get("/api/v1/subscriptions", headers=auth)
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert f"resolves to {address}" in error and "MINUTES_ALLOW_PRIVATE_URLS=true" in error
+    assert listing.json() == []  # nothing stored
+    allowing = live_settings(database_url, redis_url, tmp_path / "data", api_token=TOKEN, allow_private_urls=True)
+    with serving(allowing) as base:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            created = await client.post("/api/v1/subscriptions", json=spec, headers=auth)
+    assert created.status_code == 201, created.text

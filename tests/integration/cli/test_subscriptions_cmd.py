@@ -23,11 +23,11 @@ def test_subscriptions_commands(tmp_path: Path) -> None:
     refused = run_cli([*base, "add", "--webhook", "ftp://example.org/x", "--data", str(data)], tmp_path)
     assert refused.returncode == 2 and "only http and https" in refused.stderr
     private = run_cli([*base, "add", "--webhook", "http://127.0.0.1:9/hook", "--data", str(data)], tmp_path)
-    assert private.returncode == 2 and "MINUTES_WEBHOOK_ALLOW_PRIVATE" in private.stderr
+    assert private.returncode == 2 and "MINUTES_ALLOW_PRIVATE_URLS" in private.stderr
 
     added = run_cli(
         [*base, "add", "--webhook", "http://127.0.0.1:9/hook", "--committee", "Økonomi", "--json", "--data", str(data)],
-        tmp_path, MINUTES_WEBHOOK_ALLOW_PRIVATE="true",
+        tmp_path, MINUTES_ALLOW_PRIVATE_URLS="true",
     )
     assert added.returncode == 0, added.stderr
     created = json.loads(added.stdout)

@@ -176,7 +176,8 @@ async def test_a_private_address_is_refused_unless_allowed(pipeline: Pipeline, p
     async with PoliteClient(strict) as http:
         guarded = Pipeline(strict, pipeline.engine, pipeline.deps, http)
         result = await guarded.poll()
-    assert result.error is not None and "private" in result.error
+    assert result.error is not None and "127.0.0.1, loopback" in result.error
+    assert "MINUTES_ALLOW_PRIVATE_URLS=true" in result.error
     assert portal.requests == []
 
 

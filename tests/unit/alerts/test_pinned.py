@@ -49,7 +49,7 @@ async def test_one_inward_address_among_public_ones_refuses_the_name() -> None:
     dns = Dns({"mixed.test": ["93.184.215.14", "10.0.0.7"], "mapped.test": ["::ffff:127.0.0.1"]})
     with pytest.raises(UrlRefused, match=re.escape("10.0.0.7")):
         await checked_addresses("mixed.test", 443, allow_private=False, resolver=dns)
-    with pytest.raises(UrlRefused, match=re.escape("'mapped.test' resolves to ::ffff:7f00:1")):
+    with pytest.raises(UrlRefused, match=re.escape("'mapped.test' resolves to ::ffff:127.0.0.1, IPv4-mapped 127.0")):
         await checked_addresses("mapped.test", 443, allow_private=False, resolver=dns)
     with pytest.raises(UrlRefused, match="does not resolve"):
         await checked_addresses("gone.test", 443, allow_private=False, resolver=dns)

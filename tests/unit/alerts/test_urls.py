@@ -1,4 +1,5 @@
-"""Webhook URL checks: scheme, credentials, non-public addresses (services/alerts/urls.py)."""
+"""Webhook URL checks: scheme, credentials, non-global addresses (services/alerts/urls.py; every range in
+tests/unit/test_urlsafety.py)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from services.alerts.urls import UrlRefused, check_webhook_url, redact
         ("http://192.168.0.10/hook", "private"),
         ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
         ("http://[::1]/hook", "::1"),
-        ("http://[::ffff:127.0.0.1]/hook", "private, loopback"),
+        ("http://[::ffff:127.0.0.1]/hook", "IPv4-mapped 127.0.0.1, loopback"),
         ("http://0.0.0.0/hook", "0.0.0.0"),
         ("http:///nohost", "no host"),
     ],
