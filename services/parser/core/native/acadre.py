@@ -20,23 +20,20 @@ from typing import Final
 from services.parser.core.attachments import attachment_refs
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee, is_agenda_word
-from services.parser.core.history import history_entries, only_earlier
 from services.parser.core.items import clean_title
 from services.parser.core.native.common import (
+    ItemFields,
     caption_kind,
-    is_history_caption,
     item_number,
     merge_names,
     native_meeting,
     owner_of,
     people,
-    read_decision,
     skipped_warning,
     stamp,
 )
-from services.parser.core.native.fields import html_blocks, split_sections
-from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
-from shared.contracts.meeting import AgendaItem, Decision, EarlierDecision, ParsedMeeting, Section
+from services.parser.core.patterns import ATTACHMENTS, DECISION
+from shared.contracts.meeting import AgendaItem, ParsedMeeting
 
 ROOT: Final = "root"
 # `2013-06-20 10:30`; some fields print `20-06-2013 10:30:00` instead.
@@ -112,29 +109,12 @@ def _item(parent: ET.Element, meeting_date: dt.date | None, committee: str | Non
     access = _field(el, "accessname").casefold()
     if any(w in access for w in _CLOSED_ACCESS):
         closed = True
-    sections: list[Section] = []
-    history: list[EarlierDecision] = []
-    decision: Decision | None = None
-    votes = None
-    absent = merge_names(_names(_field(el, "absent")), _names(_field(el, "excuse")))
+    read = ItemFields(meeting_date, committee,
+                      absent=merge_names(_names(_field(el, "absent")), _names(_field(el, "excuse"))))
     for bullet in sorted(_tables(el, "bullet"), key=lambda b: item_number(_field(b, "bulletsortorder")) or 0):
         caption = _field(bullet, "bulletname")
-        parts = split_sections(html_blocks(_field(bullet, "bulletcontent")), caption)
-        lines = [line for part in parts for line in ([part.name] if part.name != caption else []) + part.lines]
-        text = "\n".join(lines)
-        if text or caption:
-            sections.append(Section(name=caption, text=text))
-        if caption_kind(caption) == DECISION:
-            if lines:
-                read = read_decision(caption, lines, meeting_date, committee)
-                history.extend(read.history)
-                if decision is None and read.decision is not None:
-                    decision, votes = read.decision, read.votes
-                absent = merge_names(absent, read.absent)
-        elif is_history_caption(caption):
-            history.extend(only_earlier(history_entries(lines), meeting_date, committee))
-        elif caption_kind(caption) == ATTENDANCE:
-            absent = merge_names(absent, people(lines))
+        read.add(caption, _field(bullet, "bulletcontent"), deciding=caption_kind(caption) == DECISION)
+    sections = read.sections
     # Each enclosure's `filename` (`3525829E1.DOCX`) is its file in the export: the publisher's reference.
     pairs = [(n, _field(enc, "filename")) for enc in _tables(el, "enclosure")
              if (n := _field(enc, "name") or _field(enc, "filename"))]
@@ -149,12 +129,12 @@ def _item(parent: ET.Element, meeting_date: dt.date | None, committee: str | Non
         case_number=None if case in _NO_CASE else case,
         is_closed=closed,
         sections=tuple(sections),
-        decision=decision,
-        absent=absent,
+        decision=read.decision,
+        absent=read.absent,
         attachments=attachments,
         attachment_refs=attachment_refs(pairs),
-        votes=votes,
-        history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
+        votes=read.votes,
+        history=read.earlier(),
     )
 
 

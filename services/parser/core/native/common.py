@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import xml.etree.ElementTree as ET  # the tree type only
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from services.parser.core.decisions import (
@@ -23,9 +23,11 @@ from services.parser.core.decisions import (
     is_unreleased,
 )
 from services.parser.core.header import split_people
-from services.parser.core.history import same_body
+from services.parser.core.history import history_entries, only_earlier, same_body
 from services.parser.core.municipality import Municipality, detect_municipality, detect_region
+from services.parser.core.native.fields import html_blocks, split_sections
 from services.parser.core.patterns import (
+    ATTENDANCE,
     DECISION,
     DECISION_HEADING,
     FILLER,
@@ -35,7 +37,15 @@ from services.parser.core.patterns import (
 )
 from services.parser.core.sections import Heading, RawSection, classify_heading
 from services.parser.core.votes import read_votes
-from shared.contracts.meeting import AgendaItem, Decision, DocumentKind, EarlierDecision, ParsedMeeting, Votes
+from shared.contracts.meeting import (
+    AgendaItem,
+    Decision,
+    DocumentKind,
+    EarlierDecision,
+    ParsedMeeting,
+    Section,
+    Votes,
+)
 
 # Texts an agenda system leaves in a field nobody filled in: they are no decision.
 PLACEHOLDERS: Final = frozenset(
@@ -268,3 +278,41 @@ def native_meeting(
         items=tuple(sorted(items, key=lambda i: i.number)),
         warnings=warnings,
     )
+
+
+@dataclass
+class ItemFields:
+    """What an item's captioned HTML fields say, read in order (SBSYS `ItemField`s, Acadre `bullet`s): its
+    sections, this meeting's decision and vote (the first deciding field that has one), earlier decisions,
+    and absentees."""
+
+    meeting_date: dt.date | None
+    committee: str | None
+    absent: tuple[str, ...] = ()
+    sections: list[Section] = field(default_factory=list)
+    history: list[EarlierDecision] = field(default_factory=list)
+    decision: Decision | None = None
+    votes: Votes | None = None
+
+    def add(self, caption: str, html: str, *, deciding: bool, may_decide: bool = True) -> None:
+        """One field; `deciding`: it holds a decision, read only where the publication `may_decide`."""
+        parts = split_sections(html_blocks(html), caption)
+        lines = [line for part in parts for line in ([part.name] if part.name != caption else []) + part.lines]
+        text = "\n".join(lines)
+        if text or caption:
+            self.sections.append(Section(name=caption, text=text))
+        if deciding:
+            if may_decide and lines:
+                read = read_decision(caption, lines, self.meeting_date, self.committee)
+                self.history.extend(read.history)
+                if self.decision is None and read.decision is not None:
+                    self.decision, self.votes = read.decision, read.votes
+                self.absent = merge_names(self.absent, read.absent)
+        elif is_history_caption(caption):
+            self.history.extend(only_earlier(history_entries(lines), self.meeting_date, self.committee))
+        elif caption_kind(caption) == ATTENDANCE:
+            self.absent = merge_names(self.absent, people(lines))
+
+    def earlier(self) -> tuple[EarlierDecision, ...]:
+        """The earlier decisions, oldest first (undated ones first)."""
+        return tuple(sorted(self.history, key=lambda e: e.date or dt.date.min))

@@ -19,9 +19,9 @@ from typing import Final
 from services.parser.core.attachments import attachment_refs
 from services.parser.core.errors import UnsupportedDocument
 from services.parser.core.header import clean_committee
-from services.parser.core.history import history_entries, only_earlier
 from services.parser.core.items import clean_title
 from services.parser.core.native.common import (
+    ItemFields,
     caption_kind,
     is_history_caption,
     merge_names,
@@ -29,16 +29,12 @@ from services.parser.core.native.common import (
     organisation_names,
     owner_of,
     people,
-    read_decision,
     stamp,
 )
-from services.parser.core.native.fields import html_blocks, split_sections
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
 from shared.contracts.meeting import (
     AgendaItem,
     AttachmentRef,
-    Decision,
-    EarlierDecision,
     ParsedMeeting,
     Section,
 )
@@ -101,33 +97,14 @@ def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, m
     title, closed = clean_title(_text(el, "Caption") or _text(el, "Case/Title"))
     if _text(el, "IsPublic").casefold() == "false":
         closed = True
-    sections: list[Section] = []
-    history: list[EarlierDecision] = []
-    decision: Decision | None = None
-    votes = None
-    absent: tuple[str, ...] = ()
+    read = ItemFields(meeting_date, committee)
     fields = el.findall("Fields/ItemField")
     deciding = _decision_fields(fields)
     for field in fields:
-        caption = _text(field, "Caption")
         # `HasContent` False: the field was never filled in, whatever template text it carries.
         content = "" if _text(field, "HasContent").casefold() == "false" else _text(field, "Content")
-        parts = split_sections(html_blocks(content), caption)
-        lines = [line for part in parts for line in ([part.name] if part.name != caption else []) + part.lines]
-        text = "\n".join(lines)
-        if text or caption:
-            sections.append(Section(name=caption, text=text))
-        if field in deciding:
-            if may_decide and lines:
-                read = read_decision(caption, lines, meeting_date, committee)
-                history.extend(read.history)
-                if decision is None and read.decision is not None:
-                    decision, votes = read.decision, read.votes
-                absent = merge_names(absent, read.absent)
-        elif is_history_caption(caption):
-            history.extend(only_earlier(history_entries(lines), meeting_date, committee))
-        elif caption_kind(caption) == ATTENDANCE:
-            absent = merge_names(absent, people(lines))
+        read.add(_text(field, "Caption"), content, deciding=field in deciding, may_decide=may_decide)
+    absent = read.absent
     if may_decide:
         absent = merge_names(absent, people(_text(m, "Name") for m in el.findall("Members/ItemMember") if _away(m)))
     return AgendaItem(
@@ -135,13 +112,13 @@ def _item(el: ET.Element, meeting_date: dt.date | None, committee: str | None, m
         title=title,
         case_number=_case(el),
         is_closed=closed,
-        sections=tuple(sections),
-        decision=decision,
+        sections=tuple(read.sections),
+        decision=read.decision,
         absent=absent,
-        attachments=_attachments(el, sections),
+        attachments=_attachments(el, read.sections),
         attachment_refs=_attachment_refs(el),
-        votes=votes,
-        history=tuple(sorted(history, key=lambda e: e.date or dt.date.min)),
+        votes=read.votes,
+        history=read.earlier(),
     )
 
 
