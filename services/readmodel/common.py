@@ -71,7 +71,8 @@ def fingerprint(kind: str, flt: ReadFilter) -> str:
     return cursor_codec.fingerprint(kind, flt.fingerprint_fields())
 
 
-PROVENANCE_COLUMNS = (
+# Where a document came from, as `provenance()` reads it (a meeting's row selects these too).
+DOCUMENT_COLUMNS = (
     documents.c.original_name,
     documents.c.blob_ref,
     documents.c.content_type,
@@ -80,6 +81,9 @@ PROVENANCE_COLUMNS = (
     documents.c.stored_at.label("doc_stored_at"),
     documents.c.parsed_at,
     documents.c.source_url,
+)
+PROVENANCE_COLUMNS = (
+    *DOCUMENT_COLUMNS,
     agenda_items.c.page,
     meetings.c.kind,
     meetings.c.superseded_by,

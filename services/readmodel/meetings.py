@@ -9,7 +9,17 @@ import sqlalchemy as sa
 from sqlalchemy import Select, func
 
 from services.readmodel import cursor as cursor_codec
-from services.readmodel.common import Target, after, clamp, count, date_key, fingerprint, provenance, rows
+from services.readmodel.common import (
+    DOCUMENT_COLUMNS,
+    Target,
+    after,
+    clamp,
+    count,
+    date_key,
+    fingerprint,
+    provenance,
+    rows,
+)
 from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter, SqlFilter, sql_filter
 from services.readmodel.items import ITEM_COLUMNS, item_out
@@ -43,14 +53,7 @@ _COLUMNS = (
     meetings.c.superseded_by,
     _decision_count,
     date_key.label("date_key"),
-    documents.c.original_name,
-    documents.c.blob_ref,
-    documents.c.content_type,
-    documents.c.size,
-    documents.c.received_at,
-    documents.c.stored_at.label("doc_stored_at"),
-    documents.c.parsed_at,
-    documents.c.source_url,
+    *DOCUMENT_COLUMNS,
 )
 
 
