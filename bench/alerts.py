@@ -1,12 +1,15 @@
-"""Alerts benchmark: `python -m bench.alerts [--subs N] [--events N] [--docs N] [--rate R] [--json]`.
+"""Alerts benchmark: `python -m bench.alerts [--subs N] [--send-events N] [--docs N] [--rate R] [--json]`.
 
-1. Fan-out: N subscriptions (a quarter match everything, a quarter a committee, a quarter a search phrase,
-   a quarter another municipality) against generated events: matching deliveries enqueued per second
-   (the worker's `enqueue_batch` over batches of `--batch` events, as it reads the stream: filter evaluation
-   with Danish stemming + the insert), on SQLite.
-2. Sending: N webhook subscriptions matching everything, a few events, the delivery loop against a loopback
-   receiver (a thread of the benchmark's process): signed POSTs per second.
-3. Latency: the real `minutes up` topology (ingest, parser, store, alerts) with one webhook subscription;
+1. Sending: N webhook subscriptions matching everything, a few events on the public stream, the worker's
+   delivery loop (follower and dispatcher) against a loopback receiver (a thread of the benchmark's
+   process): signed POSTs per second.
+2. CPU: the real alerts worker (`minutes service alerts`, its own process) with N webhook subscriptions of
+   mixed filters against a loopback receiver; documents' decisions appended to the public stream as the
+   store's relay does; the worker's CPU (user+system, psutil) from the first entry to the last delivery
+   recorded, per document and per delivery.
+3. Following: the same worker with no subscription while documents' decisions arrive at `--rate` documents
+   a second (14 decisions each): what the worker costs a pipeline just by following the stream.
+4. Latency: the real `minutes up` topology (ingest, parser, store, alerts) with one webhook subscription;
    documents renamed into the inbox at a fixed rate; time from the rename (file complete) to the webhook
    received, per decision, p50/p99.
 Figures are printed, never asserted.
@@ -122,73 +125,204 @@ async def _subscriptions(engine: Any, n: int, url: str, *, all_match: bool) -> N
         await add_subscription(engine, SubscriptionSpec(channel="webhook", url=url, **flt), allow_private=True)
 
 
-async def fan_out(workdir: Path, subs: int, events: int, batch: int) -> dict[str, Any]:
-    from services.alerts.fanout import Pending, SubscriptionCache, enqueue_batch
-    from services.store.db import create_engine, migrate
-
-    url = f"sqlite+aiosqlite:///{workdir / 'fanout.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    try:
-        await _subscriptions(engine, subs, "http://127.0.0.1:9/hook", all_match=False)
-        # Entries published after the subscriptions were created (stream ids are milliseconds).
-        first_ms = int(time.time() * 1000) + 1
-        evs = [
-            Pending(ev, ev.model_dump_json(), f"{first_ms + n}-0") for n, ev in enumerate(map(_event, range(events)))
-        ]
-        cache = SubscriptionCache()
-        start = time.perf_counter()
-        total = 0
-        for at in range(0, len(evs), batch):
-            total += await enqueue_batch(engine, cache, evs[at : at + batch])
-        took = time.perf_counter() - start
-    finally:
-        await engine.dispose()
-    return {
-        "subscriptions": subs,
-        "events": events,
-        "deliveries": total,
-        "seconds": round(took, 2),
-        "deliveries_per_s": round(total / took),
-        "events_per_s": round(events / took, 1),
-    }
-
-
 async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
+    import redis.asyncio as aioredis
+
     from services.alerts.bootstrap import bootstrap
-    from services.alerts.worker import deliver_due, enqueue
+    from services.alerts.worker import delivery_loop
     from services.store.db import create_engine, migrate
+    from shared import streams
     from shared.redis_server import RedisServer
     from shared.settings import Settings
 
     url = f"sqlite+aiosqlite:///{workdir / 'send.db'}"
     await migrate(url)
     engine = create_engine(url)
-    # The sender asks Redis for the alerts group's pending entries (its ordering watermark): none here.
     redis = RedisServer(workdir / "redis", appendonly=False)
     redis.start()
+    client = aioredis.Redis.from_url(redis.url)
     with ReceiverThread() as receiver:
         settings = Settings(
             database_url=url, redis_url=redis.url, allow_private_urls=True, alerts_concurrency=32, _env_file=None
         )
-        deps = bootstrap(settings, engine=engine)
+        deps = bootstrap(settings, engine=engine, redis=client)
         try:
             await _subscriptions(engine, subs, receiver.url, all_match=True)
-            total = 0
-            for n in range(events):
-                ev = _event(n)
-                total += await enqueue(engine, ev, ev.model_dump_json(), None)
+            loop = asyncio.create_task(delivery_loop(deps))
+            await asyncio.sleep(0.5)  # the follower at the stream's head
             start = time.perf_counter()
+            for n in range(events):
+                await client.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: _event(n).model_dump_json()})
+            total = subs * events
+            deadline = start + 600
             while len(receiver.got) < total:
-                if not await deliver_due(deps):
-                    await asyncio.sleep(0.01)
+                if time.perf_counter() > deadline:
+                    raise RuntimeError(f"{len(receiver.got)} of {total} deliveries after 600 s")
+                await asyncio.sleep(0.01)
             took = time.perf_counter() - start
+            deps.stopping.set()
+            deps.work.set()
+            await loop
         finally:
             await deps.http.aclose()
-            await deps.redis.aclose()
+            await client.aclose()
             await engine.dispose()
             redis.stop()
     return {"subscriptions": subs, "deliveries": total, "seconds": round(took, 2), "posts_per_s": round(total / took)}
+
+
+def cpu_per_document(workdir: Path, subs: int, docs: int, per_doc: int) -> dict[str, Any]:
+    """The alerts worker's CPU per document: `docs` documents of `per_doc` decisions each, `subs` subscriptions
+    (a quarter match everything, a quarter a committee, a quarter a phrase, a quarter nothing)."""
+    import subprocess
+
+    import psutil
+    import redis as sync_redis
+
+    from bench.cpu import tree_cpu_seconds
+    from services.alerts.subscriptions import list_subscriptions
+    from services.store.db import create_engine, migrate
+    from shared import streams
+    from shared.redis_server import RedisServer
+
+    url = f"sqlite+aiosqlite:///{workdir / 'cpu.db'}"
+    asyncio.run(migrate(url))
+    server = RedisServer(workdir / "redis", appendonly=False)
+    server.start()
+    client = sync_redis.Redis.from_url(server.url)
+    events = [_event(n) for n in range(docs * per_doc)]
+    matching = {
+        0: len(events),  # everything
+        1: sum("udvalget" in e.committee.casefold() for e in events),
+        2: sum("lokalplan" in e.decision_text.casefold() for e in events),
+        3: 0,  # another municipality
+    }
+    expected = sum(matching[i % 4] for i in range(subs))
+    with ReceiverThread() as receiver:
+
+        async def setup() -> None:
+            engine = create_engine(url)
+            try:
+                await _subscriptions(engine, subs, receiver.url, all_match=False)
+            finally:
+                await engine.dispose()
+
+        asyncio.run(setup())
+        env = {
+            **os.environ,
+            "MINUTES_REDIS_URL": server.url,
+            "MINUTES_DATABASE_URL": url,
+            "MINUTES_DATA_DIR": str(workdir / "alerts"),
+            "MINUTES_ALLOW_PRIVATE_URLS": "true",
+            "MINUTES_LOG_FORMAT": "json",
+        }
+        (workdir / "alerts").mkdir()
+        log = (workdir / "alerts.log").open("ab")
+        proc = subprocess.Popen([sys.executable, "-m", "minutes_cli.main", "service", "alerts"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 180
+            while '"event": "ready"' not in (workdir / "alerts.log").read_text():
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the alerts worker did not get ready (see alerts.log)")
+                time.sleep(0.1)
+            time.sleep(1.0)  # its first poll passes done: the measurement starts idle
+
+            async def recorded() -> int:
+                engine = create_engine(url)
+                try:
+                    return sum(s.delivered for s in await list_subscriptions(engine))
+                finally:
+                    await engine.dispose()
+
+            before = tree_cpu_seconds(proc.pid)
+            start = time.perf_counter()
+            for d in range(docs):  # one document's decisions at a time, as the relay publishes a meeting
+                pipe = client.pipeline(transaction=False)
+                for ev in events[d * per_doc : (d + 1) * per_doc]:
+                    pipe.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: ev.model_dump_json()})
+                pipe.execute()
+            deadline = time.time() + 600
+            while len(receiver.got) < expected or asyncio.run(recorded()) < expected:
+                if time.time() > deadline:
+                    raise RuntimeError(f"{len(receiver.got)} of {expected} deliveries after 600 s")
+                time.sleep(0.2)
+            took = time.perf_counter() - start
+            spent = tree_cpu_seconds(proc.pid) - before
+            rss = psutil.Process(proc.pid).memory_info().rss
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            log.close()
+            client.close()
+            server.stop()
+    return {
+        "subscriptions": subs,
+        "documents": docs,
+        "decisions": len(events),
+        "deliveries": expected,
+        "received": len(receiver.got),
+        "seconds": round(took, 2),
+        "cpu_ms_per_document": round(spent * 1000 / docs, 2),
+        "cpu_ms_per_delivery": round(spent * 1000 / max(expected, 1), 3),
+        "rss_mb": round(rss / 2**20, 1),
+    }
+
+
+def following(workdir: Path, docs: int, rate: float, per_doc: int = 14) -> dict[str, Any]:
+    """The worker's CPU per document with no subscription while the stream grows at `rate` documents/s."""
+    import subprocess
+
+    import redis as sync_redis
+
+    from bench.cpu import tree_cpu_seconds
+    from services.store.db import migrate
+    from shared import streams
+    from shared.redis_server import RedisServer
+
+    url = f"sqlite+aiosqlite:///{workdir / 'follow.db'}"
+    asyncio.run(migrate(url))
+    server = RedisServer(workdir / "redis", appendonly=False)
+    server.start()
+    client = sync_redis.Redis.from_url(server.url)
+    env = {
+        **os.environ,
+        "MINUTES_REDIS_URL": server.url,
+        "MINUTES_DATABASE_URL": url,
+        "MINUTES_DATA_DIR": str(workdir / "alerts"),
+        "MINUTES_LOG_FORMAT": "json",
+    }
+    (workdir / "alerts").mkdir()
+    log = (workdir / "alerts.log").open("ab")
+    proc = subprocess.Popen([sys.executable, "-m", "minutes_cli.main", "service", "alerts"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 180
+        while '"event": "ready"' not in (workdir / "alerts.log").read_text():
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("the alerts worker did not get ready (see alerts.log)")
+            time.sleep(0.1)
+        time.sleep(1.0)
+        before = tree_cpu_seconds(proc.pid)
+        start = time.perf_counter()
+        n = 0
+        for d in range(docs):
+            pipe = client.pipeline(transaction=False)
+            for _ in range(per_doc):
+                pipe.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: _event(n).model_dump_json()})
+                n += 1
+            pipe.execute()
+            time.sleep(max(0.0, start + (d + 1) / rate - time.perf_counter()))
+        time.sleep(1.0)  # the last entries followed
+        spent = tree_cpu_seconds(proc.pid) - before
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        log.close()
+        client.close()
+        server.stop()
+    per_document = round(spent * 1000 / docs, 2)
+    return {"documents": docs, "decisions": n, "rate_docs_per_s": rate, "cpu_ms_per_document": per_document}
 
 
 def latency(workdir: Path, docs: int, rate: float) -> dict[str, Any]:
@@ -268,27 +402,33 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         prog="python -m bench.alerts", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("--subs", type=int, default=1000, help="subscriptions for fan-out and sending")
-    ap.add_argument("--events", type=int, default=100, help="events for the fan-out")
-    ap.add_argument("--batch", type=int, default=100, help="events per fan-out transaction (the worker's batch)")
+    ap.add_argument("--subs", type=int, default=1000, help="subscriptions for sending")
     ap.add_argument("--send-events", type=int, default=3, help="events sent to every subscription")
-    ap.add_argument("--docs", type=int, default=40, help="documents for the latency phase")
+    ap.add_argument("--docs", type=int, default=40, help="documents for the latency and CPU phases")
+    ap.add_argument("--cpu-subs", type=int, default=20, help="subscriptions in the CPU phase")
+    ap.add_argument("--per-doc", type=int, default=8, help="decisions per document in the CPU phase")
     ap.add_argument("--rate", type=float, default=2.0, help="documents per second in the latency phase")
-    ap.add_argument("--phases", default="fan_out,sending,latency", help="comma-separated phases to run")
+    ap.add_argument("--phases", default="sending,cpu,following,latency", help="comma-separated phases to run")
     ap.add_argument("--json", action="store_true", help="one JSON object as the last line")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="minutes-bench-alerts-") as tmp:
         root = Path(tmp)
         phases = set(args.phases.split(","))
         result: dict[str, Any] = {}
-        if "fan_out" in phases:
-            say(f"fan-out: {args.subs} subscriptions × {args.events} events")
-            result["fan_out"] = asyncio.run(fan_out(root, args.subs, args.events, args.batch))
-            say(f"fan-out: {result['fan_out']}")
         if "sending" in phases:
             say(f"sending: {args.subs} webhook subscriptions × {args.send_events} events to a loopback receiver")
             result["sending"] = asyncio.run(sending(root, args.subs, args.send_events))
             say(f"sending: {result['sending']}")
+        if "cpu" in phases:
+            say(f"cpu: {args.cpu_subs} subscriptions, {args.docs} documents × {args.per_doc} decisions")
+            (root / "cpu").mkdir()
+            result["cpu"] = cpu_per_document(root / "cpu", args.cpu_subs, args.docs, args.per_doc)
+            say(f"cpu: {result['cpu']}")
+        if "following" in phases:
+            say(f"following: no subscription, {args.docs} documents at {args.rate}/s")
+            (root / "following").mkdir()
+            result["following"] = following(root / "following", args.docs, args.rate)
+            say(f"following: {result['following']}")
         if "latency" in phases:
             say(f"latency: {args.docs} documents at {args.rate}/s through minutes up with the alerts worker")
             (root / "latency").mkdir()

@@ -176,7 +176,8 @@ def attempts(
     as_json: JsonOpt = False,
     data: DataOpt = None,
 ) -> None:
-    """The latest delivery attempts of a subscription: status code or error, duration."""
+    """The latest attempts of a subscription's failed deliveries and their retries (and replays, digests):
+    status code or error, duration. Deliveries that succeeded at once are counted in `list`."""
     from services.alerts.subscriptions import get_subscription, list_attempts
 
     settings = _settings(data, "attempts")

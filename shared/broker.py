@@ -125,14 +125,17 @@ async def _create_groups(client: Redis, groups: dict[str, tuple[str, ...]] | Non
 
 
 def document_reader(
-    docs: RedisBroker, stream: str, group: str, consumer: str, *, batch: int, title: str, description: str,
+    docs: RedisBroker, stream: str, group: str | None, consumer: str, *, batch: int, title: str, description: str,
     one_at_a_time: bool = False,
 ) -> None:
     """Declare, on a broker used only for the AsyncAPI document (never started), a stream the service reads
-    with shared.stream_worker: the document shows the channel, its group and what it carries."""
+    with shared.stream_worker: the document shows the channel, its group (None: read without one, XREAD)
+    and what it carries."""
 
     async def reads(body: Any) -> None:  # never called: the stream worker reads this stream
         return None
 
-    sub = StreamSub(stream, group=group, consumer=consumer, batch=not one_at_a_time, max_records=batch)
+    sub = StreamSub(
+        stream, group=group, consumer=consumer if group else None, batch=not one_at_a_time, max_records=batch
+    )
     docs.subscriber(stream=sub, title=title, description=description)(reads)

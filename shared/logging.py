@@ -58,6 +58,9 @@ def configure_logging(
     logging.getLogger("sqlalchemy").setLevel(sql_level)
     # Alembic announces every plugin it loads at INFO: noise on each start-up.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # httpx says every request at INFO: a line per webhook delivery and per page fetched from a source (and
+    # a tenth of a delivery's CPU). Failures are recorded and said by the callers.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))
     structlog.contextvars.clear_contextvars()
     if service:
         structlog.contextvars.bind_contextvars(service=service)

@@ -86,7 +86,9 @@ class Settings(BaseSettings):
     )
     # The older, webhooks-only name: refused with the new name rather than ignored or half honoured.
     webhook_allow_private: bool | None = Field(default=None, description="Replaced by MINUTES_ALLOW_PRIVATE_URLS.")
-    webhook_timeout_s: float = Field(default=10.0, gt=0, description="Timeout of one webhook POST.")
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, description="Deadline of one webhook POST: connect, send and the whole response."
+    )
     alerts_disable_after: int = Field(
         default=15, ge=1, description="Consecutive failed attempts after which a subscription is disabled."
     )

@@ -15,7 +15,8 @@ DEAD_LETTER: Final = f"{PREFIX}:dead-letter"
 
 PARSER_GROUP: Final = "parser"
 STORE_GROUP: Final = "store"
-# The alerts worker (webhooks, notifications) reads the public stream in its own group.
+# The group the alerts worker read the public stream in before each subscription kept its own cursor
+# (revision 0013_alerts_cursors): read once at the first start after the upgrade, then removed.
 ALERTS_GROUP: Final = "alerts"
 
 # The one field of a public-stream entry; its value is the event as JSON text.
@@ -36,6 +37,8 @@ REJECTED_KEY: Final = f"{PREFIX}:ingest:rejected"
 S3_CURSOR_KEY_PREFIX: Final = f"{PREFIX}:ingest:s3:cursor:"
 # store relay: one key per published event id (SET NX), so no event is published twice.
 DEDUPE_PREFIX: Final = f"{DECISIONS}:published:"
+# alerts: public-stream entries that were not valid events, dead-lettered once (whichever worker met them first).
+INVALID_PUBLIC_PREFIX: Final = f"{DECISIONS}:invalid:"
 # `minutes check` / store start: one re-announcing pass at a time.
 RECONCILE_LOCK: Final = f"{PREFIX}:check:reconcile-lock"
 # `minutes check` / store start: one pass re-publishing accepted documents that were never parsed.

@@ -1,4 +1,4 @@
-"""The alerts worker: reads the public decisions stream in its own group, delivers matching events.
+"""The alerts worker: reads the public decisions stream (a cursor per subscription), delivers matching events.
 
 Run: `minutes service alerts`, or `faststream run services.alerts.app:create_app --factory`.
 """
@@ -29,10 +29,10 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
     # The AsyncAPI document: what the worker reads (with the stream worker) and writes.
     docs = make_broker(resolve_redis_url(settings), "alerts")
     document_reader(
-        docs, streams.DECISIONS, streams.ALERTS_GROUP, deps.consumer, batch=settings.batch_size,
+        docs, streams.DECISIONS, None, deps.consumer, batch=settings.batch_size,
         title="alerts/decisions",
-        description="Public DecisionMade and DecisionRevised events, matched against the subscriptions "
-        "(shared/stream_worker.py; entries left pending by a dead alerts worker reclaimed).",
+        description="Public DecisionMade and DecisionRevised events, matched against the subscriptions; "
+        "read without a group: each subscription keeps its own cursor (services/alerts/window.py).",
     )
     declare_dead_letter_publisher(docs)
 
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, deps: AlertsDeps | None = None)
             docs,
             title="minutes alerts",
             version=VERSION,
-            description=f"Reads {streams.DECISIONS} (group {streams.ALERTS_GROUP}) and delivers matching "
+            description=f"Reads {streams.DECISIONS} (a cursor per subscription) and delivers matching "
             "decisions to webhooks (Standard Webhooks) and Apprise notifications.",
         ),
     )

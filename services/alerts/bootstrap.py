@@ -11,18 +11,17 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.alerts import handlers
 from services.alerts.delivery import release_all
+from services.alerts.positions import adopt_positions
 from services.alerts.send import webhook_client
 from services.alerts.urls import Resolver, system_resolver
 from services.alerts.worker import AlertsDeps, delivery_loop, send_digests
 from services.store import db
-from shared import streams
-from shared.broker import ensure_groups, resolve_redis_url
+from shared.broker import resolve_redis_url
+from shared.consume import redis_outage
 from shared.logging import get_logger
 from shared.service import Periodic
 from shared.settings import Settings
-from shared.stream_worker import Entry, GroupWorker
 
 log = get_logger(__name__)
 
@@ -57,9 +56,9 @@ def bootstrap(
 
 async def start(deps: AlertsDeps) -> None:
     """Wait until `minutes migrate` has brought the schema to this version's head (never migrating:
-    readiness says why meanwhile, one log line per change); create the alerts group at id 0 (an event
-    published before the worker first ran still reaches the subscriptions older than it); then read the
-    public stream in batches and start the delivery loop, the digests and the heartbeat. Returns early,
+    readiness says why meanwhile, one log line per change); give a subscription stored before the cursors
+    (revision 0013) its position in the public stream (services/alerts/positions.py); then start the
+    delivery loop (the stream's follower and the dispatcher), the digests and the heartbeat. Returns early,
     having started nothing, when `close` comes first."""
     settings = deps.settings
     async with deps.lifecycle:
@@ -67,18 +66,11 @@ async def start(deps: AlertsDeps) -> None:
         if not await db.await_schema(deps.engine, deps.head, deps.heartbeat.record, stop=deps.stopping):
             log.info("stopped while waiting for the schema; started nothing")
             return
-        await ensure_groups(deps.redis, {streams.DECISIONS: (streams.ALERTS_GROUP,)})
-        step = handlers.consume_step(deps, deps.gate)
-
-        async def handle(entries: list[Entry]) -> None:
-            await handlers.handle_entries(deps, step, entries)
-
-        # Batches of entries: one transaction enqueues the deliveries of all of them, one XACK.
-        deps.worker = GroupWorker(
-            deps.redis, streams.DECISIONS, streams.ALERTS_GROUP, deps.consumer, handle,
-            batch=settings.batch_size, claim_idle_ms=settings.claim_idle_ms, gate=deps.gate,
+        await deps.gate.through(
+            lambda: adopt_positions(deps.engine, deps.redis),
+            lambda exc: redis_outage(exc) or db.is_db_unavailable(exc),
+            stop=deps.stopping,
         )
-        deps.worker.start()
         deps.loop_task = asyncio.create_task(delivery_loop(deps), name="alert-deliveries")
         deps.digests = Periodic("alert-digests", settings.alerts_digest_check_s, lambda: send_digests(deps))
         deps.digests.start()
@@ -86,18 +78,16 @@ async def start(deps: AlertsDeps) -> None:
 
 
 async def close(deps: AlertsDeps) -> None:
-    """Stop what `start` started — the batch in hand finished and acked, the delivery pass in progress
-    finished and recorded, the subscription leases released — and release what `bootstrap` created."""
+    """Stop what `start` started — each subscription in flight finishing its send and recording it, the
+    subscription leases released — and release what `bootstrap` created."""
     deps.stopping.set()
     async with deps.lifecycle:
-        if deps.worker is not None:
-            await deps.worker.shutdown()
         await deps.heartbeat.stop()
         if deps.digests is not None:
             await deps.digests.stop()
         if deps.loop_task is not None:
-            # The pass in progress finishes and records what it sent (a cancelled send would be sent again
-            # by another worker); one that hangs is cancelled after a send's timeout.
+            # Each subscription in flight finishes its send and records it (a cancelled send would be sent
+            # again by another worker); one that hangs is cancelled after a send's deadline.
             deps.work.set()
             try:
                 await asyncio.wait_for(asyncio.shield(deps.loop_task), deps.settings.webhook_timeout_s + 5)

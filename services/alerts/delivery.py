@@ -1,46 +1,39 @@
-"""Sending what is due: subscriptions claimed with a lease, each served in stream order by one worker.
+"""Claims and records: which worker serves a subscription now, and what its runs leave in the database.
 
-Several alerts workers may share a database. A worker claims a subscription with a lease (one atomic
-UPDATE … RETURNING; on PostgreSQL its candidates are picked FOR UPDATE SKIP LOCKED) and alone sends that
-subscription's deliveries until none is due, renewing the lease while it works and releasing it in the
-transaction that records the last results. A worker that dies leaves its leases to expire
-(`MINUTES_ALERTS_LEASE_S`); what it sent but did not record is sent again (same `webhook-id`).
+Several alerts workers may share a database. A worker claims a subscription with a lease (a read of the
+candidates, then one atomic UPDATE … RETURNING that re-checks the lease is free) and alone serves it until
+nothing is left, renewing the lease while it works and releasing it in the transaction that records the
+last results. A worker that dies leaves its leases to expire (`MINUTES_ALERTS_LEASE_S`); what it sent but
+did not record is sent again (same `webhook-id`).
 
-Order: deliveries are sent by their entry's stream position, from the head while due (nothing overtakes a
-delivery waiting for its retry), and only below the ordering watermark — the oldest entry the alerts group
-still has pending. An entry that a worker is still enqueueing (or that waits for a reclaim) may hold
-events for the same subscription older than those already enqueued by another worker; they wait for it.
-Up to `MINUTES_ALERTS_CONCURRENCY` subscriptions are served at once; each sends its due deliveries one after
-another and records a run of them in one (group-committed) transaction.
+A subscription has work when its cursor is at or before the newest entry of the public stream, or when the
+oldest of its waiting rows is due. A run from the stream is recorded with one UPDATE of the subscription
+(cursor, counters), guarded by the lease: a worker that lost its lease records nothing, and the next holder
+sends from the cursor again. Rows are written only for what must keep state (services/alerts/fanout.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import random
 from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import TypeAdapter
-from redis import exceptions as redis_errors
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.alerts import send
 from services.alerts.deps import AlertsDeps
-from services.alerts.fanout import bump_version, position
-from services.alerts.matching import Event
+from services.alerts.fanout import bump_version, keep
 from services.alerts.models import attempts, deliveries, subscriptions
-from shared import streams
-from shared.contracts.events import PublicEvent, utcnow
+from services.alerts.window import Item, Position
+from shared.contracts.events import utcnow
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-PUBLIC: TypeAdapter[Event] = TypeAdapter(PublicEvent)
-RUN = 50  # deliveries read, sent and recorded per run
-NO_LIMIT = (2**62, 0)
+RUN = 50  # waiting rows read, sent and recorded per run
+QUEUE = (deliveries.c.stream_ms, deliveries.c.stream_seq, deliveries.c.id)
 
 
 def backoff_s(settings: Any, attempt: int) -> float:
@@ -51,79 +44,54 @@ def backoff_s(settings: Any, attempt: int) -> float:
 
 
 def lease_s(deps: AlertsDeps) -> float:
-    """How long a claim holds: long enough for a few sends at their timeout between renewals."""
+    """How long a claim holds: long enough for a few sends at their deadline between renewals."""
     return max(deps.settings.alerts_lease_s, 3 * deps.settings.webhook_timeout_s)
 
 
-async def watermark(deps: AlertsDeps) -> tuple[int, int]:
-    """Deliveries at or after this stream position wait: the oldest entry the alerts group has read and not
-    acknowledged (one being enqueued may carry older events of a subscription than those enqueued), or,
-    when none is pending, the entry after the last one the group has read (anything newer may be being
-    enqueued by the time this pass sends)."""
-    try:
-        async with deps.redis.pipeline(transaction=True) as pipe:
-            pipe.xinfo_groups(streams.DECISIONS)
-            pipe.xpending(streams.DECISIONS, streams.ALERTS_GROUP)
-            groups, summary = await pipe.execute()
-    except Exception as exc:
-        if not (isinstance(exc, redis_errors.ResponseError) and ("NOGROUP" in str(exc) or "no such key" in str(exc))):
-            # Redis away: the last watermark still holds (it only ever grows).
-            log.debug("watermark unavailable", error=repr(exc)[:200])
-            return deps.last_watermark or (0, 0)
-        # No group (nor stream): no worker reads the stream, so no enqueue can be in progress.
-        deps.last_watermark = NO_LIMIT
-        return NO_LIMIT
-    group = next((g for g in groups if _text(g.get("name")) == streams.ALERTS_GROUP), None)
-    read = position(_text(group.get("last-delivered-id"))) if group is not None else (0, 0)
-    mark = (read[0], read[1] + 1)
-    if int(summary.get("pending") or 0):
-        mark = min(mark, position(_text(summary.get("min"))))
-    deps.last_watermark = mark
-    return mark
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value or "")
-
-
-def _before(mark: tuple[int, int]) -> Any:
-    ms, seq = mark
-    return sa.or_(deliveries.c.stream_ms < ms, sa.and_(deliveries.c.stream_ms == ms, deliveries.c.stream_seq < seq))
-
-
-_QUEUE = (deliveries.c.stream_ms, deliveries.c.stream_seq, deliveries.c.id)
-
-
-async def claim(deps: AlertsDeps, limit: int, mark: tuple[int, int], busy: Sequence[str] = ()) -> list[str]:
-    """Lease up to `limit` enabled subscriptions whose oldest waiting delivery is due, not leased by another
-    worker (this worker's own leases, but those it is serving now (`busy`), are taken again: a pass that
-    failed leaves them behind)."""
-    now = utcnow()
-    until = now + dt.timedelta(seconds=lease_s(deps))
-    head = (
-        sa.select(deliveries.c.next_attempt_at)
-        .where(deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.status == "pending", _before(mark))
-        .order_by(*_QUEUE)
-        .limit(1)
-        .scalar_subquery()
-    )
-    free = sa.or_(
+def _free(deps: AlertsDeps, now: dt.datetime) -> Any:
+    return sa.or_(
         subscriptions.c.leased_until.is_(None),
         subscriptions.c.leased_until < now,
         subscriptions.c.leased_by == deps.worker_id,
     )
+
+
+def _at_or_before(head: Position) -> Any:
+    ms, seq = head
+    return sa.or_(
+        subscriptions.c.next_ms < ms, sa.and_(subscriptions.c.next_ms == ms, subscriptions.c.next_seq <= seq)
+    )
+
+
+async def claim(deps: AlertsDeps, limit: int, head: Position | None, busy: Sequence[str] = ()) -> list[str]:
+    """Lease up to `limit` enabled subscriptions with work (their cursor at or before `head`, the newest
+    entry, or their oldest waiting row due) that no other worker holds. This worker's own leases are taken
+    again, but not those of `busy` (served or resting now)."""
+    now = utcnow()
+    oldest_due = (
+        sa.select(deliveries.c.next_attempt_at)
+        .where(deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.status == "pending")
+        .order_by(*QUEUE)
+        .limit(1)
+        .scalar_subquery()
+    )
+    work = oldest_due <= now if head is None else sa.or_(_at_or_before(head), oldest_due <= now)
+    free = sa.and_(subscriptions.c.enabled.is_(True), _free(deps, now))
     if busy:
         free = sa.and_(free, subscriptions.c.id.not_in(list(busy)))
+    # A read first: most wake-ups find nothing to do, and a read takes no write lock (SQLite has one).
+    async with deps.engine.connect() as conn:
+        found = list((await conn.execute(sa.select(subscriptions.c.id).where(free, work).limit(limit))).scalars())
+    if not found:
+        return []
+    until = now + dt.timedelta(seconds=lease_s(deps))
 
     async def take(conn: AsyncConnection) -> list[str]:
-        candidates = (
-            sa.select(subscriptions.c.id).where(subscriptions.c.enabled.is_(True), free, head <= now).limit(limit)
-        )
-        if conn.dialect.name == "postgresql":
-            candidates = candidates.with_for_update(skip_locked=True, of=subscriptions)
+        # The lease re-checked in the UPDATE (another worker may have taken one since the read): on
+        # PostgreSQL the row is locked and the condition evaluated again on its newest version.
         stmt = (
             subscriptions.update()
-            .where(subscriptions.c.id.in_(candidates.scalar_subquery()), free)
+            .where(subscriptions.c.id.in_(found), free)
             .values(leased_by=deps.worker_id, leased_until=until)
             .returning(subscriptions.c.id)
         )
@@ -132,128 +100,22 @@ async def claim(deps: AlertsDeps, limit: int, mark: tuple[int, int], busy: Seque
     return list(await deps.write(take))
 
 
-async def release_all(deps: AlertsDeps) -> None:
-    """Give up every lease of this worker (at shutdown: another worker takes over at once)."""
-
-    async def release(conn: AsyncConnection) -> None:
-        await conn.execute(
-            subscriptions.update()
-            .where(subscriptions.c.leased_by == deps.worker_id)
-            .values(leased_by=None, leased_until=None)
-        )
-
-    await deps.write(release)
+async def any_enabled(deps: AlertsDeps) -> bool:
+    """Whether any subscription is enabled at all."""
+    async with deps.engine.connect() as conn:
+        stmt = sa.select(sa.exists().where(subscriptions.c.enabled.is_(True)))
+        return bool((await conn.execute(stmt)).scalar())
 
 
-def _mine(deps: AlertsDeps, subscription_id: str) -> Any:
-    return sa.and_(subscriptions.c.id == subscription_id, subscriptions.c.leased_by == deps.worker_id)
-
-
-async def _renew(deps: AlertsDeps, subscription_id: str) -> dt.datetime | None:
-    """Extend the lease; None when it was lost (expired and taken by another worker)."""
-    until = utcnow() + dt.timedelta(seconds=lease_s(deps))
-
-    async def renew(conn: AsyncConnection) -> int:
-        done = await conn.execute(subscriptions.update().where(_mine(deps, subscription_id)).values(leased_until=until))
-        return int(done.rowcount or 0)
-
-    return until if await deps.write(renew) else None
-
-
-async def record(
-    deps: AlertsDeps,
-    sub: Any,
-    done: Sequence[tuple[int, send.Sent]],
-    failed: tuple[Sequence[int], send.Sent] | None = None,
-    *,
-    release: bool,
-    digest: bool = False,
-) -> None:
-    """Store a run's attempts and their consequences in one transaction: delivered, or retried later, or
-    the subscription disabled; with `release`, the lease given up in the same transaction."""
-    settings = deps.settings
-
-    async def write(conn: AsyncConnection) -> None:
-        now = utcnow()
-        rows = [(d, r) for d, r in done] + ([(d, failed[1]) for d in failed[0]] if failed else [])
-        if rows:
-            await conn.execute(
-                attempts.insert(),
-                [
-                    {
-                        "delivery_id": d,
-                        "subscription_id": sub.id,
-                        "attempted_at": now,
-                        "ok": r.ok,
-                        "status_code": r.status_code,
-                        "error": r.error,
-                        "duration_ms": r.duration_ms,
-                    }
-                    for d, r in rows
-                ],
-            )
-        change: dict[str, Any] = {}
-        if done:
-            await conn.execute(
-                deliveries.update()
-                .where(deliveries.c.id.in_([d for d, _ in done]))
-                .values(status="delivered", delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None)
-            )
-            change["consecutive_failures"] = 0
-        if failed:
-            await _failed(conn, sub, failed[0], failed[1], now, digest=digest)
-        if release:
-            change.update(leased_by=None, leased_until=None)
-        if change:
-            await conn.execute(
-                subscriptions.update()
-                .where(_mine(deps, sub.id) if release else subscriptions.c.id == sub.id)
-                .values(**change)
-            )
-
-    async def _failed(
-        conn: AsyncConnection, sub: Any, ids: Sequence[int], result: send.Sent, now: dt.datetime, *, digest: bool
-    ) -> None:
-        chosen = deliveries.c.id.in_(list(ids))
-        tries = (await conn.execute(sa.select(sa.func.max(deliveries.c.attempts)).where(chosen))).scalar() or 0
-        values: dict[str, Any] = {"attempts": deliveries.c.attempts + 1, "last_error": result.error}
-        if not digest:
-            values["next_attempt_at"] = now + dt.timedelta(seconds=backoff_s(settings, tries + 1))
-        await conn.execute(deliveries.update().where(chosen).values(**values))
-        failures = (
-            await conn.execute(
-                subscriptions.update()
-                .where(subscriptions.c.id == sub.id)
-                .values(consecutive_failures=subscriptions.c.consecutive_failures + 1)
-                .returning(subscriptions.c.consecutive_failures)
-            )
-        ).scalar() or 0
-        if failures >= settings.alerts_disable_after:
-            reason = f"{failures} consecutive failed deliveries; last: {result.error or 'failed'}"
-            await conn.execute(
-                subscriptions.update()
-                .where(subscriptions.c.id == sub.id)
-                .values(enabled=False, disabled_at=now, disabled_reason=reason[:500])
-            )
-            await bump_version(conn)
-            log.warning(
-                "subscription disabled after repeated failures",
-                subscription=sub.id,
-                channel=sub.channel,
-                failures=failures,
-                last_error=(result.error or "")[:300],
-            )
-
-    await deps.write(write)
-
-
-async def _due_runs(deps: AlertsDeps, ids: Sequence[str], mark: tuple[int, int]) -> dict[str, tuple[Any, list[Any]]]:
-    """For each still enabled subscription of `ids`: its row and its oldest waiting deliveries, from the head
-    on while due; one read for all of them."""
+async def waiting_runs(deps: AlertsDeps, ids: Sequence[str]) -> dict[str, tuple[Any, list[Any]]]:
+    """For each still enabled subscription of `ids`: its row and its oldest waiting rows (up to RUN, in
+    stream order); one read for all of them."""
+    if not ids:
+        return {}
     ranked = (
         sa.select(
             deliveries,
-            sa.func.row_number().over(partition_by=deliveries.c.subscription_id, order_by=_QUEUE).label("rank"),
+            sa.func.row_number().over(partition_by=deliveries.c.subscription_id, order_by=QUEUE).label("rank"),
         )
         .where(deliveries.c.subscription_id.in_(list(ids)), deliveries.c.status == "pending")
         .subquery()
@@ -269,119 +131,184 @@ async def _due_runs(deps: AlertsDeps, ids: Sequence[str], mark: tuple[int, int])
                 sa.select(ranked).where(ranked.c.rank <= RUN).order_by(ranked.c.subscription_id, ranked.c.rank)
             )
         ).all()
-    now = utcnow()
     runs: dict[str, tuple[Any, list[Any]]] = {s.id: (s, []) for s in subs}
-    stopped: set[str] = set()
     for row in rows:
-        if row.subscription_id not in runs or row.subscription_id in stopped:
-            continue
-        if row.next_attempt_at > now or (row.stream_ms, row.stream_seq) >= mark:
-            stopped.add(row.subscription_id)  # in order: nothing overtakes a delivery waiting for its retry
-            continue  # (or for an older entry)
-        runs[row.subscription_id][1].append(row)
+        if row.subscription_id in runs:
+            runs[row.subscription_id][1].append(row)
     return runs
 
 
-async def send_one(deps: AlertsDeps, sub: Any, delivery: Any) -> send.Sent:
-    """One attempt of one delivery over the subscription's channel."""
-    if sub.channel == "webhook":
-        # deps.http checks the host as it connects (send.webhook_client), under MINUTES_ALLOW_PRIVATE_URLS.
-        return await send.post_webhook(deps.http, sub.url, sub.secret, delivery.event_id, delivery.payload)
-    title, body = send.notification(PUBLIC.validate_json(delivery.payload))
-    return await send.notify(sub.url, title, body, allow_private=deps.settings.allow_private_urls)
-
-
-async def serve(deps: AlertsDeps, sub: Any, run: Sequence[Any], lease_end: dt.datetime) -> tuple[int, bool]:
-    """Send a leased subscription's run in order until one fails, and record it (releasing the lease unless
-    the run was full: more may wait); returns how many went and whether the lease is kept. A crash between a
-    send and its record re-sends it after the lease expired, with the same `webhook-id` (at least once, as
-    the receiver's dedupe expects)."""
-    half = dt.timedelta(seconds=lease_s(deps) / 2)
-    done: list[tuple[int, send.Sent]] = []
-    for delivery in run:
-        if lease_end - utcnow() < half:
-            renewed = await _renew(deps, sub.id)
-            if renewed is None:  # another worker has it now: record what went, send no more
-                log.warning("subscription lease lost", subscription=sub.id)
-                await record(deps, sub, done, release=False)
-                return len(done), False
-            lease_end = renewed
-        result = await send_one(deps, sub, delivery)
-        if not result.ok:
-            await record(deps, sub, done, ([delivery.id], result), release=True)
-            return len(done), False
-        done.append((delivery.id, result))
-    keep = len(run) >= RUN
-    await record(deps, sub, done, release=not keep)
-    return len(done), keep
-
-
-async def _release(deps: AlertsDeps, ids: Sequence[str]) -> None:
+async def release(deps: AlertsDeps, ids: Sequence[str]) -> None:
+    """Give up this worker's leases of `ids`."""
     if not ids:
         return
 
-    async def release(conn: AsyncConnection) -> None:
+    async def write(conn: AsyncConnection) -> None:
         await conn.execute(
             subscriptions.update()
             .where(subscriptions.c.id.in_(list(ids)), subscriptions.c.leased_by == deps.worker_id)
             .values(leased_by=None, leased_until=None)
         )
 
-    await deps.write(release)
+    await deps.write(write)
 
 
-async def deliver_due(deps: AlertsDeps) -> int:
-    """One pass: claim subscriptions with due deliveries as slots free up (at most `alerts_concurrency`
-    served at once), read their runs together, until none is left; returns how many deliveries went."""
-    mark = await watermark(deps)
-    limit = deps.settings.alerts_concurrency
-    running: dict[asyncio.Task[tuple[int, bool]], str] = {}
-    again: list[str] = []  # leased, served a full run: read again
-    failed: set[str] = set()  # not claimed again in this pass (failed, or had nothing to send)
-    sent = 0
-    more = True
-    try:
-        while True:
-            free = limit - len(running)
-            # Claim when half the slots are free (or all work is done): fewer, larger claims and reads.
-            if deps.stopping.is_set() and (more or again):  # shutting down: finish what is in flight
-                await _release(deps, again)
-                more, again = False, []
-            if (more or again) and (free * 2 >= limit or not running):
-                wanted = max(free - len(again), 0)
-                claimed = (
-                    await claim(deps, wanted, mark, busy=[*running.values(), *failed, *again])
-                    if more and wanted
-                    else []
-                )
-                more = more and len(claimed) == wanted
-                ids, again = [*again, *claimed], []
-                lease_end = utcnow() + dt.timedelta(seconds=lease_s(deps))
-                runs = await _due_runs(deps, ids, mark) if ids else {}
-                idle = [i for i in ids if not runs.get(i, (None, []))[1]]
-                failed.update(idle)  # nothing to send after all (disabled meanwhile): not claimed again now
-                await _release(deps, idle)
-                for sid, (sub, run) in runs.items():
-                    if run:
-                        running[asyncio.create_task(serve(deps, sub, run, lease_end))] = sid
-            if not running:
-                return sent
-            finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in finished:
-                sid = running.pop(task)
-                try:
-                    went, keep = task.result()
-                except Exception as exc:  # the database away: its rows and lease wait for the next pass
-                    failed.add(sid)
-                    log.warning(
-                        "serving a subscription failed; retrying later",
-                        subscription=sid,
-                        error=f"{type(exc).__name__}: {str(exc)[:300]}",
-                    )
-                    continue
-                sent += went
-                if keep:
-                    again.append(sid)
-    finally:
-        for task in running:
-            task.cancel()
+async def release_all(deps: AlertsDeps) -> None:
+    """Give up every lease of this worker (at shutdown: another worker takes over at once)."""
+
+    async def write(conn: AsyncConnection) -> None:
+        await conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.leased_by == deps.worker_id)
+            .values(leased_by=None, leased_until=None)
+        )
+
+    await deps.write(write)
+
+
+def _mine(deps: AlertsDeps, subscription_id: str) -> Any:
+    return sa.and_(subscriptions.c.id == subscription_id, subscriptions.c.leased_by == deps.worker_id)
+
+
+async def renew(deps: AlertsDeps, subscription_id: str) -> dt.datetime | None:
+    """Extend the lease; None when it was lost (expired and taken by another worker)."""
+    until = utcnow() + dt.timedelta(seconds=lease_s(deps))
+
+    async def write(conn: AsyncConnection) -> int:
+        done = await conn.execute(subscriptions.update().where(_mine(deps, subscription_id)).values(leased_until=until))
+        return int(done.rowcount or 0)
+
+    return until if await deps.write(write) else None
+
+
+def _attempt(sub_id: str, delivery_id: int, result: send.Sent, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "delivery_id": delivery_id,
+        "subscription_id": sub_id,
+        "attempted_at": now,
+        "ok": result.ok,
+        "status_code": result.status_code,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+    }
+
+
+async def _count_failure(
+    deps: AlertsDeps, conn: AsyncConnection, sub: Any, result: send.Sent, now: dt.datetime
+) -> None:
+    """One more consecutive failure of the subscription; disabled (with the reason) at the limit."""
+    failures = (
+        await conn.execute(
+            subscriptions.update()
+            .where(subscriptions.c.id == sub.id)
+            .values(consecutive_failures=subscriptions.c.consecutive_failures + 1)
+            .returning(subscriptions.c.consecutive_failures)
+        )
+    ).scalar() or 0
+    if failures < deps.settings.alerts_disable_after:
+        return
+    reason = f"{failures} consecutive failed deliveries; last: {result.error or 'failed'}"
+    await conn.execute(
+        subscriptions.update()
+        .where(subscriptions.c.id == sub.id)
+        .values(enabled=False, disabled_at=now, disabled_reason=reason[:500])
+    )
+    await bump_version(conn)
+    log.warning(
+        "subscription disabled after repeated failures",
+        subscription=sub.id,
+        channel=sub.channel,
+        failures=failures,
+        last_error=(result.error or "")[:300],
+    )
+
+
+async def record_stream(
+    deps: AlertsDeps,
+    sub: Any,
+    until: Position,
+    *,
+    sent: int = 0,
+    kept: Sequence[Item] = (),
+    status: str = "pending",
+    failed: send.Sent | None = None,
+    release: bool,
+) -> bool:
+    """Record a run read from the stream, in one transaction: the cursor moved to `until` (everything before
+    it sent or kept), `sent` deliveries counted, `kept` written as rows (with `failed`, the first of them is
+    the delivery that just failed: its attempt recorded, its retry scheduled). Guarded by the lease: returns
+    False, recording nothing, when another worker holds it now."""
+    settings = deps.settings
+
+    async def write(conn: AsyncConnection) -> bool:
+        now = utcnow()
+        values: dict[str, Any] = {"next_ms": until[0], "next_seq": until[1]}
+        if sent:
+            values.update(
+                delivered=subscriptions.c.delivered + sent, last_delivered_at=now, consecutive_failures=0
+            )
+        if release:
+            values.update(leased_by=None, leased_until=None)
+        done = await conn.execute(subscriptions.update().where(_mine(deps, sub.id)).values(**values))
+        if not done.rowcount:
+            return False
+        first = None
+        if failed is not None:
+            first = (1, now + dt.timedelta(seconds=backoff_s(settings, 1)), failed.error)
+        ids = await keep(conn, sub.id, kept, status=status, now=now, first=first)
+        if failed is not None and kept:
+            row = ids.get(kept[0].event.event_id if kept[0].event is not None else "")
+            if row is not None:  # None: kept already (a run sent again after a lost lease)
+                await conn.execute(attempts.insert(), [_attempt(sub.id, row, failed, now)])
+            await _count_failure(deps, conn, sub, failed, now)
+        return True
+
+    return bool(await deps.write(write))
+
+
+async def record_rows(
+    deps: AlertsDeps,
+    sub: Any,
+    done: Sequence[tuple[int, send.Sent]],
+    failed: tuple[Sequence[int], send.Sent] | None = None,
+    *,
+    release: bool,
+    digest: bool = False,
+) -> None:
+    """Record sends of waiting rows in one transaction: their attempts, delivered, or retried later, or the
+    subscription disabled; with `release`, the lease given up in the same transaction."""
+    settings = deps.settings
+
+    async def write(conn: AsyncConnection) -> None:
+        now = utcnow()
+        rows = [(d, r) for d, r in done] + ([(d, failed[1]) for d in failed[0]] if failed else [])
+        if rows:
+            await conn.execute(attempts.insert(), [_attempt(sub.id, d, r, now) for d, r in rows])
+        change: dict[str, Any] = {}
+        if done:
+            await conn.execute(
+                deliveries.update()
+                .where(deliveries.c.id.in_([d for d, _ in done]))
+                .values(status="delivered", delivered_at=now, attempts=deliveries.c.attempts + 1, last_error=None)
+            )
+            change.update(
+                delivered=subscriptions.c.delivered + len(done), last_delivered_at=now, consecutive_failures=0
+            )
+        if release:
+            change.update(leased_by=None, leased_until=None)
+        if change:
+            await conn.execute(
+                subscriptions.update()
+                .where(_mine(deps, sub.id) if release else subscriptions.c.id == sub.id)
+                .values(**change)
+            )
+        if failed:
+            chosen = deliveries.c.id.in_(list(failed[0]))
+            tries = (await conn.execute(sa.select(sa.func.max(deliveries.c.attempts)).where(chosen))).scalar() or 0
+            values: dict[str, Any] = {"attempts": deliveries.c.attempts + 1, "last_error": failed[1].error}
+            if not digest:
+                values["next_attempt_at"] = now + dt.timedelta(seconds=backoff_s(settings, tries + 1))
+            await conn.execute(deliveries.update().where(chosen).values(**values))
+            await _count_failure(deps, conn, sub, failed[1], now)
+
+    await deps.write(write)

@@ -13,14 +13,15 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.alerts.fanout import SubscriptionCache
+from services.alerts.handlers import dead_letter_invalid
+from services.alerts.window import Window
 from services.store import db
 from shared.broker import consumer_name
 from shared.consume import OutageGate
 from shared.health import Heartbeat
 from shared.service import Periodic
 from shared.settings import Settings
-from shared.stream_worker import GroupWorker
+from shared.stream_worker import Entry
 
 Write = Callable[[AsyncConnection], Awaitable[Any]]
 
@@ -78,7 +79,8 @@ class AlertsDeps:
     engine: AsyncEngine
     redis: Redis
     http: httpx.AsyncClient
-    # Set when deliveries were enqueued: the delivery loop wakes at once instead of at its next poll.
+    # Set when entries arrived on the public stream (or rows were added): the dispatcher wakes at once
+    # instead of at its next poll.
     work: asyncio.Event = field(default_factory=asyncio.Event)
     # This process's writes one at a time: the concurrent senders would otherwise contend for SQLite's one
     # writer lock (PostgreSQL would not mind, and the cost there is small: writes are short).
@@ -88,19 +90,17 @@ class AlertsDeps:
     owns_http: bool = True
     # This process among the workers of one database: the owner of its subscription leases.
     worker_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    cache: SubscriptionCache = field(default_factory=SubscriptionCache)
-    # The last ordering watermark read from Redis (see delivery.watermark): used while Redis does not answer.
-    last_watermark: tuple[int, int] | None = (0, 0)
+    # The public stream's recent entries, decoded once for every subscription (services/alerts/window.py).
+    window: Window = field(default_factory=Window)
     writer: GroupWriter | None = None
-    # Set at shutdown: the delivery loop finishes its pass (recording what it sent) and claims nothing new;
-    # a `start` still waiting for the schema gives up.
+    # Set at shutdown: each subscription served stops after the send in flight (recording what went), and
+    # nothing new is claimed; a `start` still waiting for the schema gives up.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
-    # What `start` starts (services/alerts/bootstrap.py): the public stream's reader, the delivery loop, the
-    # digests and the readiness heartbeat. `lifecycle` keeps `start` and `close` apart.
+    # What `start` starts (services/alerts/bootstrap.py): the delivery loop (the public stream's follower and
+    # the dispatcher), the digests and the readiness heartbeat. `lifecycle` keeps `start` and `close` apart.
     consumer: str = field(default_factory=lambda: consumer_name("alerts"))
     # One per process: an outage of the database or Redis is waited out here, never counted.
     gate: OutageGate = field(default_factory=lambda: OutageGate("alerts"))
-    worker: GroupWorker | None = None
     loop_task: asyncio.Task[None] | None = None
     digests: Periodic | None = None
     heartbeat: Heartbeat = field(init=False)
@@ -117,6 +117,10 @@ class AlertsDeps:
         """Ready = Redis answers (the stream it reads) and the database it records deliveries in is migrated."""
         await asyncio.wait_for(self.redis.ping(), 2)
         return await asyncio.wait_for(db.not_ready(self.engine, self.head), 5)
+
+    async def on_invalid(self, entry: Entry, error: Exception) -> None:
+        """An entry of the public stream that is not a valid event: skipped, dead-lettered once."""
+        await dead_letter_invalid(self.redis, entry, error)
 
     async def write(self, write: Write) -> Any:
         """Run a write through the process's group writer."""

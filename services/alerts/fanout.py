@@ -1,10 +1,15 @@
-"""Fan-out: the deliveries a batch of events makes, for every enabled subscription each event matches.
+"""Delivery rows: the deliveries that keep state of their own, written in bulk.
 
-The subscriptions are cached between batches with their compiled filters, grouped by filter (many
-subscriptions share one: each distinct filter is evaluated once per event), and read again only when
-`alerts_state.subscriptions_version` changed (every change of a subscription increments it in the same
-transaction): one small read per batch instead of every subscription per event. A batch is one transaction
-with one INSERT … SELECT per event (the database repeats the row for the matching subscriptions).
+A healthy subscription needs no row per delivery: it reads the stream from its cursor (services/alerts/
+window.py, services/alerts/serve.py). Rows are written here only for
+- the matching events a subscription keeps while it cannot send them (`keep`): behind a failed delivery
+  waiting for its retry, or for a digest; one multi-row INSERT per run, a delivery already kept skipped;
+- a replay (`replay_batch`): the events of a batch again for each enabled subscription they match (or the
+  one), whatever was sent before (the same `webhook-id`: receivers dedupe).
+
+The subscriptions a replay matches are cached with their compiled filters, grouped by filter (each distinct
+filter evaluated once per event), and read again only when `alerts_state.subscriptions_version` changed
+(every change of a subscription increments it in the same transaction).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.alerts.matching import Event, Filter, compiled, event_stems, matches
 from services.alerts.models import alerts_state, deliveries, subscriptions
+from services.alerts.window import Item, position
 from services.store.models import meetings
 from shared.contracts.events import utcnow
 
@@ -86,34 +92,17 @@ def stream_time(stream_id: str | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(int(stream_id.split("-", 1)[0]) / 1000, dt.UTC)
 
 
-def position(stream_id: str | None) -> tuple[int, int]:
-    """An entry id as (milliseconds, sequence), the order of the stream; (0, 0) without one."""
-    if not stream_id:
-        return 0, 0
-    ms, _, seq = stream_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
 async def _regions(conn: AsyncConnection, document_ids: set[str]) -> dict[str, str]:
     stmt = sa.select(meetings.c.document_id, meetings.c.region).where(meetings.c.document_id.in_(document_ids))
     return {r.document_id: r.region for r in (await conn.execute(stmt)).all() if r.region is not None}
 
 
-async def enqueue_batch(
-    engine: AsyncEngine,
-    cache: SubscriptionCache,
-    batch: Sequence[Pending],
-    *,
-    replay: bool = False,
-    only: str | None = None,
+async def replay_batch(
+    engine: AsyncEngine, cache: SubscriptionCache, batch: Sequence[Pending], *, only: str | None = None
 ) -> int:
-    """Add a delivery of each event for each enabled subscription it matches, in one transaction; returns
-    how many. Rows go in in stream order (and carry their position, which the sender orders by).
-
-    A subscription gets events that entered the stream after it was created; a replay ignores that and
-    adds a delivery even when the event was delivered before (same `webhook-id`: receivers dedupe). Outside
-    a replay an event already enqueued for a subscription (a redelivered entry) is not added again.
-    """
+    """Add a replayed delivery of each event for each enabled subscription it matches (or only `only`), in
+    one transaction; returns how many. A replay ignores when the subscription was created, and adds a
+    delivery even when the event was delivered before."""
     if not batch:
         return 0
     now = utcnow()
@@ -125,7 +114,6 @@ async def enqueue_batch(
         regions = await _regions(conn, {p.event.document_id for p in batch}) if subs.needs_region else {}
         phrases = any(f.query is not None for f, _ in subs.groups)
         for item in batch:
-            published = stream_time(item.stream_id) or now
             text = event_stems(item.event) if phrases else None
             region = regions.get(item.event.document_id)
             ids = [
@@ -133,10 +121,10 @@ async def enqueue_batch(
                 for flt, members in subs.groups
                 if matches(flt, item.event, region=region, text_stems=text)
                 for s in members
-                if (only is None or s.id == only) and (replay or s.created_at <= published)
+                if only is None or s.id == only
             ]
             for at in range(0, len(ids), _CHUNK):
-                done = await conn.execute(_insert_for(conn.dialect.name, item, ids[at : at + _CHUNK], now, replay))
+                done = await conn.execute(_replay_rows(item, ids[at : at + _CHUNK], now))
                 added += max(done.rowcount or 0, 0)
     return added
 
@@ -145,18 +133,16 @@ async def enqueue_batch(
 _CHUNK = 500
 
 
-def _insert_for(dialect: str, item: Pending, ids: Sequence[str], now: dt.datetime, replay: bool) -> Any:
-    """INSERT … SELECT of one event's deliveries for the subscriptions `ids`: the database repeats the
-    row (one set of parameters per event, not per delivery). Outside a replay an event already enqueued
-    for a subscription (an entry read again, or one event published twice by the relay's at-least-once)
-    is skipped, and so is a delivery already there (the unique (subscription, event, stream entry))."""
+def _replay_rows(item: Pending, ids: Sequence[str], now: dt.datetime) -> Any:
+    """INSERT … SELECT of one event's replayed deliveries for the subscriptions `ids`: the database repeats
+    the row (one set of parameters per event, not per delivery)."""
     ms, seq = position(item.stream_id)
     digest = sa.and_(subscriptions.c.channel == "apprise", subscriptions.c.digest != "none")
     when = sa.bindparam("now", now, type_=deliveries.c.created_at.type)
     columns = {
         "subscription_id": subscriptions.c.id,
         "event_id": sa.literal(item.event.event_id, deliveries.c.event_id.type),
-        "stream_id": sa.literal(None if replay else item.stream_id, deliveries.c.stream_id.type),
+        "stream_id": sa.literal(None, deliveries.c.stream_id.type),
         "stream_ms": sa.literal(ms, sa.BigInteger),
         "stream_seq": sa.literal(seq, sa.BigInteger),
         "payload": sa.literal(item.payload, sa.Text),
@@ -164,19 +150,55 @@ def _insert_for(dialect: str, item: Pending, ids: Sequence[str], now: dt.datetim
         "attempts": sa.literal(0, sa.Integer),
         "next_attempt_at": when,
         "created_at": when,
-        "replay": sa.literal(replay, sa.Boolean),
+        "replay": sa.literal(True, sa.Boolean),
     }
     rows = sa.select(*columns.values()).where(subscriptions.c.id.in_(list(ids)))
-    if not replay:
-        rows = rows.where(
-            ~sa.exists().where(
-                deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.event_id == item.event.event_id
-            )
-        )
+    return deliveries.insert().from_select(list(columns), rows)
+
+
+async def keep(
+    conn: AsyncConnection,
+    subscription_id: str,
+    items: Sequence[Item],
+    *,
+    status: str,
+    now: dt.datetime,
+    first: tuple[int, dt.datetime, str | None] | None = None,
+) -> dict[str, int]:
+    """Keep a subscription's items as rows (`status` "pending" or "digest"), in one multi-row INSERT; one
+    already kept (the same stream entry) is skipped. `first` = (attempts, next attempt, error) of the first
+    item: a delivery that just failed. Returns the new rows' ids by event id."""
+    if not items:
+        return {}
+    rows = [
+        {
+            "subscription_id": subscription_id,
+            "event_id": it.event.event_id if it.event is not None else "",
+            "stream_id": it.id,
+            "stream_ms": it.pos[0],
+            "stream_seq": it.pos[1],
+            "payload": it.text,
+            "status": status,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "last_error": None,
+            "replay": False,
+        }
+        for it in items
+    ]
+    if first is not None:
+        rows[0].update(attempts=first[0], next_attempt_at=first[1], last_error=first[2])
+    insert = _insert(conn.dialect.name).values(rows).on_conflict_do_nothing()
+    done = await conn.execute(insert.returning(deliveries.c.id, deliveries.c.event_id))
+    return {r.event_id: r.id for r in done.all()}
+
+
+def _insert(dialect: str) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(deliveries).from_select(list(columns), rows).on_conflict_do_nothing()
+        return pg_insert(deliveries)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(deliveries).from_select(list(columns), rows).on_conflict_do_nothing()
+    return sqlite_insert(deliveries)

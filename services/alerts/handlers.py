@@ -1,36 +1,31 @@
-"""The alerts worker's handler of the public stream: decode, enqueue matching deliveries, wake the sender.
+"""The alerts worker's handling of public-stream entries: decode one, and dead-letter an invalid one once.
 
-A batch of entries (up to `MINUTES_BATCH_SIZE`, read by the stream worker, shared/stream_worker.py) is
-enqueued in one transaction; the worker acknowledges it once this returns (the sender's ordering watermark
-is the oldest unacknowledged entry). An entry that is not a valid event is
-dead-lettered alone; a database or Redis outage is waited out uncounted; if the batch fails otherwise, each
-entry is retried alone under the shared consume rule (shared/consume.py) and dead-lettered at its last
-delivery. An event type this version does not know is skipped (the public stream's contract).
+The worker reads the public stream without a consumer group (each subscription keeps its own cursor,
+services/alerts/window.py), so an entry that is not a valid event is met by every worker that reads it: all
+of them skip it (no subscription waits on it), and it is dead-lettered once, under a `SET NX` key of its
+entry id. An event type this version does not know is skipped, as the public stream's contract says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import orjson
-from pydantic import ValidationError
+from pydantic import TypeAdapter
+from redis.asyncio import Redis
 
-from services.alerts.delivery import PUBLIC
-from services.alerts.deps import AlertsDeps
-from services.alerts.fanout import Pending, enqueue_batch
 from services.alerts.matching import Event
-from services.store.db import is_db_unavailable
 from shared import streams
-from shared.consume import ConsumeStep, OutageGate, redis_outage
-from shared.contracts.events import DeadLettered
-from shared.dead_letter import InvalidMessage, dead_letter
+from shared.contracts.events import PublicEvent
+from shared.dead_letter import InvalidMessage, dead_letter, describe_failure
 from shared.logging import get_logger
 from shared.stream_worker import Entry
 
 log = get_logger(__name__)
 
 SERVICE = "alerts"
+PUBLIC: TypeAdapter[Event] = TypeAdapter(PublicEvent)
 KNOWN_EVENTS = ("DecisionMade", "DecisionRevised")
+# How long the "dead-lettered already" mark of an invalid entry lives: beyond the stream's retention in time.
+_MARK_TTL_S = 30 * 24 * 3600
 
 
 def decode(payload: bytes) -> Event | None:
@@ -44,75 +39,21 @@ def decode(payload: bytes) -> Event | None:
     return PUBLIC.validate_json(payload)
 
 
-def consume_step(deps: AlertsDeps, gate: OutageGate) -> ConsumeStep:
-    """The shared rule for one public-stream entry."""
-
-    async def to_dead_letter(event: DeadLettered) -> None:
-        await dead_letter(deps.redis, event)
-
-    return ConsumeStep(
-        service=SERVICE,
-        stream=streams.DECISIONS,
-        max_deliveries=deps.settings.max_deliveries,
-        dead_letter=to_dead_letter,
-        outage=is_db_unavailable,
-        gate=gate,
-        describe=lambda event: {"document_id": event.document_id if event is not None else None},
+async def dead_letter_invalid(client: Redis, entry: Entry, error: Exception) -> bool:
+    """Dead-letter an invalid entry unless some worker did already; returns whether this call did."""
+    if not await client.set(streams.INVALID_PUBLIC_PREFIX + entry.id, "1", nx=True, ex=_MARK_TTL_S):
+        return False
+    log.error("invalid public-stream entry skipped and dead-lettered", message_id=entry.id, error=str(error)[:300])
+    await dead_letter(
+        client,
+        describe_failure(
+            service=SERVICE,
+            stream=streams.DECISIONS,
+            message_id=entry.id,
+            payload=entry.text,
+            error=error,
+            attempts=1,
+            retryable=False,
+        ),
     )
-
-
-async def _enqueue(deps: AlertsDeps, batch: Sequence[Pending]) -> int:
-    async with deps.write_lock:
-        return await enqueue_batch(deps.engine, deps.cache, batch)
-
-
-async def handle_entries(deps: AlertsDeps, step: ConsumeStep, entries: Sequence[Entry]) -> int:
-    """Enqueue the deliveries of a batch of entries; returns how many were added. Returning means every
-    entry is settled (enqueued, skipped or dead-lettered): the stream worker acks them then."""
-    valid: list[tuple[Entry, Pending]] = []
-    for entry in entries:
-        try:
-            event = decode(entry.payload)
-        except (InvalidMessage, ValidationError, ValueError):
-            await _one(deps, step, entry)  # dead-lettered under the shared rule
-            continue
-        if event is not None:  # None: an event type this version does not know, skipped
-            valid.append((entry, Pending(event, entry.text, entry.id)))
-    added = 0
-    if valid:
-        try:
-            added = await _through_outages(deps, step, [p for _, p in valid])
-        except Exception as exc:
-            # One bad entry must not hold back the batch: each alone, under the shared rule.
-            log.warning("batch failed, enqueueing one by one", size=len(valid), error=repr(exc)[:300])
-            for entry, _ in valid:
-                added += await _one(deps, step, entry)
-    if added:
-        deps.work.set()
-    return added
-
-
-async def _through_outages(deps: AlertsDeps, step: ConsumeStep, batch: Sequence[Pending]) -> int:
-    """The batch's enqueue, repeated while the database or Redis is unavailable (waits on the gate)."""
-    assert step.gate is not None
-    return await step.gate.through(lambda: _enqueue(deps, batch), lambda e: is_db_unavailable(e) or redis_outage(e))
-
-
-async def _one(deps: AlertsDeps, step: ConsumeStep, entry: Entry) -> int:
-    """One entry alone under the shared consume rule; returns the deliveries added."""
-    payload = entry.payload
-    message_id = entry.id
-
-    async def handle(event: Event | None) -> int:
-        if event is None:
-            return 0
-        return await _enqueue(deps, [Pending(event, payload.decode(), message_id or None)])
-
-    outcome = await step.run(
-        message_id=message_id,
-        deliveries=entry.deliveries,
-        payload=payload.decode(errors="replace"),
-        decode=lambda: decode(payload),
-        handle=handle,
-    )
-    return int(outcome.result or 0)
+    return True

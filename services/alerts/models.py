@@ -1,7 +1,15 @@
-"""Tables of the alerts: subscriptions, deliveries (one per subscription and event) and every attempt.
+"""Tables of the alerts: subscriptions (each with its position in the public stream), the deliveries that
+must keep state of their own, and their attempts.
 
-The alerts own them; they live in the store's database and its Alembic history (revisions 0005_subscriptions
-and 0007_alerts_leases), which sees them through services/store/schema.py.
+A subscription's cursor (`next_ms`, `next_seq`: the first public-stream entry it has not handled yet) is all
+a healthy subscription keeps: matching events are read from the stream and sent, and the cursor moves on in
+one UPDATE per run of them. A delivery gets a row only where state must outlive the run: a failed one being
+retried (and those that arrive behind it meanwhile, so the stream's retention never drops them), a replay,
+a decision waiting for a digest. Those rows stay as history once delivered, with their attempts.
+
+The alerts own them; they live in the store's database and its Alembic history (revisions
+0005_subscriptions, 0007_alerts_leases and 0013_alerts_cursors), which sees them through
+services/store/schema.py.
 """
 
 from __future__ import annotations
@@ -42,6 +50,14 @@ class SubscriptionRow(SQLModel, table=True):
     # the claim holds; an expired lease (a worker that died) is free for another worker.
     leased_by: str | None = Field(default=None, max_length=64)
     leased_until: dt.datetime | None = None
+    # The cursor: the first public-stream entry (its id's milliseconds and sequence) not handled yet;
+    # every matching event before it was sent or is kept as a row. None: not adopted yet (a subscription of
+    # before revision 0013, given a position by the worker's start, services/alerts/positions.py).
+    next_ms: int | None = Field(default=None, sa_type=sa.BigInteger)
+    next_seq: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # Deliveries that went (a counter: a delivery from the stream leaves no row) and when the last one did.
+    delivered: int = 0
+    last_delivered_at: dt.datetime | None = None
 
 
 class AlertsStateRow(SQLModel, table=True):
@@ -55,7 +71,9 @@ class AlertsStateRow(SQLModel, table=True):
 
 
 class DeliveryRow(SQLModel, table=True):
-    """deliveries: one event to one subscription; retried until delivered or the subscription is disabled."""
+    """deliveries: one event to one subscription that keeps state of its own: a failed delivery being retried
+    (and the later ones queued behind it while it waits), a replay, a decision waiting for a digest. Sent in
+    stream order before anything newer from the stream; kept as history once delivered."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -75,8 +93,7 @@ class DeliveryRow(SQLModel, table=True):
     stream_ms: int = Field(default=0, sa_type=sa.BigInteger)
     stream_seq: int = Field(default=0, sa_type=sa.BigInteger)
     payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
-    # "pending" (to send), "digest" (waiting for the subscription's digest), "delivered", "dropped"
-    # (the subscription was removed or disabled while it waited).
+    # "pending" (to send), "digest" (waiting for the subscription's digest), "delivered".
     status: str = Field(max_length=16)
     attempts: int = 0
     next_attempt_at: dt.datetime
@@ -87,7 +104,9 @@ class DeliveryRow(SQLModel, table=True):
 
 
 class AttemptRow(SQLModel, table=True):
-    """delivery_attempts: every attempt, with the receiver's status code or the error, and its duration."""
+    """delivery_attempts: every attempt of a delivery row (failures, their retries, replays, digests), with the
+    receiver's status code or the error, and its duration. A delivery straight from the stream that succeeds
+    at once is counted on its subscription (`delivered`, `last_delivered_at`), not logged here."""
 
     __tablename__ = "delivery_attempts"
 

@@ -2,10 +2,17 @@
 
 Each send returns a `Sent` (ok, status code, error, duration) and never raises for the receiver's
 failures: the worker records every attempt, whatever happened.
+
+A webhook POST has one deadline for all of it (the lookup, connect, sending the request and the whole
+response), so a receiver that answers and then drips its body a byte at a time fails at the deadline like
+one that never answers (httpx's own timeouts are per read: a drip never trips them). Only the first
+`BODY_CAP` bytes of a response are read (nothing needs more: the status decides), so a huge body costs no
+memory; the connection is then closed instead of kept alive.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Sequence
@@ -19,6 +26,9 @@ from services.alerts.pinned import PinnedTransport
 from services.alerts.urls import Resolver, UrlRefused, check_webhook_shape, system_resolver
 from shared import connect_guard
 from shared.contracts.events import DecisionRevised, utcnow
+
+# Bytes of a response read at most (the status decides; the rest is never read).
+BODY_CAP = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -42,10 +52,13 @@ def signed_headers(secret: str, event_id: str, body: str, at: dt.datetime | None
     }
 
 
-async def post_webhook(client: httpx.AsyncClient, url: str, secret: str, event_id: str, body: str) -> Sent:
-    """POST the event; a 2xx is success. Redirects are not followed (a 3xx is a failure: the receiver must
-    give its final URL). The client of `webhook_client` checks the host's addresses again as it connects and
-    connects to a checked one (DNS may point the name inward since registration): a refusal is recorded."""
+async def post_webhook(
+    client: httpx.AsyncClient, url: str, secret: str, event_id: str, body: str, *, deadline_s: float
+) -> Sent:
+    """POST the event; a 2xx is success. All of it — connect, send, the whole response (up to `BODY_CAP`
+    bytes) — within `deadline_s`. Redirects are not followed (a 3xx is a failure: the receiver must give its
+    final URL). The client of `webhook_client` checks the host's addresses again as it connects and connects
+    to a checked one (DNS may point the name inward since registration): a refusal is recorded."""
     start = time.perf_counter()
 
     def took() -> float:
@@ -53,7 +66,12 @@ async def post_webhook(client: httpx.AsyncClient, url: str, secret: str, event_i
 
     try:
         check_webhook_shape(url)
-        response = await client.post(url, content=body.encode(), headers=signed_headers(secret, event_id, body))
+        async with asyncio.timeout(deadline_s):
+            headers = signed_headers(secret, event_id, body)
+            async with client.stream("POST", url, content=body.encode(), headers=headers) as response:
+                await read_capped(response, BODY_CAP)
+    except TimeoutError:
+        return Sent(False, None, f"no complete answer within the {deadline_s:g} s deadline", took())
     except UrlRefused as exc:
         return Sent(False, None, f"refused: {exc}", took())
     except httpx.HTTPError as exc:
@@ -65,6 +83,17 @@ async def post_webhook(client: httpx.AsyncClient, url: str, secret: str, event_i
         where = response.headers.get("location", "")
         return Sent(False, code, f"redirect to {where[:200]!r} not followed", took())
     return Sent(False, code, f"HTTP {code}", took())
+
+
+async def read_capped(response: httpx.Response, cap: int) -> int:
+    """Read a streamed response's body as it came (no decompression) until it ends or `cap` bytes were
+    read; returns how many. Leaving the stream unread closes the connection (never reused half-read)."""
+    got = 0
+    async for chunk in response.aiter_raw():
+        got += len(chunk)
+        if got >= cap:
+            break
+    return got
 
 
 def webhook_client(

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.alerts.fanout import bump_version
 from services.alerts.matching import Filter
 from services.alerts.models import attempts, deliveries, subscriptions
+from services.alerts.positions import created_position
 from services.alerts.urls import (
     Resolver,
     UrlRefused,
@@ -90,8 +91,17 @@ class Subscription(BaseModel):
     disabled_at: dt.datetime | None
     disabled_reason: str | None
     consecutive_failures: int
-    pending: int = Field(default=0, description="Deliveries waiting to be sent (or for the digest).")
-    delivered: int = 0
+    pending: int = Field(
+        default=0,
+        description="Deliveries kept waiting: a failed one for its retry and those queued behind it, replays, "
+        "decisions for the digest. Events not yet read from the stream are not counted (see `position`).",
+    )
+    delivered: int = Field(default=0, description="Deliveries that went.")
+    last_delivered_at: dt.datetime | None = None
+    position: str | None = Field(
+        default=None,
+        description="The first public-stream entry id the subscription has not read yet (its cursor).",
+    )
 
     @property
     def filter(self) -> Filter:
@@ -106,7 +116,8 @@ class CreatedSubscription(Subscription):
 
 
 class Attempt(BaseModel):
-    """One delivery attempt."""
+    """One attempt of a delivery that kept state: a failure, its retries, a replay, a digest (a delivery
+    that succeeded at once is counted on its subscription instead)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -150,10 +161,15 @@ async def add_subscription(
         raise SubscriptionError(str(exc)) from exc
     sub_id = uuid.uuid4().hex[:16]
     secret = new_secret() if spec.channel == "webhook" else None
+    now = utcnow()
+    start = created_position(now)  # the events published from now on
     row = {
         "id": sub_id,
         "name": spec.name,
-        "created_at": utcnow(),
+        "created_at": now,
+        "next_ms": start[0],
+        "next_seq": start[1],
+        "delivered": 0,
         "municipality": _blank(spec.municipality),
         "region": _blank(spec.region),
         "committee": _blank(spec.committee),
@@ -175,28 +191,29 @@ async def add_subscription(
     return CreatedSubscription(**shown.model_dump(), secret=secret)
 
 
-def _counts() -> tuple[sa.ScalarSelect[int], sa.ScalarSelect[int]]:
-    def count(*statuses: str) -> sa.ScalarSelect[int]:
-        return (
-            sa.select(sa.func.count())
-            .where(deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.status.in_(statuses))
-            .scalar_subquery()
-        )
+def _waiting() -> sa.ScalarSelect[int]:
+    return (
+        sa.select(sa.func.count())
+        .where(deliveries.c.subscription_id == subscriptions.c.id, deliveries.c.status.in_(("pending", "digest")))
+        .scalar_subquery()
+    )
 
-    return count("pending", "digest"), count("delivered")
+
+_INTERNAL = ("secret", "last_digest_at", "leased_by", "leased_until", "next_ms", "next_seq")
 
 
 def _shown(row: sa.Row[object]) -> Subscription:
     data = dict(row._mapping)
-    data.pop("secret", None)
-    data.pop("last_digest_at", None)
+    ms, seq = data["next_ms"], data["next_seq"]
+    for key in _INTERNAL:
+        data.pop(key, None)
     data["url"] = redact(data["url"]) if data["channel"] == "apprise" else data["url"]
+    data["position"] = f"{ms}-{seq}" if ms is not None else None
     return Subscription(**data)
 
 
 def _select() -> sa.Select[object]:
-    pending, delivered = _counts()
-    return sa.select(subscriptions, pending.label("pending"), delivered.label("delivered"))
+    return sa.select(subscriptions, _waiting().label("pending"))
 
 
 async def list_subscriptions(engine: AsyncEngine) -> list[Subscription]:
@@ -214,7 +231,8 @@ async def get_subscription(engine: AsyncEngine, subscription_id: str) -> Subscri
 
 
 async def remove_subscription(engine: AsyncEngine, subscription_id: str) -> bool:
-    """Delete a subscription with its deliveries and attempts; False if there was none."""
+    """Delete a subscription with its waiting and delivered rows and their attempts; False if there was
+    none."""
     async with engine.begin() as conn:
         await conn.execute(attempts.delete().where(attempts.c.subscription_id == subscription_id))
         await conn.execute(deliveries.delete().where(deliveries.c.subscription_id == subscription_id))
@@ -224,7 +242,8 @@ async def remove_subscription(engine: AsyncEngine, subscription_id: str) -> bool
 
 
 async def disable_subscription(engine: AsyncEngine, subscription_id: str, reason: str) -> Subscription | None:
-    """Stop delivering (waiting deliveries are kept for an enable); None if there is no such subscription."""
+    """Stop delivering (waiting rows are kept, and the cursor stays: what the stream still holds from there
+    goes at an enable); None if there is no such subscription."""
     async with engine.begin() as conn:
         await conn.execute(
             subscriptions.update()
@@ -254,7 +273,8 @@ async def enable_subscription(engine: AsyncEngine, subscription_id: str) -> Subs
 
 
 async def list_attempts(engine: AsyncEngine, subscription_id: str, *, limit: int = 50) -> list[Attempt]:
-    """The latest attempts of a subscription's deliveries, newest first."""
+    """The latest attempts of a subscription's deliveries that kept state (failures, their retries,
+    replays, digests), newest first."""
     stmt = (
         sa.select(
             attempts.c.delivery_id,

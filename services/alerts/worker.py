@@ -1,17 +1,16 @@
-"""The alerts worker's loops and entry points: enqueue matching deliveries, the delivery loop, digests, replay.
+"""The alerts worker's entry points: the delivery loop, digests, replay.
 
-Deliveries are rows (services/alerts/models.py), so retries survive a restart: a failed attempt sets the
-delivery's `next_attempt_at` (exponential backoff with jitter) and the loop picks it up then. Fan-out is in
-services/alerts/fanout.py (a batch of stream entries per transaction, the subscriptions cached), sending in
-services/alerts/delivery.py: each subscription is served in stream order by one worker at a time (a lease),
-and while its oldest delivery fails nothing newer overtakes it; consecutive failed attempts are counted on
-the subscription, which is disabled at `MINUTES_ALERTS_DISABLE_AFTER` with the reason. Several alerts
-workers may share a database.
+Each subscription keeps a cursor in the public stream (services/alerts/models.py): the dispatcher
+(services/alerts/dispatch.py) serves the subscriptions with work, each on its own (services/alerts/serve.py),
+each in stream order by one worker at a time (a lease, services/alerts/delivery.py). A failed delivery
+becomes a row whose `next_attempt_at` follows an exponential backoff with jitter, so retries survive a
+restart; while it waits nothing newer overtakes it. Consecutive failed attempts are counted on the
+subscription, which is disabled at `MINUTES_ALERTS_DISABLE_AFTER` with the reason. Several alerts workers
+may share a database.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 from typing import Any
@@ -21,10 +20,11 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.alerts import send
-from services.alerts.delivery import PUBLIC, backoff_s, deliver_due, lease_s, record
+from services.alerts.delivery import backoff_s, lease_s, record_rows
 from services.alerts.deps import AlertsDeps
-from services.alerts.fanout import Pending, SubscriptionCache, enqueue_batch, stream_time
-from services.alerts.matching import Event
+from services.alerts.dispatch import delivery_loop
+from services.alerts.fanout import Pending, SubscriptionCache, replay_batch, stream_time
+from services.alerts.handlers import PUBLIC
 from services.alerts.models import deliveries, subscriptions
 from shared import streams
 from shared.contracts.events import utcnow
@@ -35,9 +35,7 @@ __all__ = [
     "PUBLIC",
     "AlertsDeps",
     "backoff_s",
-    "deliver_due",
     "delivery_loop",
-    "enqueue",
     "replay",
     "send_digests",
     "stream_time",
@@ -46,40 +44,6 @@ __all__ = [
 log = get_logger(__name__)
 
 DIGEST_PERIODS = {"hourly": dt.timedelta(hours=1), "daily": dt.timedelta(days=1)}
-
-
-async def enqueue(
-    engine: AsyncEngine,
-    event: Event,
-    payload: str,
-    stream_id: str | None,
-    *,
-    replay: bool = False,
-    only: str | None = None,
-) -> int:
-    """Add a delivery of one event for each enabled subscription it matches; returns how many (see
-    fanout.enqueue_batch, which the worker uses for a batch of entries)."""
-    return await enqueue_batch(
-        engine, SubscriptionCache(), [Pending(event, payload, stream_id)], replay=replay, only=only
-    )
-
-
-async def delivery_loop(deps: AlertsDeps) -> None:
-    """Deliver due work whenever some is enqueued, and at least every `alerts_poll_s` (retries, and the
-    deliveries another worker enqueued), until `deps.stopping` is set (then the pass in progress finishes)."""
-    while not deps.stopping.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(deps.work.wait(), deps.settings.alerts_poll_s)
-        deps.work.clear()
-        if deps.stopping.is_set():
-            return
-        try:
-            await deliver_due(deps)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the database away: the rows wait, the next pass tries again
-            log.warning("delivery pass failed; retrying", error=f"{type(exc).__name__}: {str(exc)[:300]}")
-            await asyncio.sleep(deps.settings.alerts_poll_s)
 
 
 async def _claim_digest(deps: AlertsDeps, subscription_id: str) -> bool:
@@ -142,25 +106,26 @@ async def send_digests(deps: AlertsDeps, now: dt.datetime | None = None) -> int:
                 )
             ).all()
         if not waiting:
-            await record(deps, sub, [], release=True)
+            await record_rows(deps, sub, [], release=True)
             continue
         title, body = send.digest_message([PUBLIC.validate_json(w.payload) for w in waiting], sub.digest)
         result = await send.notify(sub.url, title, body, allow_private=deps.settings.allow_private_urls)
         if result.ok:
-            await record(deps, sub, [(w.id, result) for w in waiting], release=True, digest=True)
+            await record_rows(deps, sub, [(w.id, result) for w in waiting], release=True, digest=True)
             await deps.write(_digest_sent(sub.id, now))
             sent += 1
         else:
-            await record(deps, sub, [], ([w.id for w in waiting], result), release=True, digest=True)
+            await record_rows(deps, sub, [], ([w.id for w in waiting], result), release=True, digest=True)
     return sent
 
 
 async def replay(
     engine: AsyncEngine, redis: Redis, since: dt.datetime, *, subscription_id: str | None = None, page: int = 500
 ) -> int:
-    """Enqueue again every event the public stream holds from `since` on, for the subscriptions (or the
-    one) it matches; returns how many deliveries were added. Older events than the stream's retention
-    are gone from it (the database keeps the decisions, not the events)."""
+    """Add a delivery again of every event the public stream holds from `since` on, for the subscriptions
+    (or the one) it matches; returns how many were added (the workers find them at their next poll; they go
+    before anything newer). Older events than the stream's retention are gone from it (the database keeps
+    the decisions, not the events)."""
     start = f"{int(since.timestamp() * 1000)}-0"
     added = 0
     cache = SubscriptionCache()
@@ -171,6 +136,6 @@ async def replay(
             if entry.known:
                 batch.append(Pending(PUBLIC.validate_json(entry.payload), entry.text, entry.id))
         if len(batch) >= page:
-            added += await enqueue_batch(engine, cache, batch, replay=True, only=subscription_id)
+            added += await replay_batch(engine, cache, batch, only=subscription_id)
             batch = []
-    return added + await enqueue_batch(engine, cache, batch, replay=True, only=subscription_id)
+    return added + await replay_batch(engine, cache, batch, only=subscription_id)

@@ -103,7 +103,9 @@ async def remove_subscription(subscription_id: str, deps: Authorized) -> Respons
 async def list_attempts(
     subscription_id: str, deps: Authorized, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[Attempt]:
-    """The latest delivery attempts, newest first: status code, error, duration."""
+    """The latest attempts of deliveries that kept state (failures and their retries, replays, digests),
+    newest first: status code, error, duration. A delivery that succeeded at once is counted on the
+    subscription (`delivered`, `last_delivered_at`) instead."""
     await _get(deps, subscription_id)
     return await subs.list_attempts(deps.engine, subscription_id, limit=limit)
 

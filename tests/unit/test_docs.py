@@ -65,11 +65,13 @@ def test_the_parser_documents_the_document_received_it_reads() -> None:
     assert "blob_ref" in schemas["DocumentReceived"]["properties"]
 
 
-def test_the_alerts_worker_documents_the_public_stream_it_reads_in_its_own_group() -> None:
+def test_the_alerts_worker_documents_the_public_stream_it_reads_without_a_group() -> None:
     spec = json.loads(spec_json("alerts"))
-    read = [c for c in spec["channels"].values() if c["bindings"]["redis"].get("method") == "xreadgroup"]
+    read = [c for c in spec["channels"].values() if c["bindings"]["redis"].get("method") in ("xread", "xreadgroup")]
     assert {c["address"] for c in read} == {"minutes:decisions"}
-    assert {c["bindings"]["redis"]["groupName"] for c in read} == {"alerts"}
+    # Each subscription keeps its own cursor: no consumer group.
+    assert [c["bindings"]["redis"].get("method") for c in read] == ["xread"]
+    assert all("groupName" not in c["bindings"]["redis"] for c in read)
     schemas = spec["components"]["schemas"]
     payloads = [s for k, s in schemas.items() if k.endswith(":Message:Payload") and k.startswith("alerts.")]
     assert payloads and all(p["discriminator"]["propertyName"] == "event" for p in payloads)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+import sqlalchemy as sa
 import uvicorn
 from aiosmtpd.controller import Controller
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,15 +24,19 @@ from starlette.routing import Route
 
 from services.alerts import bootstrap as alerts_bootstrap
 from services.alerts.app import create_app
+from services.alerts.models import deliveries, subscriptions
 from services.alerts.urls import Resolver, system_resolver
+from services.alerts.window import position
 from services.alerts.worker import AlertsDeps
 from services.store import bootstrap as store_bootstrap
 from services.store.bootstrap import StoreDeps
 from services.store.db import create_engine, migrate
 from services.store.repository import store_events
+from shared import streams
 from shared.contracts.events import AgendaItemParsed, MeetingParsed, utcnow
 from shared.redis_server import free_port
 from shared.settings import Settings
+from shared.stream_worker import newest_id
 
 BASE = "https://minutes.test/items/"
 
@@ -47,6 +52,23 @@ async def wait_for(predicate: Callable[[], Any], limit_s: float = 15.0, what: st
             return
         assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.05)
+
+
+async def caught_up(engine: AsyncEngine, redis: aioredis.Redis) -> bool:
+    """Every enabled subscription has read past the newest entry of the public stream, and no delivery
+    waits in a row: nothing more will be sent unless something new is published."""
+    newest = await newest_id(redis, streams.DECISIONS)
+    head = position(newest)
+    async with engine.connect() as conn:
+        cursors = (
+            await conn.execute(
+                sa.select(subscriptions.c.next_ms, subscriptions.c.next_seq).where(subscriptions.c.enabled.is_(True))
+            )
+        ).all()
+        waiting = (
+            await conn.execute(sa.select(sa.func.count()).where(deliveries.c.status == "pending"))
+        ).scalar_one()
+    return waiting == 0 and all(ms is not None and (ms, seq) > head for ms, seq in cursors)
 
 
 @dataclass
@@ -66,6 +88,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     answer: int = 204
     location: str = ""
+    delay_s: float = 0.0  # how long each answer takes (so sends are in flight when something happens)
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
 
@@ -74,6 +97,8 @@ class Receiver:
 
     async def _handle(self, request: Request) -> Response:
         self.requests.append(Received(request.url.path, dict(request.headers), await request.body()))
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
         headers = {"location": self.location} if self.location else {}
         return Response(status_code=self.answer, headers=headers)
 
