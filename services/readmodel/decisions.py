@@ -246,7 +246,8 @@ async def search_decisions(
 
 async def count_decisions(target: Target, flt: ReadFilter) -> int:
     """How many decisions match `flt` (what `search_decisions` pages through)."""
-    stmt, _, _ = _select(await sql_filter(target, flt))
+    # The keys only: the filters' joins and nothing else (the web page counts on every search).
+    stmt, _, _ = _select(await sql_filter(target, flt), keys_only=True)
     return await count(target, stmt)
 
 
