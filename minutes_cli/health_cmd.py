@@ -5,14 +5,15 @@ while the check passes (shared/health.py): store = Redis answers and the databas
 to the schema this version needs; parser = Redis answers and its parse child is alive; ingest = watching the
 inbox (and the bucket) with Redis reachable; alerts = Redis answers and its database is migrated. This command
 only reads the file's age, so it stays cheap and quick on a loaded machine (Docker runs it in every
-container). Without a service: Redis answers.
+container). Without a service: Redis answers, and when a `minutes up` supervises the data dir, its whole
+pipeline runs and has room to write (the supervisor's heartbeat).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from shared.health import read_beat
+from shared.health import pipeline_reason, read_beat
 from shared.settings import Settings
 
 SERVICES = ("ingest", "parser", "store", "alerts")
@@ -39,7 +40,8 @@ def health(service: str | None, settings: Settings) -> str | None:
         asyncio.run(_ping(resolve_redis_url(settings)))
     except Exception as exc:
         return f"Redis: {type(exc).__name__}: {exc}"
-    return None
+    pipeline = pipeline_reason(settings.data_dir)
+    return f"pipeline: {pipeline}" if pipeline is not None else None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -91,6 +91,7 @@ def up(
     except StartRefused as exc:
         typer.secho(str(exc), fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
+    supervised = True
     try:
         if not stack.ingest_ready.wait(120):
             typer.secho("ingest has not reported watching the inbox after 120 s; see its log", err=True)
@@ -104,12 +105,14 @@ def up(
             fg=typer.colors.GREEN,
             err=True,
         )
-        stack.wait()
+        supervised = stack.wait()
     except KeyboardInterrupt:
         pass
     finally:
         codes = stack.stop()
         typer.echo(f"stopped: {codes}", err=True)
+    if not supervised:
+        raise typer.Exit(1)
 
 
 @app.command()

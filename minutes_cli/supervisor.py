@@ -1,10 +1,19 @@
-"""`minutes up` topology as processes: embedded Redis, ingest, N parsers, M stores; restarts what dies."""
+"""`minutes up` topology as processes: embedded Redis, ingest, N parsers, M stores; restarts what dies.
+
+The supervisor outlives its own failures: a restart that cannot happen (no space for Redis's config, no
+process slot) or a record it cannot write is said once per change of state and tried again with backoff
+(shared/retry.py), so the pipeline comes back by itself when the disk has room again. Dead children are
+reaped at once (no zombie), the pipeline's heartbeat says whether everything runs (`/readyz` reads it), and
+the data dir's lock is given up whenever the supervisor ends.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,11 +24,21 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from minutes_cli import runlock
+from minutes_cli.condition import Condition
 from minutes_cli.redis_supervision import SupervisedRedis
+from shared import health
 from shared.logging import get_logger
+from shared.retry import Backoff
 from shared.settings import Settings
 
 log = get_logger(__name__)
+
+# Restarts of a service: a crash-looping one waits longer each time (from its start), up to 5 s; a restart
+# that fails (no process slot) is tried again on the same schedule.
+RESTART = Backoff(0.25, 5.0)
+# Less room than this in the data dir's filesystem: the pipeline cannot write (blobs, the database, Redis's AOF)
+# even though every process runs, and is reported not ready until there is room again.
+MIN_FREE_BYTES = 1024 * 1024
 
 # The API's start-up line carries the page's URL (JSON or console log format alike).
 _API_URL = re.compile(r"https?://[^\s\"']+")
@@ -43,6 +62,18 @@ class Child:
     restarts: int = 0
     started_at: float = 0.0
     threads: list[threading.Thread] = field(default_factory=list)
+    # While it is down: when it died, when to try to start it again, and whether that fails.
+    down_since: float | None = None
+    next_try: float = 0.0
+    spawn_failed: Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.spawn_failed = Condition("service restart", service=self.name)
+
+    @property
+    def running(self) -> bool:
+        """Whether its process is alive; a dead one is reaped by asking (no zombie)."""
+        return self.process is not None and self.process.poll() is None
 
 
 def _pump(stream: IO[bytes], label: str, sink: Callable[[str], None]) -> None:
@@ -73,6 +104,7 @@ class Stack:
         env: dict[str, str] | None = None,
         sink: Callable[[str], None] | None = None,
         restart: bool = True,
+        redis_factory: Callable[[], SupervisedRedis] | None = None,
     ) -> None:
         self.settings = settings
         self.parsers = parsers or settings.parsers
@@ -94,6 +126,16 @@ class Stack:
         # Set when the API logs the URL it serves (`api_url`), or when it exits first (`api_url` stays None).
         self.api_ready = threading.Event()
         self.api_url: str | None = None
+        # The embedded Redis (tests pass one whose file writes fail).
+        self._redis_factory = redis_factory or (
+            lambda: SupervisedRedis(self.settings.data_dir, binary=self.settings.redis_server_bin)
+        )
+        # The supervisor's own work that can fail, each said once per change of state.
+        self.record_failed = Condition("recording a process in the data dir")
+        self.beat_failed = Condition("writing the pipeline heartbeat")
+        self.watch_failed = Condition("supervising")
+        self._beat_reason: str | None = "starting"
+        self._beat_at = 0.0
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -122,12 +164,14 @@ class Stack:
 
     def _start(self) -> str:
         runlock.stop_leftovers(self.settings.data_dir, lambda text: self.sink(f"[up] {text}"))
+        # Not ready until everything runs; a stale beat of a crashed run no longer counts.
+        self._beat("minutes up is starting its services")
         self.settings.inbox.mkdir(parents=True, exist_ok=True)
         if not self.redis_url:
-            self.redis = SupervisedRedis(self.settings.data_dir, binary=self.settings.redis_server_bin)
+            self.redis = self._redis_factory()
             self.redis_url = self.redis.start()
             self._redis_pid = self.redis.pid
-            runlock.record_process(self.settings.data_dir, "redis-server", self.redis.pid or 0)
+            self._record("redis-server", self.redis.pid or 0)
         self._check_state()
         self._run_once(["migrate"])
         names = (["ingest"] if self.with_ingest else []) + [f"parser-{i + 1}" for i in range(self.parsers)]
@@ -164,18 +208,33 @@ class Stack:
             raise RuntimeError(f"minutes {' '.join(args)} failed: {done.stderr.decode(errors='replace')[-2000:]}")
 
     def _spawn(self, child: Child) -> None:
+        """Start the child's process; OSError when it cannot be started (nothing is left running then)."""
         # Own session: a Ctrl-C reaches only the supervisor, which then stops the services in order.
         proc = subprocess.Popen(
             child.args, env=self._env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
         )
-        child.process, child.started_at = proc, time.monotonic()
         assert proc.stdout is not None
-        runlock.record_process(self.settings.data_dir, child.name, proc.pid)
         sink = {"ingest": self._ingest_sink, "api": self._api_sink}.get(child.name, self.sink)
         pump = threading.Thread(target=_pump, args=(proc.stdout, f"[{child.name}]", sink), daemon=True)
-        pump.start()
-        child.threads = [pump]
+        try:
+            pump.start()
+        except RuntimeError as exc:  # no thread to drain its output: a child nobody reads would block
+            proc.kill()
+            proc.wait()
+            raise OSError(errno.EAGAIN, f"cannot start a thread for {child.name}'s output: {exc}") from exc
+        child.process, child.started_at, child.threads, child.down_since = proc, time.monotonic(), [pump], None
+        self._record(child.name, proc.pid)
         log.info("service started", service=child.name, pid=proc.pid)
+
+    def _record(self, name: str, pid: int) -> None:
+        # The record lets a later start stop what a killed run left; on a full disk it waits for space, and
+        # the process runs meanwhile (only a crash of this supervisor in that window would orphan it).
+        try:
+            runlock.record_process(self.settings.data_dir, name, pid)
+        except OSError as exc:
+            self.record_failed.fail(exc, process=name)
+        else:
+            self.record_failed.clear()
 
     def _ingest_sink(self, line: str) -> None:
         self.sink(line)  # first: whoever waits for the event prints after this line, not before it
@@ -202,30 +261,91 @@ class Stack:
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.2):
-            if self.redis is not None:
-                self.redis.check()
-                if self.redis.pid is not None and self.redis.pid != self._redis_pid:
-                    # A restarted Redis is a new process: the record a later start checks for leftovers follows it.
-                    self._redis_pid = self.redis.pid
-                    runlock.record_process(self.settings.data_dir, "redis-server", self.redis.pid)
-            for child in list(self.children.values()):
-                proc = child.process
-                if proc is None or proc.poll() is None or not self.restart or self._stopping.is_set():
-                    continue
-                if proc.returncode == REFUSED_EXIT:
-                    if child.restarts >= 0:
-                        log.error("service refused to start on bad state; not restarting it", service=child.name)
-                        child.restarts = -1  # said once
-                    continue
-                # Back off a crash-looping service instead of spinning.
-                delay = min(5.0, 0.25 * 2 ** min(child.restarts, 5))
-                if time.monotonic() - child.started_at < delay:
-                    continue
-                child.restarts += 1
-                log.warning(
-                    "service died, restarting", service=child.name, code=proc.returncode, restarts=child.restarts
-                )
-                self._spawn(child)
+            try:
+                self._supervise()
+            except Exception as exc:  # a bug or an OS error of its own must not end supervision: said, retried
+                self.watch_failed.fail(exc)
+            else:
+                self.watch_failed.clear()
+
+    def _supervise(self) -> None:
+        if self.redis is not None:
+            self.redis.check()
+            if self.redis.pid is not None and self.redis.pid != self._redis_pid:
+                # A restarted Redis is a new process: the record a later start checks for leftovers follows it.
+                self._redis_pid = self.redis.pid
+                self._record("redis-server", self.redis.pid)
+        for child in list(self.children.values()):
+            self._revive(child)
+        self._beat(self._pipeline_down())
+
+    def _revive(self, child: Child) -> None:
+        """Restart a dead child when its backoff allows (a failed start is said once and tried again)."""
+        if child.running or child.process is None or not self.restart or self._stopping.is_set():
+            return
+        code = child.process.returncode
+        if code == REFUSED_EXIT:
+            if child.restarts >= 0:
+                log.error("service refused to start on bad state; not restarting it", service=child.name)
+                child.restarts = -1  # said once
+            return
+        now = time.monotonic()
+        if child.down_since is None:
+            child.down_since = now
+            # Back off a crash-looping service instead of spinning: the longer, the more it has been restarted.
+            child.next_try = child.started_at + RESTART.delay(child.restarts + 1)
+            log.warning("service died, restarting", service=child.name, code=code, restarts=child.restarts + 1)
+        if now < child.next_try:
+            return
+        try:
+            self._spawn(child)
+        except OSError as exc:
+            delay = RESTART.delay(child.spawn_failed.attempts + 1)
+            child.next_try = now + delay
+            child.spawn_failed.fail(exc, retry_in_s=round(delay, 2))
+            return
+        child.restarts += 1
+        child.spawn_failed.clear()
+
+    def _pipeline_down(self) -> str | None:
+        """Why the pipeline is not whole (None: Redis and every service run)."""
+        reasons = []
+        try:
+            free = shutil.disk_usage(self.settings.data_dir).free
+        except OSError:
+            free = None  # the data dir itself is gone or unreadable: the services say so
+        if free is not None and free < MIN_FREE_BYTES:
+            reasons.append(f"the data dir's filesystem is full ({free} bytes free): nothing new can be stored")
+        if self.redis is not None and (why := self.redis.down()) is not None:
+            reasons.append(why)
+        for child in self.children.values():
+            if child.running:
+                continue
+            if child.restarts < 0:
+                reasons.append(f"{child.name} refused to start (see its log)")
+            elif child.spawn_failed.error:
+                reasons.append(f"{child.name} is down, its restart fails ({child.spawn_failed.error})")
+            else:
+                reasons.append(f"{child.name} is down (restarting)")
+        return "; ".join(reasons) or None
+
+    def _beat(self, reason: str | None) -> None:
+        # Written when the state changes, and refreshed while it holds (a stale beat means a hung supervisor).
+        now = time.monotonic()
+        if reason == self._beat_reason and now - self._beat_at < health.INTERVAL_S and not self.beat_failed.failing:
+            return
+        if reason != self._beat_reason:
+            if reason is None:
+                log.info("pipeline ready: every service runs")
+            else:
+                log.warning("pipeline not ready", reason=reason)
+        self._beat_reason, self._beat_at = reason, now
+        try:
+            health.record_beat(self.settings.data_dir, health.PIPELINE, reason, keep_reason=True)
+        except OSError as exc:  # a full disk: the beat was removed first, so "not ready" holds regardless
+            self.beat_failed.fail(exc)
+        else:
+            self.beat_failed.clear()
 
     def pid(self, name: str) -> int | None:
         """Pid of a running service."""
@@ -243,8 +363,18 @@ class Stack:
         self._spawn(self.children[name])
 
     def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
-        """SIGTERM every service, wait for them to drain (SIGKILL after `timeout`), then stop Redis."""
+        """SIGTERM every service, wait for them to drain (SIGKILL after `timeout`), then stop Redis; the data
+        dir's lock is given up whatever fails on the way."""
+        try:
+            return self._stop(timeout)
+        finally:
+            health.forget_beat(self.settings.data_dir, health.PIPELINE)
+            self.lock.release()
+
+    def _stop(self, timeout: float) -> dict[str, int | None]:
         self._stopping.set()
+        if self._monitor is not None and self._monitor is not threading.current_thread():
+            self._monitor.join(5.0)  # no restart may race the stop
         procs = {n: c.process for n, c in self.children.items() if c.process is not None}
         for proc in procs.values():
             if proc.poll() is None:
@@ -267,16 +397,19 @@ class Stack:
         if self.redis is not None:
             self.redis.stop()
             runlock.forget_process(self.settings.data_dir, "redis-server")
-        self.lock.release()
         return codes
 
-    def wait(self) -> None:
-        """Block until interrupted (Ctrl-C, SIGTERM, or SIGHUP from a closed terminal)."""
+    def wait(self) -> bool:
+        """Block until interrupted (Ctrl-C, SIGTERM, or SIGHUP from a closed terminal): True. False when the
+        monitor ended by itself (it should not): the caller stops everything rather than run unsupervised."""
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, lambda *_: stop.set())
         try:
             while not stop.wait(0.5):
-                pass
+                if self._monitor is not None and not self._monitor.is_alive():
+                    log.error("the supervisor's monitor ended; stopping the pipeline")
+                    return False
         except KeyboardInterrupt:
             pass
+        return True

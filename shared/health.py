@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 INTERVAL_S = 5.0
+# The heartbeat of `minutes up`'s supervisor: fresh while Redis and every service it started are running.
+PIPELINE = "up"
 # Three missed beats: a loaded machine may delay one or two, a hung or dead process misses all of them.
 MAX_AGE_S = 3 * INTERVAL_S + 5.0
 
@@ -50,10 +52,47 @@ def read_beat(data_dir: Path, service: str, now: float | None = None, max_age_s:
     return None
 
 
+def record_beat(data_dir: Path, service: str, reason: str | None, *, keep_reason: bool = False) -> None:
+    """Touch the heartbeat (ready), or remove it and keep the reason (not ready); raises OSError.
+
+    Not ready never needs free space: the file is removed first, so a full disk that fails the reason's
+    write still leaves the service reported not ready. `keep_reason`: the reason file stays while ready (a
+    fresh beat wins over it), so its presence says the service runs here even when a full disk lets no new
+    reason be written."""
+    path, why = beat_path(data_dir, service), reason_path(data_dir, service)
+    if reason is None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+        if not keep_reason:
+            with contextlib.suppress(FileNotFoundError):
+                why.unlink()
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        why.write_text(reason + "\n", encoding="utf-8")
+
+
+def forget_beat(data_dir: Path, service: str) -> None:
+    """Remove the heartbeat and its reason (a service that stopped for good says nothing any more)."""
+    for path in (beat_path(data_dir, service), reason_path(data_dir, service)):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def pipeline_reason(data_dir: Path, now: float | None = None) -> str | None:
+    """Why the pipeline `minutes up` supervises on this data dir is not whole; None when it is, or when no
+    `minutes up` runs here (compose, a lone service: no reason file, which the supervisor keeps while it runs)."""
+    if not reason_path(data_dir, PIPELINE).exists():
+        return None
+    return read_beat(data_dir, PIPELINE, now)
+
+
 class Heartbeat:
     """Touches the service's heartbeat file every `interval_s` while `check` passes; removes it when not."""
 
     def __init__(self, data_dir: Path, service: str, check: Check, interval_s: float = INTERVAL_S) -> None:
+        self.data_dir = data_dir
         self.path = beat_path(data_dir, service)
         self.why = reason_path(data_dir, service)
         self.service = service
@@ -73,15 +112,7 @@ class Heartbeat:
     def record(self, reason: str | None) -> str | None:
         """Record an outcome found elsewhere (e.g. while the service waits to start); logs changes only."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if reason is None:
-                self.path.touch()
-                with contextlib.suppress(FileNotFoundError):
-                    self.why.unlink()
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    self.path.unlink()
-                self.why.write_text(reason + "\n", encoding="utf-8")
+            record_beat(self.data_dir, self.service, reason)
         except OSError as exc:  # a read-only data dir: the health check will say so (no file)
             reason = f"cannot write the heartbeat {self.path}: {exc}"
         if reason != self._last:  # log changes only, not every beat

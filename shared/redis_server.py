@@ -8,8 +8,10 @@ import secrets
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import redis
@@ -22,6 +24,10 @@ ADDRESS_FILE = "redis.url"
 # The embedded Redis's generated password, in its data folder (mode 0600), kept across restarts.
 PASSWORD_FILE = "password"
 CONFIG_FILE = "redis.conf"
+
+
+# Writes a file only its owner can read (the config holds the password); tests pass one that fails.
+FileWriter = Callable[[Path, str], None]
 
 
 class RedisLaunchError(RuntimeError):
@@ -63,8 +69,10 @@ class RedisServer:
         password: str | None = None,
         appendonly: bool = True,
         appendfsync: str = "everysec",
+        write_file: FileWriter | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
+        self.write_file = write_file or write_private
         self.port = port or free_port()
         self.binary = find_redis_server(binary)
         self.password = password
@@ -96,9 +104,17 @@ class RedisServer:
 
     def _args(self) -> list[str]:
         # Everything, the password included, in a config file only this user can read: not on the command
-        # line, where `ps` shows it to every local user.
+        # line, where `ps` shows it to every local user. Written only when it changed: a restart on a full
+        # disk then needs no space for it (the same port, folder and password every time).
         path = self.data_dir / CONFIG_FILE
-        write_private(path, self._config())
+        config = self._config()
+        try:
+            st = os.lstat(path)  # kept only as a private regular file: never a symlink, never readable by others
+            current = path.read_text(encoding="utf-8") if stat.S_ISREG(st.st_mode) and not st.st_mode & 0o077 else None
+        except OSError:
+            current = None
+        if current != config:
+            self.write_file(path, config)
         return [self.binary, str(path)]
 
     def start(self, timeout: float = 15.0) -> str:
@@ -173,9 +189,13 @@ def write_private(path: Path, text: str) -> None:
     """Write a file only the owner can read (mode 0600 from creation, never following a symlink)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a short write (a full disk) must not leave a partial file taking space
+        raise
 
 
 def generated_password(data_dir: Path) -> str:

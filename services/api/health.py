@@ -1,14 +1,17 @@
-"""Readiness: the database answers and its schema is at the migrations' head (what this code reads)."""
+"""Readiness: the database answers and its schema is at the migrations' head (what this code reads), and,
+under `minutes up`, every process of the pipeline runs (its supervisor's heartbeat, shared/health.py)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store.db import alembic_config, is_db_unavailable
+from shared.health import pipeline_reason
 
 
 @lru_cache(maxsize=1)
@@ -24,8 +27,9 @@ def _current(connection: Connection) -> frozenset[str]:
     return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 
-async def readiness(engine: AsyncEngine) -> tuple[bool, str]:
-    """(ready, why): a short reason a person can act on; never an exception."""
+async def readiness(engine: AsyncEngine, data_dir: Path | None = None) -> tuple[bool, str]:
+    """(ready, why): a short reason a person can act on; never an exception. With `data_dir`, a pipeline
+    that `minutes up` supervises there must be whole (Redis and every service running)."""
     try:
         async with engine.connect() as conn:
             current = await conn.run_sync(_current)
@@ -42,4 +46,7 @@ async def readiness(engine: AsyncEngine) -> tuple[bool, str]:
             f"database schema at {', '.join(sorted(current))}, code expects {', '.join(sorted(heads))}: "
             "run `minutes migrate`",
         )
+    pipeline = pipeline_reason(data_dir) if data_dir is not None else None
+    if pipeline is not None:
+        return False, f"pipeline: {pipeline}"
     return True, f"database at {', '.join(sorted(current))}"

@@ -203,8 +203,9 @@ async def healthz() -> Health:
 
 @router.get("/readyz", response_model=Health, responses={503: {"model": Health}}, tags=["health"])
 async def readyz(deps: Deps) -> Response:
-    """Ready: the database answers and its schema is at the head of the migrations (503 otherwise)."""
-    ready, detail = await health.readiness(deps.engine)
+    """Ready: the database answers, its schema is at the head of the migrations, and under `minutes up` every
+    process of the pipeline runs (503 otherwise, with the reason)."""
+    ready, detail = await health.readiness(deps.engine, deps.settings.data_dir)
     body = Health(status="ready" if ready else "unavailable", detail=detail)
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 

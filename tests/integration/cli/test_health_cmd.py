@@ -113,3 +113,18 @@ async def test_the_parse_child_is_restarted_by_the_readiness_check() -> None:
         assert pool._process is not None and pool._process.is_alive() and pool._process.pid != first.pid
     finally:
         pool.close()
+
+
+def test_without_a_service_the_pipeline_of_a_minutes_up_counts(tmp_path: Path, redis_url: str) -> None:
+    from shared.health import PIPELINE, forget_beat, record_beat
+
+    record_beat(tmp_path, PIPELINE, "redis-server is down (restarting)", keep_reason=True)
+    down = run_cli(["health", "--data", str(tmp_path)], tmp_path, MINUTES_REDIS_URL=redis_url)
+    assert down.returncode == 1 and "unhealthy: pipeline: redis-server is down (restarting)" in down.stderr
+    record_beat(tmp_path, PIPELINE, None, keep_reason=True)
+    assert run_cli(["health", "--data", str(tmp_path)], tmp_path, MINUTES_REDIS_URL=redis_url).returncode == 0
+    os.utime(beat_path(tmp_path, PIPELINE), (0, 0))  # a supervisor that stopped beating: hung or killed
+    stale = run_cli(["health", "--data", str(tmp_path)], tmp_path, MINUTES_REDIS_URL=redis_url)
+    assert stale.returncode == 1 and "up last reported ready" in stale.stderr
+    forget_beat(tmp_path, PIPELINE)  # no `minutes up` here any more: only Redis counts
+    assert run_cli(["health", "--data", str(tmp_path)], tmp_path, MINUTES_REDIS_URL=redis_url).returncode == 0
