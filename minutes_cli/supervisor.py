@@ -134,6 +134,7 @@ class Stack:
         self.record_failed = Condition("recording a process in the data dir")
         self.beat_failed = Condition("writing the pipeline heartbeat")
         self.watch_failed = Condition("supervising")
+        self._unrecorded: dict[str, int] = {}
         self._beat_reason: str | None = "starting"
         self._beat_at = 0.0
 
@@ -227,14 +228,18 @@ class Stack:
         log.info("service started", service=child.name, pid=proc.pid)
 
     def _record(self, name: str, pid: int) -> None:
-        # The record lets a later start stop what a killed run left; on a full disk it waits for space, and
-        # the process runs meanwhile (only a crash of this supervisor in that window would orphan it).
+        # The record lets a later start stop what a killed run left; on a full disk it is written again on
+        # every pass until there is room, and the process runs meanwhile (only a crash of this supervisor in
+        # that window would leave it unrecorded).
         try:
             runlock.record_process(self.settings.data_dir, name, pid)
         except OSError as exc:
+            self._unrecorded[name] = pid
             self.record_failed.fail(exc, process=name)
         else:
-            self.record_failed.clear()
+            self._unrecorded.pop(name, None)
+            if not self._unrecorded:
+                self.record_failed.clear()
 
     def _ingest_sink(self, line: str) -> None:
         self.sink(line)  # first: whoever waits for the event prints after this line, not before it
@@ -277,6 +282,8 @@ class Stack:
                 self._record("redis-server", self.redis.pid)
         for child in list(self.children.values()):
             self._revive(child)
+        for name, pid in list(self._unrecorded.items()):
+            self._record(name, pid)
         self._beat(self._pipeline_down())
 
     def _revive(self, child: Child) -> None:

@@ -7,6 +7,7 @@ every document dropped before and during the outage is announced exactly once; t
 from __future__ import annotations
 
 import errno
+import json
 import os
 import shutil
 import time
@@ -105,11 +106,21 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
             _wait("/readyz to say why", 30, lambda: _ready(api)[0] == 503 and "its restart fails" in _ready(api)[1])
             _, detail = _ready(api)
             assert detail.startswith("pipeline: redis-server is down, its restart fails (OSError: [Errno 28] No space")
+            # The process records cannot be written either (their folder is a file now): the restarted
+            # parser runs unrecorded, said once, and is recorded on a later pass once the folder is back.
+            run = settings.data_dir / "run"
+            shutil.rmtree(run)
+            run.write_text("not a folder")
             old_parser = stack.pid("parser-1")
             assert old_parser is not None
             stack.kill("parser-1")
             _wait("the parser restarted", 30, lambda: stack.pid("parser-1") not in (None, old_parser))
             assert not _zombie(old_parser) and not _zombie(old_redis)
+            new_parser = stack.pid("parser-1")
+            run.unlink()
+            run.mkdir()
+            _wait("the parser's record", 10, lambda: (run / "parser-1.json").exists()
+                  and json.loads((run / "parser-1.json").read_text())["pid"] == new_parser)
             _drop(settings.inbox, during)  # ingest holds them while Redis is away
             _wait("a few restart attempts", 30, lambda: disk.refused >= 3)
             assert stack._monitor is not None and stack._monitor.is_alive()
@@ -119,6 +130,8 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
         assert said.count(("error", "redis restart failed")) == 1, said  # once, though tried again and again
         assert said.count(("warning", "redis restart works again")) == 1, said
         assert ("error", "supervising failed") not in said
+        assert said.count(("error", "recording a process in the data dir failed")) == 1, said
+        assert said.count(("warning", "recording a process in the data dir works again")) == 1, said
         total = first + sum(d.expected_decisions for d in during)
         _wait("every decision announced", 240, lambda: len(read_decisions(url)) >= total)
         _wait("ready again", 60, lambda: _ready(api)[0] == 200)
