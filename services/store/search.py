@@ -209,29 +209,71 @@ WEIGHTS = dict(zip(FIELDS, _WEIGHTS, strict=True))
 # --- snippets -------------------------------------------------------------------------------------------
 
 
+# Snippets look at most this many characters of each text (a match further on is shown from the start of the
+# text), and tokenise at most SNIPPET_WINDOW_CHARS around the first match: a page of hits costs the same
+# whatever the size of the stored items (a 49 MB document's sections once took 20 s per search).
+SNIPPET_SCAN_CHARS = 200_000
+SNIPPET_WINDOW_CHARS = 2_000
+
+
+def _first_hit(value: str, targets: set[str]) -> int | None:
+    """Offset of the first word of `value` whose stem is in `targets`, or None.
+
+    Danish Snowball stems are prefixes of the lower-cased word (the stemmer only removes and undoubles
+    endings), so a regular expression of the stems as word beginnings finds every candidate in C; each is
+    then confirmed by stemming that one word.
+    """
+    if not targets:
+        return None
+    starts = "|".join(re.escape(t) for t in sorted(targets, key=len, reverse=True))
+    for m in re.finditer(rf"(?<![^\W_])(?:{starts})[^\W_]*", value, re.IGNORECASE):
+        if _stem_all([m.group(0).lower()])[0] in targets:
+            return m.start()
+    return None
+
+
+def _excerpt(value: str, targets: set[str]) -> tuple[int, str, bool]:
+    """(offset, excerpt, has a hit): at most SNIPPET_WINDOW_CHARS of `value` around its first match (or its
+    beginning), cut at word boundaries."""
+    scanned = value[:SNIPPET_SCAN_CHARS]
+    at = _first_hit(scanned, targets)
+    start = 0 if at is None else max(0, at - SNIPPET_WINDOW_CHARS // 4)
+    stop = start + SNIPPET_WINDOW_CHARS
+    if start > 0:  # not half a word: begin after the first separator
+        cut = re.search(r"\s", value[start:at] if at is not None else value[start:stop])
+        start = start + cut.end() if cut else start
+    if stop < len(value):
+        space = value.rfind(" ", start, stop)
+        stop = space if space > start else stop
+    return start, value[start:stop], at is not None
+
+
 def snippet(texts: Sequence[str | None], wanted: Sequence[str], words: int = SNIPPET_WORDS) -> str | None:
     """HTML of the window of `words` words with the most matching stems, matches in <mark>…</mark>.
 
-    The text is HTML-escaped; the window is taken from the first of `texts` with the best count, so a hit
-    in the decision text wins over one in the title or a section when they tie. None when no text is given.
+    Bounded: only an excerpt of SNIPPET_WINDOW_CHARS around each text's first match (within its first
+    SNIPPET_SCAN_CHARS) is tokenised. The text is HTML-escaped; the window is taken from the first of `texts`
+    with the best count, so a hit in the decision text wins over one in the title or a section when they tie.
+    None when no text is given. CPU-bound: callers on an event loop run it in a thread.
     """
     targets = set(wanted)
-    best: tuple[int, int, str, list[re.Match[str]], list[bool]] | None = None
-    for value in texts:
-        if not value:
+    best: tuple[int, int, str, list[re.Match[str]], list[bool], int, bool] | None = None
+    for full in texts:
+        if not full:
             continue
+        offset, value, _ = _excerpt(full, targets)
         spans = list(_TOKEN.finditer(value))
         if not spans:
             continue
         hits = [s in targets for s in _stem_all([m.group(0).lower() for m in spans])]
         start, count = _best_window(hits, words)
         if best is None or count > best[0]:
-            best = (count, start, value, spans, hits)
+            best = (count, start, value, spans, hits, offset, offset + len(value) < len(full))
     if best is None:
         return None
-    _, start, value, spans, hits = best
+    _, start, value, spans, hits, offset, cut_after = best
     window = range(start, min(start + words, len(spans)))
-    out: list[str] = ["…"] if start > 0 else []
+    out: list[str] = ["…"] if start > 0 or offset > 0 else []
     pos = spans[window.start].start()
     for i in window:
         span = spans[i]
@@ -241,6 +283,8 @@ def snippet(texts: Sequence[str | None], wanted: Sequence[str], words: int = SNI
         pos = span.end()
     if window.stop < len(spans):
         out.append(html.escape(_flat(value[pos : spans[window.stop].start()])).rstrip() + " …")
+    elif cut_after:
+        out.append(html.escape(_flat(value[pos:])).rstrip() + " …")
     else:
         out.append(html.escape(_flat(value[pos:])))
     return "".join(out).strip()
@@ -291,6 +335,49 @@ class IndexRow:
 def sections_text(sections: Sequence[dict[str, Any]]) -> str:
     """Every section's heading and text, one after the other (the `body` of the index)."""
     return "\n".join(f"{s.get('name', '')}\n{s.get('text', '')}" for s in sections)
+
+
+# Characters of each field (title, decision, sections together) an item is indexed by, by default
+# (`MINUTES_INDEX_MAX_CHARS`): a 49 MB case presentation stemmed whole held ~400 MB in the store. The stored
+# text stays whole; words past the limit are not found by a search.
+INDEX_MAX_CHARS = 200_000
+
+_SQLITE_SECTIONS = text(
+    "SELECT a.id AS item_id, substr(coalesce(json_extract(j.value, '$.name'), ''), 1, :n) AS name, "
+    "substr(coalesce(json_extract(j.value, '$.text'), ''), 1, :n) AS body "
+    "FROM agenda_items AS a, json_each(a.sections) AS j "
+    "WHERE a.id IN (SELECT value FROM json_each(:ids)) ORDER BY a.id, j.key"
+)
+_PG_SECTIONS = text(
+    "SELECT a.id AS item_id, left(coalesce(j.value->>'name', ''), :n) AS name, "
+    "left(coalesce(j.value->>'text', ''), :n) AS body "
+    "FROM agenda_items AS a CROSS JOIN LATERAL json_array_elements(a.sections) WITH ORDINALITY AS j(value, ord) "
+    "WHERE a.id = ANY(CAST(:ids AS text[])) ORDER BY a.id, j.ord"
+)
+
+
+async def bounded_sections(conn: AsyncConnection, item_ids: Sequence[str], max_chars: int) -> dict[str, str]:
+    """`sections_text` of each item, cut to `max_chars`, without reading any section whole into Python.
+
+    The database cuts each section's text to `max_chars` before it is sent, so the process holding the
+    result never holds more than `max_chars` per section however large the stored item is.
+    """
+    if not item_ids:
+        return {}
+    if conn.dialect.name == "sqlite":
+        result = await conn.execute(_SQLITE_SECTIONS, {"ids": orjson.dumps(list(item_ids)).decode(), "n": max_chars})
+    else:
+        result = await conn.execute(_PG_SECTIONS, {"ids": list(item_ids), "n": max_chars})
+    parts: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for row in result:
+        size = sizes.get(row.item_id, 0)
+        if size >= max_chars:
+            continue
+        piece = f"{row.name}\n{row.body}"
+        parts.setdefault(row.item_id, []).append(piece)
+        sizes[row.item_id] = size + len(piece) + 1
+    return {item: "\n".join(pieces)[:max_chars] for item, pieces in parts.items()}
 
 
 def fts_rowid(item_id: str) -> int:

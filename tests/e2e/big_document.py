@@ -1,7 +1,7 @@
 """A synthetic minutes text of a chosen size (tens of MB): many items, each with a long case presentation.
 
-Made up from a small vocabulary (no real meeting); the last item's section ends with a word found nowhere
-else, so a search for it has exactly one hit at the far end of the document.
+Made up from a small vocabulary (no real meeting). The last item's section begins with a word found nowhere
+else (one hit, ~48 MB into the document) and ends with another, past any sensible indexing limit.
 """
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from __future__ import annotations
 import random
 
 RARE_WORD = "kvartsgrusgravning"
-_WORDS = (
+BEYOND_LIMIT_WORD = "grusgravsafslutning"
+_VOCABULARY = (
     "udvalget forvaltningen kommunen borgerne indsatsen budgettet området projektet planen aftalen "
     "vurderer beskriver følger undersøger drøfter godkender forventer styrker samler afdækker "
     "løbende samlet politisk økonomiske relevante seneste yderligere eksisterende positiv videre "
     "skole dagtilbud lokalplan fleksjob ledighed vej cykelsti idrætshal bibliotek ældrepleje"
-).split()
+)
+_WORDS = tuple(_VOCABULARY.split())
 
 
 def _paragraph(rng: random.Random) -> str:
@@ -47,7 +49,8 @@ def big_minutes(target_bytes: int, items: int = 40, seed: int = 0) -> bytes:
             body.append(para)
             size += len(para.encode()) + 2
         if n == items:
-            body.append(f"Sagen omhandler også {RARE_WORD} ved vejen.")
+            body.insert(1, f"Sagen omhandler også {RARE_WORD} ved vejen.")
+            body.append(f"Til sidst nævnes {BEYOND_LIMIT_WORD} i sagen.")
         parts.append(
             "\n\n".join([
                 f"Punkt {n}: Sag nummer {n} om planen",
