@@ -224,15 +224,23 @@ def make_url_safe(url: str) -> str:
 
 
 @app.command()
-def check(data: DataOpt = None) -> None:
-    """Check the database, Redis persistence, pending and dead-lettered messages; re-announce lost events."""
+def check(
+    data: DataOpt = None,
+    blob_sample: Annotated[
+        int | None,
+        typer.Option(min=0, help="Read and hash this many randomly chosen blobs (0: all; default "
+                     "MINUTES_CHECK_BLOB_SAMPLE, 0)."),
+    ] = None,
+) -> None:
+    """Check the database, Redis persistence, pending and dead-lettered messages and the stored documents'
+    original files (sha256); re-announce lost events. Exit 65: database corrupt; 1: blobs missing or corrupt."""
     import asyncio
 
     from minutes_cli.check_cmd import print_report, run_check
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="check")
-    raise typer.Exit(print_report(asyncio.run(run_check(settings))))
+    raise typer.Exit(print_report(asyncio.run(run_check(settings, blob_sample=blob_sample))))
 
 
 commands.register(app, dlq_app)

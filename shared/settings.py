@@ -47,6 +47,10 @@ class Settings(BaseSettings):
         description="Characters of an item's title, decision and sections that search indexes (each).",
     )
     stream_maxlen: int = Field(default=100_000, ge=1000, description="Retention of the public decisions stream.")
+    check_blob_sample: int = Field(
+        default=0, ge=0,
+        description="`minutes check` reads and hashes this many randomly chosen blobs (0: every one).",
+    )
     lost_documents_grace_s: float = Field(
         default=300.0, ge=0,
         description="`minutes check` re-publishes a stored blob nothing covers only once it is older than this.",
