@@ -44,10 +44,11 @@ async def _redis(settings: Settings) -> AsyncIterator[tuple[Redis, str, Path | N
             server.stop()
 
 
-async def run_check(settings: Settings, *, blob_sample: int | None = None) -> Report:
+async def run_check(settings: Settings, *, blob_sample: int | None = None, blobs: bool = True) -> Report:
     """Check everything; re-announce what the public stream lost. Never raises for what it finds.
 
-    `blob_sample`: how many stored blobs to read and hash (0: all; None: `MINUTES_CHECK_BLOB_SAMPLE`)."""
+    `blob_sample`: how many stored blobs to read and hash (0: all; None: `MINUTES_CHECK_BLOB_SAMPLE`);
+    `blobs=False` skips them."""
     report = Report()
     database_url = settings.effective_database_url
     corrupt = False
@@ -64,8 +65,9 @@ async def run_check(settings: Settings, *, blob_sample: int | None = None) -> Re
                 relay = OutboxRelay(engine, client, maxlen=settings.stream_maxlen)
                 report.reannounced = await reconcile_outbox(engine, client, relay, settings.stream_maxlen)
                 await _recover(settings, engine, client, url, report)
-                sample = settings.check_blob_sample if blob_sample is None else blob_sample
-                await _blobs(settings, engine, report, sample)
+                if blobs:
+                    sample = settings.check_blob_sample if blob_sample is None else blob_sample
+                    await _blobs(settings, engine, report, sample)
                 await _sources(engine, report)
             finally:
                 await engine.dispose()

@@ -231,6 +231,10 @@ def check(
         typer.Option(min=0, help="Read and hash this many randomly chosen blobs (0: all; default "
                      "MINUTES_CHECK_BLOB_SAMPLE, 0)."),
     ] = None,
+    blobs: Annotated[
+        bool, typer.Option(help="Verify the stored blobs (`minutes up` skips it: hashing every blob at each start "
+                           "would delay it, and a faulty blob does not stop the pipeline).")
+    ] = True,
 ) -> None:
     """Check the database, Redis persistence, pending and dead-lettered messages and the stored documents'
     original files (sha256); re-announce lost events. Exit 65: database corrupt; 1: blobs missing or corrupt."""
@@ -240,7 +244,7 @@ def check(
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="check")
-    raise typer.Exit(print_report(asyncio.run(run_check(settings, blob_sample=blob_sample))))
+    raise typer.Exit(print_report(asyncio.run(run_check(settings, blob_sample=blob_sample, blobs=blobs))))
 
 
 commands.register(app, dlq_app)

@@ -1,6 +1,6 @@
 """`minutes check` reads and hashes the stored documents' original files: one corrupted and one deleted on
 disk under a running `minutes up` are both reported (exit status 1), and the read API and the web page stop
-offering them; a restored one is offered again at the next check."""
+offering them; a restored one is offered again at the next check; `minutes up` still starts."""
 
 from __future__ import annotations
 
@@ -82,3 +82,10 @@ def test_a_corrupt_and_a_missing_blob_are_reported_and_no_longer_offered(tmp_pat
         assert (offered(corrupt), offered(missing)) == (False, True)
     finally:
         stack.stop()
+    # A faulty original does not stop the pipeline: `minutes up` checks its state without the blobs.
+    again_up = make_stack(tmp_path, database_url)
+    try:
+        again_up.start()
+        wait_for(lambda: all(again_up.pid(name) for name in again_up.children), 60, "every service running")
+    finally:
+        again_up.stop()
