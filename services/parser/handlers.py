@@ -153,7 +153,11 @@ async def _parse_and_emit(received: DocumentReceived, deps: ParserDeps) -> int:
     # No local name for the bytes: the pool drops them once they are in the parse process, so a large
     # document's bytes and its events are not held at once.
     encoded = await deps.parser.parse_events(await _checked_bytes(received, deps), received)
-    await deps.outbox.emit(encoded.bodies)
+    # The bodies handed over in a list nothing here keeps, so the outbox can let each go once framed.
+    handed = [list(encoded.bodies)]
+    encoded = encoded._replace(bodies=())
+    count = len(handed[0])
+    await deps.outbox.emit(handed.pop())
     log.info("document parsed", kind=encoded.kind, items=encoded.items, decisions=encoded.decisions,
              municipality=encoded.municipality)
-    return len(encoded.bodies)
+    return count
