@@ -122,7 +122,10 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service=name.value)
+    from shared.memory import release_large_buffers
     from shared.service import run_app
+
+    release_large_buffers()  # a large document's buffers are returned once freed (shared/memory.py)
 
     if not held_by_parent(settings.data_dir):
         # A lone service shares the data dir with other lone services, never with a `minutes up`.
