@@ -3,6 +3,7 @@ read API stays fast (search p99, list, health) and no service process grows past
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import statistics
@@ -29,6 +30,18 @@ def _status_mb(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) * 1024 / 1e6
     raise AssertionError(f"no {field} for {pid}")
+
+
+def _children(pid: int | None) -> list[int]:
+    """The child processes of `pid` (from /proc)."""
+    if pid is None:
+        return []
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -93,6 +106,9 @@ def test_a_49_mb_document_keeps_search_fast_and_every_service_within_its_memory(
               f"p99 {p99 * 1000:.0f} ms; /healthz {health_s * 1000:.0f} ms; list {list_s * 1000:.0f} ms")
         for name, (hwm, rss) in sorted(memory.items()):
             print(f"  {name}: peak {hwm:.0f} MB, now {rss:.0f} MB (pid {stack.pid(name)}, cpus {os.cpu_count()})")
+        for child in _children(stack.pid("parser-1")):  # the parse process: capped on its own (1 GB)
+            with contextlib.suppress(OSError, AssertionError):
+                print(f"  parse process: peak {_status_mb(child, 'VmHWM'):.0f} MB (pid {child})")
 
         assert beyond["items"] == [], beyond
         # The match deep in the last item is shown, marked, in a short snippet.
