@@ -161,6 +161,8 @@ def test_nesting_up_to_the_bound_is_read() -> None:
 def test_unclosed_paragraphs_and_void_elements_do_not_count_as_depth() -> None:
     sloppy = "<div>" + "<p>Linje<br><img src=x>" * (MAX_DEPTH * 4) + "</div>"
     check_markup(sloppy, "a field")  # thousands of tags, all siblings to a browser: no refusal
+    check_markup("<svg>" + "<path d='M0 0'/>" * (MAX_DEPTH * 2) + "</svg>", "a field")  # self-closed
+    check_markup("<SCRIPT>" + "<div>" * (MAX_DEPTH * 2) + "</SCRIPT><!-- " + "<div>" * MAX_DEPTH * 2 + " -->", "a")
     with pytest.raises(TooDeeplyNested):
         check_markup("<span>" * (MAX_DEPTH + 1), "a field")
 
