@@ -95,7 +95,8 @@ def test_items_none_of_which_has_a_number_refuse_the_document() -> None:
     item = _fa_item(1, "Sag A", _decided("Godkendt."))
     item["Punktnummer"] = None
     reason = _refusal(_fa_doc([item]))
-    assert reason.startswith("FirstAgenda JSON whose 1 agenda item have no readable number")
+    assert reason == ("FirstAgenda JSON whose agenda items have no readable number (Punktnummer, Number, Sorting): "
+                      "1 agenda item listed, none numbered")
 
 
 def test_an_unreadable_meeting_date_is_refused_not_stored_without_a_date() -> None:

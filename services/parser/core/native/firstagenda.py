@@ -87,8 +87,8 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
     unnumbered = [i for i, raw in enumerate(listed) if _number(raw) is None]
     if listed and len(unnumbered) == len(listed):
         raise UnsupportedDocument(
-            f"FirstAgenda JSON whose {_count(len(listed))} have no readable number "
-            f"({', '.join(_NUMBER_KEYS)})"
+            f"FirstAgenda JSON whose agenda items have no readable number ({', '.join(_NUMBER_KEYS)}): "
+            f"{_count(len(listed))} listed, none numbered"
         )
     items = [_item(raw, meeting_date, body, finished) for raw in listed if _number(raw) is not None]
     kind = DocumentKind.MINUTES if (any(i.decision for i in items) or meeting.get("Afsluttet") is True) \
