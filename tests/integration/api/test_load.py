@@ -227,3 +227,90 @@ async def test_bad_event_ids_and_pre_1970_times_are_400s(database_url: str, redi
                 assert r.status_code == 400, (params, r.text)
                 assert r.json()["error"].startswith(next(iter(params)))
         assert deps(app).stream_slots.in_use == 0
+
+
+async def _open_streams(base: str, n: int, leave: asyncio.Event, opened: asyncio.Event) -> list[int]:
+    """`n` live clients on `base`, each until `leave`; sets `opened` once every one has its `listening`."""
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=0)
+    ready: list[int] = []
+    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
+
+        async def one() -> int:
+            async with sse(client, "/api/v1/decisions/stream") as reader:
+                await reader.listening()
+                ready.append(1)
+                if len(ready) == n:
+                    opened.set()
+                await leave.wait()
+            return 1
+
+        return await asyncio.gather(*(one() for _ in range(n)))
+
+
+async def _one_more_stream_opens(base: str, within_s: float = 30.0) -> None:
+    deadline = time.monotonic() + within_s
+    async with httpx.AsyncClient(base_url=base, timeout=30) as probe:
+        while True:
+            async with probe.stream("GET", "/api/v1/decisions/stream") as response:
+                if response.status_code == 200:
+                    return
+                assert response.status_code == 429, response.status_code
+            assert time.monotonic() < deadline, "the stream slots were not given back"
+            await asyncio.sleep(0.1)
+
+
+async def test_a_real_api_process_holds_few_redis_connections_and_flat_memory_across_many_clients(
+    redis_url: str, tmp_path: Path
+) -> None:
+    """`minutes service api` as its own process: N live clients, twice. Its Redis connections stay bounded
+    (CLIENT LIST: every connection but the test's is the API's), and the second round of N clients leaves
+    its memory where the first left it: nothing per client stays behind."""
+    import re
+
+    import psutil
+
+    from tests.integration.cli.helpers import Cli
+
+    clients = int(os.environ.get("MINUTES_TEST_SSE_PROCESS_CLIENTS", "1000"))
+    data = tmp_path / "data"
+    await migrate(f"sqlite+aiosqlite:///{data / 'minutes.db'}")
+    redis = aioredis.Redis.from_url(redis_url, single_connection_client=True)
+    await redis.client_setname("the-test")
+    cli = Cli(["service", "api", "--data", str(data)], tmp_path, MINUTES_API_PORT="0", MINUTES_LOG_FORMAT="json",
+              MINUTES_REDIS_URL=redis_url, MINUTES_API_MAX_STREAMS=str(clients))  # fmt: skip
+    try:
+        await asyncio.to_thread(
+            cli.wait_for, lambda: any("api listening" in ln for ln in cli.err) or cli.proc.poll() is not None,
+            240, "listening",
+        )
+        found = re.search(r"http://127\.0\.0\.1:\d+", next(ln for ln in cli.err if "api listening" in ln))
+        assert found
+        base = found.group(0)
+        api = psutil.Process(cli.proc.pid)
+
+        def rss() -> float:
+            return float(api.memory_info().rss) / 2**20
+
+        figures: list[tuple[float, int, float]] = []
+        rss_start = rss()
+        for _round in range(2):
+            leave, opened = asyncio.Event(), asyncio.Event()
+            task = asyncio.create_task(_open_streams(base, clients, leave, opened))
+            await asyncio.wait_for(opened.wait(), 240)
+            connections = await _api_redis_clients(redis, "the-test")
+            with_clients = rss()
+            leave.set()
+            assert sum(await task) == clients
+            # The slots come free as the server sees each client go: then one more stream opens (not a 429).
+            await _one_more_stream_opens(base)
+            figures.append((with_clients, connections, rss()))
+        print(f"\nreal API process, {clients} SSE clients twice: RSS {rss_start:.0f} MB at start; "
+              + "; ".join(f"round {i + 1}: {w:.0f} MB and {c} Redis connections with the clients, {a:.0f} MB "
+                          f"after they left" for i, (w, c, a) in enumerate(figures)))
+        assert all(1 <= c <= 1 + PAGER_CONNECTIONS for _, c, _ in figures)
+        # Flat: the second round's clients leave nothing on top of the first's (a leak of even 10 KB per
+        # client would add 10 MB per 1,000).
+        assert figures[1][2] - figures[0][2] < 8, figures
+    finally:
+        await redis.aclose()
+        cli.close()
