@@ -184,6 +184,10 @@ class Hub:
         """Stop the follower and close the connections."""
         self._stop.set()
         if self._task is not None:
+            # The stop ends the follower's blocking read by itself (cancelling the XREAD it awaits); a plain
+            # cancel would leave that read running into the closed connection below.
+            with contextlib.suppress(BaseException):
+                await asyncio.wait_for(asyncio.shield(self._task), 5)
             self._task.cancel()
             with contextlib.suppress(BaseException):
                 await self._task

@@ -201,7 +201,6 @@ async def test_many_live_clients_share_one_reader_and_leave_nothing_behind(
         await engine.dispose()
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_bad_event_ids_and_pre_1970_times_are_400s(database_url: str, redis_url: str, tmp_path: Path) -> None:
     await migrate(database_url)
     settings = live_settings(database_url, redis_url, tmp_path / "data")
