@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from services.api.bootstrap import ApiDeps, deps_of
 from services.api.download import original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
+from services.api.limits import Slot
 from services.readmodel import decisions, items, meetings
 from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter
@@ -236,14 +238,20 @@ async def export(
                                            "formula (by default they start with `'`).")] = False,
 ) -> Response:
     """Every matching decision (or item) as JSON lines, CSV, Parquet, or OParl 1.1 meetings with their agenda
-    items; streamed from the database cursor, so it has no row cap (the same as `minutes export`)."""
-    chunks = stream_export(deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url, raw=raw)
+    items; streamed from the database cursor, so it has no row cap (the same as `minutes export`). At most
+    `MINUTES_API_MAX_EXPORTS` run at once (429 with `Retry-After` beyond), on connections of their own."""
+    slot = deps.export_slots.take()
+    chunks = stream_export(deps.exports, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url,
+                           raw=raw)
     # The first chunk before the headers: a bad query is still a 400 then, not a cut-off 200.
     try:
         first = await anext(chunks, b"")
-    except SearchSyntaxError as exc:
+    except BaseException as exc:
         await chunks.aclose()
-        raise ApiError(400, f"q: {exc}") from None
+        slot.release()
+        if isinstance(exc, SearchSyntaxError):
+            raise ApiError(400, f"q: {exc}") from None
+        raise
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -254,4 +262,26 @@ async def export(
             await chunks.aclose()
 
     disposition = f'attachment; filename="{filename(fmt, rows)}"'
-    return StreamingResponse(body(), media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+    return _ExportResponse(
+        body(), chunks, slot, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+    )
+
+
+class _ExportResponse(StreamingResponse):
+    """Closes the export (its connection back to the pool) and gives its slot back however the response
+    ends, also when the client left before the body started (the body's own `finally` never runs then)."""
+
+    def __init__(self, body: AsyncIterator[bytes], chunks: Any, slot: Slot, **kw: Any) -> None:
+        super().__init__(body, **kw)
+        self._chunks = chunks
+        self._slot = slot
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                with contextlib.suppress(RuntimeError):  # still running: its own task closes it
+                    await self._chunks.aclose()
+            finally:
+                self._slot.release()

@@ -9,7 +9,8 @@ truncated cursor, or one from another query, raises `CursorError`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +31,18 @@ NO_DATE = dt.date(1, 1, 1)
 date_key = func.coalesce(meetings.c.meeting_date, sa.literal(NO_DATE, sa.Date))
 # Rows fetched per round trip by the streaming iterators (server-side cursors).
 STREAM_PAGE = 500
+
+
+@asynccontextmanager
+async def connected(target: Target) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read that spans several statements: the caller's own, or one taken from the engine
+    for the block. An export passes its one connection through here, so it never holds one connection while
+    waiting for a second (the deadlock of issue 22 under concurrent exports)."""
+    if isinstance(target, AsyncConnection):
+        yield target
+        return
+    async with target.connect() as conn:
+        yield conn
 
 
 def dialect(target: Target) -> str:

@@ -8,12 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select, func
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.readmodel.common import (
     PROVENANCE_COLUMNS,
     STREAM_PAGE,
     Target,
+    connected,
     count,
     date_key,
     provenance,
@@ -114,13 +114,14 @@ def _with_meeting(row: Any) -> ItemWithMeeting:
     )
 
 
-async def iter_items(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[ItemWithMeeting]:
+async def iter_items(target: Target, flt: ReadFilter) -> AsyncIterator[ItemWithMeeting]:
     """Every matching agenda item (decided or not) of complete meetings, newest meeting first and in document
-    order within a meeting, streamed through a server-side cursor (no cap). `outcome` keeps decided items."""
-    stmt = (await _select_for(engine, flt)).order_by(
-        date_key.desc(), agenda_items.c.document_id, agenda_items.c.position
-    )
-    async with engine.connect() as conn:
+    order within a meeting, streamed through a server-side cursor (no cap). `outcome` keeps decided items.
+    With a connection, everything runs on it (the caller may run other reads on it between rows)."""
+    async with connected(target) as conn:
+        stmt = (await _select_for(conn, flt)).order_by(
+            date_key.desc(), agenda_items.c.document_id, agenda_items.c.position
+        )
         result = await conn.stream(stmt.execution_options(yield_per=STREAM_PAGE))
         async for row in result:
             yield _with_meeting(row)
