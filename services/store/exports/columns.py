@@ -77,6 +77,49 @@ def download_url(public_api_url: str, prov: Provenance) -> str | None:
     return f"{public_api_url.rstrip('/')}/api/v1/documents/{prov.document_id}/file"
 
 
+_SIDES = (
+    ("in_favour", "voted for"),
+    ("against", "voted against"),
+    ("abstaining", "abstained"),
+    ("reserved", "reserved their position (tog forbehold)"),
+)
+
+
+def _vote_side(votes_path: str, side: str, *, count: bool) -> Value:
+    get = attrgetter(votes_path)
+
+    def value(source: Any, _url: str) -> Any:
+        votes = get(source)
+        if votes is None:
+            return None if count else []
+        return getattr(votes, f"{side}_count") if count else list(getattr(votes, side))
+
+    return value
+
+
+def _vote_columns(votes_path: str) -> tuple[Column, ...]:
+    # Flat, so a spreadsheet filters on them: the names of each side, then each side's count as printed.
+    names = tuple(
+        Column(
+            f"votes_{side}",
+            Kind.LIST,
+            f"members or parties who {what}, as printed",
+            _vote_side(votes_path, side, count=False),
+        )
+        for side, what in _SIDES
+    )
+    counts = tuple(
+        Column(
+            f"votes_{side}_count",
+            Kind.INT,
+            f"how many {what}, where the minutes print a number; empty otherwise",
+            _vote_side(votes_path, side, count=True),
+        )
+        for side, what in _SIDES
+    )
+    return names + counts
+
+
 def _meeting_columns() -> tuple[Column, ...]:
     # Both row sources carry the meeting's fields under the same names.
     return (
@@ -155,6 +198,7 @@ DECISION_COLUMNS: tuple[Column, ...] = (
     ),
     Column("decision_text", Kind.STR, "the decision as printed", _attr("decision_text")),
     Column("absent", Kind.LIST, "members absent for this item", _list("absent")),
+    *_vote_columns("votes"),
     Column(
         "attachment_links",
         Kind.JSON,
@@ -185,6 +229,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
         _attr("item.event_id"),
     ),
     Column("absent", Kind.LIST, "members absent for this item", _list("item.absent")),
+    *_vote_columns("item.votes"),
     Column("attachments", Kind.LIST, "attachment names (bilag)", _list("item.attachments")),
     Column(
         "attachment_links",
@@ -196,8 +241,8 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(
         "votes",
         Kind.JSON,
-        "recorded vote (`in_favour`, `against`, `abstaining` and counts) or null",
-        _attr("item.votes"),
+        "recorded vote (`in_favour`, `against`, `abstaining`, `reserved` and counts) or null",
+        lambda source, _url: None if source.item.votes is None else source.item.votes.model_dump(mode="json"),
     ),
     Column("history", Kind.JSON, "`[{date, body, text}]`: earlier decisions on the case", _dumped("item.history")),
     *_source_columns(_item_page),
