@@ -79,6 +79,7 @@ CATALOG: dict[str, Text] = {
     "votes_against": Text(da="Imod", en="Against"),
     "votes_abstaining": Text(da="Undlod at stemme", en="Abstained"),
     "votes_reserved": Text(da="Tog forbehold", en="Reserved their position"),
+    "votes_side": Text(da="Stemte", en="Position"),
     "votes_count": Text(da="Stemmer", en="Votes"),
     "votes_names": Text(da="Hvem", en="Who"),
     "votes_hint": Text(
