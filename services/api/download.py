@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from services.api.errors import ApiError
 from services.readmodel.results import DocumentInfo
+from services.store.exports.columns import is_pdf as is_pdf_document
 from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
 from shared.logging import get_logger
 
@@ -54,7 +55,7 @@ def media_type(info: DocumentInfo) -> str:
 
 def is_pdf(info: DocumentInfo) -> bool:
     """Whether the document says it is a PDF (its stored type or its name); the bytes are checked on serving."""
-    return (info.content_type or "").lower().endswith("pdf") or info.original_name.lower().endswith(".pdf")
+    return is_pdf_document(info.content_type, info.original_name)
 
 
 async def _verified_bytes(blobs: BlobStore, info: DocumentInfo) -> bytes:

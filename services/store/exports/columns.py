@@ -120,6 +120,18 @@ def _vote_columns(votes_path: str) -> tuple[Column, ...]:
     return names + counts
 
 
+def is_pdf(content_type: str | None, name: str) -> bool:
+    """Whether a stored document says it is a PDF, by its type or its name (the read API checks the bytes)."""
+    return (content_type or "").lower().endswith("pdf") or name.lower().endswith(".pdf")
+
+
+def pdf_page_url(public_api_url: str, prov: Provenance, page: int | None) -> str | None:
+    """The read API's inline PDF opened at `page` (`…/document.pdf#page=N`); None without a PDF blob or page."""
+    if not (prov.blob_available and page and is_pdf(prov.content_type, prov.original_name)):
+        return None
+    return f"{public_api_url.rstrip('/')}/api/v1/documents/{prov.document_id}/document.pdf#page={page}"
+
+
 def _meeting_columns() -> tuple[Column, ...]:
     # Both row sources carry the meeting's fields under the same names.
     return (
@@ -145,6 +157,12 @@ def _source_columns(page: Value) -> tuple[Column, ...]:
             Kind.STR,
             "download link of the original file on the read API; empty if not stored",
             lambda source, url: download_url(url, source.provenance),
+        ),
+        Column(
+            "source_page_url",
+            Kind.STR,
+            "the PDF in the browser's viewer at `source_page` (`…/document.pdf#page=N`); empty for other formats",
+            lambda source, url: pdf_page_url(url, source.provenance, page(source, url)),
         ),
         Column(
             "portal_url",

@@ -238,6 +238,12 @@ def test_the_pdf_opens_inline_at_the_items_page_and_the_download_stays(stored: S
     assert original.headers["content-disposition"].startswith("attachment;")
     assert original.content == doc.path.read_bytes()
     assert tree.xpath(f'//a[@class="download"][@href="/api/v1/documents/{doc.id}/file"]')
+    # The exports link the same page of the same viewer (under the public API address); other formats: empty.
+    exported = csv.DictReader(io.StringIO(get(stored, "/api/v1/exports/csv", rows="items").text))
+    page_urls = {(r["document_id"], int(r["position"])): r["source_page_url"] for r in exported}
+    for position, page in paged:
+        assert page_urls[(doc.id, position)].endswith(f"/api/v1/documents/{doc.id}/document.pdf#page={page}")
+    assert {url for (doc_id, _), url in page_urls.items() if doc_id == stored.votes.id} == {""}
     info = get(stored, f"/api/v1/documents/{doc.id}").json()
     assert info["view_url"] == f"/api/v1/documents/{doc.id}/document.pdf"
     # Not a PDF: no viewer link and no inline serving, by type or by bytes (a file named `.pdf` that is not one).
