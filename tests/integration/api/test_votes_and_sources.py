@@ -218,6 +218,24 @@ def test_the_meeting_page_shows_who_voted_how(stored: Stored) -> None:
         assert shown == expected, number
     plain = next(n for n, it in enumerate(stored.votes.meeting.items) if it.decision and it.votes is None)
     assert not tree.xpath(f'//li[@id="item-{plain}"]//table[contains(@class, "votes-table")]')
+    # The search results say it in one line per decision, and the case page has the table.
+    number, votes = next(iter(gold.items()))
+    position = _position(stored.votes, number)
+    parts = []
+    for side in SIDES:
+        names, count = _expect(votes, side)
+        if names or count is not None:
+            counted = f" ({count})" if count is not None else ""
+            parts.append(CATALOG[LABELS[side]].da + counted + (": " + ", ".join(names) if names else ""))
+    case_number = stored.votes.meeting.items[position].case_number
+    assert case_number
+    results = lxml_html.fromstring(get(stored, "/", case_number=case_number).text)
+    href = f"/meetings/{stored.votes.id}#item-{position}"
+    (card,) = results.xpath(f'//article[@class="decision"][.//h3/a[@href="{href}"]]')
+    line = " ".join(card.xpath('string(.//p[contains(@class, "votes-line")])').split())
+    assert line == f"{CATALOG['votes'].da}: " + "; ".join(parts)
+    case = lxml_html.fromstring(get(stored, f"/cases/{case_number}").text)
+    assert case.xpath(f'//article[.//a[@href="{href}"]]//table[contains(@class, "votes-table")]')
     english = lxml_html.fromstring(get(stored, f"/meetings/{stored.votes.id}", lang="en").text)
     assert english.xpath('//table[contains(@class, "votes-table")]//th[@scope="row"][text()="Abstained"]')
 
