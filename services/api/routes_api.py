@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from services.api import health
 from services.api.bootstrap import ApiDeps, deps_of
-from services.api.download import original_file
+from services.api.download import inline_pdf, is_pdf, original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
 from services.api.limits import Slot
@@ -57,6 +57,10 @@ class DocumentOut(DocumentInfo):
     """A stored document's provenance and where to download its original file."""
 
     download_url: str | None
+    view_url: str | None = Field(
+        default=None,
+        description="A PDF shown inline (`/api/v1/documents/{id}/document.pdf`, `#page=N` for a page); None: no PDF.",
+    )
 
 
 class Health(BaseModel):
@@ -171,6 +175,11 @@ def download_url(info: DocumentInfo) -> str | None:
     return f"/api/v1/documents/{info.document_id}/file" if info.blob_available else None
 
 
+def view_url(info: DocumentInfo) -> str | None:
+    """Where a PDF document is served inline for the browser's viewer (None: no blob, or not a PDF)."""
+    return f"/api/v1/documents/{info.document_id}/document.pdf" if info.blob_available and is_pdf(info) else None
+
+
 @router.get(
     "/api/v1/documents/{document_id}", response_model=DocumentOut, response_model_exclude={"blob_ref"},
     responses=ERRORS, tags=["documents"],
@@ -180,7 +189,7 @@ async def get_document(document_id: str, deps: Deps) -> DocumentOut:
     info = await meetings.get_document(deps.engine, check_digest(document_id))
     if info is None:
         raise ApiError(404, "no document with this id")
-    return DocumentOut(**info.model_dump(), download_url=download_url(info))
+    return DocumentOut(**info.model_dump(), download_url=download_url(info), view_url=view_url(info))
 
 
 @router.get(
@@ -195,6 +204,21 @@ async def get_document_file(document_id: str, deps: Deps) -> Response:
     if info is None:
         raise ApiError(404, "no document with this id")
     return await original_file(deps.blobs, info)
+
+
+@router.get(
+    "/api/v1/documents/{document_id}/document.pdf",
+    responses={**ERRORS, 200: {"content": {"application/pdf": {}}, "description": "The PDF, to view inline"}},
+    response_class=Response,
+    tags=["documents"],
+)
+async def get_document_pdf(document_id: str, deps: Deps) -> Response:
+    """A PDF document served inline for the browser's viewer: link `…/document.pdf#page=N` to open it at an
+    item's page (`page` of the item). 404 for a document that is not a PDF; `/file` downloads any document."""
+    info = await meetings.get_document(deps.engine, check_digest(document_id))
+    if info is None:
+        raise ApiError(404, "no document with this id")
+    return await inline_pdf(deps.blobs, info)
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])

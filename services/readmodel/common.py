@@ -21,6 +21,7 @@ from services.readmodel import cursor as cursor_codec
 from services.readmodel.filter import ReadFilter
 from services.readmodel.results import MAX_LIMIT
 from services.store.models import agenda_items, documents, meetings
+from shared.contracts.meeting import Votes
 
 # Every read takes an engine (it connects for the one statement) or a connection the caller holds.
 Target = AsyncEngine | AsyncConnection
@@ -120,3 +121,8 @@ def provenance(row: Any, *, page: bool = True) -> dict[str, Any]:
         "superseded_by": row.superseded_by,
         "source_url": row.source_url,
     }
+
+
+def votes_of(stored: dict[str, Any] | None) -> Votes | None:
+    """The `votes` JSON column as the contract's `Votes` (rows stored before `reserved` existed read as empty)."""
+    return Votes.model_validate(stored) if stored else None

@@ -38,6 +38,7 @@ from services.readmodel.common import (
     fingerprint,
     provenance,
     rows,
+    votes_of,
 )
 from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter, SqlFilter, TextMatch, sql_filter
@@ -71,6 +72,7 @@ _COLUMNS: tuple[Any, ...] = (
     decisions.c.outcome,
     decisions.c.text.label("decision_text"),
     agenda_items.c.absent,
+    agenda_items.c.votes,
     agenda_items.c.attachment_refs,
     agenda_items.c.sections,
     agenda_items.c.position,
@@ -140,6 +142,7 @@ def _hit(row: Any, snippet: str | None = None) -> DecisionHit:
         outcome=row.outcome,
         decision_text=row.decision_text,
         absent=list(row.absent or []),
+        votes=votes_of(row.votes),
         attachment_links=list(links(row.attachment_refs)),
         stored_at=row.stored_at,
         snippet=snippet,

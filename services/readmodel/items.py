@@ -18,6 +18,7 @@ from services.readmodel.common import (
     date_key,
     provenance,
     rows,
+    votes_of,
 )
 from services.readmodel.filter import ReadFilter, SqlFilter, sql_filter
 from services.readmodel.results import (
@@ -67,7 +68,7 @@ def item_out(row: Any) -> ItemOut:
         absent=list(row.absent or []),
         attachments=list(row.attachments or []),
         attachment_refs=[AttachmentOut.model_validate(r) for r in row.attachment_refs or []],
-        votes=row.votes,
+        votes=votes_of(row.votes),
         decision_text=row.decision_text,
         outcome=row.outcome,
         event_id=row.event_id,
