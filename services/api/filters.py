@@ -88,7 +88,9 @@ def api_filter(
     q: Annotated[
         str | None, Query(description='Full-text query (Danish stemming): words, "a phrase", -exclude.')
     ] = None,
-    municipality: Annotated[str | None, Query(description="Municipality, exact name, any case.")] = None,
+    municipality: Annotated[
+        str | None, Query(description="Municipality, exact name, any case; `X Kommune` is X.")
+    ] = None,
     region: Annotated[str | None, Query(description="Region, exact name, any case.")] = None,
     committee: Annotated[str | None, Query(description="Part of the committee's name, any case.")] = None,
     date_from: Annotated[str | None, Query(description="Meetings on or after this date (YYYY-MM-DD).")] = None,

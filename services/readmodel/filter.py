@@ -21,8 +21,10 @@ kept next to each other here so that a field cannot change meaning in one and no
 | q | the full-text query (services/store/search.py) matches the title, decision text and sections |
 | all_versions | also superseded versions' decisions (SQL only: an announced decision is the current one) |
 
-Text values are stripped, and a blank one is no filter. "Any case" is `lower()` on both sides: Python's in
-memory, and in SQL SQLite's (Python's too: services/store/db.py) or PostgreSQL's (Unicode on UTF-8).
+Text values are stripped, and a blank one is no filter. A municipality typed as people write it, `X Kommune`
+(or a listed long form, `Københavns Kommune`), is X: the name the store keeps (shared/places.py).
+"Any case" is `lower()` on both sides: Python's in memory, and in SQL SQLite's (Python's too:
+services/store/db.py) or PostgreSQL's (Unicode on UTF-8).
 
 On an event, `q` is matched on the Danish stems of the texts the caller has: title and decision text from the
 event, plus the sections when `Facts.sections` was read from the store (the SSE endpoint and the feeds read
@@ -51,6 +53,7 @@ from services.store.kle import kle_of
 from services.store.models import agenda_items, decisions, meetings
 from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.contracts.meeting import Outcome
+from shared.places import canonical
 
 Event = DecisionMade | DecisionRevised
 
@@ -65,7 +68,9 @@ class ReadFilter(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    municipality: str | None = Field(default=None, description="Exact name, case-insensitive.")
+    municipality: str | None = Field(
+        default=None, description="Exact name, case-insensitive; `X Kommune` is X."
+    )
     region: str | None = Field(default=None, description="Exact region name, case-insensitive.")
     committee: str | None = Field(default=None, description="Case-insensitive substring of the committee.")
     date_from: dt.date | None = Field(default=None, description="Meeting date on or after.")
@@ -90,6 +95,13 @@ class ReadFilter(BaseModel):
         if isinstance(value, str):
             return value.strip() or None
         return value
+
+    @field_validator("municipality")
+    @classmethod
+    def _municipality_as_stored(cls, value: str | None) -> str | None:
+        # Both evaluations compare with the stored short name (`Aarhus`): `Aarhus Kommune`, as people and
+        # the README write it, is normalised once here.
+        return canonical(value) if value else value
 
     def fingerprint_fields(self) -> dict[str, Any]:
         """The filter as JSON for a cursor's fingerprint. Without `match` when it is not set (it came later),
