@@ -3,8 +3,8 @@
 Public reference data (shared/data/places.csv: the official codes, names and the long forms some bodies
 print, e.g. `Københavns Kommune`, `Bornholms Regionskommune`). The store keeps a meeting's municipality by
 its short name (`Aarhus`) and a region by its full name (`Region Midtjylland`); a person types `Aarhus
-Kommune`, `aarhus kommune` or `AARHUS`. `canonical` maps what is typed to the stored name; `suggest` offers
-close names when nothing is known by that name.
+Kommune`, `aarhus kommune` or `AARHUS`. `canonical` maps what is typed to the stored name, `spellings` to
+every stored form that means it; `suggest` offers close names when nothing is known by that name.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ class Place:
 
 
 def _key(text: str) -> str:
-    return _SPACES.sub(" ", text).strip().casefold()
+    # lower(), not casefold(): the filter compares with SQL's lower() (services/readmodel/filter.py).
+    return _SPACES.sub(" ", text).strip().lower()
 
 
 @lru_cache(maxsize=1)
@@ -48,6 +49,16 @@ def places() -> tuple[Place, ...]:
         kind: Kind = "region" if row["kind"] == "region" else "municipality"
         out.append(Place(kind, int(row["code"]), row["name"].strip()))
     return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _long_forms() -> dict[int, tuple[str, ...]]:
+    """Place code -> its listed long forms (`københavns kommune`), lower case."""
+    raw = resources.files("shared").joinpath("data/places.csv").read_text(encoding="utf-8")
+    out: dict[int, tuple[str, ...]] = {}
+    for row in csv.DictReader(io.StringIO(raw)):
+        out[int(row["code"])] = tuple(_key(a) for a in (row.get("aliases") or "").split(";") if a.strip())
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -84,6 +95,18 @@ def canonical(text: str) -> str:
         return place.name
     stripped = _SUFFIX.sub("", _SPACES.sub(" ", text).strip())
     return stripped or text.strip()
+
+
+def spellings(text: str) -> frozenset[str]:
+    """Every lower-case name a meeting may be stored under for what a person typed: the text itself, the
+    place's name, the name + ` kommune` and its listed long forms. Stores hold the short name the parser
+    gives, but a source or an integration may have written `Aarhus Kommune`: both match either way."""
+    base = _key(canonical(text))
+    out = {_key(text), base, f"{base} kommune"}
+    place = lookup(text)
+    if place is not None:
+        out.update(_long_forms().get(place.code, ()))
+    return frozenset(out)
 
 
 def suggest(text: str, *, limit: int = 3) -> list[str]:

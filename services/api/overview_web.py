@@ -63,7 +63,8 @@ async def overview_page(request: Request) -> Response:
     recent = await meetings.list_meetings(deps.engine, flt, limit=RECENT_MEETINGS)
     lang = i18n.pick_language(request.query_params.get("lang"), request.headers.get("accept-language"))
     t = i18n.translator(lang)
-    subject = " · ".join(v for v in (flt.municipality or flt.region, flt.committee) if v)
+    place_name = place.name if place is not None else flt.municipality or flt.region
+    subject = " · ".join(v for v in (place_name, flt.committee) if v)
     month_chart = (
         charts.column_chart(
             "months",
