@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-_WIDTH = 640
-_HEIGHT = 220
+_WIDTH = 480  # narrow enough that the 12px labels stay legible scaled to a phone
+_HEIGHT = 200
 _TOP = 16
 _BOTTOM = 36  # room for the month labels
 _LEFT = 36  # room for the scale
@@ -68,9 +68,9 @@ def column_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar]) -> M
 def share_chart(chart_id: str, title: str, desc: str, bars: Sequence[Bar]) -> Markup:
     """Horizontal bars, one per category, each as long as its share of the total, labelled with it."""
     total = sum(b.value for b in bars) or 1
-    row, label_w = 28, 190
+    row, label_w = 28, 150
     height = row * max(len(bars), 1) + 8
-    plot_w = _WIDTH - label_w - 60
+    plot_w = _WIDTH - label_w - 50
     out = [_head(chart_id, title, desc, height, "shares")]
     for i, bar in enumerate(bars):
         y = 4 + i * row

@@ -59,7 +59,10 @@ CATALOG: dict[str, Text] = {
         da="Ingen kommune eller region hedder »{name}«.", en="No municipality or region is called “{name}”."
     ),
     "did_you_mean": Text(da="Mente du", en="Did you mean"),
-    "date_hint": Text(da="dd.mm.åååå", en="dd.mm.yyyy"),
+    "date_hint": Text(
+        da="Datoer: vælg i kalenderen eller skriv dag.måned.år, fx 31.08.2025.",
+        en="Dates: pick from the calendar or type day.month.year, e.g. 31.08.2025.",
+    ),
     "empty_title": Text(da="Ingen referater endnu", en="No minutes yet"),
     "empty_drop": Text(
         da="Læg referater (PDF, Word, HTML eller XML) i mappen inbox/ – ./dev up læser dem inden for sekunder:",
@@ -104,7 +107,9 @@ CATALOG: dict[str, Text] = {
     "meetings": Text(da="Møder", en="Meetings"),
     "recent_meetings": Text(da="Seneste møder", en="Latest meetings"),
     "meeting_count": Text(da="{n} møder", en="{n} meetings"),
+    "meeting_count_one": Text(da="1 møde", en="1 meeting"),
     "decision_count": Text(da="{n} afgørelser", en="{n} decisions"),
+    "decision_count_one": Text(da="1 afgørelse", en="1 decision"),
     "no_overview": Text(da="Ingen afgørelser for dette valg.", en="No decisions for this choice."),
     "procedural": Text(da="Formalia", en="Procedural"),
     "contents": Text(da="Indhold", en="Contents"),

@@ -77,6 +77,7 @@ async def overview(target: Target, flt: ReadFilter) -> Overview:
         .select_from(joined)
         .where(*conditions, decisions.c.case_number.is_not(None))
         .group_by(decisions.c.case_number)
+        .having(func.count() > 1)  # a case decided once is no busier than any other
         .order_by(n.desc(), decisions.c.case_number)
         .limit(BUSIEST_CASES),
     )

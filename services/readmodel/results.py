@@ -248,5 +248,5 @@ class Overview(_Model):
     )
     undated: int = Field(default=0, description="Decisions of meetings without a date (in no month).")
     outcomes: list[OutcomeCount] = Field(default=[], description="Most frequent first.")
-    cases: list[CaseCount] = Field(default=[], description="Most decisions first.")
+    cases: list[CaseCount] = Field(default=[], description="Cases decided more than once, most decisions first.")
     committees: list[CommitteeCount] = Field(default=[], description="Most meetings first.")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from services.api import charts
+from services.api.errors import ApiError
+from services.api.filters import build_filter
 from services.api.minutes_view import is_procedural, shown_sections
 from services.readmodel.overview import month_series
 from services.readmodel.results import ItemOut, SectionOut
@@ -142,3 +145,12 @@ def test_procedural_items_are_the_formalities_only() -> None:
         assert is_procedural(title), title
     for title in ("Godkendelse af budget 2026", "Orientering om skolestruktur", "Lokalplan for eventuelle boliger"):
         assert not is_procedural(title), title
+
+
+def test_dates_as_danes_write_them_and_as_iso() -> None:
+    want = dt.date(2025, 8, 31)
+    for typed in ("2025-08-31", "31.08.2025", "31-8-2025", "31/08/2025"):
+        assert build_filter({"date_from": typed}).date_from == want, typed
+    for bad in ("31.13.2025", "08/31/2025", "31.08.25"):
+        with pytest.raises(ApiError, match="is not a date"):
+            build_filter({"date_from": bad})
