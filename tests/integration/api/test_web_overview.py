@@ -97,6 +97,14 @@ def test_overview_draws_decisions_per_month_and_outcome_shares(served: Served) -
     committees = {d.meeting.committee for d in served.docs if d.meeting.municipality == name}
     links = html.css("ul.committees a")
     assert {flat(a.text()) for a in links} == committees
+    # An overview of nothing in particular is refused in words; a misspelt name is offered the right one.
+    refused = get(served, "/overview")
+    assert refused.status_code == 400 and "municipality, region or committee" in refused.text
+    misspelt = HTMLParser(get(served, "/overview", municipality=name[0] + name[2:]).text)
+    assert [a.text() for a in misspelt.css(".suggestions a")][:1] == [name]
+    english = HTMLParser(get(served, "/overview", municipality=name, lang="en").text)
+    assert english.css_first("html").attributes["lang"] == "en"  # type: ignore[union-attr]
+    assert len(english.css("svg.chart.columns rect.bar")) == len(months)
     committee = sorted(committees)[0]
     sub = get(served, "/overview", municipality=name, committee=committee)
     want = sum(1 for d, _ in decided if d.meeting.committee and committee.lower() in d.meeting.committee.lower())
@@ -156,6 +164,12 @@ def test_meeting_page_reads_like_minutes(served: Served) -> None:
     assert all(html.css_first(f"li#{t}") is not None for t in targets)
     assert [flat(a.text()) for a in toc] == [f"{it.number}. {flat(it.title)}" for it in doc.meeting.items]
 
+    # The meeting's municipality and committee lead to their overviews.
+    overviews = [a.attributes["href"] or "" for a in html.css("dl.facts a[href^='/overview']")]
+    assert len(overviews) == 2
+    for href in overviews:
+        heading = HTMLParser(httpx.get(served.base.rstrip("/") + href, timeout=30).text).css_first("h1")
+        assert heading is not None and (doc.meeting.municipality or "") in heading.text()
     articles = html.css("ol.items > li > article")
     assert len(articles) == len(doc.meeting.items)
     folded_titles = []
