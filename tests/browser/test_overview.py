@@ -105,3 +105,29 @@ def test_the_overview_of_a_municipality_with_its_charts(site: Site, page: Page) 
     page.locator("ul.committees a").first.click()
     expect(page.locator("svg.chart.columns")).to_be_visible()
     expect(page.locator("h1")).to_contain_text(f"Overblik: {name} · ")
+
+
+def test_the_meeting_page_reads_like_minutes(site: Site, page: Page) -> None:
+    formality = re.compile(r"godkendelse af (?:dagsorden|referat)", re.I)
+    doc = max((d for d in site.docs if any(formality.match(it.title) for it in d.meeting.items)),
+              key=lambda d: sum(1 for it in d.meeting.items if it.decision is not None))  # fmt: skip
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{site.base}meetings/{doc.received.document_id}")
+    toc = page.locator("nav.toc a")
+    expect(toc).to_have_count(len(doc.meeting.items))
+    # An item further down, reached from the list at the top.
+    position, item = max(enumerate(doc.meeting.items), key=lambda p: p[0] if p[1].decision is not None else -1)
+    toc.nth(position).click()
+    assert page.url.endswith(f"#item-{position}")
+    article = page.locator(f"li#item-{position} > article")
+    expect(article).to_be_in_viewport()
+    decision = article.locator(".decision-text")
+    expect(decision).to_contain_text(" ".join(item.decision.text.split())[:40])  # type: ignore[union-attr]
+    # The formality is folded: its heading shows, its body opens on a click.
+    folded_at = next(i for i, it in enumerate(doc.meeting.items) if formality.match(it.title))
+    folded = page.locator(f"li#item-{folded_at} details.procedural")
+    expect(folded.locator(".decision-text")).to_be_hidden()
+    folded.locator("summary").click()
+    expect(folded.locator(".decision-text")).to_be_visible()
+    page.goto(f"{site.base}meetings/{doc.received.document_id}")
+    shoot(page, "meeting", full_page=False)
