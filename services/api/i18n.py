@@ -80,7 +80,7 @@ CATALOG: dict[str, Text] = {
     "overview_intro": Text(
         da="{decisions} afgørelser på {meetings} møder.", en="{decisions} decisions at {meetings} meetings."
     ),
-    "overview_decisions": Text(da="Afgørelser i perioden", en="The decisions listed"),
+    "overview_decisions": Text(da="Se afgørelserne", en="See the decisions"),
     "chart_months_title": Text(da="Afgørelser pr. måned, {subject}", en="Decisions per month, {subject}"),
     "chart_months_desc": Text(
         da="Søjlediagram: {n} afgørelser fordelt på {months} måneder efter mødedato. Tallene står i tabellen.",
