@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -35,10 +36,12 @@ async def stream_export(
     rows: Rows = Rows.decisions,
     public_api_url: str,
     counts: Counts | None = None,
+    raw: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring).
 
-    `counts`, if given, is kept up to date as rows are read (for a summary after the export).
+    `counts`, if given, is kept up to date as rows are read (for a summary after the export). `raw`: CSV text
+    cells as stored, formulas and all (by default those a spreadsheet would run start with `'`).
     """
     tally = counts if counts is not None else Counts()
     if fmt is Format.oparl:
@@ -76,7 +79,10 @@ async def stream_export(
                     tally.rows += 1
                     yield item_row(row, public_api_url)
 
-    writer = {Format.jsonl: write_jsonl, Format.csv: write_csv, Format.parquet: write_parquet}[fmt]
+    writers: dict[Format, Callable[[Sequence[Column], AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]] = {
+        Format.jsonl: write_jsonl, Format.csv: partial(write_csv, raw=raw), Format.parquet: write_parquet,
+    }
+    writer = writers[fmt]
     async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
         async for chunk in out:
             yield chunk
