@@ -19,6 +19,7 @@ from services.api import (
     feeds,
     live,
     oparl_routes,
+    overview_web,
     rejections,
     routes_api,
     sources_routes,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, deps: bootstrap.ApiDeps | None 
     app.include_router(subscriptions_routes.router)
     app.include_router(sources_routes.router)
     app.include_router(rejections.router)
+    app.include_router(overview_web.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 

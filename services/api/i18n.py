@@ -51,6 +51,68 @@ CATALOG: dict[str, Text] = {
     "results": Text(da="Afgørelser", en="Decisions"),
     "no_results": Text(da="Ingen afgørelser matcher.", en="No decisions match."),
     "result_count": Text(da="{n} afgørelser", en="{n} decisions"),
+    "result_count_one": Text(da="1 afgørelse", en="1 decision"),
+    "municipality_hint": Text(
+        da="Vælg fra listen eller skriv fx »Aarhus Kommune«", en="Pick from the list or type e.g. “Aarhus Kommune”"
+    ),
+    "no_such_place": Text(
+        da="Ingen kommune eller region hedder »{name}«.", en="No municipality or region is called “{name}”."
+    ),
+    "did_you_mean": Text(da="Mente du", en="Did you mean"),
+    "date_hint": Text(
+        da="Datoer: vælg i kalenderen eller skriv dag.måned.år, fx 31.08.2025.",
+        en="Dates: pick from the calendar or type day.month.year, e.g. 31.08.2025.",
+    ),
+    "empty_title": Text(da="Ingen referater endnu", en="No minutes yet"),
+    "empty_drop": Text(
+        da="Læg referater (PDF, Word, HTML eller XML) i mappen inbox/ – ./dev up læser dem inden for sekunder:",
+        en="Drop minutes (PDF, Word, HTML or XML) into the inbox/ folder – ./dev up reads them within seconds:",
+    ),
+    "empty_backfill": Text(da="Eller indlæs et arkiv på én gang:", en="Or load an archive in one go:"),
+    "empty_sources": Text(
+        da="Eller hent en kommunes møder fra dens dagsordensportal:",
+        en="Or fetch a municipality's meetings from its agenda portal:",
+    ),
+    "empty_more": Text(da="Mere i README.md og docs/sources.md.", en="More in README.md and docs/sources.md."),
+    "overview": Text(da="Overblik", en="Overview"),
+    "overview_of": Text(da="Overblik: {subject}", en="Overview: {subject}"),
+    "overview_link": Text(da="Overblik over {subject}", en="Overview of {subject}"),
+    "overview_intro": Text(
+        da="{decisions} afgørelser på {meetings} møder.", en="{decisions} decisions at {meetings} meetings."
+    ),
+    "overview_decisions": Text(da="Se afgørelserne", en="See the decisions"),
+    "chart_months_title": Text(da="Afgørelser pr. måned, {subject}", en="Decisions per month, {subject}"),
+    "chart_months_desc": Text(
+        da="Søjlediagram: {n} afgørelser fordelt på {months} måneder efter mødedato. Tallene står i tabellen.",
+        en="Bar chart: {n} decisions over {months} months by meeting date. The figures are in the table.",
+    ),
+    "chart_month_bar": Text(da="{month}: {n} afgørelser", en="{month}: {n} decisions"),
+    "chart_outcomes_title": Text(da="Udfald, {subject}", en="Outcomes, {subject}"),
+    "chart_outcomes_desc": Text(
+        da="Andel af {n} afgørelser pr. udfald. Tallene står i tabellen.",
+        en="Share of {n} decisions per outcome. The figures are in the table.",
+    ),
+    "chart_share_bar": Text(da="{outcome}: {n} afgørelser ({share} %)", en="{outcome}: {n} decisions ({share} %)"),
+    "chart_table": Text(da="Tallene som tabel", en="The figures as a table"),
+    "month": Text(da="Måned", en="Month"),
+    "count": Text(da="Antal", en="Count"),
+    "share": Text(da="Andel", en="Share"),
+    "undated_decisions": Text(
+        da="{n} afgørelser fra møder uden dato er ikke med.", en="{n} decisions of undated meetings are not shown."
+    ),
+    "decisions_per_month": Text(da="Afgørelser pr. måned", en="Decisions per month"),
+    "outcome_shares": Text(da="Udfald", en="Outcomes"),
+    "busiest_cases": Text(da="Sager med flest afgørelser", en="The busiest cases"),
+    "committees": Text(da="Udvalg", en="Committees"),
+    "meetings": Text(da="Møder", en="Meetings"),
+    "recent_meetings": Text(da="Seneste møder", en="Latest meetings"),
+    "meeting_count": Text(da="{n} møder", en="{n} meetings"),
+    "meeting_count_one": Text(da="1 møde", en="1 meeting"),
+    "decision_count": Text(da="{n} afgørelser", en="{n} decisions"),
+    "decision_count_one": Text(da="1 afgørelse", en="1 decision"),
+    "no_overview": Text(da="Ingen afgørelser for dette valg.", en="No decisions for this choice."),
+    "procedural": Text(da="Formalia", en="Procedural"),
+    "contents": Text(da="Indhold", en="Contents"),
     "next_page": Text(da="Næste side", en="Next page"),
     "first_page": Text(da="Til første side", en="Back to the first page"),
     "new_decisions": Text(da="{n} nye afgørelser – vis dem", en="{n} new decisions – show them"),

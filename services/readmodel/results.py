@@ -233,3 +233,46 @@ class Page(_Model, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
     limit: int
+
+
+class MonthCount(_Model):
+    """Decisions at the meetings of one calendar month."""
+
+    month: dt.date = Field(description="The month's first day.")
+    decisions: int
+
+
+class OutcomeCount(_Model):
+    """How many decisions had one outcome."""
+
+    outcome: Outcome
+    decisions: int
+
+
+class CaseCount(_Model):
+    """A case number and how many decisions were made under it (the busiest cases)."""
+
+    case_number: str
+    title: str = Field(description="A title of its decided items (the last in alphabetical order).")
+    decisions: int
+
+
+class CommitteeCount(_Model):
+    """A committee and how many of the meetings are its."""
+
+    committee: str | None
+    meetings: int
+
+
+class Overview(_Model):
+    """A filter's decisions in figures: per month, per outcome, the busiest cases, the committees."""
+
+    decisions: int
+    meetings: int
+    months: list[MonthCount] = Field(
+        default=[], description="Oldest first, every month from the first to the last (months without any: 0)."
+    )
+    undated: int = Field(default=0, description="Decisions of meetings without a date (in no month).")
+    outcomes: list[OutcomeCount] = Field(default=[], description="Most frequent first.")
+    cases: list[CaseCount] = Field(default=[], description="Cases decided more than once, most decisions first.")
+    committees: list[CommitteeCount] = Field(default=[], description="Most meetings first.")

@@ -20,7 +20,7 @@ from services.parser.events import meeting_events
 from services.store.db import create_engine
 from shared.blobs import LocalBlobStore
 from shared.contracts.meeting import AgendaItem
-from tests.browser.conftest import Site, screenshot
+from tests.browser.conftest import Site, documented, screenshot
 from tests.integration.store.corpus_store import StoredDoc, received_for, store
 
 pytestmark = pytest.mark.integration
@@ -59,7 +59,7 @@ def test_see_who_voted_how_and_open_the_pdf_at_the_items_page(site: Site, page: 
         for name in names:
             expect(row).to_contain_text(name)
     table.scroll_into_view_if_needed()
-    screenshot(page, f"votes-{width}", full_page=False)
+    screenshot(page, f"votes-{width}", full_page=False, docs=True)
 
     link = item.get_by_role("link", name=CATALOG["open_pdf_at_page"].da.format(page=it.page))
     expect(link).to_be_visible()
@@ -128,7 +128,7 @@ def test_see_what_changed_in_a_corrected_decision(site: Site, page: Page) -> Non
     item.locator("details.previous-text summary").click()
     expect(item.locator("details.previous-text p")).to_have_text(old.text)
     item.locator(".revision").scroll_into_view_if_needed()
-    screenshot(page, "corrected-decision", full_page=False)
+    documented(page, "corrected-decision", full_page=False)
     # The earlier version is linked, and the list of versions names both.
     item.get_by_role("link", name=CATALOG["revised_previous_version"].da).click()
     expect(page).to_have_url(f"{site.base}meetings/{doc.received.document_id}#item-{position}")

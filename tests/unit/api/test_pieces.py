@@ -73,7 +73,8 @@ def test_filters_from_a_form_ignore_empty_fields_and_name_bad_ones() -> None:
     assert flt.date_from is not None and flt.date_from.isoformat() == "2023-01-02"
     assert flt.outcome is Outcome.APPROVED
     for raw, needle in (
-        ({"date_from": "02-01-2023"}, "date_from: '02-01-2023' is not a date"),
+        ({"date_from": "2023/01/02"}, "date_from: '2023/01/02' is not a date"),
+        ({"date_from": "31-02-2023"}, "date_from: '31-02-2023' is not a date"),
         ({"date_to": "2023-13-01"}, "date_to:"),
         ({"outcome": "won"}, "outcome: 'won' is not one of approved"),
         ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "date_from is after date_to"),
