@@ -73,7 +73,8 @@ async def test_a_notification_is_danish_names_the_municipality_and_links_to_the_
     parts = urlsplit(link)
     local_path = parts.path.removeprefix(urlsplit(PUBLIC).path.rstrip("/"))
     with running_api(Settings(database_url=database_url, data_dir=tmp_path / "api", _env_file=None)) as base:
-        page = httpx.get(base.rstrip("/") + local_path, timeout=30)
+        async with httpx.AsyncClient(timeout=30) as client:
+            page = await client.get(base.rstrip("/") + local_path)
     assert page.status_code == 200
     anchor = f'id="{parts.fragment}"'
     assert anchor in page.text
