@@ -179,7 +179,13 @@ class Settings(BaseSettings):
             return self.public_url
         if "public_api_url" in self.model_fields_set:
             return self.public_api_url.rstrip("/") + "/"
-        host = self.api_host if self.api_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+        return self.local_api_url
+
+    @property
+    def local_api_url(self) -> str:
+        """The read API as this machine reaches it: MINUTES_API_HOST (a wildcard address as loopback) and
+        MINUTES_API_PORT (0, any free port, cannot be known here: the default port stands in)."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.api_host, self.api_host)
         host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{self.api_port or 8700}/"
 
