@@ -55,6 +55,9 @@ def export(
     absent: Annotated[str | None, typer.Option(help="A member absent for the item (any case).")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Full-text query (as `minutes search`).")] = None,
     all_versions: Annotated[bool, typer.Option(help="Also superseded versions of meetings.")] = False,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
+    ] = False,
     data: DataOpt = None,
 ) -> None:
     """Export stored decisions as JSON lines, CSV, Parquet or OParl 1.1 (every matching row, streamed)."""
@@ -64,13 +67,15 @@ def export(
         q=query, municipality=municipality, region=region, committee=committee, since=since, until=until,
         outcome=outcome, case_number=case, kle=kle, absent=absent, all_versions=all_versions,
     )  # fmt: skip
+    if excel and fmt is not Format.csv:
+        raise UserError(f"--excel is for CSV, not {fmt.value}", "give --format csv --excel")
     if fmt is Format.parquet and output is None and sys.stdout.isatty():
         raise UserError(
             "Parquet is binary: not written to a terminal", "give -o FILE.parquet, or pipe it (`… | duckdb …`)"
         )
     import asyncio
 
-    counts = asyncio.run(run_export(settings, fmt, flt, rows, output))
+    counts = asyncio.run(run_export(settings, fmt, flt, rows, output, excel=excel))
     if output is not None:
         what = f"{counts.rows} {rows.value}"
         if fmt is Format.oparl:
@@ -78,7 +83,9 @@ def export(
         typer.echo(f"wrote {what} to {output}", err=True)
 
 
-async def run_export(settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None) -> Counts:
+async def run_export(
+    settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None, *, excel: bool = False
+) -> Counts:
     """Stream the export into `output` (atomically: a failed export leaves no partial file) or stdout."""
     from minutes_cli.decisions_cmd import require_database
     from services.store.db import create_engine
@@ -87,7 +94,9 @@ async def run_export(settings: Settings, fmt: Format, flt: ReadFilter, rows: Row
     require_database(settings)
     engine = create_engine(settings.effective_database_url)
     counts = Counts()
-    chunks = stream_export(engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts)
+    chunks = stream_export(
+        engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts, excel=excel
+    )
     try:
         if output is None:
             await _write(chunks, sys.stdout.buffer)

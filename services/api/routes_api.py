@@ -232,10 +232,15 @@ async def export(
     rows: Annotated[Rows, Query(description="One row per decision or per agenda item (flat formats).")] = (
         Rows.decisions
     ),
+    excel: Annotated[
+        bool, Query(description="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
+    ] = False,
 ) -> Response:
     """Every matching decision (or item) as JSON lines, CSV, Parquet, or OParl 1.1 meetings with their agenda
     items; streamed from the database cursor, so it has no row cap (the same as `minutes export`)."""
-    chunks = stream_export(deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url)
+    if excel and fmt is not Format.csv:
+        raise ApiError(400, f"excel: for csv, not {fmt.value}")
+    chunks = stream_export(deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url, excel=excel)
     # The first chunk before the headers: a bad query is still a 400 then, not a cut-off 200.
     try:
         first = await anext(chunks, b"")

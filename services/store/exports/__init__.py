@@ -35,14 +35,16 @@ async def stream_export(
     rows: Rows = Rows.decisions,
     public_api_url: str,
     counts: Counts | None = None,
+    excel: bool = False,
 ) -> AsyncGenerator[bytes, None]:
-    """Every row matching `flt` in format `fmt`, as bytes chunks; see `stream.stream_export`.
+    """Every row matching `flt` in format `fmt`, as bytes chunks; see `stream.stream_export` (`excel`: CSV with
+    a BOM and `;`, for a Danish spreadsheet).
 
     Imported lazily: pyarrow and the read model load only when an export runs, not with every `minutes` command.
     """
     from services.store.exports.stream import stream_export as run
 
-    chunks = run(engine, fmt, flt, rows=rows, public_api_url=public_api_url, counts=counts)
+    chunks = run(engine, fmt, flt, rows=rows, public_api_url=public_api_url, counts=counts, excel=excel)
     try:
         async for chunk in chunks:
             yield chunk

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -35,10 +36,12 @@ async def stream_export(
     rows: Rows = Rows.decisions,
     public_api_url: str,
     counts: Counts | None = None,
+    excel: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring).
 
-    `counts`, if given, is kept up to date as rows are read (for a summary after the export).
+    `counts`, if given, is kept up to date as rows are read (for a summary after the export). `excel`: CSV
+    for a Danish spreadsheet (a BOM, `;`; see `write_csv`).
     """
     tally = counts if counts is not None else Counts()
     if fmt is Format.oparl:
@@ -77,6 +80,8 @@ async def stream_export(
                     yield item_row(row, public_api_url)
 
     writer = {Format.jsonl: write_jsonl, Format.csv: write_csv, Format.parquet: write_parquet}[fmt]
+    if fmt is Format.csv and excel:
+        writer = functools.partial(write_csv, excel=True)
     async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
         async for chunk in out:
             yield chunk

@@ -70,10 +70,17 @@ def _csv_value(kind: Kind, value: Any) -> str:
     return str(value)
 
 
-async def write_csv(columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    """CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends, fields quoted when they need it."""
+async def write_csv(
+    columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]], *, excel: bool = False
+) -> AsyncIterator[bytes]:
+    """CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends, fields quoted when they need it.
+
+    `excel`: for a spreadsheet set to Danish (or another locale whose decimal mark is a comma), which opens a
+    CSV by double-click only with a UTF-8 BOM and `;` between fields; otherwise the same."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    if excel:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([c.name for c in columns])
     count = 0
     async for row in rows:

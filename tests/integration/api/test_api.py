@@ -313,6 +313,13 @@ def test_exports_stream_every_row_in_each_format(served: Served) -> None:
     assert len(parsed) == len(want) > MAX_PAGE  # no page cap on exports
     only = get(served, "/api/v1/exports/csv", municipality="Aarhus")
     assert len(list(csv.DictReader(io.StringIO(only.text)))) == len(aarhus)
+    # ?excel=1: the same rows with a UTF-8 BOM and `;` (Danish Excel opens that by double-click).
+    excel = get(served, "/api/v1/exports/csv", municipality="Aarhus", excel="1")
+    assert excel.status_code == 200 and excel.content.startswith(b"\xef\xbb\xbfevent_id;")
+    semicolon = csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig"), newline=""), delimiter=";")
+    assert list(semicolon) == list(csv.DictReader(io.StringIO(only.content.decode("utf-8"), newline="")))
+    not_csv = get(served, "/api/v1/exports/jsonl", excel="true")
+    assert not_csv.status_code == 400 and not_csv.json()["error"] == "excel: for csv, not jsonl"
     table = pq.read_table(io.BytesIO(get(served, "/api/v1/exports/parquet", rows="items").content))
     assert table.num_rows == items
     oparl = get(served, "/api/v1/exports/oparl")
