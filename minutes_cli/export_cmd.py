@@ -55,6 +55,9 @@ def export(
     absent: Annotated[str | None, typer.Option(help="A member absent for the item (any case).")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Full-text query (as `minutes search`).")] = None,
     all_versions: Annotated[bool, typer.Option(help="Also superseded versions of meetings.")] = False,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="CSV: text cells as stored, even those a spreadsheet would run as a formula (default: `'` first)."
+    )] = False,
     excel: Annotated[
         bool, typer.Option("--excel", help="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
     ] = False,
@@ -75,7 +78,7 @@ def export(
         )
     import asyncio
 
-    counts = asyncio.run(run_export(settings, fmt, flt, rows, output, excel=excel))
+    counts = asyncio.run(run_export(settings, fmt, flt, rows, output, raw=raw, excel=excel))
     if output is not None:
         what = f"{counts.rows} {rows.value}"
         if fmt is Format.oparl:
@@ -84,7 +87,14 @@ def export(
 
 
 async def run_export(
-    settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None, *, excel: bool = False
+    settings: Settings,
+    fmt: Format,
+    flt: ReadFilter,
+    rows: Rows,
+    output: Path | None,
+    *,
+    raw: bool = False,
+    excel: bool = False,
 ) -> Counts:
     """Stream the export into `output` (atomically: a failed export leaves no partial file) or stdout."""
     from minutes_cli.decisions_cmd import require_database
@@ -95,7 +105,7 @@ async def run_export(
     engine = create_engine(settings.effective_database_url)
     counts = Counts()
     chunks = stream_export(
-        engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts, excel=excel
+        engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts, raw=raw, excel=excel
     )
     try:
         if output is None:

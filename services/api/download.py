@@ -13,23 +13,26 @@ from starlette.responses import Response
 from services.api.errors import ApiError
 from services.readmodel.results import DocumentInfo
 from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
+from shared.filenames import readable_name, unescape_stored_name
 from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f\"/;]")
+# Control characters (C0 and C1), quotes, slashes and semicolons; a backslash too, which many clients take
+# for a folder (`Referat\xe5.txt` was saved as `xe5.txt`).
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\"/;\\]")
 _FALLBACK_UNSAFE = re.compile(r"[^A-Za-z0-9._ ()+-]")
 _DANISH = str.maketrans({"Æ": "AE", "æ": "ae", "Ø": "O", "ø": "o"})
 
 
 def _clean(name: str, document_id: str) -> str:
-    # Only the last path component, no control characters, quotes, slashes or semicolons; the ingest keeps
-    # names the OS could hold, including undecodable bytes (as lone surrogates or `\xNN`).
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    try:
-        base = base.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")  # bytes as \xNN
-    except UnicodeEncodeError:  # a surrogate that no undecodable byte made
-        base = base.encode("utf-8", "backslashreplace").decode("utf-8")
+    """The name to save as: the last component of a bucket key, its characters kept (`Byråd_æø.txt`).
+
+    Names from the ingest are readable already (`shared.filenames`); one stored before that carries its
+    undecodable bytes as `\\xNN` escapes or lone surrogates, and gets its letters back here. What no file
+    name should hold (controls, quotes, slashes, backslashes, semicolons) becomes `_`.
+    """
+    base = readable_name(unescape_stored_name(name.rsplit("/", 1)[-1]))
     base = _UNSAFE.sub("_", base).strip(" .")
     return base[:200] or f"{document_id[:16]}.bin"
 

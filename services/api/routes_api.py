@@ -232,6 +232,8 @@ async def export(
     rows: Annotated[Rows, Query(description="One row per decision or per agenda item (flat formats).")] = (
         Rows.decisions
     ),
+    raw: Annotated[bool, Query(description="CSV: text cells as stored, even those a spreadsheet would run as a "
+                                           "formula (by default they start with `'`).")] = False,
     excel: Annotated[
         bool, Query(description="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
     ] = False,
@@ -240,7 +242,9 @@ async def export(
     items; streamed from the database cursor, so it has no row cap (the same as `minutes export`)."""
     if excel and fmt is not Format.csv:
         raise ApiError(400, f"excel: for csv, not {fmt.value}")
-    chunks = stream_export(deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url, excel=excel)
+    chunks = stream_export(
+        deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url, raw=raw, excel=excel
+    )
     # The first chunk before the headers: a bad query is still a 400 then, not a cut-off 200.
     try:
         first = await anext(chunks, b"")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -36,11 +36,13 @@ async def stream_export(
     rows: Rows = Rows.decisions,
     public_api_url: str,
     counts: Counts | None = None,
+    raw: bool = False,
     excel: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring).
 
-    `counts`, if given, is kept up to date as rows are read (for a summary after the export). `excel`: CSV
+    `counts`, if given, is kept up to date as rows are read (for a summary after the export). `raw`: CSV text
+    cells as stored, formulas and all (by default those a spreadsheet would run start with `'`). `excel`: CSV
     for a Danish spreadsheet (a BOM, `;`; see `write_csv`).
     """
     tally = counts if counts is not None else Counts()
@@ -79,9 +81,10 @@ async def stream_export(
                     tally.rows += 1
                     yield item_row(row, public_api_url)
 
-    writer = {Format.jsonl: write_jsonl, Format.csv: write_csv, Format.parquet: write_parquet}[fmt]
-    if fmt is Format.csv and excel:
-        writer = functools.partial(write_csv, excel=True)
+    writers: dict[Format, Callable[[Sequence[Column], AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]] = {
+        Format.jsonl: write_jsonl, Format.csv: partial(write_csv, raw=raw, excel=excel), Format.parquet: write_parquet,
+    }
+    writer = writers[fmt]
     async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
         async for chunk in out:
             yield chunk
