@@ -260,13 +260,18 @@ async def export(
     ),
     raw: Annotated[bool, Query(description="CSV: text cells as stored, even those a spreadsheet would run as a "
                                            "formula (by default they start with `'`).")] = False,
+    excel: Annotated[
+        bool, Query(description="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
+    ] = False,
 ) -> Response:
     """Every matching decision (or item) as JSON lines, CSV, Parquet, or OParl 1.1 meetings with their agenda
     items; streamed from the database cursor, so it has no row cap (the same as `minutes export`). At most
     `MINUTES_API_MAX_EXPORTS` run at once (429 with `Retry-After` beyond), on connections of their own."""
+    if excel and fmt is not Format.csv:
+        raise ApiError(400, f"excel: for csv, not {fmt.value}")
     slot = deps.export_slots.take()
     chunks = stream_export(deps.exports, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url,
-                           raw=raw)
+                           raw=raw, excel=excel)
     # The first chunk before the headers: a bad query is still a 400 then, not a cut-off 200.
     try:
         first = await anext(chunks, b"")

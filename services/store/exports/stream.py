@@ -38,11 +38,13 @@ async def stream_export(
     public_api_url: str,
     counts: Counts | None = None,
     raw: bool = False,
+    excel: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring).
 
     `counts`, if given, is kept up to date as rows are read (for a summary after the export). `raw`: CSV text
-    cells as stored, formulas and all (by default those a spreadsheet would run start with `'`).
+    cells as stored, formulas and all (by default those a spreadsheet would run start with `'`). `excel`: CSV
+    for a Danish spreadsheet (a BOM, `;`; see `write_csv`).
     """
     tally = counts if counts is not None else Counts()
     # One connection for the whole export: the cursor's rows and, for OParl, the per-meeting reads between
@@ -55,7 +57,9 @@ async def stream_export(
                     yield chunk
             return
         writers: dict[Format, Callable[[Sequence[Column], AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]] = {
-            Format.jsonl: write_jsonl, Format.csv: partial(write_csv, raw=raw), Format.parquet: write_parquet,
+            Format.jsonl: write_jsonl,
+            Format.csv: partial(write_csv, raw=raw, excel=excel),
+            Format.parquet: write_parquet,
         }
         writer = writers[fmt]
         source = _flat(conn, flt, rows, tally, public_api_url)

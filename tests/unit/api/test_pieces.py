@@ -155,3 +155,27 @@ def test_vendored_htmx_matches_its_recorded_hashes() -> None:
 def test_base_template_loads_htmx_with_its_integrity() -> None:
     base = Path(STATIC.parent / "templates" / "base.html").read_text(encoding="utf-8")
     assert 'src="/static/htmx.min.js" integrity="{{ htmx_integrity() }}"' in base
+
+
+def test_vendored_swagger_ui_matches_its_recorded_hashes() -> None:
+    from services.api.apidocs import integrity
+
+    versions = (STATIC / "VERSIONS.md").read_text(encoding="utf-8")
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        data = (STATIC / name).read_bytes()
+        row = next(line for line in versions.splitlines() if line.startswith(f"| `{name}` |"))
+        assert hashlib.sha256(data).hexdigest() in row
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+        assert sri == integrity(name) and sri in row
+    bundle = (STATIC / "swagger-ui-bundle.js").read_text(encoding="utf-8")
+    version = re.search(r'PACKAGE_VERSION:"(\d+\.\d+\.\d+)"', bundle)
+    assert version and f"| {version.group(1)} |" in versions
+
+
+def test_the_docs_page_names_only_files_of_this_server() -> None:
+    from services.api.apidocs import SCRIPTS, STYLES, docs_html
+
+    html = docs_html("t", "/openapi.json")
+    refs = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert sorted(refs) == sorted([f"/static/{n}" for n in (*STYLES, *SCRIPTS)] + ["/openapi.json"])
+    assert "://" not in html and "<script>" not in html  # no other host, no inline script
