@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import math
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import orjson
 import psutil
-import redis
 
 from minutes_cli.supervisor import Stack
 from shared import streams
@@ -36,7 +35,7 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 
 
 class DecisionWatcher(threading.Thread):
-    """A subscriber XREAD-blocking on the public stream, recording when each document's last decision arrived."""
+    """A subscriber (the shared StreamReader) on the public stream: when each document's last decision arrived."""
 
     def __init__(self, url: str, expected: dict[str, int], internal: bool = False) -> None:
         super().__init__(name="decision-watcher", daemon=True)
@@ -55,6 +54,7 @@ class DecisionWatcher(threading.Thread):
         self.last_arrival = 0.0
         self.last_entry_ms = 0
         self._stop_event = threading.Event()
+        self._stop_async: Callable[[], object] | None = None
         self._lock = threading.Lock()
 
     def expect(self, doc_id: str, decisions: int) -> None:
@@ -63,29 +63,40 @@ class DecisionWatcher(threading.Thread):
             self.expected[doc_id] = decisions
 
     def run(self) -> None:
-        """Read the stream from its start until stopped."""
-        client = redis.Redis.from_url(self.url)
+        """Read the streams from their start until stopped (a StreamReader per stream, in this thread's loop)."""
+        asyncio.run(self._follow())
+
+    async def _follow(self) -> None:
+        from redis.asyncio import Redis
+
+        from shared.stream_worker import StreamReader
+
+        client = Redis.from_url(self.url)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # stop() is called from another thread: it sets the loop's event through the loop.
+        self._stop_async = lambda: loop.call_soon_threadsafe(stop.set)
+        if self._stop_event.is_set():
+            stop.set()
         names = [streams.DECISIONS, *((streams.DOCUMENTS, streams.ITEMS) if self.internal else ())]
-        last: dict[Any, Any] = dict.fromkeys(names, "0-0")
-        try:
-            while not self._stop_event.is_set():
-                reply: Any = client.xread(last, count=2000, block=200)
+
+        async def tail(stream: str) -> None:
+            reader = StreamReader(client, stream, after="0-0", batch=2000, block_ms=200, stop=stop)
+            async for entries in reader.follow():
                 now = time.time()
-                for raw_stream, entries in reply or ():
-                    stream = raw_stream.decode()
-                    for entry_id, fields in entries:
-                        last[stream] = entry_id.decode()
-                        if stream == streams.DECISIONS:
-                            self._record(last[stream], fields, now)
-                        else:
-                            self._record_internal(stream, last[stream], fields)
+                for entry in entries:
+                    if stream == streams.DECISIONS:
+                        self._record(entry.id, entry.payload, now)
+                    else:
+                        self._record_internal(stream, entry.id, entry.payload)
+
+        try:
+            await asyncio.gather(*(tail(name) for name in names))
         finally:
-            client.close()
+            await client.aclose()
 
-    def _record_internal(self, stream: str, entry_id: str, fields: dict[bytes, bytes]) -> None:
-        from shared.stream_worker import decode_fields
-
-        doc = orjson.loads(decode_fields(fields)).get("document_id")
+    def _record_internal(self, stream: str, entry_id: str, payload: bytes) -> None:
+        doc = orjson.loads(payload).get("document_id")
         ms = int(entry_id.split("-")[0])
         with self._lock:
             if stream == streams.DOCUMENTS:
@@ -93,8 +104,8 @@ class DecisionWatcher(threading.Thread):
             else:
                 self.parsed_ms[doc] = max(ms, self.parsed_ms.get(doc, 0))
 
-    def _record(self, entry_id: str, fields: dict[bytes, bytes], now: float) -> None:
-        event = orjson.loads(fields[streams.PUBLIC_FIELD.encode()])
+    def _record(self, entry_id: str, payload: bytes, now: float) -> None:
+        event = orjson.loads(payload)
         doc, event_id = event["document_id"], event["event_id"]
         with self._lock:
             self.events += 1
@@ -113,6 +124,8 @@ class DecisionWatcher(threading.Thread):
     def stop(self) -> None:
         """Stop reading (within one XREAD block)."""
         self._stop_event.set()
+        if self._stop_async is not None:
+            self._stop_async()
         self.join(5)
 
     def wait_all(self, doc_ids: Sequence[str], stall_s: float, targets: dict[str, int] | None = None) -> bool:
@@ -175,6 +188,7 @@ class RssSampler(threading.Thread):
         self._procs: dict[int, psutil.Process] = {}
         self._kids: dict[str, list[int]] = {}
         self._stop_event = threading.Event()
+        self._stop_async: Callable[[], object] | None = None
 
     def _proc(self, pid: int) -> psutil.Process:
         proc = self._procs.get(pid)

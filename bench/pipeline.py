@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -184,8 +185,7 @@ class _Phase:
             for stream, groups in streams.GROUPS_BY_STREAM.items():
                 for group in groups:
                     info[f"pending {stream} {group}"] = client.xpending(stream, group)["pending"]
-            info["dead_letters"] = [f.get("json") or str(f)[:300]
-                                    for _id, f in client.xrange(streams.DEAD_LETTER, count=5)]
+            info["dead_letters"] = asyncio.run(_dead_letters(self.stack.redis_url))
             client.close()
         except redis.RedisError as exc:
             info["redis_error"] = str(exc)
@@ -209,6 +209,19 @@ class PipelineStalled(RuntimeError):
     def __init__(self, phase: str, what: str, diagnostics: dict[str, Any]) -> None:
         super().__init__(f"{phase}: {what}")
         self.diagnostics = diagnostics
+
+
+async def _dead_letters(url: str, count: int = 5) -> list[str]:
+    """The oldest `count` dead letters' bodies (through the shared pager), to show what a stall looked like."""
+    from redis.asyncio import Redis
+
+    from shared.stream_worker import page
+
+    client = Redis.from_url(url)
+    try:
+        return [entry.text[:300] async for entry in page(client, streams.DEAD_LETTER, limit=count)]
+    finally:
+        await client.aclose()
 
 
 def _rate(count: float, seconds: float) -> float:

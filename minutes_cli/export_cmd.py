@@ -55,6 +55,9 @@ def export(
     absent: Annotated[str | None, typer.Option(help="A member absent for the item (any case).")] = None,
     query: Annotated[str | None, typer.Option("--query", "-q", help="Full-text query (as `minutes search`).")] = None,
     all_versions: Annotated[bool, typer.Option(help="Also superseded versions of meetings.")] = False,
+    raw: Annotated[bool, typer.Option(
+        "--raw", help="CSV: text cells as stored, even those a spreadsheet would run as a formula (default: `'` first)."
+    )] = False,
     data: DataOpt = None,
 ) -> None:
     """Export stored decisions as JSON lines, CSV, Parquet or OParl 1.1 (every matching row, streamed)."""
@@ -70,7 +73,7 @@ def export(
         )
     import asyncio
 
-    counts = asyncio.run(run_export(settings, fmt, flt, rows, output))
+    counts = asyncio.run(run_export(settings, fmt, flt, rows, output, raw=raw))
     if output is not None:
         what = f"{counts.rows} {rows.value}"
         if fmt is Format.oparl:
@@ -78,7 +81,9 @@ def export(
         typer.echo(f"wrote {what} to {output}", err=True)
 
 
-async def run_export(settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None) -> Counts:
+async def run_export(
+    settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None, *, raw: bool = False
+) -> Counts:
     """Stream the export into `output` (atomically: a failed export leaves no partial file) or stdout."""
     from minutes_cli.decisions_cmd import require_database
     from services.store.db import create_engine
@@ -87,7 +92,9 @@ async def run_export(settings: Settings, fmt: Format, flt: ReadFilter, rows: Row
     require_database(settings)
     engine = create_engine(settings.effective_database_url)
     counts = Counts()
-    chunks = stream_export(engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts)
+    chunks = stream_export(
+        engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts, raw=raw
+    )
     try:
         if output is None:
             await _write(chunks, sys.stdout.buffer)

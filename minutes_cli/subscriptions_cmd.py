@@ -220,9 +220,14 @@ def replay(
     from services.alerts.subscriptions import get_subscription
     from services.alerts.worker import replay as run_replay
     from shared.broker import resolve_redis_url
+    from shared.stream_worker import OutOfStreamTime, millis_at
 
     settings = _settings(data, "replay")
     when = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+    try:
+        millis_at(when)
+    except OutOfStreamTime as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
 
     async def work(engine: Any) -> int:
         if subscription_id is not None and await get_subscription(engine, subscription_id) is None:

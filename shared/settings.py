@@ -144,6 +144,18 @@ class Settings(BaseSettings):
     api_max_request_bytes: int = Field(
         default=8192, ge=1024, description="Largest request target (path and query) and body the API accepts."
     )
+    api_max_exports: int = Field(
+        default=4, ge=1, le=64,
+        description="Exports (/api/v1/exports/*) running at once per API process; more are refused with 429. "
+        "Exports read through a pool of their own of this many connections, so lists never wait behind them.",
+    )
+    api_max_streams: int = Field(
+        default=1000, ge=1,
+        description="Live streams (/api/v1/decisions/stream) open at once per API process; more get 429.",
+    )
+    api_retry_after_s: int = Field(
+        default=10, ge=1, description="The Retry-After (seconds) of a 429 when exports or streams are at their bound."
+    )
 
     @field_validator("webhook_allow_private")
     @classmethod

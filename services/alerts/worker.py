@@ -29,6 +29,7 @@ from services.alerts.models import deliveries, subscriptions
 from shared import streams
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
+from shared.stream_worker import millis_at
 from shared.stream_worker import page as stream_page
 
 __all__ = [
@@ -126,7 +127,7 @@ async def replay(
     (or the one) it matches; returns how many were added (the workers find them at their next poll; they go
     before anything newer). Older events than the stream's retention are gone from it (the database keeps
     the decisions, not the events)."""
-    start = f"{int(since.timestamp() * 1000)}-0"
+    start = f"{millis_at(since)}-0"  # OutOfStreamTime (a ValueError) for a time before 1970
     added = 0
     cache = SubscriptionCache()
     batch: list[Pending] = []

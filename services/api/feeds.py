@@ -93,6 +93,24 @@ def _title(event: Event) -> str:
     return f"[revised] {title}" if event.event == "DecisionRevised" else title
 
 
+_SIDES = (("in_favour", "For"), ("against", "Against"), ("abstaining", "Abstaining"), ("reserved", "Reserved"))
+
+
+def _vote_lines(event: Event) -> list[str]:
+    """Who voted how and who was absent, one line per side: what a reader of the decision asks next."""
+    lines = []
+    if event.votes is not None:
+        for side, label in _SIDES:
+            names = getattr(event.votes, side)
+            number = getattr(event.votes, f"{side}_count")
+            if names or number is not None:
+                counted = f" ({number})" if number is not None else ""
+                lines.append(f"{label}{counted}: {', '.join(names) or '–'}")
+    if event.absent:
+        lines.append(f"Absent: {', '.join(event.absent)}")
+    return ["", *lines] if lines else []
+
+
 def _content(event: Event) -> str:
     lines = [f"Outcome: {event.outcome.value}"]
     if event.meeting_date:
@@ -100,6 +118,7 @@ def _content(event: Event) -> str:
     if event.case_number:
         lines.append(f"Case: {event.case_number}")
     lines += ["", event.decision_text]
+    lines += _vote_lines(event)
     if event.event == "DecisionRevised":
         lines += ["", f"Previously ({event.previous_outcome.value}):", event.previous_text]
     if event.source_url:

@@ -17,6 +17,7 @@ from services.ingest.intake import Rejected, Stored, inspect_and_store, move_int
 from services.ingest.writers import open_for_writing
 from shared.blobs import BlobStore, HashFactory
 from shared.contracts.events import DeadLettered, DocumentReceived
+from shared.filenames import readable_name
 from shared.logging import get_logger
 from shared.settings import Settings
 
@@ -199,7 +200,7 @@ async def _publish_new(stored: list[Stored], deps: IngestDeps) -> dict[Path, Ing
 def _document_event(item: Stored) -> DocumentReceived:
     return DocumentReceived(
         document_id=item.document_id,
-        original_name=files.display_name(item.path.name),
+        original_name=readable_name(item.path.name),
         size=item.size,
         content_type=item.content_type,
         blob_ref=item.blob_ref,
@@ -227,7 +228,7 @@ async def _report_rejections(rejected: list[Rejected], deps: IngestDeps) -> dict
 
 
 def _dead_letter_event(item: Rejected) -> DeadLettered:
-    name = files.display_name(item.path.name)
+    name = readable_name(item.path.name)
     payload = {"path": files.display_name(str(item.path)), "name": name, "size": item.size}
     return DeadLettered(
         service=SERVICE,

@@ -13,6 +13,7 @@ from pathlib import Path
 from services.ingest import files
 from shared.blobs import BlobCatalog, BlobRecord, BlobStore, HashFactory, HashObject
 from shared.contracts.events import utcnow
+from shared.filenames import readable_name
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -89,7 +90,7 @@ def inspect_and_store(
     content_type = files.sniff_content_type(data)
     received_at = utcnow()
     record = BlobRecord(
-        document_id=digest, original_name=files.display_name(path.name), size=len(data),
+        document_id=digest, original_name=readable_name(path.name), size=len(data),
         content_type=content_type, source=files.display_name(str(path)), received_at=received_at,
     )
     keep_record(blobs, record)

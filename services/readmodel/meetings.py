@@ -24,6 +24,7 @@ from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter, SqlFilter, sql_filter
 from services.readmodel.items import ITEM_COLUMNS, item_out
 from services.readmodel.results import DEFAULT_LIMIT, DocumentInfo, MeetingDetail, MeetingSummary, Page, VersionInfo
+from services.readmodel.revisions import item_revisions
 from services.store.models import agenda_items, decisions, documents, meetings
 
 _decision_count = (
@@ -163,6 +164,9 @@ async def get_meeting(target: Target, document_id: str) -> MeetingDetail | None:
         )
         for v in version_rows
     ]
+    revised = await item_revisions(target, document_id, versions)
+    if revised:
+        items = [item.model_copy(update={"revision": revised.get(item.position)}) for item in items]
     return MeetingDetail(
         **_summary_fields(row),
         participants=list(row.participants or []),

@@ -184,6 +184,7 @@ def decision_made(ev: AgendaItemParsed, *, now: dt.datetime, public_base_url: st
         outcome=ev.item.decision.outcome,
         decision_text=ev.item.decision.text,
         absent=ev.item.absent,
+        votes=ev.item.votes,
         document_id=ev.document_id,
         item_id=key,
         item_url=public_base_url + key,

@@ -11,14 +11,8 @@ CALL = re.compile(r"\.(xread|xreadgroup|xrange|xrevrange|xautoclaim|xack)\(")
 WORKER = "shared/stream_worker.py"
 SKIP_DIRS = {"tests", ".venv", ".tools", ".git", "node_modules", "build", "dist"}
 
-# Readers not moved onto the worker yet: each is to be moved (issue 20), then removed from this list.
-# Both are benchmark instruments with synchronous clients in threads (the worker is asyncio).
-NOT_YET_MOVED: dict[str, str] = {
-    # The observer XREADs three streams at once to time each entry: to be moved (StreamReader per stream).
-    "bench/observe.py": "to be moved",
-    # Five dead letters shown when a bench run fails: to be moved (the pager).
-    "bench/pipeline.py": "to be moved",
-}
+# Readers not moved onto the worker yet: each is to be moved, then removed from this list (none left).
+NOT_YET_MOVED: dict[str, str] = {}
 
 
 def _sources() -> list[Path]:

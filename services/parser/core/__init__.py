@@ -13,6 +13,7 @@ from services.parser.core.errors import (
     LayoutNotRecognised,
     NoTextLayer,
     NotMinutes,
+    TooDeeplyNested,
     UnsupportedDocument,
 )
 from services.parser.core.formats import detect_format, extract_blocks, extract_text
@@ -22,7 +23,18 @@ from shared.contracts.meeting import ParsedMeeting
 
 
 def parse_document(data: bytes, filename: str | None = None) -> ParsedMeeting:
-    """Parse one document of any supported format (txt, pdf, html, docx, json, xml) into a ParsedMeeting."""
+    """Parse one document of any supported format (txt, pdf, html, docx, json, xml) into a ParsedMeeting.
+
+    A RecursionError anywhere below is the document's nesting, not a passing fault: it is refused like any
+    other bad document (`TooDeeplyNested`), so the pipeline dead-letters it at once instead of retrying it.
+    """
+    try:
+        return _parse(data, filename)
+    except RecursionError as exc:
+        raise TooDeeplyNested("the document nests too deeply to read: not a meeting document") from exc
+
+
+def _parse(data: bytes, filename: str | None) -> ParsedMeeting:
     fmt = detect_format(data, filename)
     if fmt in ("json", "xml"):
         from services.parser.core.native import parse_native  # structured exports: no text path
@@ -42,6 +54,7 @@ __all__ = [
     "LayoutNotRecognised",
     "NoTextLayer",
     "NotMinutes",
+    "TooDeeplyNested",
     "UnsupportedDocument",
     "detect_format",
     "extract_text",

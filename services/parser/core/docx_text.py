@@ -22,7 +22,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 
 from services.parser.core.blocks import FIELD, HEADING, PLAIN, UNKNOWN, Block
-from services.parser.core.errors import UnsupportedDocument
+from services.parser.core.errors import TooDeeplyNested, UnsupportedDocument
 from services.parser.core.sections import classify_heading
 
 # Defends against zip bombs: minutes never unpack to anything near this.
@@ -39,6 +39,9 @@ _TXBX: Final = qn("w:txbxContent")
 _FALLBACK: Final = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 # Tables nested deeper than this are not meeting layout; the walk stops there (no runaway recursion).
 _MAX_DEPTH: Final = 8
+# How libxml2 says a document nests beyond its limit (without XML_PARSE_HUGE, which python-docx leaves off).
+_EXCESSIVE_DEPTH: Final = "Excessive depth in document"
+_LIBXML_DEPTH: Final = 256
 
 
 def docx_blocks(data: bytes) -> list[Block]:
@@ -61,7 +64,14 @@ def docx_blocks(data: bytes) -> list[Block]:
         raise
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, ParseError, OSError) as exc:
         raise UnsupportedDocument(f"damaged or unreadable DOCX ({type(exc).__name__})") from exc
+    except RecursionError as exc:
+        raise TooDeeplyNested("the DOCX nests its elements too deeply to read: not a meeting document") from exc
     except Exception as exc:  # python-docx raises assorted lxml errors on malformed XML
+        if _EXCESSIVE_DEPTH in str(exc):
+            # libxml2 (under python-docx) stops at 256 levels, below the bound every other format has.
+            raise TooDeeplyNested(
+                f"the DOCX nests its XML elements more than {_LIBXML_DEPTH} levels deep: not a meeting document"
+            ) from exc
         raise UnsupportedDocument(f"damaged DOCX: {type(exc).__name__}") from exc
 
 

@@ -36,3 +36,11 @@ class LayoutNotRecognised(DocumentError):
     The reason starts `layout not recognised: ` and says what was found, so the dead letter tells a user
     which layout to add; storing an empty meeting instead would hide the loss.
     """
+
+
+class TooDeeplyNested(UnsupportedDocument):
+    """Markup nested far deeper than any document (50,000 `<div>` in a field): refused at once, never retried.
+
+    Walking it would take minutes or exhaust the interpreter's recursion limit; a RecursionError anywhere in a
+    parse is turned into this too (`parse_document`), so it is never mistaken for a transient failure.
+    """

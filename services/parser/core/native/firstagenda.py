@@ -28,6 +28,7 @@ from services.parser.core.native.common import (
     read_decision,
 )
 from services.parser.core.native.fields import Block, FieldSection, html_blocks, split_sections
+from services.parser.core.native.firstagenda_shape import check_shape
 from services.parser.core.patterns import ATTACHMENTS, ATTENDANCE, DECISION
 from shared.contracts.meeting import (
     AgendaItem,
@@ -50,24 +51,31 @@ _CASE_KEYS: Final = ("SagsNummer", "CaseNumber")
 _DATE_KEYS: Final = ("Dato", "MeetingBeginUtc")
 _NO_CASE: Final = frozenset({"", "-", "–", "0"})
 _MAX_ADDRESS: Final = 300
+_SHOWN_SKIPPED: Final = 5
 
 
 def is_firstagenda(doc: object) -> bool:
-    """Whether parsed JSON has the shape of a FirstAgenda portal meeting."""
-    return (
-        isinstance(doc, dict)
-        and isinstance(doc.get(ITEMS_KEY), list)
-        and any(isinstance(doc.get(key), dict) for key in MEETING_KEYS)
-    )
+    """Whether parsed JSON is meant as a FirstAgenda portal meeting: it has the items key and the meeting's
+    or the committee's. By the keys, not their values: values of the wrong type are refused by name
+    (`check_shape`), not taken for "some other JSON"."""
+    return isinstance(doc, dict) and ITEMS_KEY in doc and any(key in doc for key in MEETING_KEYS)
 
 
 def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
-    """A FirstAgenda meeting (already parsed JSON) to a ParsedMeeting."""
+    """A FirstAgenda meeting (already parsed JSON) to a ParsedMeeting.
+
+    Values of the wrong type, a date that is not one and items that cannot be numbered are said, never
+    read as absent: the document is refused, or the meeting carries a warning for what was left out.
+    """
     if not is_firstagenda(doc):
         raise UnsupportedDocument("format not supported: JSON that is not a FirstAgenda meeting")
+    check_shape(doc)
     meeting = _dict(doc.get("Moede"))
     committee = _dict(doc.get("Udvalg"))
     start = _start(meeting)
+    written = [f"Moede.{key} {meeting[key]!r}"[:80] for key in _DATE_KEYS if _text(meeting, key)]
+    if start is None and written:
+        raise UnsupportedDocument(f"FirstAgenda JSON with an unreadable meeting date: {'; '.join(written)}")
     members = [m for m in _list(meeting.get("Moededeltagere")) if isinstance(m, dict)]
     present = people(_text(m, "Name", "Navn") for m in members if not _away(m))
     away = people(_text(m, "Name", "Navn") for m in members if _away(m))
@@ -75,11 +83,14 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
     meeting_date = start.date() if start else None
     name = _text(committee, "Navn", "Name")
     body = clean_committee(name) if name else None
-    items = [
-        _item(raw, meeting_date, body, finished)
-        for raw in _list(doc.get(ITEMS_KEY))
-        if isinstance(raw, dict) and _number(raw) is not None
-    ]
+    listed: list[dict[str, Any]] = _list(doc.get(ITEMS_KEY))  # a list of objects: check_shape said so
+    unnumbered = [i for i, raw in enumerate(listed) if _number(raw) is None]
+    if listed and len(unnumbered) == len(listed):
+        raise UnsupportedDocument(
+            f"FirstAgenda JSON whose agenda items have no readable number ({', '.join(_NUMBER_KEYS)}): "
+            f"{_count(len(listed))} listed, none numbered"
+        )
+    items = [_item(raw, meeting_date, body, finished) for raw in listed if _number(raw) is not None]
     kind = DocumentKind.MINUTES if (any(i.decision for i in items) or meeting.get("Afsluttet") is True) \
         else DocumentKind.AGENDA
     if kind == DocumentKind.MINUTES and away:
@@ -97,7 +108,24 @@ def parse_firstagenda(doc: dict[str, Any]) -> ParsedMeeting:
         location=location,
         participants=tuple(present),
         items=tuple(sorted(items, key=lambda i: i.number)),
+        warnings=_skipped(listed, unnumbered),
     )
+
+
+def _skipped(listed: list[dict[str, Any]], unnumbered: list[int]) -> tuple[str, ...]:
+    """The warning for items the export lists without a number: which ones, by position and title."""
+    if not unnumbered:
+        return ()
+    shown = ", ".join(
+        f"{ITEMS_KEY}[{i}]" + (f" {title!r}" if (title := _text(listed[i], *_TITLE_KEYS)[:60]) else "")
+        for i in unnumbered[:_SHOWN_SKIPPED]
+    )
+    more = f" and {len(unnumbered) - _SHOWN_SKIPPED} more" if len(unnumbered) > _SHOWN_SKIPPED else ""
+    return (f"skipped {_count(len(unnumbered))} without a readable number: {shown}{more}",)
+
+
+def _count(n: int) -> str:
+    return f"{n} agenda item{'s' if n != 1 else ''}"
 
 
 def _item(raw: dict[str, Any], meeting_date: dt.date | None, committee: str | None, finished: bool) -> AgendaItem:
@@ -151,7 +179,7 @@ def _field_blocks(fld: dict[str, Any]) -> list[Block]:
     """A field's blocks; a named field (`Navn`) whose body has no heading of its own gets its name as one."""
     markup = fld.get("Html")
     if isinstance(markup, str) and markup.strip():
-        blocks = html_blocks(markup)
+        blocks = html_blocks(markup, f"the field {_text(fld, 'Navn')[:60]!r}" if _text(fld, "Navn") else "a field")
     else:
         plain = fld.get("Tekst")
         blocks = [Block(" ".join(line.split())) for line in plain.splitlines() if line.strip()] \

@@ -21,6 +21,7 @@ from defusedxml import DefusedXmlException
 
 from services.parser.core.decode import decode_text
 from services.parser.core.errors import UnsupportedDocument
+from services.parser.core.nesting import check_tree
 
 # Exports of one meeting are a few MB at most (attachments are links, not content).
 MAX_BYTES: Final = 50 * 1024 * 1024
@@ -62,6 +63,7 @@ def load_xml_with_warnings(data: bytes) -> tuple[ET.Element, tuple[str, ...]]:
         ) from exc
     except ET.ParseError as exc:
         raise UnsupportedDocument(f"malformed XML: {exc}") from exc
+    check_tree(root, "the XML export")  # the readers walk it: expat builds any depth, cheaply
     for element in root.iter():
         if isinstance(element.tag, str) and "}" in element.tag:
             element.tag = element.tag.split("}", 1)[1]
