@@ -193,6 +193,7 @@ async def _store(parsed: Sequence[Parsed], url: str, batch: int) -> dict[str, An
     from services.store.indexer import SearchIndexer
     from services.store.models import decisions
     from services.store.repository import store_events
+    from services.store.sqlite_writer import SqliteWriter, sync_url
 
     await migrate(url)
     events: list[MeetingParsed | AgendaItemParsed] = []
@@ -207,13 +208,23 @@ async def _store(parsed: Sequence[Parsed], url: str, batch: int) -> dict[str, An
         # indexer's pass now and then (it runs at most every 0.5 s beside the store): the ceiling includes
         # making what was stored searchable.
         indexer = SearchIndexer(engine)
+        # On SQLite the service writes through its plain-connection writer: so does the ceiling.
+        file_url = sync_url(url)
+        writer = SqliteWriter(file_url) if file_url else None
         for n, i in enumerate(range(0, len(events), batch), 1):
-            async with engine.begin() as conn:
-                await store_events(conn, events[i : i + batch], now=utcnow(), public_base_url=PUBLIC_BASE_URL)
+            chunk = events[i : i + batch]
+            if writer is not None:
+                await writer.run(lambda conn, chunk=chunk: store_events(  # type: ignore[misc]
+                    conn, chunk, now=utcnow(), public_base_url=PUBLIC_BASE_URL))
+            else:
+                async with engine.begin() as conn:
+                    await store_events(conn, chunk, now=utcnow(), public_base_url=PUBLIC_BASE_URL)
             if n % 5 == 0:
                 await indexer.run_once()
         await indexer.run_once()
         elapsed = time.perf_counter() - started
+        if writer is not None:
+            writer.close()
         async with engine.connect() as conn:
             stored = (await conn.execute(select(func.count()).select_from(decisions))).scalar_one()
     finally:

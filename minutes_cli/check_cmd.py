@@ -102,7 +102,7 @@ async def _blobs(settings: Settings, engine: AsyncEngine, report: Report, sample
 
     try:
         found = await verify_blobs(engine, open_blob_store(settings), sample=sample)
-    except DBAPIError as exc:  # not migrated to 0014 yet: said, and the rest of the check still stands
+    except DBAPIError as exc:  # not migrated to 0015 yet: said, and the rest of the check still stands
         report.notes.append(f"blobs not verified: {exc.orig}")
         return
     except Exception as exc:  # S3 unreachable, bad credentials: a problem of the store, not of the blobs

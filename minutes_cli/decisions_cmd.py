@@ -73,6 +73,7 @@ def _event(hit: DecisionHit, settings: Settings) -> DecisionMade:
         outcome=hit.outcome,
         decision_text=hit.decision_text,
         absent=tuple(hit.absent),
+        votes=hit.votes,
         document_id=hit.document_id,
         item_id=hit.item_id,
         item_url=settings.public_base_url + hit.item_id,

@@ -43,7 +43,9 @@ async def list_entries(settings: Settings, *, json_lines: bool) -> None:
 async def retry_entries(settings: Settings, entry_id: str | None) -> int:
     """Re-publish one entry (or all that can succeed) on its original stream, then remove it from the DLQ.
 
-    Exit code: 0 when something was re-queued or there was nothing to do, 1 when nothing could be.
+    Exit code: 0 unless something failed. `--all` leaves what cannot succeed by policy (bad input, a file
+    ingest refused) and says so — that is no failure; an entry named by id that is unknown or cannot be
+    re-queued is (1). Redis or the broker failing raises (the CLI's short error, exit 2).
     """
     url = resolve_redis_url(settings)
     client = aioredis.Redis.from_url(url)
@@ -79,7 +81,7 @@ async def retry_entries(settings: Settings, entry_id: str | None) -> int:
             f"  {bad_input} were rejected as bad input and would only fail again: fix the file and drop it "
             "in again, or re-queue one with `minutes dlq retry ID`\n"
         )
-    return 0 if requeued or not (skipped or bad_input) else 1
+    return 0 if entry_id is None or requeued else 1
 
 
 async def _requeue(broker: RedisBroker, client: aioredis.Redis, entry: DeadLetterEntry) -> None:

@@ -87,7 +87,8 @@ def run(main: Callable[[], object]) -> None:
         known = explain(exc)
         if known is None or debug_on():
             raise
+        # An expected refusal is the whole story: no hint at a traceback (a bug, below, shows its own).
         sys.stderr.write(f"minutes: {known.message}\n")
         if known.hint:
-            sys.stderr.write(f"  {known.hint} (--debug shows the traceback)\n")
+            sys.stderr.write(f"  {known.hint}\n")
         sys.exit(EXIT_USER_ERROR)

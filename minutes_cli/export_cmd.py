@@ -58,6 +58,9 @@ def export(
     raw: Annotated[bool, typer.Option(
         "--raw", help="CSV: text cells as stored, even those a spreadsheet would run as a formula (default: `'` first)."
     )] = False,
+    excel: Annotated[
+        bool, typer.Option("--excel", help="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
+    ] = False,
     data: DataOpt = None,
 ) -> None:
     """Export stored decisions as JSON lines, CSV, Parquet or OParl 1.1 (every matching row, streamed)."""
@@ -67,13 +70,15 @@ def export(
         q=query, municipality=municipality, region=region, committee=committee, since=since, until=until,
         outcome=outcome, case_number=case, kle=kle, absent=absent, all_versions=all_versions,
     )  # fmt: skip
+    if excel and fmt is not Format.csv:
+        raise UserError(f"--excel is for CSV, not {fmt.value}", "give --format csv --excel")
     if fmt is Format.parquet and output is None and sys.stdout.isatty():
         raise UserError(
             "Parquet is binary: not written to a terminal", "give -o FILE.parquet, or pipe it (`… | duckdb …`)"
         )
     import asyncio
 
-    counts = asyncio.run(run_export(settings, fmt, flt, rows, output, raw=raw))
+    counts = asyncio.run(run_export(settings, fmt, flt, rows, output, raw=raw, excel=excel))
     if output is not None:
         what = f"{counts.rows} {rows.value}"
         if fmt is Format.oparl:
@@ -82,7 +87,14 @@ def export(
 
 
 async def run_export(
-    settings: Settings, fmt: Format, flt: ReadFilter, rows: Rows, output: Path | None, *, raw: bool = False
+    settings: Settings,
+    fmt: Format,
+    flt: ReadFilter,
+    rows: Rows,
+    output: Path | None,
+    *,
+    raw: bool = False,
+    excel: bool = False,
 ) -> Counts:
     """Stream the export into `output` (atomically: a failed export leaves no partial file) or stdout."""
     from minutes_cli.decisions_cmd import require_database
@@ -93,7 +105,7 @@ async def run_export(
     engine = create_engine(settings.effective_database_url)
     counts = Counts()
     chunks = stream_export(
-        engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts, raw=raw
+        engine, fmt, flt, rows=rows, public_api_url=settings.public_api_url, counts=counts, raw=raw, excel=excel
     )
     try:
         if output is None:

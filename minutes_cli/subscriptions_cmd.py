@@ -63,6 +63,9 @@ def add(
         str | None, typer.Option(help="Notify people through this Apprise URL (mailto://, ntfy://, slack://…).")
     ] = None,
     digest: Annotated[str, typer.Option(help="Apprise: none (one message per decision), hourly or daily.")] = "none",
+    language: Annotated[
+        str, typer.Option(help="Apprise: the language of the messages, da (Danish) or en (English).")
+    ] = "da",
     municipality: Annotated[str | None, typer.Option(help="Municipality name (exact, any case).")] = None,
     region: Annotated[str | None, typer.Option(help="Region name (exact, any case).")] = None,
     committee: Annotated[str | None, typer.Option(help="Committee (substring, any case).")] = None,
@@ -85,7 +88,7 @@ def add(
         spec = SubscriptionSpec(
             name=name, municipality=municipality, region=region, committee=committee, outcome=outcome,
             case_number=case_number, phrase=phrase, channel="webhook" if webhook else "apprise",
-            url=webhook or apprise or "", digest=digest,
+            url=webhook or apprise or "", digest=digest, language=language,
         )
     except ValidationError as exc:
         first = exc.errors()[0]
@@ -128,6 +131,7 @@ def list_(as_json: JsonOpt = False, data: DataOpt = None) -> None:
     for sub in subs:
         state = "enabled" if sub.enabled else f"[red]disabled[/red]: {sub.disabled_reason or ''}"
         channel = sub.channel + (f" ({sub.digest} digest)" if sub.digest != "none" else "")
+        channel += f", {sub.language}" if sub.channel == "apprise" else ""
         table.add_row(sub.id, _filter_text(sub), channel, sub.url, state, str(sub.pending), str(sub.delivered))
     Console().print(table)
 
@@ -220,9 +224,14 @@ def replay(
     from services.alerts.subscriptions import get_subscription
     from services.alerts.worker import replay as run_replay
     from shared.broker import resolve_redis_url
+    from shared.stream_worker import OutOfStreamTime, millis_at
 
     settings = _settings(data, "replay")
     when = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+    try:
+        millis_at(when)
+    except OutOfStreamTime as exc:
+        raise typer.BadParameter(str(exc), param_hint="--since") from None
 
     async def work(engine: Any) -> int:
         if subscription_id is not None and await get_subscription(engine, subscription_id) is None:

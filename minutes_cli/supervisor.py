@@ -151,6 +151,8 @@ class Stack:
             MINUTES_API_PORT=str(self.settings.api_port),
             PYTHONUNBUFFERED="1",
         )
+        if self.settings.public_url:  # read from .env too: every service's links start with it (alerts, feeds)
+            env["MINUTES_PUBLIC_URL"] = self.settings.public_url
         env.update(self.extra_env)
         return env
 

@@ -135,6 +135,12 @@ class Settings(BaseSettings):
     public_base_url: str = Field(
         default="minutes://items/", description="Prefix of the item link in DecisionMade events."
     )
+    # The web page's address as its readers reach it: the links in notifications and Atom entries start with
+    # it. Unset: the local API address (`page_url`), which opens only on this machine.
+    public_url: str | None = Field(
+        default=None,
+        description="Public address of the web page (https://…/): links in notifications and feeds start with it.",
+    )
 
     # Read API and web page (services/api)
     api_host: str = Field(
@@ -152,6 +158,18 @@ class Settings(BaseSettings):
     api_max_request_bytes: int = Field(
         default=8192, ge=1024, description="Largest request target (path and query) and body the API accepts."
     )
+    api_max_exports: int = Field(
+        default=4, ge=1, le=64,
+        description="Exports (/api/v1/exports/*) running at once per API process; more are refused with 429. "
+        "Exports read through a pool of their own of this many connections, so lists never wait behind them.",
+    )
+    api_max_streams: int = Field(
+        default=1000, ge=1,
+        description="Live streams (/api/v1/decisions/stream) open at once per API process; more get 429.",
+    )
+    api_retry_after_s: int = Field(
+        default=10, ge=1, description="The Retry-After (seconds) of a 429 when exports or streams are at their bound."
+    )
 
     @field_validator("webhook_allow_private")
     @classmethod
@@ -159,6 +177,37 @@ class Settings(BaseSettings):
         """MINUTES_ALLOW_PRIVATE_URLS is the one switch: the old name is refused, saying so."""
         if value is not None:
             raise ValueError("replaced by MINUTES_ALLOW_PRIVATE_URLS (webhooks, notifications and sources alike)")
+
+    @field_validator("public_url")
+    @classmethod
+    def _page_address(cls, value: str | None) -> str | None:
+        """An http(s) address, kept with one trailing slash (links are joined onto it); empty means unset."""
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        scheme, sep, rest = value.partition("://")
+        if not sep or scheme.lower() not in ("http", "https") or not rest.split("/", 1)[0]:
+            raise ValueError("an http:// or https:// address, e.g. https://referater.example.dk/")
+        return value.rstrip("/") + "/"
+
+    @property
+    def page_url(self) -> str:
+        """Where readers open the web page (ends in `/`): MINUTES_PUBLIC_URL; unset, MINUTES_PUBLIC_API_URL if it
+        was set (the page and the API are one server), else the local API address — openable on this machine
+        only, which is better than a link nothing opens."""
+        if self.public_url:
+            return self.public_url
+        if "public_api_url" in self.model_fields_set:
+            return self.public_api_url.rstrip("/") + "/"
+        return self.local_api_url
+
+    @property
+    def local_api_url(self) -> str:
+        """The read API as this machine reaches it: MINUTES_API_HOST (a wildcard address as loopback) and
+        MINUTES_API_PORT (0, any free port, cannot be known here: the default port stands in)."""
+        host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(self.api_host, self.api_host)
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.api_port or 8700}/"
 
     @property
     def sqlite_path(self) -> Path:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -126,6 +127,24 @@ async def ensure_group(client: Redis, stream: str, group: str, start: str = "0",
 
 
 # -- the pager ----------------------------------------------------------------------------------------------
+
+
+class OutOfStreamTime(ValueError):
+    """A time no stream id can stand for (before 1970-01-01, or beyond what a datetime holds)."""
+
+
+def millis_at(moment: dt.datetime) -> int:
+    """`moment` as the milliseconds half of a stream id (naive: UTC). OutOfStreamTime before 1970-01-01:
+    Redis refuses a negative id, so such a time is the caller's mistake (a 400), not a server error."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        ms = int(moment.timestamp() * 1000)
+    except (OverflowError, ValueError, OSError):
+        ms = -1
+    if ms < 0:
+        raise OutOfStreamTime(f"{moment.isoformat()} is before 1970-01-01, the earliest time a stream holds")
+    return ms
 
 
 async def page(

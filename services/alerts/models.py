@@ -8,8 +8,8 @@ retried (and those that arrive behind it meanwhile, so the stream's retention ne
 a decision waiting for a digest. Those rows stay as history once delivered, with their attempts.
 
 The alerts own them; they live in the store's database and its Alembic history (revisions
-0005_subscriptions, 0007_alerts_leases and 0013_alerts_cursors), which sees them through
-services/store/schema.py.
+0005_subscriptions, 0007_alerts_leases, 0013_alerts_cursors and 0014_subscription_language), which sees
+them through services/store/schema.py.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ class SubscriptionRow(SQLModel, table=True):
     url: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     secret: str | None = Field(default=None, description="whsec_… of a webhook; never logged or listed.")
     digest: str = Field(default="none", max_length=8)  # "none" | "hourly" | "daily"
+    # The language of the messages a person reads (Apprise notifications and digests): "da" or "en".
+    language: str = Field(default="da", max_length=8, sa_column_kwargs={"server_default": "da"})
     last_digest_at: dt.datetime | None = None
     # State.
     enabled: bool = True

@@ -15,17 +15,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
 from standardwebhooks import Webhook
 
-from services.alerts.matching import Event
 from services.alerts.pinned import PinnedTransport
 from services.alerts.urls import Resolver, UrlRefused, check_webhook_shape, system_resolver
 from shared import connect_guard
-from shared.contracts.events import DecisionRevised, utcnow
+from shared.contracts.events import utcnow
 
 # Bytes of a response read at most (the status decides; the rest is never read).
 BODY_CAP = 16 * 1024
@@ -110,26 +108,6 @@ def webhook_client(
         transport=PinnedTransport(allow_private=allow_private, resolver=resolver, limits=limits, what="webhook host"),
         trust_env=False,
     )
-
-
-def notification(event: Event) -> tuple[str, str]:
-    """Title and body of a message to a person about one decision."""
-    title = " – ".join(p for p in (event.committee, event.item_title) if p)
-    verb = "revised decision" if isinstance(event, DecisionRevised) else "decision"
-    when = f" ({event.meeting_date.isoformat()})" if event.meeting_date else ""
-    body = f"{event.outcome.value.capitalize()} {verb}{when}:\n{event.decision_text}\n\n{event.item_url}"
-    return title, body
-
-
-def digest_message(events: Sequence[Event], period: str) -> tuple[str, str]:
-    """Title and body of one summary of several decisions."""
-    title = f"{len(events)} new decision{'s' if len(events) != 1 else ''} ({period} digest)"
-    parts = []
-    for e in events:
-        head = " – ".join(p for p in (e.committee, e.item_title) if p)
-        text = " ".join(e.decision_text.split())
-        parts.append(f"• {head}\n  {e.outcome.value}: {text[:300]}{'…' if len(text) > 300 else ''}\n  {e.item_url}")
-    return title, "\n\n".join(parts)
 
 
 async def notify(url: str, title: str, body: str, *, allow_private: bool) -> Sent:

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from services.alerts import send
+from services.alerts import messages, send
 from services.alerts.delivery import RUN, lease_s, record_rows, record_stream, release, renew
 from services.alerts.deps import AlertsDeps
 from services.alerts.handlers import PUBLIC
@@ -51,7 +51,7 @@ async def send_one(deps: AlertsDeps, sub: Any, event_id: str, payload: str) -> s
         # deps.http checks the host as it connects (send.webhook_client), under MINUTES_ALLOW_PRIVATE_URLS.
         deadline = deps.settings.webhook_timeout_s
         return await send.post_webhook(deps.http, sub.url, sub.secret, event_id, payload, deadline_s=deadline)
-    title, body = send.notification(PUBLIC.validate_json(payload))
+    title, body = messages.notification(PUBLIC.validate_json(payload), deps.settings.page_url, sub.language)
     return await send.notify(sub.url, title, body, allow_private=deps.settings.allow_private_urls)
 
 

@@ -41,6 +41,8 @@ from shared.contracts.meeting import Outcome
 
 Channel = Literal["webhook", "apprise"]
 Digest = Literal["none", "hourly", "daily"]
+# The languages of the messages a person reads (services/alerts/messages.py); Danish unless asked.
+Language = Literal["da", "en"]
 
 
 class SubscriptionError(ValueError):
@@ -62,6 +64,9 @@ class SubscriptionSpec(BaseModel):
     channel: Channel
     url: str = Field(description="Webhook URL (http/https) or an Apprise URL.")
     digest: Digest = Field(default="none", description="Apprise only: one message per decision, or a summary.")
+    language: Language = Field(
+        default="da", description="Language of the notifications a person reads (Apprise): Danish or English."
+    )
 
     @model_validator(mode="after")
     def _digest_for_people(self) -> SubscriptionSpec:
@@ -87,6 +92,7 @@ class Subscription(BaseModel):
     channel: Channel
     url: str
     digest: Digest
+    language: Language = "da"
     enabled: bool
     disabled_at: dt.datetime | None
     disabled_reason: str | None
@@ -180,6 +186,7 @@ async def add_subscription(
         "url": spec.url,
         "secret": secret,
         "digest": spec.digest,
+        "language": spec.language,
         "enabled": True,
         "consecutive_failures": 0,
     }

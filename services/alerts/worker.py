@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from services.alerts import send
+from services.alerts import messages, send
 from services.alerts.delivery import backoff_s, lease_s, record_rows
 from services.alerts.deps import AlertsDeps
 from services.alerts.dispatch import delivery_loop
@@ -29,6 +29,7 @@ from services.alerts.models import deliveries, subscriptions
 from shared import streams
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
+from shared.stream_worker import millis_at
 from shared.stream_worker import page as stream_page
 
 __all__ = [
@@ -108,7 +109,8 @@ async def send_digests(deps: AlertsDeps, now: dt.datetime | None = None) -> int:
         if not waiting:
             await record_rows(deps, sub, [], release=True)
             continue
-        title, body = send.digest_message([PUBLIC.validate_json(w.payload) for w in waiting], sub.digest)
+        events = [PUBLIC.validate_json(w.payload) for w in waiting]
+        title, body = messages.digest_message(events, sub.digest, deps.settings.page_url, sub.language)
         result = await send.notify(sub.url, title, body, allow_private=deps.settings.allow_private_urls)
         if result.ok:
             await record_rows(deps, sub, [(w.id, result) for w in waiting], release=True, digest=True)
@@ -126,7 +128,7 @@ async def replay(
     (or the one) it matches; returns how many were added (the workers find them at their next poll; they go
     before anything newer). Older events than the stream's retention are gone from it (the database keeps
     the decisions, not the events)."""
-    start = f"{int(since.timestamp() * 1000)}-0"
+    start = f"{millis_at(since)}-0"  # OutOfStreamTime (a ValueError) for a time before 1970
     added = 0
     cache = SubscriptionCache()
     batch: list[Pending] = []

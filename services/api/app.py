@@ -14,11 +14,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from services.api import (
+    apidocs,
     bootstrap,
     errors,
     feeds,
     live,
     oparl_routes,
+    overview_web,
     rejections,
     routes_api,
     sources_routes,
@@ -29,6 +31,8 @@ from services.api.guard import Guard
 from shared.settings import Settings, get_settings
 
 VERSION = "1.0.0"
+TITLE = "minutes read API"
+OPENAPI_URL = "/openapi.json"
 
 
 def create_app(settings: Settings | None = None, deps: bootstrap.ApiDeps | None = None) -> FastAPI:
@@ -47,15 +51,15 @@ def create_app(settings: Settings | None = None, deps: bootstrap.ApiDeps | None 
             await bootstrap.close(deps)
 
     app = FastAPI(
-        title="minutes read API",
+        title=TITLE,
         version=VERSION,
         description="Decisions of Danish municipal and regional committees, parsed from their minutes: search, "
         "meetings, cases, and the original documents with their provenance. Read-only. "
         "The web page is at `/`.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # /docs is services/api/apidocs.py: Swagger UI vendored, not from a CDN
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
     errors.install(app, web.render_error)
     app.include_router(live.router)  # before routes_api: /api/v1/decisions/stream is not a decision
@@ -65,7 +69,9 @@ def create_app(settings: Settings | None = None, deps: bootstrap.ApiDeps | None 
     app.include_router(subscriptions_routes.router)
     app.include_router(sources_routes.router)
     app.include_router(rejections.router)
+    app.include_router(overview_web.router)
     app.include_router(web.router)
+    app.include_router(apidocs.router)
     app.mount("/static", StaticFiles(directory=web.STATIC), name="static")
 
     # Outermost: oversized or writing requests are refused before anything else runs.

@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from services.api.errors import ApiError
 from services.readmodel.results import DocumentInfo
+from services.store.exports.columns import is_pdf as is_pdf_document
 from shared.blobs import BlobNotFound, BlobRefRejected, BlobStore, sha256_hex
 from shared.filenames import readable_name, unescape_stored_name
 from shared.logging import get_logger
@@ -37,14 +38,14 @@ def _clean(name: str, document_id: str) -> str:
     return base[:200] or f"{document_id[:16]}.bin"
 
 
-def content_disposition(name: str, document_id: str) -> str:
-    """`attachment` with an ASCII `filename` and the exact `filename*` (RFC 6266 / RFC 8187)."""
+def content_disposition(name: str, document_id: str, disposition: str = "attachment") -> str:
+    """`attachment` (or `inline`) with an ASCII `filename` and the exact `filename*` (RFC 6266 / RFC 8187)."""
     clean = _clean(name, document_id)
     # For old clients: accents dropped, the Danish letters spelled out, anything else non-ASCII as `_`.
     folded = unicodedata.normalize("NFKD", clean.translate(_DANISH))
     ascii_name = "".join(ch for ch in folded if not unicodedata.combining(ch))
     ascii_name = _FALLBACK_UNSAFE.sub("_", ascii_name).strip(" .") or f"{document_id[:16]}.bin"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(clean, safe='')}"
+    return f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
 
 def media_type(info: DocumentInfo) -> str:
@@ -55,8 +56,13 @@ def media_type(info: DocumentInfo) -> str:
     return guessed or "application/octet-stream"
 
 
-async def original_file(blobs: BlobStore, info: DocumentInfo) -> Response:
-    """The document's bytes as an attachment; 404 when the blob store does not have them."""
+def is_pdf(info: DocumentInfo) -> bool:
+    """Whether the document says it is a PDF (its stored type or its name); the bytes are checked on serving."""
+    return is_pdf_document(info.content_type, info.original_name)
+
+
+async def _verified_bytes(blobs: BlobStore, info: DocumentInfo) -> bytes:
+    """The document's bytes from the blob store, checked against its digest; ApiError when there are none."""
     if not info.blob_ref:
         raise ApiError(404, "the store has no reference to this document's original file")
     try:
@@ -70,14 +76,38 @@ async def original_file(blobs: BlobStore, info: DocumentInfo) -> Response:
         # Content-addressed: bytes that do not hash to the id are not the document, whatever their name.
         log.error("blob does not match its digest", document_id=info.document_id)
         raise ApiError(500, "the stored file does not match its digest; the server log has the details")
+    return data
+
+
+def _served(data: bytes, info: DocumentInfo, media: str, disposition: str) -> Response:
     return Response(
         content=data,
-        media_type=media_type(info),
+        media_type=media,
         headers={
-            "Content-Disposition": content_disposition(info.original_name, info.document_id),
+            "Content-Disposition": content_disposition(info.original_name, info.document_id, disposition),
             "ETag": f'"{info.document_id}"',
             # The URL names the bytes' digest: they never change.
             "Cache-Control": "public, max-age=31536000, immutable",
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+async def original_file(blobs: BlobStore, info: DocumentInfo) -> Response:
+    """The document's bytes as an attachment; 404 when the blob store does not have them."""
+    return _served(await _verified_bytes(blobs, info), info, media_type(info), "attachment")
+
+
+async def inline_pdf(blobs: BlobStore, info: DocumentInfo) -> Response:
+    """A PDF document's bytes to show in the browser's viewer (`inline`, `application/pdf`), so a link with
+    `#page=N` opens it at the item's page; 404 for any other document.
+
+    Only bytes that start as a PDF are served inline, whatever the stored type says: anything else shown
+    inline from this origin (an HTML file dropped as `x.pdf`) would run as a page of the site.
+    """
+    if not is_pdf(info):
+        raise ApiError(404, "this document is not a PDF: download the original file instead")
+    data = await _verified_bytes(blobs, info)
+    if not data.startswith(b"%PDF-"):
+        raise ApiError(404, "this document's bytes are not a PDF: download the original file instead")
+    return _served(data, info, "application/pdf", "inline")

@@ -19,6 +19,7 @@ class ApiError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers: dict[str, str] | None = None
 
 
 def _is_api(request: Request) -> bool:
@@ -48,7 +49,7 @@ def install(app: FastAPI, render_error: Any) -> None:
 
     @app.exception_handler(ApiError)
     async def on_api_error(request: Request, exc: ApiError) -> Response:
-        return respond(request, exc.status, exc.message)
+        return respond(request, exc.status, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> Response:

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from services.alerts import messages
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
+from services.api.i18n import CATALOG
 from services.readmodel.filter import Event, Matcher, ReadFilter, event_facts
 from services.store.models import outbox
 from services.store.search import SearchSyntaxError
@@ -76,49 +78,27 @@ async def newest_matching(engine: AsyncEngine, matcher: Matcher, limit: int = FE
 
 
 def _base(deps: ApiDeps) -> str:
-    base = deps.settings.public_api_url
-    return base if base.endswith("/") else base + "/"
+    """The web page's public address (MINUTES_PUBLIC_URL; see `Settings.page_url` for what stands in for it)."""
+    return deps.settings.page_url
 
 
 def item_link(base: str, event: Event) -> str:
     """The decision on its meeting page in the web UI (the item's anchor)."""
-    position = event.item_id.rsplit(":", 1)[-1]
-    return f"{base}meetings/{event.document_id}#item-{position}"
+    return messages.decision_url(base, event)
 
 
-def _title(event: Event) -> str:
-    where = " · ".join(p for p in (event.municipality, event.committee) if p)
-    head = f"{event.item_number}. {event.item_title} — {event.outcome.value}"
-    title = f"{where}: {head}" if where else head
-    return f"[revised] {title}" if event.event == "DecisionRevised" else title
-
-
-def _content(event: Event) -> str:
-    lines = [f"Outcome: {event.outcome.value}"]
-    if event.meeting_date:
-        lines.append(f"Meeting: {event.meeting_date.isoformat()}")
-    if event.case_number:
-        lines.append(f"Case: {event.case_number}")
-    lines += ["", event.decision_text]
-    if event.event == "DecisionRevised":
-        lines += ["", f"Previously ({event.previous_outcome.value}):", event.previous_text]
-    if event.source_url:
-        # In the text, not as a second <link>: feedgen drops `rel`, and a bare link reads as "alternate".
-        lines += ["", f"Published on the agenda portal: {event.source_url}"]
-    if event.attachment_links:
-        lines += ["", "Attachments on the agenda portal:"]
-        lines += [f"- {link.name}: {link.url}" for link in event.attachment_links]
-    return "\n".join(lines)
-
-
-def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Event], self_url: str) -> bytes:
-    """The Atom document for `events` (newest first)."""
+def render_feed(
+    deps: ApiDeps, flt: ReadFilter, events: list[Event], self_url: str, lang: str = messages.DEFAULT
+) -> bytes:
+    """The Atom document for `events` (newest first), its words in `lang` (Danish unless asked)."""
     base = _base(deps)
     fg = FeedGenerator()
     fg.id(feed_id(flt))
     query = query_of(flt)
-    fg.title("minutes: decisions" + (f" ({query})" if query else ""))
-    fg.subtitle("Decisions of Danish municipal and regional committees, parsed from their minutes.")
+    what = f"{CATALOG['site_title'].of(lang)}: {CATALOG['results'].of(lang).lower()}"
+    fg.title(what + (f" ({query})" if query else ""))
+    fg.subtitle(CATALOG["tagline"].of(lang))
+    fg.language(lang)
     fg.author({"name": "minutes"})
     fg.link(href=self_url, rel="self", type="application/atom+xml")
     fg.link(href=f"{base}?{query}" if query else base, rel="alternate", type="text/html")
@@ -127,14 +107,14 @@ def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Event], self_url: s
     for event in events:
         fe: Any = fg.add_entry(order="append")
         fe.id(f"urn:uuid:{event.event_id}")
-        fe.title(_title(event))
+        fe.title(messages.entry_title(event, lang))
         fe.updated(event.occurred_at)
         fe.published(event.occurred_at)
         fe.author({"name": event.committee or event.municipality or "minutes"})
         fe.link(href=item_link(base, event), rel="alternate", type="text/html")
         fe.summary(event.decision_text[:300] or event.item_title)
-        fe.content(_content(event), type="text")
-        fe.category(term=event.outcome.value, label=event.outcome.value)
+        fe.content(messages.entry_content(event, lang), type="text")
+        fe.category(term=event.outcome.value, label=messages.outcome_label(event, lang))
         newest = max(newest, event.occurred_at) if newest else event.occurred_at
     # An empty feed still needs `updated`: the epoch, so an empty feed's document stays the same.
     fg.updated(newest or dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
@@ -148,16 +128,22 @@ def render_feed(deps: ApiDeps, flt: ReadFilter, events: list[Event], self_url: s
     response_class=Response,
     responses={200: {"content": {"application/atom+xml": {}}, "description": "An Atom 1.0 feed"}},
 )
-async def decisions_feed(request: Request, flt: Annotated[ReadFilter, Depends(api_filter)]) -> Response:
+async def decisions_feed(
+    request: Request,
+    flt: Annotated[ReadFilter, Depends(api_filter)],
+    lang: Annotated[
+        Literal["da", "en"], Query(description="Language of the titles and texts: da (default) or en.")
+    ] = "da",
+) -> Response:
     """An Atom feed of the newest decisions and revisions matching the filter (the filters of
-    `/api/v1/decisions`), each entry linking to the decision on its meeting page."""
+    `/api/v1/decisions`), each entry linking to the decision on its meeting page (under MINUTES_PUBLIC_URL)."""
     deps = deps_of(request)
     try:
         matcher = Matcher(flt)
     except SearchSyntaxError as exc:
         raise ApiError(400, f"q: {exc}") from None
     events = await newest_matching(deps.engine, matcher)
-    query = query_of(flt)
-    self_url = f"{_base(deps)}feeds/decisions.atom" + (f"?{query}" if query else "")
-    body = render_feed(deps, flt, events, self_url)
+    asked = query_of(flt, lang=lang if lang != messages.DEFAULT else None)
+    self_url = f"{_base(deps)}feeds/decisions.atom" + (f"?{asked}" if asked else "")
+    body = render_feed(deps, flt, events, self_url, lang)
     return Response(body, media_type=ATOM_TYPE, headers={"Cache-Control": "no-cache"})

@@ -6,6 +6,7 @@ Empty values count as absent: a plain HTML form sends every field, filled or not
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlencode
@@ -33,11 +34,20 @@ FILTER_KEYS = (
 _TEXT_MAX = 500
 
 
+# A date as Danes write it (`31.08.2025`, `31-8-2025`, `31/8/2025`): what a browser without a date picker sends
+# when the person follows the page's hint. ISO (`2025-08-31`) is what a date picker and the API send.
+_DANISH_DATE = re.compile(r"^(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})$")
+
+
 def _date(name: str, value: str) -> dt.date:
     try:
+        danish = _DANISH_DATE.match(value)
+        if danish:
+            day, month, year = (int(g) for g in danish.groups())
+            return dt.date(year, month, day)
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise ApiError(400, f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD)") from None
+        raise ApiError(400, f"{name}: {value[:40]!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)") from None
 
 
 def build_filter(raw: Mapping[str, str | None], *, all_versions: bool = False) -> ReadFilter:
@@ -88,7 +98,9 @@ def api_filter(
     q: Annotated[
         str | None, Query(description='Full-text query (Danish stemming): words, "a phrase", -exclude.')
     ] = None,
-    municipality: Annotated[str | None, Query(description="Municipality, exact name, any case.")] = None,
+    municipality: Annotated[
+        str | None, Query(description="Municipality, exact name, any case; `X Kommune` is X.")
+    ] = None,
     region: Annotated[str | None, Query(description="Region, exact name, any case.")] = None,
     committee: Annotated[str | None, Query(description="Part of the committee's name, any case.")] = None,
     date_from: Annotated[str | None, Query(description="Meetings on or after this date (YYYY-MM-DD).")] = None,

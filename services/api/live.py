@@ -2,109 +2,131 @@
 
 Each SSE event is one entry of the public stream `minutes:decisions` that matches the request's filter;
 its `id:` is the Redis stream entry id, so a client that reconnects with `Last-Event-ID` resumes with the
-entry right after it (shared.stream_worker.StreamReader: XREAD from that id): nothing lost, nothing
-repeated, as long as the stream still holds it (`MINUTES_STREAM_MAXLEN`). Without it the stream starts
-at the newest entry (`$`), or after `since` (a stream id, or a time: entries added after it).
+entry right after it: nothing lost, nothing repeated, as long as the stream still holds it
+(`MINUTES_STREAM_MAXLEN`). Without it the stream starts at the newest entry, or after `since` (a stream id,
+or a time: entries added after it).
 
-Every connection has its own Redis connection (a blocking XREAD holds one anyway), closed when the client
-goes: sse-starlette cancels the generator on disconnect and the `finally` frees it. Each XREAD blocks for
-BLOCK_MS, well under the client's socket timeout (redis-py 8's 5 s default turns a longer BLOCK on an idle
-stream into a TimeoutError; see minutes_cli/follow.py).
+One reader per API process feeds every client (services/api/hub.py): the number of Redis connections does
+not grow with the clients, and a client that goes leaves nothing behind. At most `MINUTES_API_MAX_STREAMS`
+streams are open at once; beyond that a request gets 429 with `Retry-After`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import TypeAdapter, ValidationError
-from redis import exceptions as redis_errors
-from redis.asyncio import Redis
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from services.api.filters import api_filter
+from services.api.hub import Dropped, Hub, Subscriber, is_redis_down
 from services.readmodel.filter import Matcher, ReadFilter, event_facts
 from services.store.search import SearchSyntaxError
-from shared import streams
 from shared.broker import RedisNotConfigured, resolve_redis_url
-from shared.contracts.events import PublicEvent
 from shared.logging import get_logger
-from shared.stream_worker import Entry, StreamReader
+from shared.stream_worker import OutOfStreamTime, millis_at
 
 log = get_logger(__name__)
 router = APIRouter()
 
-BLOCK_MS = 2000
-SOCKET_TIMEOUT_S = 10.0
 PING_S = 15
-BATCH = 100
 # Browsers wait this long before reconnecting (the `retry:` field).
 RETRY_MS = 3000
-_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
-_PUBLIC = TypeAdapter(PublicEvent)
+_STREAM_ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+# Both halves of a Redis stream id are unsigned 64-bit integers.
+_U64_MAX = 2**64 - 1
+
+
+def _stream_id(text: str) -> str | None:
+    """`text` if it is a stream id Redis accepts (<ms>-<seq>, each at most 2**64 - 1), else None."""
+    m = _STREAM_ID.match(text)
+    if m is None or int(m.group(1)) > _U64_MAX or int(m.group(2)) > _U64_MAX:
+        return None
+    return text
 
 
 def start_id(last_event_id: str | None, since: str | None) -> str | None:
     """The id to XREAD after: Last-Event-ID, else `since` (stream id or time), else None (the newest)."""
     if last_event_id:
-        if not _STREAM_ID.match(last_event_id.strip()):
-            raise ApiError(400, "Last-Event-ID: not an id this stream sent (expected <ms>-<seq>)")
-        return last_event_id.strip()
+        found = _stream_id(last_event_id.strip())
+        if found is None:
+            raise ApiError(400, "Last-Event-ID: not an id this stream sent (expected <ms>-<seq>, each < 2^64)")
+        return found
     if not since:
         return None
     since = since.strip()
     if _STREAM_ID.match(since):
-        return since
+        found = _stream_id(since)
+        if found is None:
+            raise ApiError(400, "since: not a stream id (each half of <ms>-<seq> must be < 2^64)")
+        return found
     try:
         moment = dt.datetime.fromisoformat(since.replace("Z", "+00:00"))
     except ValueError:
         raise ApiError(400, f"since: {since[:40]!r} is neither a stream id (<ms>-<seq>) nor an ISO time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    ms = int(moment.timestamp() * 1000)
-    # XREAD returns ids strictly greater: the last possible id of the millisecond before.
-    return f"{max(ms - 1, 0)}-18446744073709551615"
+    ms = stream_ms(moment, "since")
+    # Entries strictly after the last possible id of the millisecond before.
+    return f"{max(ms - 1, 0)}-{_U64_MAX}"
+
+
+def stream_ms(moment: dt.datetime, name: str) -> int:
+    """`moment` as stream milliseconds; ApiError(400) for a time no stream id can have."""
+    try:
+        return millis_at(moment)
+    except OutOfStreamTime as exc:
+        raise ApiError(400, f"{name}: {exc}") from None
 
 
 async def public_events(
-    deps: ApiDeps, client: Redis, matcher: Matcher, after: str | None, is_gone: Any
+    deps: ApiDeps, hub: Hub, sub: Subscriber, matcher: Matcher
 ) -> AsyncIterator[ServerSentEvent]:
-    """The matching entries after `after`, forever; stops when `is_gone()` (the client left)."""
-    # Without `after`: after the newest entry as of now, so the first read misses nothing added later.
-    reader = StreamReader(client, streams.DECISIONS, after=after, batch=BATCH, block_ms=BLOCK_MS)
-    cursor = await reader.position()
+    """The matching entries after the subscriber's position, forever (the hub's follower feeds them)."""
     # First a `listening` event (no id: a client's Last-Event-ID stays as it was) naming where it starts;
     # a client (the web page, a test) knows from it that nothing published from now on can be missed.
-    yield ServerSentEvent(data=f'{{"after": "{cursor}"}}', event="listening", retry=RETRY_MS)
-    while not await is_gone():
-        # A Redis outage raises here: the client reconnects (retry:) with its Last-Event-ID.
-        for entry in await reader.read():
-            sse = await _to_sse(deps, matcher, entry)
-            if sse is not None:
-                yield sse
+    yield ServerSentEvent(data=f'{{"after": "{sub.after}"}}', event="listening", retry=RETRY_MS)
+    async for live in hub.entries(sub):
+        event = live.event
+        if event is None:
+            continue
+        facts = await event_facts(deps.engine, event.item_id) if matcher.needs_facts else None
+        if matcher.accepts(event, facts):
+            yield ServerSentEvent(data=live.entry.text, event=event.event, id=live.entry.id)
 
 
-async def _to_sse(deps: ApiDeps, matcher: Matcher, entry: Entry) -> Any:
-    entry_id = entry.id
-    if not entry.known:
-        log.warning("public stream entry without its field; skipped", entry_id=entry_id)
-        return None
+class _LiveResponse(EventSourceResponse):
+    """Gives the stream's slot back and forgets its subscriber however the response ends, even when the
+    client left before the body started (its generator then never runs its own `finally`)."""
+
+    def __init__(self, body: AsyncIterator[ServerSentEvent], done: Callable[[], None], **kw: Any) -> None:
+        super().__init__(body, **kw)
+        self._done = done
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._done()
+
+
+async def hub_of(deps: ApiDeps) -> Hub:
+    """The process's hub, started (503 when Redis is not configured or does not answer)."""
+    if deps.hub is None:
+        try:
+            deps.hub = Hub(resolve_redis_url(deps.settings))
+        except RedisNotConfigured as exc:
+            raise ApiError(503, f"live decisions are unavailable: {exc}") from None
     try:
-        event = _PUBLIC.validate_json(entry.payload)
-    except ValidationError as exc:
-        # An event type this server does not know yet (a newer store): skip it, as the contract asks.
-        log.info("public stream entry not understood; skipped", entry_id=entry_id, error=str(exc)[:200])
-        return None
-    facts = await event_facts(deps.engine, event.item_id) if matcher.needs_facts else None
-    if not matcher.accepts(event, facts):
-        return None
-    return ServerSentEvent(data=entry.text, event=event.event, id=entry_id)
+        await deps.hub.start()
+    except Exception as exc:
+        if not is_redis_down(exc):
+            raise
+        raise ApiError(503, "live decisions are unavailable: Redis does not answer; try again shortly") from None
+    return deps.hub
 
 
 @router.get(
@@ -131,25 +153,32 @@ async def decision_stream(
     except SearchSyntaxError as exc:
         raise ApiError(400, f"q: {exc}") from None
     after = start_id(last_event_id, since)
+    slot = deps.stream_slots.take()  # 429 beyond MINUTES_API_MAX_STREAMS
     try:
-        url = resolve_redis_url(deps.settings)
-    except RedisNotConfigured as exc:
-        raise ApiError(503, f"live decisions are unavailable: {exc}") from None
-    client = Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S, socket_connect_timeout=5)
-    try:
-        await client.ping()
-    except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError):
-        await client.aclose()
-        raise ApiError(503, "live decisions are unavailable: Redis does not answer; try again shortly") from None
+        hub = await hub_of(deps)
+    except BaseException:
+        slot.release()
+        raise
+    sub = hub.subscriber(after)
 
     async def body() -> AsyncIterator[ServerSentEvent]:
         try:
-            async for sse in public_events(deps, client, matcher, after, request.is_disconnected):
+            async for sse in public_events(deps, hub, sub, matcher):
                 yield sse
-        except (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError) as exc:
-            # The client reconnects (retry:) with its Last-Event-ID and loses nothing.
+        except Dropped:
+            pass  # fell behind, or the follower stopped: the client reconnects (retry:) with its Last-Event-ID
+        except Exception as exc:
+            if not is_redis_down(exc):
+                raise
+            # A catch-up read failed on a Redis outage: the client reconnects and loses nothing.
             log.warning("live stream lost Redis; the client will reconnect", error=str(exc)[:200])
         finally:
-            await asyncio.shield(client.aclose())
+            hub.remove(sub)
 
-    return EventSourceResponse(body(), ping=PING_S, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    def done() -> None:
+        hub.remove(sub)
+        slot.release()
+
+    return _LiveResponse(
+        body(), done, ping=PING_S, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -12,9 +13,10 @@ from pydantic import BaseModel, Field
 
 from services.api import health
 from services.api.bootstrap import ApiDeps, deps_of
-from services.api.download import original_file
+from services.api.download import inline_pdf, is_pdf, original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
+from services.api.limits import Slot
 from services.readmodel import decisions, items, meetings
 from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter
@@ -55,6 +57,10 @@ class DocumentOut(DocumentInfo):
     """A stored document's provenance and where to download its original file."""
 
     download_url: str | None
+    view_url: str | None = Field(
+        default=None,
+        description="A PDF shown inline (`/api/v1/documents/{id}/document.pdf`, `#page=N` for a page); None: no PDF.",
+    )
 
 
 class Health(BaseModel):
@@ -169,6 +175,11 @@ def download_url(info: DocumentInfo) -> str | None:
     return f"/api/v1/documents/{info.document_id}/file" if info.blob_available else None
 
 
+def view_url(info: DocumentInfo) -> str | None:
+    """Where a PDF document is served inline for the browser's viewer (None: no blob, or not a PDF)."""
+    return f"/api/v1/documents/{info.document_id}/document.pdf" if info.blob_available and is_pdf(info) else None
+
+
 @router.get(
     "/api/v1/documents/{document_id}", response_model=DocumentOut, response_model_exclude={"blob_ref"},
     responses=ERRORS, tags=["documents"],
@@ -178,7 +189,7 @@ async def get_document(document_id: str, deps: Deps) -> DocumentOut:
     info = await meetings.get_document(deps.engine, check_digest(document_id))
     if info is None:
         raise ApiError(404, "no document with this id")
-    return DocumentOut(**info.model_dump(), download_url=download_url(info))
+    return DocumentOut(**info.model_dump(), download_url=download_url(info), view_url=view_url(info))
 
 
 @router.get(
@@ -193,6 +204,21 @@ async def get_document_file(document_id: str, deps: Deps) -> Response:
     if info is None:
         raise ApiError(404, "no document with this id")
     return await original_file(deps.blobs, info)
+
+
+@router.get(
+    "/api/v1/documents/{document_id}/document.pdf",
+    responses={**ERRORS, 200: {"content": {"application/pdf": {}}, "description": "The PDF, to view inline"}},
+    response_class=Response,
+    tags=["documents"],
+)
+async def get_document_pdf(document_id: str, deps: Deps) -> Response:
+    """A PDF document served inline for the browser's viewer: link `…/document.pdf#page=N` to open it at an
+    item's page (`page` of the item). 404 for a document that is not a PDF; `/file` downloads any document."""
+    info = await meetings.get_document(deps.engine, check_digest(document_id))
+    if info is None:
+        raise ApiError(404, "no document with this id")
+    return await inline_pdf(deps.blobs, info)
 
 
 @router.get("/healthz", response_model=Health, tags=["health"])
@@ -234,16 +260,27 @@ async def export(
     ),
     raw: Annotated[bool, Query(description="CSV: text cells as stored, even those a spreadsheet would run as a "
                                            "formula (by default they start with `'`).")] = False,
+    excel: Annotated[
+        bool, Query(description="CSV for a Danish spreadsheet: a UTF-8 BOM and `;` between fields.")
+    ] = False,
 ) -> Response:
     """Every matching decision (or item) as JSON lines, CSV, Parquet, or OParl 1.1 meetings with their agenda
-    items; streamed from the database cursor, so it has no row cap (the same as `minutes export`)."""
-    chunks = stream_export(deps.engine, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url, raw=raw)
+    items; streamed from the database cursor, so it has no row cap (the same as `minutes export`). At most
+    `MINUTES_API_MAX_EXPORTS` run at once (429 with `Retry-After` beyond), on connections of their own."""
+    if excel and fmt is not Format.csv:
+        raise ApiError(400, f"excel: for csv, not {fmt.value}")
+    slot = deps.export_slots.take()
+    chunks = stream_export(deps.exports, fmt, flt, rows=rows, public_api_url=deps.settings.public_api_url,
+                           raw=raw, excel=excel)
     # The first chunk before the headers: a bad query is still a 400 then, not a cut-off 200.
     try:
         first = await anext(chunks, b"")
-    except SearchSyntaxError as exc:
+    except BaseException as exc:
         await chunks.aclose()
-        raise ApiError(400, f"q: {exc}") from None
+        slot.release()
+        if isinstance(exc, SearchSyntaxError):
+            raise ApiError(400, f"q: {exc}") from None
+        raise
 
     async def body() -> AsyncIterator[bytes]:
         try:
@@ -254,4 +291,26 @@ async def export(
             await chunks.aclose()
 
     disposition = f'attachment; filename="{filename(fmt, rows)}"'
-    return StreamingResponse(body(), media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition})
+    return _ExportResponse(
+        body(), chunks, slot, media_type=MEDIA_TYPES[fmt], headers={"Content-Disposition": disposition}
+    )
+
+
+class _ExportResponse(StreamingResponse):
+    """Closes the export (its connection back to the pool) and gives its slot back however the response
+    ends, also when the client left before the body started (the body's own `finally` never runs then)."""
+
+    def __init__(self, body: AsyncIterator[bytes], chunks: Any, slot: Slot, **kw: Any) -> None:
+        super().__init__(body, **kw)
+        self._chunks = chunks
+        self._slot = slot
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                with contextlib.suppress(RuntimeError):  # still running: its own task closes it
+                    await self._chunks.aclose()
+            finally:
+                self._slot.release()

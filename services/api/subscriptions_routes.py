@@ -28,6 +28,7 @@ from services.alerts.worker import replay as replay_events
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from shared.broker import RedisNotConfigured, resolve_redis_url
+from shared.stream_worker import OutOfStreamTime, millis_at
 
 router = APIRouter(prefix="/api/v1/subscriptions", tags=["subscriptions"])
 
@@ -129,6 +130,10 @@ async def replay(
     receiver that deduplicates sees no double)."""
     await _get(deps, subscription_id)
     when = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+    try:
+        millis_at(when)  # a time no stream id can have (before 1970) is the request's mistake: 400
+    except OutOfStreamTime as exc:
+        raise ApiError(400, f"since: {exc}") from None
     try:
         url = resolve_redis_url(deps.settings)
     except RedisNotConfigured as exc:

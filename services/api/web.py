@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -22,9 +22,11 @@ from services.api import i18n
 from services.api.bootstrap import deps_of
 from services.api.errors import ApiError
 from services.api.filters import FILTER_KEYS, build_filter, query_of
+from services.api.minutes_view import is_procedural, shown_sections
 from services.api.routes_api import check_digest, decisions_page, page_limit
 from services.readmodel import decisions, items, meetings
 from shared.contracts.meeting import Outcome
+from shared.places import Place, lookup, places, suggest
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -49,12 +51,28 @@ def snippet_html(snippet: str | None) -> Markup:
     return Markup("".join(out))
 
 
+def replace_municipality(query: str, name: str) -> str:
+    """An encoded filter query with the municipality field set to `name` (a suggestion's link)."""
+    pairs = [(k, v) for k, v in parse_qsl(query) if k not in ("municipality", "cursor")]
+    return urlencode([("municipality", name), *pairs])
+
+
+def overview_query(query: str) -> str:
+    """The place and committee of an encoded filter query: what an overview page is of."""
+    return urlencode([(k, v) for k, v in parse_qsl(query) if k in ("municipality", "region", "committee")])
+
+
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters["snippet"] = snippet_html
+    templates.env.filters["replace_municipality"] = replace_municipality
+    templates.env.filters["overview_query"] = overview_query
     templates.env.globals["htmx_integrity"] = htmx_integrity
     templates.env.globals["outcomes"] = [o.value for o in Outcome]
     templates.env.globals["quote"] = lambda value: quote(str(value), safe="")
+    templates.env.globals["is_procedural"] = is_procedural
+    templates.env.globals["shown_sections"] = shown_sections
+    templates.env.globals["places"] = places  # the picker's list (read on first use)
     return templates
 
 
@@ -126,15 +144,31 @@ def render_error(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status=status, status_code=status, message=message)
 
 
-def _raw_filter(request: Request) -> dict[str, str | None]:
+def raw_filter(request: Request) -> dict[str, str | None]:
+    """The filter fields of the request as sent (a plain form sends every field, filled or not)."""
     return {key: request.query_params.get(key) for key in FILTER_KEYS}
+
+
+def picked_place(raw: dict[str, str | None]) -> tuple[dict[str, str | None], Place | None, list[str]]:
+    """The picker's field: a region picked there filters by region (the field offers both); a name no
+    place has gets close names to suggest. Returns the raw filter to build, the place, the suggestions."""
+    typed = (raw.get("municipality") or "").strip()
+    if not typed:
+        return raw, None, []
+    place = lookup(typed)
+    if place is None:
+        return raw, None, suggest(typed)
+    if place.kind == "region" and not (raw.get("region") or "").strip():
+        return {**raw, "municipality": None, "region": place.name}, place, []
+    return raw, place, []
 
 
 @router.get("/", response_class=HTMLResponse)
 async def index(request: Request) -> Response:
     """Search box, filters and the decisions that match, newest meeting (or best match) first."""
     deps = deps_of(request)
-    raw = _raw_filter(request)
+    form = raw_filter(request)
+    raw, _place, suggestions = picked_place(form)
     cursor = request.query_params.get("cursor") or None
     part = request.query_params.get("part")
     # htmx asks for a fragment: the next page's rows, or the result list of a live search.
@@ -151,7 +185,8 @@ async def index(request: Request) -> Response:
             request,
             fragment or "index.html",
             status=exc.status,
-            form=raw,
+            form=form,
+            suggestions=suggestions,
             error=exc.message,
             hits=[],
             total=0,
@@ -163,7 +198,9 @@ async def index(request: Request) -> Response:
     return render(
         request,
         fragment or "index.html",
-        form=raw,
+        form=form,
+        suggestions=suggestions,
+        filtered=any((v or "").strip() for v in form.values()),
         error=None,
         hits=page.items,
         total=total,
@@ -178,7 +215,7 @@ async def new_decisions(request: Request) -> Response:
     """htmx polls this on the first page: a link to reload when more decisions match than were shown."""
     deps = deps_of(request)
     try:
-        flt = build_filter(_raw_filter(request))
+        flt = build_filter(picked_place(raw_filter(request))[0])
         seen = int(request.query_params.get("seen") or 0)
     except (ApiError, ValueError):
         return HTMLResponse("", headers={"Cache-Control": "no-cache"})

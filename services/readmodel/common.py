@@ -9,7 +9,8 @@ truncated cursor, or one from another query, raises `CursorError`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,7 @@ from services.readmodel import cursor as cursor_codec
 from services.readmodel.filter import ReadFilter
 from services.readmodel.results import MAX_LIMIT
 from services.store.models import agenda_items, documents, meetings
+from shared.contracts.meeting import Votes
 
 # Every read takes an engine (it connects for the one statement) or a connection the caller holds.
 Target = AsyncEngine | AsyncConnection
@@ -30,6 +32,18 @@ NO_DATE = dt.date(1, 1, 1)
 date_key = func.coalesce(meetings.c.meeting_date, sa.literal(NO_DATE, sa.Date))
 # Rows fetched per round trip by the streaming iterators (server-side cursors).
 STREAM_PAGE = 500
+
+
+@asynccontextmanager
+async def connected(target: Target) -> AsyncIterator[AsyncConnection]:
+    """A connection for a read that spans several statements: the caller's own, or one taken from the engine
+    for the block. An export passes its one connection through here, so it never holds one connection while
+    waiting for a second (the deadlock of issue 22 under concurrent exports)."""
+    if isinstance(target, AsyncConnection):
+        yield target
+        return
+    async with target.connect() as conn:
+        yield conn
 
 
 def dialect(target: Target) -> str:
@@ -109,3 +123,8 @@ def provenance(row: Any, *, page: bool = True) -> dict[str, Any]:
         "superseded_by": row.superseded_by,
         "source_url": row.source_url,
     }
+
+
+def votes_of(stored: dict[str, Any] | None) -> Votes | None:
+    """The `votes` JSON column as the contract's `Votes` (rows stored before `reserved` existed read as empty)."""
+    return Votes.model_validate(stored) if stored else None

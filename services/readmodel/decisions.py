@@ -35,10 +35,12 @@ from services.readmodel.common import (
     STREAM_PAGE,
     Target,
     clamp,
+    connected,
     count,
     fingerprint,
     provenance,
     rows,
+    votes_of,
 )
 from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter, SqlFilter, TextMatch, sql_filter
@@ -72,6 +74,7 @@ _COLUMNS: tuple[Any, ...] = (
     decisions.c.outcome,
     decisions.c.text.label("decision_text"),
     agenda_items.c.absent,
+    agenda_items.c.votes,
     agenda_items.c.attachment_refs,
     agenda_items.c.position,
     decisions.c.stored_at,
@@ -140,6 +143,7 @@ def _hit(row: Any, snippet: str | None = None) -> DecisionHit:
         outcome=row.outcome,
         decision_text=row.decision_text,
         absent=list(row.absent or []),
+        votes=votes_of(row.votes),
         attachment_links=list(links(row.attachment_refs)),
         stored_at=row.stored_at,
         snippet=snippet,
@@ -265,21 +269,21 @@ async def count_decisions(target: Target, flt: ReadFilter) -> int:
 
 
 async def iter_decisions(
-    engine: AsyncEngine, flt: ReadFilter, *, limit: int | None = None
+    target: Target, flt: ReadFilter, *, limit: int | None = None
 ) -> AsyncIterator[DecisionHit]:
     """Every matching decision (or the first `limit`) in `search_decisions` order, streamed through a
     server-side cursor (no cap).
 
-    Takes an engine: the iteration holds its own connection until it is exhausted or closed. Hits carry
-    `rank` with a query, but no snippet (exports have the whole text).
+    With an engine the iteration holds its own connection until it is exhausted or closed; with a connection
+    every statement runs on it. Hits carry `rank` with a query, but no snippet (exports have the whole text).
     """
-    stmt, keys, match = _select(await sql_filter(engine, flt))
-    # The rank's own expression, descending, rather than its negation: the same order, which PostgreSQL
-    # can take from the select list instead of computing ts_rank twice.
-    stmt = stmt.order_by(*([match.rank.desc(), *keys[1:]] if match is not None else keys))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    async with engine.connect() as conn:
+    async with connected(target) as conn:
+        stmt, keys, match = _select(await sql_filter(conn, flt))
+        # The rank's own expression, descending, rather than its negation: the same order, which PostgreSQL
+        # can take from the select list instead of computing ts_rank twice.
+        stmt = stmt.order_by(*([match.rank.desc(), *keys[1:]] if match is not None else keys))
+        if limit is not None:
+            stmt = stmt.limit(limit)
         result = await conn.stream(stmt.execution_options(yield_per=STREAM_PAGE))
         async for row in result:
             yield _hit(row)

@@ -21,8 +21,11 @@ kept next to each other here so that a field cannot change meaning in one and no
 | q | the full-text query (services/store/search.py) matches the title, decision text and sections |
 | all_versions | also superseded versions' decisions (SQL only: an announced decision is the current one) |
 
-Text values are stripped, and a blank one is no filter. "Any case" is `lower()` on both sides: Python's in
-memory, and in SQL SQLite's (Python's too: services/store/db.py) or PostgreSQL's (Unicode on UTF-8).
+Text values are stripped, and a blank one is no filter. A municipality is matched in every spelling that means
+it (shared/places.py `spellings`): `Aarhus`, `Aarhus Kommune`, `AARHUS KOMMUNE` find a meeting stored under
+either `Aarhus` (the parser's name) or `Aarhus Kommune`; a listed long form (`Københavns Kommune`) too.
+"Any case" is `lower()` on both sides: Python's in memory, and in SQL SQLite's (Python's too:
+services/store/db.py) or PostgreSQL's (Unicode on UTF-8).
 
 On an event, `q` is matched on the Danish stems of the texts the caller has: title and decision text from the
 event, plus the sections when `Facts.sections` was read from the store (the SSE endpoint and the feeds read
@@ -51,6 +54,7 @@ from services.store.kle import kle_of
 from services.store.models import agenda_items, decisions, meetings
 from shared.contracts.events import DecisionMade, DecisionRevised
 from shared.contracts.meeting import Outcome
+from shared.places import spellings
 
 Event = DecisionMade | DecisionRevised
 
@@ -65,7 +69,9 @@ class ReadFilter(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    municipality: str | None = Field(default=None, description="Exact name, case-insensitive.")
+    municipality: str | None = Field(
+        default=None, description="Name, case-insensitive; `X Kommune` and X are the same."
+    )
     region: str | None = Field(default=None, description="Exact region name, case-insensitive.")
     committee: str | None = Field(default=None, description="Case-insensitive substring of the committee.")
     date_from: dt.date | None = Field(default=None, description="Meeting date on or after.")
@@ -190,7 +196,7 @@ class SqlFilter:
             if not flt.all_versions:
                 out.append(meetings.c.superseded_by.is_(None))
         if flt.municipality:
-            out.append(func.lower(meetings.c.municipality) == flt.municipality.lower())
+            out.append(func.lower(meetings.c.municipality).in_(sorted(spellings(flt.municipality))))
         if flt.region:
             out.append(func.lower(meetings.c.region) == flt.region.lower())
         if flt.committee:
@@ -376,8 +382,8 @@ def _event_tests(flt: ReadFilter) -> list[_Test]:
     """The fields of `flt` as tests of one event, in the order of the table above."""
     tests: list[_Test] = []
     if flt.municipality:
-        municipality = flt.municipality.lower()
-        tests.append(lambda e, _r: (e.municipality or "").lower() == municipality)
+        names = spellings(flt.municipality)
+        tests.append(lambda e, _r: (e.municipality or "").lower() in names)
     if flt.region:
         region = flt.region.lower()
         tests.append(lambda _e, r: r is not None and r.lower() == region)

@@ -8,16 +8,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select, func
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.readmodel.common import (
     PROVENANCE_COLUMNS,
     STREAM_PAGE,
     Target,
+    connected,
     count,
     date_key,
     provenance,
     rows,
+    votes_of,
 )
 from services.readmodel.filter import ReadFilter, SqlFilter, sql_filter
 from services.readmodel.results import (
@@ -67,7 +68,7 @@ def item_out(row: Any) -> ItemOut:
         absent=list(row.absent or []),
         attachments=list(row.attachments or []),
         attachment_refs=[AttachmentOut.model_validate(r) for r in row.attachment_refs or []],
-        votes=row.votes,
+        votes=votes_of(row.votes),
         decision_text=row.decision_text,
         outcome=row.outcome,
         event_id=row.event_id,
@@ -114,13 +115,14 @@ def _with_meeting(row: Any) -> ItemWithMeeting:
     )
 
 
-async def iter_items(engine: AsyncEngine, flt: ReadFilter) -> AsyncIterator[ItemWithMeeting]:
+async def iter_items(target: Target, flt: ReadFilter) -> AsyncIterator[ItemWithMeeting]:
     """Every matching agenda item (decided or not) of complete meetings, newest meeting first and in document
-    order within a meeting, streamed through a server-side cursor (no cap). `outcome` keeps decided items."""
-    stmt = (await _select_for(engine, flt)).order_by(
-        date_key.desc(), agenda_items.c.document_id, agenda_items.c.position
-    )
-    async with engine.connect() as conn:
+    order within a meeting, streamed through a server-side cursor (no cap). `outcome` keeps decided items.
+    With a connection, everything runs on it (the caller may run other reads on it between rows)."""
+    async with connected(target) as conn:
+        stmt = (await _select_for(conn, flt)).order_by(
+            date_key.desc(), agenda_items.c.document_id, agenda_items.c.position
+        )
         result = await conn.stream(stmt.execution_options(yield_per=STREAM_PAGE))
         async for row in result:
             yield _with_meeting(row)

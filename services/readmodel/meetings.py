@@ -24,6 +24,7 @@ from services.readmodel.cursor import CursorError
 from services.readmodel.filter import ReadFilter, SqlFilter, sql_filter
 from services.readmodel.items import ITEM_COLUMNS, item_out
 from services.readmodel.results import DEFAULT_LIMIT, DocumentInfo, MeetingDetail, MeetingSummary, Page, VersionInfo
+from services.readmodel.revisions import item_revisions
 from services.store.models import agenda_items, decisions, documents, meetings
 
 _decision_count = (
@@ -57,7 +58,8 @@ _COLUMNS = (
 )
 
 
-def _select(sql: SqlFilter) -> Select[Any]:
+def meetings_query(sql: SqlFilter) -> Select[Any]:
+    """The meetings `sql` selects (unordered): `list_meetings`' rows, the overview's committees."""
     stmt = (
         sa.select(*_COLUMNS)
         .select_from(meetings.join(documents, documents.c.document_id == meetings.c.document_id))
@@ -104,7 +106,7 @@ async def list_meetings(
     Item-level filters (outcome, case_number, kle, absent, match, q) keep the meetings with at least one such item.
     """
     limit = clamp(limit)
-    stmt = _select(await sql_filter(target, flt))
+    stmt = meetings_query(await sql_filter(target, flt))
     keys: list[tuple[Any, bool]] = [(date_key, True), (meetings.c.document_id, False)]
     fp = fingerprint("meetings", flt)
     if cursor:
@@ -126,7 +128,7 @@ async def list_meetings(
 
 async def count_meetings(target: Target, flt: ReadFilter) -> int:
     """How many meetings `list_meetings` pages through."""
-    return await count(target, _select(await sql_filter(target, flt)))
+    return await count(target, meetings_query(await sql_filter(target, flt)))
 
 
 def _document_info(row: Any) -> DocumentInfo:
@@ -163,6 +165,9 @@ async def get_meeting(target: Target, document_id: str) -> MeetingDetail | None:
         )
         for v in version_rows
     ]
+    revised = await item_revisions(target, document_id, versions)
+    if revised:
+        items = [item.model_copy(update={"revision": revised.get(item.position)}) for item in items]
     return MeetingDetail(
         **_summary_fields(row),
         participants=list(row.participants or []),

@@ -5,12 +5,12 @@ are and the exports can dump them.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.contracts.events import AttachmentLink
-from shared.contracts.meeting import Outcome
+from shared.contracts.events import AttachmentLink, WordChange
+from shared.contracts.meeting import Outcome, Votes
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -107,6 +107,13 @@ class DecisionHit(_Model):
     outcome: Outcome
     decision_text: str
     absent: list[str] = []
+    votes: Votes | None = Field(
+        default=None,
+        description=(
+            "This meeting's recorded vote on the item: who voted for (`in_favour`), `against`, `abstaining` or "
+            "`reserved` (names or party letters as printed) and the counts where printed; None when none is printed."
+        ),
+    )
     attachment_links: list[AttachmentLink] = Field(
         default=[], description="The item's attachments on the agenda portal it was fetched from (empty: a file)."
     )
@@ -117,6 +124,16 @@ class DecisionHit(_Model):
     )
     rank: float | None = Field(default=None, description="With a query: document-local relevance, higher first.")
     provenance: Provenance
+
+
+class RevisionOut(_Model):
+    """How an earlier version of the meeting decided an item that this version decides differently."""
+
+    previous_document_id: str = Field(description="The earlier version (document) whose decision differs.")
+    previous_item_id: str
+    previous_outcome: Outcome
+    previous_text: str
+    diff: list[WordChange] = Field(description="Word-level diff from `previous_text` to this decision's text.")
 
 
 class ItemOut(_Model):
@@ -136,12 +153,21 @@ class ItemOut(_Model):
     attachment_refs: list[AttachmentOut] = Field(
         default=[], description="Per attachment, its reference and link, when the document gives references."
     )
-    votes: dict[str, Any] | None = None
+    votes: Votes | None = Field(
+        default=None, description="This meeting's recorded vote on the item (see `DecisionHit.votes`); None: none."
+    )
     decision_text: str | None = None
     outcome: Outcome | None = None
     event_id: str | None = None
     page: int | None = None
     history: list[EarlierDecisionOut] = []
+    revision: RevisionOut | None = Field(
+        default=None,
+        description=(
+            "Set on the meeting page's items (`GET /api/v1/meetings/{id}`) when an earlier version of the meeting "
+            "decided this item differently: the decision was corrected (rettet)."
+        ),
+    )
 
 
 class MeetingSummary(_Model):
@@ -207,3 +233,46 @@ class Page(_Model, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
     limit: int
+
+
+class MonthCount(_Model):
+    """Decisions at the meetings of one calendar month."""
+
+    month: dt.date = Field(description="The month's first day.")
+    decisions: int
+
+
+class OutcomeCount(_Model):
+    """How many decisions had one outcome."""
+
+    outcome: Outcome
+    decisions: int
+
+
+class CaseCount(_Model):
+    """A case number and how many decisions were made under it (the busiest cases)."""
+
+    case_number: str
+    title: str = Field(description="A title of its decided items (the last in alphabetical order).")
+    decisions: int
+
+
+class CommitteeCount(_Model):
+    """A committee and how many of the meetings are its."""
+
+    committee: str | None
+    meetings: int
+
+
+class Overview(_Model):
+    """A filter's decisions in figures: per month, per outcome, the busiest cases, the committees."""
+
+    decisions: int
+    meetings: int
+    months: list[MonthCount] = Field(
+        default=[], description="Oldest first, every month from the first to the last (months without any: 0)."
+    )
+    undated: int = Field(default=0, description="Decisions of meetings without a date (in no month).")
+    outcomes: list[OutcomeCount] = Field(default=[], description="Most frequent first.")
+    cases: list[CaseCount] = Field(default=[], description="Cases decided more than once, most decisions first.")
+    committees: list[CommitteeCount] = Field(default=[], description="Most meetings first.")

@@ -15,6 +15,7 @@ from services.store import db, handlers
 from services.store.indexer import SearchIndexer
 from services.store.lost_documents import broker_publish, recover_lost_documents
 from services.store.outbox import OutboxRelay
+from services.store.sqlite_writer import SqliteWriter, sync_url
 from services.store.state_check import reconcile_outbox, refuse_if_corrupt
 from shared import streams
 from shared.blobs import BlobCatalog, open_blob_store
@@ -42,6 +43,9 @@ class StoreDeps:
     relay: OutboxRelay
     # Makes stored items searchable after the commit, in large batches (services/store/indexer.py).
     indexer: SearchIndexer
+    # SQLite: the store's transactions on a plain connection, one thread hop per batch (see `sqlite_writer`).
+    writer: SqliteWriter | None = None
+    writer_of: AsyncEngine | None = None  # the engine `writer` was made for
     # One per process: a database or Redis outage is waited out here (capped backoff, logged once per
     # state change), never counted as a delivery, however long it lasts.
     gate: OutageGate = field(default_factory=lambda: OutageGate("store"))
@@ -62,6 +66,16 @@ class StoreDeps:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     lifecycle: asyncio.Lock = field(default_factory=asyncio.Lock)
     started: bool = False
+
+    def sqlite_writer(self) -> SqliteWriter | None:
+        """The writer of `engine`'s SQLite file, made on first use (and again for an engine swapped in);
+        None for PostgreSQL or an in-memory database, written through `engine` itself."""
+        if self.writer_of is not self.engine:
+            if self.writer is not None:
+                self.writer.close()
+            url = sync_url(self.engine.url.render_as_string(hide_password=False))
+            self.writer, self.writer_of = (SqliteWriter(url) if url else None), self.engine
+        return self.writer
 
     def __post_init__(self) -> None:
         self.janitor = Periodic("trim-items", 30.0, self.trim)
@@ -177,6 +191,8 @@ async def close(deps: StoreDeps) -> None:
         await deps.janitor.stop()
         await deps.relay.stop(flush=deps.started)
         await deps.indexer.stop(flush=deps.started)
+        if deps.writer is not None:
+            await asyncio.to_thread(deps.writer.close)  # a transaction still in hand finishes first
         if deps.owns_redis:
             await deps.redis.aclose()
         if deps.owns_engine:

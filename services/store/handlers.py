@@ -93,8 +93,12 @@ async def send_to_dead_letter(
 
 async def store_once(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:
     """One transaction for `events` (an outage raises; the caller's gate waits it out)."""
+    now, base = utcnow(), deps.settings.public_base_url
+    writer = deps.sqlite_writer()
+    if writer is not None:  # SQLite: the transaction in one thread hop (services/store/sqlite_writer.py)
+        return await writer.run(lambda conn: store_events(conn, events, now=now, public_base_url=base))
     async with deps.engine.begin() as conn:
-        return await store_events(conn, events, now=utcnow(), public_base_url=deps.settings.public_base_url)
+        return await store_events(conn, events, now=now, public_base_url=base)
 
 
 async def store_through_outages(deps: StoreDeps, events: Sequence[ItemsEvent]) -> StoreResult:

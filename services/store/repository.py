@@ -8,6 +8,7 @@ A later version of a stored meeting announces only what changed (`revisions.py`)
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -51,13 +52,29 @@ def item_id(document_id: str, position: int) -> str:
     return f"{document_id}:{position}"
 
 
-def _insert(conn: AsyncConnection, table: Table) -> Any:
+def _insert(dialect: str, table: Table) -> Any:
     # Both dialects' insert() offer on_conflict_do_update/do_nothing with the same signature.
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return postgresql.insert(table)
-    if conn.dialect.name == "sqlite":
+    if dialect == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"unsupported database dialect {conn.dialect.name!r}")
+    raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+# The statements of the hot path are built once per process and reused (here and in versions.py,
+# revisions.py, outbox.py): building one per batch — `excluded`'s column proxies, the WHERE clauses, the
+# cache key SQLAlchemy derives from a new statement — cost more CPU than SQLite's executing it when a
+# batch holds a document or two, as it does whenever the store keeps up with the parsers.
+@functools.cache
+def _upsert_stmt(dialect: str, table: Table, columns: tuple[str, ...], key: str, keep: frozenset[str]) -> Any:
+    ins = _insert(dialect, table)
+    set_ = {name: ins.excluded[name] for name in columns if name != key and name not in keep}
+    return ins.on_conflict_do_update(index_elements=[key], set_=set_) if set_ else ins.on_conflict_do_nothing()
+
+
+@functools.cache
+def _insert_ignore_stmt(dialect: str, table: Table, key: str) -> Any:
+    return _insert(dialect, table).on_conflict_do_nothing(index_elements=[key])
 
 
 async def _upsert(
@@ -66,16 +83,49 @@ async def _upsert(
     """INSERT ... ON CONFLICT (key) DO UPDATE every column except `key` and `keep` (executemany)."""
     if not rows:
         return
-    ins = _insert(conn, table)
-    frozen = {key, *keep}
-    set_ = {name: ins.excluded[name] for name in rows[0] if name not in frozen}
-    stmt = ins.on_conflict_do_update(index_elements=[key], set_=set_) if set_ else ins.on_conflict_do_nothing()
-    await conn.execute(stmt, list(rows))
+    await conn.execute(_upsert_stmt(conn.dialect.name, table, tuple(rows[0]), key, frozenset(keep)), list(rows))
 
 
 async def _insert_ignore(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], key: str) -> None:
     if rows:
-        await conn.execute(_insert(conn, table).on_conflict_do_nothing(index_elements=[key]), list(rows))
+        await conn.execute(_insert_ignore_stmt(conn.dialect.name, table, key), list(rows))
+
+
+def _docs_param() -> Any:
+    return bindparam("docs", expanding=True)
+
+
+@functools.cache
+def _statements() -> dict[str, Any]:
+    """The store's fixed statements (built on first use, not at import)."""
+    stored = (
+        select(func.count())
+        .select_from(agenda_items)
+        .where(agenda_items.c.document_id == meetings.c.document_id)
+        .scalar_subquery()
+    )
+    return {
+        "queue": insert(search_queue),
+        "listed": select(meetings.c.document_id, meetings.c.complete, meetings.c.superseded_by).where(
+            meetings.c.document_id.in_(_docs_param())
+        ),
+        "keys": select(
+            meetings.c.document_id, meetings.c.meeting_date, meetings.c.complete, meetings.c.superseded_by
+        ).where(meetings.c.document_id.in_(_docs_param())),
+        "sync": (
+            update(decisions)
+            .where(decisions.c.document_id == bindparam("doc"))
+            .where(or_(decisions.c.date_order != bindparam("new_order"), decisions.c.listed != bindparam("new_listed")))
+            .values(date_order=bindparam("new_order"), listed=bindparam("new_listed"))
+        ),
+        "complete": (
+            update(meetings)
+            .where(meetings.c.document_id.in_(_docs_param()), meetings.c.complete.is_(False))
+            .where(meetings.c.item_count == stored)
+            .values(complete=True, completed_at=bindparam("now"))
+            .returning(meetings.c.document_id)
+        ),
+    }
 
 
 def _meeting_row(document_id: str, header: MeetingHeader, item_count: int) -> dict[str, Any]:
@@ -134,6 +184,7 @@ def decision_made(ev: AgendaItemParsed, *, now: dt.datetime, public_base_url: st
         outcome=ev.item.decision.outcome,
         decision_text=ev.item.decision.text,
         absent=ev.item.absent,
+        votes=ev.item.votes,
         document_id=ev.document_id,
         item_id=key,
         item_url=public_base_url + key,
@@ -205,7 +256,7 @@ async def store_events(
     # Not the search index: one queue row per item, indexed after the commit by the search indexer in large
     # batches (services/store/indexer.py) — stemming and FTS writes were half of this transaction's CPU.
     if item_rows:
-        await conn.execute(insert(search_queue), [{"item_id": row["id"]} for row in item_rows])
+        await conn.execute(_statements()["queue"], [{"item_id": row["id"]} for row in item_rows])
 
     completed = await _complete_meetings(conn, sorted(meets), now)
     changed = await resolve_versions(conn, (meets[doc]["meeting_key"] for doc in completed))
@@ -283,11 +334,7 @@ async def _listed(conn: AsyncConnection, document_ids: list[str]) -> dict[str, b
     """Per meeting, whether its decisions are listed: complete and the current version."""
     if not document_ids:
         return {}
-    rows = await conn.execute(
-        select(meetings.c.document_id, meetings.c.complete, meetings.c.superseded_by).where(
-            meetings.c.document_id.in_(document_ids)
-        )
-    )
+    rows = await conn.execute(_statements()["listed"], {"docs": document_ids})
     return {r.document_id: bool(r.complete) and r.superseded_by is None for r in rows}
 
 
@@ -305,44 +352,20 @@ async def sync_decisions(conn: AsyncConnection, document_ids: Iterable[str]) -> 
     docs = sorted(set(document_ids))
     if not docs:
         return
-    rows = (
-        await conn.execute(
-            select(
-                meetings.c.document_id, meetings.c.meeting_date, meetings.c.complete, meetings.c.superseded_by
-            ).where(meetings.c.document_id.in_(docs))
-        )
-    ).all()
+    statements = _statements()
+    rows = (await conn.execute(statements["keys"], {"docs": docs})).all()
     params = [
         {"doc": r.document_id, "new_order": date_order(r.meeting_date),
          "new_listed": bool(r.complete) and r.superseded_by is None}
         for r in rows
     ]  # fmt: skip
-    stmt = (
-        update(decisions)
-        .where(decisions.c.document_id == bindparam("doc"))
-        .where(or_(decisions.c.date_order != bindparam("new_order"), decisions.c.listed != bindparam("new_listed")))
-        .values(date_order=bindparam("new_order"), listed=bindparam("new_listed"))
-    )
     if params:
-        await conn.execute(stmt, params)
+        await conn.execute(statements["sync"], params)
 
 
 async def _complete_meetings(conn: AsyncConnection, document_ids: list[str], now: dt.datetime) -> tuple[str, ...]:
     """Set `complete` on those meetings whose stored item count reached their item_count."""
     if not document_ids:
         return ()
-    stored = (
-        select(func.count())
-        .select_from(agenda_items)
-        .where(agenda_items.c.document_id == meetings.c.document_id)
-        .scalar_subquery()
-    )
-    stmt = (
-        update(meetings)
-        .where(meetings.c.document_id.in_(document_ids), meetings.c.complete.is_(False))
-        .where(meetings.c.item_count == stored)
-        .values(complete=True, completed_at=now)
-        .returning(meetings.c.document_id)
-    )
-    result = await conn.execute(stmt)
+    result = await conn.execute(_statements()["complete"], {"docs": document_ids, "now": now})
     return tuple(sorted(row[0] for row in result))

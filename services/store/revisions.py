@@ -13,13 +13,15 @@ An item is "the same" across versions by its number and its case number (its tit
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.store.models import agenda_items, decisions, meetings, outbox
@@ -87,6 +89,12 @@ class Heard:
         return None
 
 
+@functools.cache
+def _versions_of() -> Any:
+    # Built once (repository.py says why): it runs for every batch with decisions.
+    return select(meetings.c.meeting_key).where(meetings.c.meeting_key.in_(bindparam("keys", expanding=True)))
+
+
 async def last_announced(conn: AsyncConnection, keys: Iterable[str]) -> Heard:
     """What the stream said about the items of the meetings with these keys, from the outbox.
 
@@ -99,9 +107,7 @@ async def last_announced(conn: AsyncConnection, keys: Iterable[str]) -> Heard:
     wanted = sorted(set(keys))
     if not wanted:
         return heard
-    versions = Counter(
-        (await conn.execute(select(meetings.c.meeting_key).where(meetings.c.meeting_key.in_(wanted)))).scalars()
-    )
+    versions = Counter((await conn.execute(_versions_of(), {"keys": wanted})).scalars())
     wanted = [key for key in wanted if versions[key] > 1]
     if not wanted:
         return heard

@@ -8,6 +8,7 @@ meeting while every version stays stored.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
@@ -49,6 +50,22 @@ async def lock_keys(conn: AsyncConnection, keys: Iterable[str | None]) -> None:
         await conn.execute(stmt, {"ids": ids})
 
 
+@functools.cache
+def _statements() -> tuple[Any, Any]:
+    """Built once (repository.py says why): the versions of some keys; a version's pointer set."""
+    select_versions = select(
+        meetings.c.meeting_key,
+        meetings.c.document_id,
+        meetings.c.kind,
+        meetings.c.completed_at,
+        meetings.c.superseded_by,
+    ).where(meetings.c.meeting_key.in_(bindparam("keys", expanding=True)), meetings.c.complete.is_(True))
+    supersede = (
+        update(meetings).where(meetings.c.document_id == bindparam("doc")).values(superseded_by=bindparam("target"))
+    )
+    return select_versions, supersede
+
+
 async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) -> list[str]:
     """Mark all but the current complete version of each meeting superseded; returns the documents changed.
 
@@ -58,17 +75,8 @@ async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) ->
     wanted = sorted({k for k in keys if k})
     if not wanted:
         return []
-    rows = (
-        await conn.execute(
-            select(
-                meetings.c.meeting_key,
-                meetings.c.document_id,
-                meetings.c.kind,
-                meetings.c.completed_at,
-                meetings.c.superseded_by,
-            ).where(meetings.c.meeting_key.in_(wanted), meetings.c.complete.is_(True))
-        )
-    ).all()
+    select_versions, supersede = _statements()
+    rows = (await conn.execute(select_versions, {"keys": wanted})).all()
     groups: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         groups[row.meeting_key].append(row)
@@ -81,8 +89,5 @@ async def resolve_versions(conn: AsyncConnection, keys: Iterable[str | None]) ->
             if row.superseded_by != target:
                 changes.append({"doc": row.document_id, "target": target})
     if changes:
-        stmt = (
-            update(meetings).where(meetings.c.document_id == bindparam("doc")).values(superseded_by=bindparam("target"))
-        )
-        await conn.execute(stmt, changes)
+        await conn.execute(supersede, changes)
     return [str(c["doc"]) for c in changes]

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from shared.contracts.base import Contract
-from shared.contracts.meeting import AgendaItem, MeetingHeader, Outcome
+from shared.contracts.meeting import AgendaItem, MeetingHeader, Outcome, Votes
 
 # Namespace for deterministic event ids: the same (document, item position) always gives the same id.
 DECISION_EVENT_NAMESPACE = uuid.UUID("6f1c7a52-3d0e-4a8e-9d7c-2b1f5e8a9c41")
@@ -113,6 +113,14 @@ class _DecisionFields(Contract):
     outcome: Outcome
     decision_text: str
     absent: tuple[str, ...] = ()
+    votes: Votes | None = Field(
+        default=None,
+        description=(
+            "This meeting's recorded vote on the item, as the parser read it: names or party letters for "
+            "(`in_favour`), `against`, `abstaining`, `reserved`, and the counts where printed; None when no vote "
+            "is printed (added in schema 1: older events and producers leave it out)."
+        ),
+    )
     document_id: str
     item_id: str = Field(description="Primary key of the stored agenda item: `{document_id}:{position}`.")
     item_url: str = Field(description="Link back to the stored item.")

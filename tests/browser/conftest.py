@@ -26,6 +26,8 @@ from tests.settings import TestSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts" / "browser"
+DOCS_SHOTS = ROOT / "docs" / "screenshots"
+WIDTHS = (1280, 390)
 
 
 def chromium_or_fail() -> str:
@@ -97,10 +99,25 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
-    """A screenshot kept as a test artefact; the path is printed (pytest -s or -rA shows it)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True, docs: bool = False) -> Path:
+    """A screenshot kept as a test artefact; the path is printed (pytest -s or -rA shows it). With `docs` and
+    MINUTES_UPDATE_SCREENSHOTS=1 it is also written to docs/screenshots/ (the pictures the documentation
+    shows), so an ordinary test run leaves the checked-in pictures alone."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=full_page)
     print(f"screenshot: {path}")
+    if docs and os.environ.get("MINUTES_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SHOTS / path.name)
     return path
+
+
+def documented(page: Page, name: str, *, full_page: bool = True) -> list[Path]:
+    """The page at each of WIDTHS (desktop and phone) as `<name>-<width>`, for the documentation."""
+    out = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        out.append(screenshot(page, f"{name}-{width}", full_page=full_page, docs=True))
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    return out

@@ -49,7 +49,7 @@ def test_up_prints_the_page_url_and_the_page_shows_dropped_decisions(tmp_path: P
         assert names == {file for file, _ in want}
         # The page itself lists them (no cache between the store and a refresh).
         listing = httpx.get(base, timeout=10).text
-        assert f"({len(want)} afgørelser)" in listing
+        assert f"{len(want)} afgørelser" in listing
         hit = body["items"][0]
         original = httpx.get(base + f"api/v1/documents/{hit['document_id']}/file", timeout=10)
         assert original.content == (Path(__file__).parents[1] / "fixtures/corpus/seeds" /

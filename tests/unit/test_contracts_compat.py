@@ -37,3 +37,23 @@ def test_nested_unknown_fields_are_ignored_on_read() -> None:
     }
     event = TypeAdapter(ItemsStreamEvent).validate_python(body)
     assert event.meeting.municipality == "Vejle"
+
+
+OLDER_DECISION = {
+    "event": "DecisionMade", "schema_version": 1, "event_id": "e", "municipality": "Vejle", "committee": "Byrådet",
+    "meeting_date": "2025-01-02", "item_number": 3, "item_title": "T", "case_number": None, "outcome": "approved",
+    "decision_text": "Godkendt.", "absent": [], "document_id": "a" * 64, "item_id": "a" * 64 + ":2",
+    "item_url": "minutes://items/x", "occurred_at": "2025-01-02T10:00:00Z",
+}
+
+
+def test_a_decision_event_from_before_votes_reads_as_no_vote_and_one_with_votes_keeps_them() -> None:
+    from shared.contracts.events import DecisionMade
+
+    assert DecisionMade.model_validate_json(json.dumps(OLDER_DECISION)).votes is None
+    voted = {**OLDER_DECISION, "votes": {"in_favour": ["A", "V"], "against": ["Ø"], "in_favour_count": 15}}
+    votes = DecisionMade.model_validate_json(json.dumps(voted)).votes
+    assert votes is not None
+    assert (votes.in_favour, votes.against, votes.abstaining, votes.in_favour_count, votes.against_count) == (
+        ("A", "V"), ("Ø",), (), 15, None,
+    )

@@ -8,6 +8,7 @@ is taken over at once rather than waited out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import socket
 from collections.abc import Sequence
@@ -248,17 +249,23 @@ class Origin:
     base_url: str | None
 
 
+@functools.cache
+def _origins_stmt() -> Any:
+    # Built once: the store runs it for every batch (services/store/repository.py says why that matters).
+    cols = source_documents.c
+    joined = source_documents.outerjoin(sources, sources.c.name == cols.source_name)
+    return (
+        sa.select(cols.document_id, cols.page_url, sources.c.type, sources.c.url)
+        .select_from(joined)
+        .where(cols.document_id.in_(sa.bindparam("docs", expanding=True)))
+    )
+
+
 async def source_origins(conn: AsyncConnection, document_ids: Sequence[str]) -> dict[str, Origin]:
     """The origin of each document fetched from a source (ingest writes it before publishing)."""
     if not document_ids:
         return {}
-    cols = source_documents.c
-    joined = source_documents.outerjoin(sources, sources.c.name == cols.source_name)
-    rows = await conn.execute(
-        sa.select(cols.document_id, cols.page_url, sources.c.type, sources.c.url)
-        .select_from(joined)
-        .where(cols.document_id.in_(document_ids))
-    )
+    rows = await conn.execute(_origins_stmt(), {"docs": list(document_ids)})
     return {row[0]: Origin(row[1], row[2], row[3]) for row in rows}
 
 

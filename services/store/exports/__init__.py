@@ -36,15 +36,17 @@ async def stream_export(
     public_api_url: str,
     counts: Counts | None = None,
     raw: bool = False,
+    excel: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks; see `stream.stream_export` (`raw`: CSV cells
-    as stored, without the leading `'` that keeps a formula from running).
+    as stored, without the leading `'` that keeps a formula from running; `excel`: CSV with a BOM and `;`, for
+    a Danish spreadsheet).
 
     Imported lazily: pyarrow and the read model load only when an export runs, not with every `minutes` command.
     """
     from services.store.exports.stream import stream_export as run
 
-    chunks = run(engine, fmt, flt, rows=rows, public_api_url=public_api_url, counts=counts, raw=raw)
+    chunks = run(engine, fmt, flt, rows=rows, public_api_url=public_api_url, counts=counts, raw=raw, excel=excel)
     try:
         async for chunk in chunks:
             yield chunk

@@ -77,6 +77,61 @@ def download_url(public_api_url: str, prov: Provenance) -> str | None:
     return f"{public_api_url.rstrip('/')}/api/v1/documents/{prov.document_id}/file"
 
 
+_SIDES = (
+    ("in_favour", "voted for"),
+    ("against", "voted against"),
+    ("abstaining", "abstained"),
+    ("reserved", "reserved their position (tog forbehold)"),
+)
+
+
+def _vote_side(votes_path: str, side: str, *, count: bool) -> Value:
+    get = attrgetter(votes_path)
+
+    def value(source: Any, _url: str) -> Any:
+        votes = get(source)
+        if votes is None:
+            return None if count else []
+        return getattr(votes, f"{side}_count") if count else list(getattr(votes, side))
+
+    return value
+
+
+def _vote_columns(votes_path: str) -> tuple[Column, ...]:
+    # Flat, so a spreadsheet filters on them: the names of each side, then each side's count as printed.
+    names = tuple(
+        Column(
+            f"votes_{side}",
+            Kind.LIST,
+            f"members or parties who {what}, as printed",
+            _vote_side(votes_path, side, count=False),
+        )
+        for side, what in _SIDES
+    )
+    counts = tuple(
+        Column(
+            f"votes_{side}_count",
+            Kind.INT,
+            f"how many {what}, where the minutes print a number; empty otherwise",
+            _vote_side(votes_path, side, count=True),
+        )
+        for side, what in _SIDES
+    )
+    return names + counts
+
+
+def is_pdf(content_type: str | None, name: str) -> bool:
+    """Whether a stored document says it is a PDF, by its type or its name (the read API checks the bytes)."""
+    return (content_type or "").lower().endswith("pdf") or name.lower().endswith(".pdf")
+
+
+def pdf_page_url(public_api_url: str, prov: Provenance, page: int | None) -> str | None:
+    """The read API's inline PDF opened at `page` (`…/document.pdf#page=N`); None without a PDF blob or page."""
+    if not (prov.blob_available and page and is_pdf(prov.content_type, prov.original_name)):
+        return None
+    return f"{public_api_url.rstrip('/')}/api/v1/documents/{prov.document_id}/document.pdf#page={page}"
+
+
 def _meeting_columns() -> tuple[Column, ...]:
     # Both row sources carry the meeting's fields under the same names.
     return (
@@ -102,6 +157,12 @@ def _source_columns(page: Value) -> tuple[Column, ...]:
             Kind.STR,
             "download link of the original file on the read API; empty if not stored",
             lambda source, url: download_url(url, source.provenance),
+        ),
+        Column(
+            "source_page_url",
+            Kind.STR,
+            "the PDF in the browser's viewer at `source_page` (`…/document.pdf#page=N`); empty for other formats",
+            lambda source, url: pdf_page_url(url, source.provenance, page(source, url)),
         ),
         Column(
             "portal_url",
@@ -155,6 +216,7 @@ DECISION_COLUMNS: tuple[Column, ...] = (
     ),
     Column("decision_text", Kind.STR, "the decision as printed", _attr("decision_text")),
     Column("absent", Kind.LIST, "members absent for this item", _list("absent")),
+    *_vote_columns("votes"),
     Column(
         "attachment_links",
         Kind.JSON,
@@ -185,6 +247,7 @@ ITEM_COLUMNS: tuple[Column, ...] = (
         _attr("item.event_id"),
     ),
     Column("absent", Kind.LIST, "members absent for this item", _list("item.absent")),
+    *_vote_columns("item.votes"),
     Column("attachments", Kind.LIST, "attachment names (bilag)", _list("item.attachments")),
     Column(
         "attachment_links",
@@ -196,8 +259,8 @@ ITEM_COLUMNS: tuple[Column, ...] = (
     Column(
         "votes",
         Kind.JSON,
-        "recorded vote (`in_favour`, `against`, `abstaining` and counts) or null",
-        _attr("item.votes"),
+        "recorded vote (`in_favour`, `against`, `abstaining`, `reserved` and counts) or null",
+        lambda source, _url: None if source.item.votes is None else source.item.votes.model_dump(mode="json"),
     ),
     Column("history", Kind.JSON, "`[{date, body, text}]`: earlier decisions on the case", _dumped("item.history")),
     *_source_columns(_item_page),

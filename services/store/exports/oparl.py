@@ -183,6 +183,8 @@ def agenda_item_object(urls: OParlUrls, item: ItemOut) -> dict[str, Any]:
         "caseNumber": item.case_number,
         "kle": item.kle,
         "absent": list(item.absent) or None,
+        # OParl records votes only as a free `result` text: who voted how is kept whole, as the read API has it.
+        "votes": item.votes.model_dump(mode="json") if item.votes is not None else None,
         "attachments": list(item.attachments) or None,
         # The attachments' files on the agenda portal a followed source fetched the meeting from.
         "attachmentLinks": [{"name": r.name, "url": r.url} for r in item.attachment_refs if r.url] or None,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from services.readmodel.common import connected
 from services.readmodel.decisions import iter_decisions
 from services.readmodel.filter import ReadFilter
 from services.readmodel.items import iter_items
@@ -29,7 +30,7 @@ def columns_of(rows: Rows) -> tuple[Column, ...]:
 
 
 async def stream_export(
-    engine: AsyncEngine,
+    target: AsyncEngine | AsyncConnection,
     fmt: Format,
     flt: ReadFilter,
     *,
@@ -37,55 +38,70 @@ async def stream_export(
     public_api_url: str,
     counts: Counts | None = None,
     raw: bool = False,
+    excel: bool = False,
 ) -> AsyncGenerator[bytes, None]:
     """Every row matching `flt` in format `fmt`, as bytes chunks (see the module docstring).
 
     `counts`, if given, is kept up to date as rows are read (for a summary after the export). `raw`: CSV text
-    cells as stored, formulas and all (by default those a spreadsheet would run start with `'`).
+    cells as stored, formulas and all (by default those a spreadsheet would run start with `'`). `excel`: CSV
+    for a Danish spreadsheet (a BOM, `;`; see `write_csv`).
     """
     tally = counts if counts is not None else Counts()
-    if fmt is Format.oparl:
-
-        async def meeting(document_id: str) -> MeetingExtras | None:
-            tally.meetings += 1
-            return await meeting_extras(side, document_id)
-
-        async def counted(source: AsyncIterator[ItemWithMeeting]) -> AsyncIterator[ItemWithMeeting]:
-            async for row in source:
-                tally.rows += 1
-                yield row
-
-        async with (
-            engine.connect() as side,  # one connection for the per-meeting reads, beside the cursor's
-            _closing(iter_items(engine, flt)) as items,
-            _closing(counted(items)) as seen,
-            _closing(write_oparl(seen, meeting, public_api_url)) as doc,
-        ):
-            async for chunk in doc:
+    # One connection for the whole export: the cursor's rows and, for OParl, the per-meeting reads between
+    # them. Never one held while waiting for a second from the same pool: with two per export, N concurrent
+    # exports each holding one could wait for each other until the pool's timeout (issue 22).
+    async with connected(target) as conn:
+        if fmt is Format.oparl:
+            async with _closing(_oparl(conn, flt, tally, public_api_url)) as doc:
+                async for chunk in doc:
+                    yield chunk
+            return
+        writers: dict[Format, Callable[[Sequence[Column], AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]] = {
+            Format.jsonl: write_jsonl,
+            Format.csv: partial(write_csv, raw=raw, excel=excel),
+            Format.parquet: write_parquet,
+        }
+        writer = writers[fmt]
+        source = _flat(conn, flt, rows, tally, public_api_url)
+        async with _closing(source) as found, _closing(writer(columns_of(rows), found)) as out:
+            async for chunk in out:
                 yield chunk
-        return
 
-    columns = columns_of(rows)
 
-    async def flat() -> AsyncIterator[dict[str, Any]]:
-        if rows is Rows.decisions:
-            async with _closing(iter_decisions(engine, flt)) as hits:
-                async for hit in hits:
-                    tally.rows += 1
-                    yield decision_row(hit, public_api_url)
-        else:
-            async with _closing(iter_items(engine, flt)) as found:
-                async for row in found:
-                    tally.rows += 1
-                    yield item_row(row, public_api_url)
+async def _oparl(
+    conn: AsyncConnection, flt: ReadFilter, tally: Counts, public_api_url: str
+) -> AsyncIterator[bytes]:
+    async def meeting(document_id: str) -> MeetingExtras | None:
+        tally.meetings += 1
+        return await meeting_extras(conn, document_id)
 
-    writers: dict[Format, Callable[[Sequence[Column], AsyncIterator[dict[str, Any]]], AsyncIterator[bytes]]] = {
-        Format.jsonl: write_jsonl, Format.csv: partial(write_csv, raw=raw), Format.parquet: write_parquet,
-    }
-    writer = writers[fmt]
-    async with _closing(flat()) as source, _closing(writer(columns, source)) as out:
-        async for chunk in out:
+    async def counted(source: AsyncIterator[ItemWithMeeting]) -> AsyncIterator[ItemWithMeeting]:
+        async for row in source:
+            tally.rows += 1
+            yield row
+
+    async with (
+        _closing(iter_items(conn, flt)) as items,
+        _closing(counted(items)) as seen,
+        _closing(write_oparl(seen, meeting, public_api_url)) as doc,
+    ):
+        async for chunk in doc:
             yield chunk
+
+
+async def _flat(
+    conn: AsyncConnection, flt: ReadFilter, rows: Rows, tally: Counts, public_api_url: str
+) -> AsyncIterator[dict[str, Any]]:
+    if rows is Rows.decisions:
+        async with _closing(iter_decisions(conn, flt)) as hits:
+            async for hit in hits:
+                tally.rows += 1
+                yield decision_row(hit, public_api_url)
+    else:
+        async with _closing(iter_items(conn, flt)) as found:
+            async for row in found:
+                tally.rows += 1
+                yield item_row(row, public_api_url)
 
 
 async def meeting_extras(conn: AsyncConnection, document_id: str) -> MeetingExtras | None:

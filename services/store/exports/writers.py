@@ -86,14 +86,18 @@ def _csv_value(kind: Kind, value: Any, raw: bool = False) -> str:
 
 
 async def write_csv(
-    columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]], *, raw: bool = False
+    columns: Sequence[Column], rows: AsyncIterator[dict[str, Any]], *, raw: bool = False, excel: bool = False
 ) -> AsyncIterator[bytes]:
     """CSV (RFC 4180): UTF-8 without BOM, a header row, CRLF line ends, fields quoted when they need it.
 
     Text cells that a spreadsheet would run as a formula start with `'` (`neutralise`); `raw`: as stored.
+    `excel`: for a spreadsheet set to Danish (or another locale whose decimal mark is a comma), which opens a
+    CSV by double-click only with a UTF-8 BOM and `;` between fields; otherwise the same.
     """
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    if excel:
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if excel else ",", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([c.name for c in columns])
     count = 0
     async for row in rows:

@@ -34,15 +34,17 @@ async def test_a_notification_per_decision_reaches_the_mailbox(stack: Stack, mai
 
     await wait_for(delivered, what="the delivery to be recorded")
     message = mail_catcher.messages[0]
-    assert message["Subject"] == "Økonomiudvalget – Salg af grund ved havnen"
+    # Danish by default: where, which item, the outcome as the page shows it, a link that opens the decision.
+    assert message["Subject"] == "Aarhus Kommune · Økonomiudvalget: 1. Salg af grund ved havnen"
     text = mail_catcher.text(message)
-    assert "Approved decision" in text and "godkendt med 7 stemmer" in text
-    assert "https://minutes.test/items/" in text
+    assert "Ny afgørelse: Godkendt" in text and "godkendt med 7 stemmer" in text
+    assert "Møde: 3. marts 2025" in text
+    assert "minutes://" not in text and f"{stack.settings.page_url}meetings/" in text
     assert len(mail_catcher.messages) == 1
 
 
 async def test_a_digest_sends_one_summary_of_several_decisions(stack: Stack, mail_catcher: MailCatcher) -> None:
-    spec = SubscriptionSpec(channel="apprise", url=mail_catcher.apprise_url, digest="hourly")
+    spec = SubscriptionSpec(channel="apprise", url=mail_catcher.apprise_url, digest="hourly", language="en")
     sub = await add_subscription(stack.engine, spec, allow_private=True)
     titles = ["Budget for vejvedligehold", "Ny cykelsti langs åen", "Takster for affald"]
     await stack.publish(meeting("digest", items=[item(n + 1, title=t) for n, t in enumerate(titles)]))
@@ -59,9 +61,10 @@ async def test_a_digest_sends_one_summary_of_several_decisions(stack: Stack, mai
     assert await send_digests(stack.alerts, now=later) == 1
     await wait_for(lambda: len(mail_catcher.messages) == 1, what="the digest mail")
     message = mail_catcher.messages[0]
-    assert message["Subject"] == "3 new decisions (hourly digest)"
+    assert message["Subject"] == "3 new decisions (hourly digest)"  # the subscription asked for English
     text = mail_catcher.text(message)
     assert all(t in text for t in titles)
+    assert "Aarhus Kommune · Økonomiudvalget: 1. Budget for vejvedligehold" in text and "Approved:" in text
     shown = await get_subscription(stack.engine, sub.id)
     assert shown is not None and shown.pending == 0 and shown.delivered == 3
     # Sent once: the next check has nothing waiting.

@@ -90,13 +90,12 @@ async def test_0013_keeps_waiting_rows_and_starts_where_the_old_group_was(
                     "at": created, "done": created if status == "delivered" else None,
                 })
 
-        # To the newest schema (0013 and what came after): this version's alerts worker reads documents
-        # columns added later (0014).
-        await migrate(database_url)
+        await migrate(database_url, "0013_alerts_cursors")
         async with engine.connect() as conn:
             assert {"next_ms", "next_seq", "delivered", "last_delivered_at"} <= await conn.run_sync(_columns)
+        await migrate(database_url)  # and on to the head (0014: the subscription's language, Danish)
         shown = await get_subscription(engine, "old")
-        assert shown is not None
+        assert shown is not None and shown.language == "da"
         # What was delivered is counted; what waited still waits; no position until the worker gives one.
         assert (shown.delivered, shown.pending, shown.position) == (1, 2, None)
 

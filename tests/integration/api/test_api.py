@@ -275,7 +275,7 @@ def test_health_and_readiness(served: Served) -> None:
     ready = get(served, "/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
     docs = get(served, "/docs")
-    assert docs.status_code == 200 and "swagger" in docs.text.lower()
+    assert docs.status_code == 200 and 'id="swagger-ui"' in docs.text
     spec = get(served, "/openapi.json").json()
     assert {
         "/api/v1/decisions",
@@ -313,6 +313,13 @@ def test_exports_stream_every_row_in_each_format(served: Served) -> None:
     assert len(parsed) == len(want) > MAX_PAGE  # no page cap on exports
     only = get(served, "/api/v1/exports/csv", municipality="Aarhus")
     assert len(list(csv.DictReader(io.StringIO(only.text)))) == len(aarhus)
+    # ?excel=1: the same rows with a UTF-8 BOM and `;` (Danish Excel opens that by double-click).
+    excel = get(served, "/api/v1/exports/csv", municipality="Aarhus", excel="1")
+    assert excel.status_code == 200 and excel.content.startswith(b"\xef\xbb\xbfevent_id;")
+    semicolon = csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig"), newline=""), delimiter=";")
+    assert list(semicolon) == list(csv.DictReader(io.StringIO(only.content.decode("utf-8"), newline="")))
+    not_csv = get(served, "/api/v1/exports/jsonl", excel="true")
+    assert not_csv.status_code == 400 and not_csv.json()["error"] == "excel: for csv, not jsonl"
     table = pq.read_table(io.BytesIO(get(served, "/api/v1/exports/parquet", rows="items").content))
     assert table.num_rows == items
     oparl = get(served, "/api/v1/exports/oparl")
@@ -352,3 +359,37 @@ def test_blob_references_stay_inside(served: Served) -> None:
         assert "blob_ref" not in response.text and str(served.blobs.root) not in response.text, path
     hit = get(served, "/api/v1/decisions").json()["items"][0]
     assert hit["provenance"]["blob_available"] is True  # the rest of the provenance is there
+
+
+def test_the_api_docs_load_only_this_servers_files_with_their_recorded_hashes(served: Served) -> None:
+    """/docs renders offline: every file it names is on this server, served with the hash VERSIONS.md records
+    (and the integrity the page asks the browser to check), and its policy allows no other host."""
+    import base64
+    import re
+
+    from services.api.web import STATIC
+
+    docs = get(served, "/docs")
+    assert docs.status_code == 200
+    csp = docs.headers["content-security-policy"]
+    assert "script-src 'self';" in csp and "http" not in csp
+    tags = re.findall(r"<(?:script|link)\b[^>]*>", docs.text)
+    assert len(tags) == 3  # the stylesheet, the bundle and the starter
+    versions = (STATIC / "VERSIONS.md").read_text(encoding="utf-8")
+    recorded = 0
+    for tag in tags:
+        ref = re.search(r'(?:src|href)="([^"]+)"', tag)
+        asked = re.search(r'integrity="(sha384-[^"]+)"', tag)
+        assert ref and asked, tag
+        assert ref.group(1).startswith("/static/")
+        body = get(served, ref.group(1))
+        assert body.status_code == 200
+        assert "sha384-" + base64.b64encode(hashlib.sha384(body.content).digest()).decode() == asked.group(1)
+        name = ref.group(1).removeprefix("/static/")
+        if name.startswith("swagger-ui") and name != "swagger-ui-init.js":  # vendored: as recorded
+            row = next(line for line in versions.splitlines() if line.startswith(f"| `{name}` |"))
+            assert hashlib.sha256(body.content).hexdigest() in row and asked.group(1) in row
+            recorded += 1
+    assert recorded == 2
+    spec = re.search(r'data-openapi="([^"]+)"', docs.text)
+    assert spec and get(served, spec.group(1)).json()["info"]["title"] == "minutes read API"

@@ -112,15 +112,34 @@ async def test_one_feed_per_filter_and_revisions_are_entries(
                 (await client.get("/feeds/decisions.atom?outcome=approved&q=&committee=teknisk")).content
             )
             everything = valid_atom((await client.get("/feeds/decisions.atom")).content)
+            english = valid_atom((await client.get(f"/feeds/decisions.atom?{urlencode(wanted)}&lang=en")).content)
             bad = await client.get("/feeds/decisions.atom?outcome=maybe")
     # The same filter in another order (and an empty field) is the same feed; another filter is another.
     assert feed.findtext(f"{ATOM}id") == reordered.findtext(f"{ATOM}id") != everything.findtext(f"{ATOM}id")
     titles = [str(e.findtext(f"{ATOM}title")) for e in feed.findall(f"{ATOM}entry")]
     # Newest first: the revision of item 1, then the two original decisions of the first version.
-    assert titles[0].startswith("[revised] ") and "Teknisk Udvalg" in titles[0]
-    assert len(titles) == 3 and not any(t.startswith("[revised]") for t in titles[1:])
+    # In Danish unless asked: the municipality, the committee and the outcome as the page names them.
+    assert titles[0].startswith("[rettet] Aarhus Kommune · Teknisk Udvalg: 1. ") and titles[0].endswith("— Godkendt")
+    assert len(titles) == 3 and not any(t.startswith("[rettet]") for t in titles[1:])
     revised = feed.findall(f"{ATOM}entry")[0]
     assert "fristen forlænges" in str(revised.findtext(f"{ATOM}content"))
-    assert "Previously" in str(revised.findtext(f"{ATOM}content"))
+    assert "Tidligere (Godkendt):" in str(revised.findtext(f"{ATOM}content"))
+    assert feed.get("{http://www.w3.org/XML/1998/namespace}lang") == "da"
+    # ?lang=en: the same entries in English, and a self link that keeps the language.
+    assert entry_ids(english) == entry_ids(feed) and english.findtext(f"{ATOM}id") == feed.findtext(f"{ATOM}id")
+    english_titles = [str(e.findtext(f"{ATOM}title")) for e in english.findall(f"{ATOM}entry")]
+    assert english_titles[0].startswith("[revised] Aarhus Kommune · Teknisk Udvalg")
+    assert english_titles[0].endswith("— Approved")
+    assert "Previously (Approved):" in str(english.findall(f"{ATOM}entry")[0].findtext(f"{ATOM}content"))
+    self_link = next(link.get("href") for link in english.findall(f"{ATOM}link") if link.get("rel") == "self")
+    assert "lang=en" in str(self_link)
     assert len(everything.findall(f"{ATOM}entry")) == 3 + len(other_items)
+    # Who voted how and who was absent (in Danish, the default), as the factory's item 2 records them (for A
+    # and F, 7; against V, 2).
+    entries = everything.findall(f"{ATOM}entry")
+    contents = {str(e.findtext(f"{ATOM}title")): str(e.findtext(f"{ATOM}content")) for e in entries}
+    voted = next(text for title, text in contents.items() if "Børneudvalget" in title and ": 2. " in title)
+    assert "\nFor (7): A, F\nImod (2): V" in voted and "Undlod at stemme" not in voted
+    absent = next(text for title, text in contents.items() if "Børneudvalget" in title and ": 1. " in title)
+    assert "Fraværende: Bo Hansen (V)" in absent and "For (" not in absent
     assert bad.status_code == 400 and "outcome" in bad.text

@@ -79,6 +79,13 @@ async def test_token_protected_writes_and_the_life_of_a_subscription(
             )
             # Both decisions of the stored meeting match the subscription's committee filter.
             assert replayed.status_code == 200 and replayed.json()["enqueued"] == 2
+            # A time no stream id can stand for is the request's mistake, said as such (was a 500).
+            for since in ("1960-01-01T00:00:00Z", "1969-12-31T23:59:59"):
+                early = await client.post(
+                    f"/api/v1/subscriptions/{sub_id}/replay", params={"since": since}, headers=auth
+                )
+                assert early.status_code == 400, early.text
+                assert early.json()["error"].startswith("since:") and "1970" in early.json()["error"]
             after = await client.get(f"/api/v1/subscriptions/{sub_id}", headers=auth)
             assert after.json()["pending"] == 2
 

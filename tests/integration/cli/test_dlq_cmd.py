@@ -69,3 +69,23 @@ def test_retry_all_requeues_what_can_succeed_and_says_why_it_left_the_rest(tmp_p
     again = run_cli(["dlq", "retry", bad], tmp_path, MINUTES_REDIS_URL=redis_url)
     assert again.returncode == 0 and "re-queued 1" in again.stderr
     assert good != bad
+
+
+def test_retry_all_with_nothing_it_may_requeue_succeeds_and_a_named_one_that_cannot_fails(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """Skipping by policy is no failure: `--all` exits 0 saying what it left and why; naming an entry that can
+    only be retried by dropping its file again fails (exit 1), and says how."""
+    bad, refused = _add(
+        redis_url, [_letter(1, retryable=False), _letter(2, retryable=True, stream=f"{streams.PREFIX}:inbox")]
+    )
+    done = run_cli(["dlq", "retry", "--all"], tmp_path, MINUTES_REDIS_URL=redis_url)
+    assert done.returncode == 0, done.stderr
+    assert "re-queued 0, skipped 2" in done.stderr and "re-drop the file" in done.stderr
+    named = run_cli(["dlq", "retry", refused], tmp_path, MINUTES_REDIS_URL=redis_url)
+    assert named.returncode == 1 and "re-queued 0, skipped 1" in named.stderr
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert [entry_id.decode() for entry_id, _ in client.xrange(streams.DEAD_LETTER)] == [bad, refused]
+    finally:
+        client.close()

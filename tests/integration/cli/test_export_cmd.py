@@ -59,6 +59,23 @@ def test_csv_of_items_into_a_file(data: Path, tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == [out]  # no .partial left behind
 
 
+def test_csv_for_a_danish_spreadsheet_has_a_bom_and_semicolons(data: Path, tmp_path: Path) -> None:
+    """--excel: the same rows, framed the way Danish Excel opens a CSV by double-click (UTF-8 BOM, `;`)."""
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    for out, extra in ((plain, []), (excel, ["--excel"])):
+        done = run_cli(["export", "-f", "csv", "--rows", "items", "-o", str(out), *extra, "--data", str(data)],
+                       tmp_path, timeout=SLOW)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    raw = excel.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfitem_id;document_id;") and not plain.read_bytes().startswith(b"\xef\xbb\xbf")
+    semicolon = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""), delimiter=";"))
+    comma = list(csv.DictReader(io.StringIO(plain.read_text(encoding="utf-8"), newline="")))
+    assert len(semicolon) == ITEMS and semicolon == comma
+    assert any(";" in value for row in comma for value in row.values())  # a cell with `;` survives, quoted
+    refused = run_cli(["export", "-f", "jsonl", "--excel", "--data", str(data)], tmp_path, timeout=SLOW)
+    assert refused.returncode == 2 and "--excel is for CSV" in refused.stderr
+
+
 def test_parquet_into_a_file_and_into_a_pipe(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "decisions.parquet"
     done = run_bytes(["export", "--format", "parquet", "-o", str(out), "--data", str(data)], tmp_path)

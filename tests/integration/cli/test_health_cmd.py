@@ -128,3 +128,30 @@ def test_without_a_service_the_pipeline_of_a_minutes_up_counts(tmp_path: Path, r
     assert stale.returncode == 1 and "up last reported ready" in stale.stderr
     forget_beat(tmp_path, PIPELINE)  # no `minutes up` here any more: only Redis counts
     assert run_cli(["health", "--data", str(tmp_path)], tmp_path, MINUTES_REDIS_URL=redis_url).returncode == 0
+
+
+def test_the_api_is_healthy_exactly_when_its_readyz_says_ready(tmp_path: Path, database_url: str) -> None:
+    """`minutes health api` asks the running API's /readyz: it agrees with it, ready or not, and says why."""
+    import httpx
+
+    from services.store.db import migrate as run_migrate
+    from shared.settings import Settings
+    from tests.integration.api.server import running_api
+
+    settings = Settings(database_url=database_url, data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    asyncio.run(run_migrate(database_url))
+    with running_api(settings) as base:
+        port = base.rstrip("/").rsplit(":", 1)[1]
+        env = {"MINUTES_DATABASE_URL": database_url, "MINUTES_API_PORT": port}
+        assert httpx.get(base + "readyz", timeout=30).status_code == 200
+        ready = run_cli(["health", "api", "--data", str(tmp_path)], tmp_path, **env)
+        assert (ready.returncode, ready.stdout.strip()) == (0, "healthy"), ready.stderr
+    empty = f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    with running_api(Settings(database_url=empty, data_dir=tmp_path, _env_file=None)) as base:  # type: ignore[call-arg]
+        port = base.rstrip("/").rsplit(":", 1)[1]
+        answer = httpx.get(base + "readyz", timeout=30)
+        assert answer.status_code == 503
+        unready = run_cli(["health", "api", "--data", str(tmp_path)], tmp_path, MINUTES_API_PORT=port)
+        assert unready.returncode == 1 and answer.json()["detail"] in unready.stderr
+    gone = run_cli(["health", "api", "--data", str(tmp_path)], tmp_path, MINUTES_API_PORT=port)
+    assert gone.returncode == 1 and "api not answering at http://127.0.0.1:" in gone.stderr

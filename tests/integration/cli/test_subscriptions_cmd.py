@@ -47,3 +47,13 @@ def test_subscriptions_commands(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "no subscription 'nope'" in unknown.stderr
     assert run_cli([*base, "remove", created["id"], "--data", str(data)], tmp_path).returncode == 0
     assert run_cli([*base, "list", "--json", "--data", str(data)], tmp_path).stdout.strip() == ""
+
+
+def test_replay_since_before_1970_is_refused_with_a_reason(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    asyncio.run(migrate(f"sqlite+aiosqlite:///{data / 'minutes.db'}"))
+    done = run_cli(["subscriptions", "replay", "--since", "1960-01-01", "--data", str(data)], tmp_path)
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert "1970-01-01" in done.stderr and "--since" in done.stderr
+    assert "Traceback" not in done.stderr

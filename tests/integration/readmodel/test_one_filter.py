@@ -102,6 +102,9 @@ NAMED: list[tuple[ReadFilter, set[str]]] = [
     (ReadFilter(match="0% P"), {"A2"}),
     (ReadFilter(match="_takst"), {"A2"}),
     (ReadFilter(municipality="ØLSTRUP PRØVEKOMMUNE"), {"C1", "C2"}),
+    # "X Kommune" and X are one municipality, whichever of the two is stored.
+    (ReadFilter(municipality="testrup"), {"A1", "A2", "A3"}),
+    (ReadFilter(municipality="TESTRUP  kommune"), {"A1", "A2", "A3"}),
     (ReadFilter(region="region prøvejylland"), {"B1", "B2"}),
     (ReadFilter(region="region prøvejylland", outcome=Outcome.DISCUSSED), {"B2"}),
     (ReadFilter(committee="ÆLDRE OG"), {"C1", "C2"}),

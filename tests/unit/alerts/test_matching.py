@@ -37,7 +37,8 @@ def event(**changes: object) -> DecisionMade:
     [
         (Filter(), True),
         (Filter(municipality="vejle kommune"), True),
-        (Filter(municipality="Vejle"), False),  # exact name, as the read API
+        (Filter(municipality="VEJLE"), True),  # "X Kommune" and X are one municipality, as in the read API
+        (Filter(municipality="Vejlex"), False),  # otherwise the whole name
         (Filter(committee="miljø"), True),  # substring, any case
         (Filter(committee="Økonomi"), False),
         (Filter(outcome="approved"), True),

@@ -73,7 +73,8 @@ def test_filters_from_a_form_ignore_empty_fields_and_name_bad_ones() -> None:
     assert flt.date_from is not None and flt.date_from.isoformat() == "2023-01-02"
     assert flt.outcome is Outcome.APPROVED
     for raw, needle in (
-        ({"date_from": "02-01-2023"}, "date_from: '02-01-2023' is not a date"),
+        ({"date_from": "2023/01/02"}, "date_from: '2023/01/02' is not a date"),
+        ({"date_from": "31-02-2023"}, "date_from: '31-02-2023' is not a date"),
         ({"date_to": "2023-13-01"}, "date_to:"),
         ({"outcome": "won"}, "outcome: 'won' is not one of approved"),
         ({"date_from": "2024-01-01", "date_to": "2023-01-01"}, "date_from is after date_to"),
@@ -154,3 +155,27 @@ def test_vendored_htmx_matches_its_recorded_hashes() -> None:
 def test_base_template_loads_htmx_with_its_integrity() -> None:
     base = Path(STATIC.parent / "templates" / "base.html").read_text(encoding="utf-8")
     assert 'src="/static/htmx.min.js" integrity="{{ htmx_integrity() }}"' in base
+
+
+def test_vendored_swagger_ui_matches_its_recorded_hashes() -> None:
+    from services.api.apidocs import integrity
+
+    versions = (STATIC / "VERSIONS.md").read_text(encoding="utf-8")
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        data = (STATIC / name).read_bytes()
+        row = next(line for line in versions.splitlines() if line.startswith(f"| `{name}` |"))
+        assert hashlib.sha256(data).hexdigest() in row
+        sri = "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+        assert sri == integrity(name) and sri in row
+    bundle = (STATIC / "swagger-ui-bundle.js").read_text(encoding="utf-8")
+    version = re.search(r'PACKAGE_VERSION:"(\d+\.\d+\.\d+)"', bundle)
+    assert version and f"| {version.group(1)} |" in versions
+
+
+def test_the_docs_page_names_only_files_of_this_server() -> None:
+    from services.api.apidocs import SCRIPTS, STYLES, docs_html
+
+    html = docs_html("t", "/openapi.json")
+    refs = re.findall(r'(?:src|href)="([^"]*)"', html)
+    assert sorted(refs) == sorted([f"/static/{n}" for n in (*STYLES, *SCRIPTS)] + ["/openapi.json"])
+    assert "://" not in html and "<script>" not in html  # no other host, no inline script

@@ -177,7 +177,7 @@ def test_a_feed_entry_of_a_portal_decision_links_to_the_portal_too() -> None:
             item_url="minutes://items/x", occurred_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), source_url=source_url,
         )
 
-    deps = SimpleNamespace(settings=SimpleNamespace(public_api_url="https://minutes.example/"))
+    deps = SimpleNamespace(settings=SimpleNamespace(page_url="https://minutes.example/"))
     portal = "https://dagsordener.greve.dk/api/agenda/dagsorden/abc"
     body = render_feed(deps, ReadFilter(), [made(1, portal), made(2, None)], "https://minutes.example/feed")  # type: ignore[arg-type]
-    assert body.count(f"Published on the agenda portal: {portal}".encode()) == 1
+    assert body.count(f"Mødet på dagsordensportalen: {portal}".encode()) == 1  # Danish unless asked

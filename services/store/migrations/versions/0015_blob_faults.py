@@ -1,7 +1,7 @@
 """blob faults: documents.blob_fault, what `minutes check` last found wrong with a document's original file
 
-Revision ID: 0014_blob_faults
-Revises: 0013_alerts_cursors
+Revision ID: 0015_blob_faults
+Revises: 0014_subscription_language
 Create Date: 2026-12-07 18:00:00
 
 `minutes check` reads every stored document's blob (or a sample) and compares its sha256 with the document
@@ -14,8 +14,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014_blob_faults"
-down_revision: Union[str, Sequence[str], None] = "0013_alerts_cursors"
+revision: str = "0015_blob_faults"
+down_revision: Union[str, Sequence[str], None] = "0014_subscription_language"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
