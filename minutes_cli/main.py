@@ -122,7 +122,10 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service=name.value)
+    from shared.memory import release_large_buffers
     from shared.service import run_app
+
+    release_large_buffers()  # a large document's buffers are returned once freed (shared/memory.py)
 
     if not held_by_parent(settings.data_dir):
         # A lone service shares the data dir with other lone services, never with a `minutes up`.
@@ -224,15 +227,27 @@ def make_url_safe(url: str) -> str:
 
 
 @app.command()
-def check(data: DataOpt = None) -> None:
-    """Check the database, Redis persistence, pending and dead-lettered messages; re-announce lost events."""
+def check(
+    data: DataOpt = None,
+    blob_sample: Annotated[
+        int | None,
+        typer.Option(min=0, help="Read and hash this many randomly chosen blobs (0: all; default "
+                     "MINUTES_CHECK_BLOB_SAMPLE, 0)."),
+    ] = None,
+    blobs: Annotated[
+        bool, typer.Option(help="Verify the stored blobs (`minutes up` skips it: hashing every blob at each start "
+                           "would delay it, and a faulty blob does not stop the pipeline).")
+    ] = True,
+) -> None:
+    """Check the database, Redis persistence, pending and dead-lettered messages and the stored documents'
+    original files (sha256); re-announce lost events. Exit 65: database corrupt; 1: blobs missing or corrupt."""
     import asyncio
 
     from minutes_cli.check_cmd import print_report, run_check
 
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service="check")
-    raise typer.Exit(print_report(asyncio.run(run_check(settings))))
+    raise typer.Exit(print_report(asyncio.run(run_check(settings, blob_sample=blob_sample, blobs=blobs))))
 
 
 commands.register(app, dlq_app)

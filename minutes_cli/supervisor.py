@@ -189,9 +189,12 @@ class Stack:
         return self.redis_url
 
     def _check_state(self) -> None:
-        """`minutes check` before anything starts: refuse a corrupt database, re-announce lost events."""
+        """`minutes check` before anything starts: refuse a corrupt database, re-announce lost events.
+
+        Without the blobs: hashing every stored document at each start would delay it, and a missing or
+        corrupt original file does not stop the pipeline (`minutes check` on its own reports those)."""
         done = subprocess.run(
-            [sys.executable, "-m", "minutes_cli.main", "check"], env=self._env(), capture_output=True
+            [sys.executable, "-m", "minutes_cli.main", "check", "--no-blobs"], env=self._env(), capture_output=True
         )
         out = done.stdout.decode(errors="replace")
         for line in out.splitlines():

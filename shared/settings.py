@@ -42,7 +42,15 @@ class Settings(BaseSettings):
     parse_timeout_s: float = Field(default=30.0, gt=0, description="Limit for parsing one document.")
     parse_memory_mb: int = Field(default=1024, ge=64, description="Address-space cap of the parse process.")
     max_file_mb: float = Field(default=50.0, gt=0, description="Files above this size are rejected.")
+    index_max_chars: int = Field(
+        default=200_000, ge=1000,
+        description="Characters of an item's title, decision and sections that search indexes (each).",
+    )
     stream_maxlen: int = Field(default=100_000, ge=1000, description="Retention of the public decisions stream.")
+    check_blob_sample: int = Field(
+        default=0, ge=0,
+        description="`minutes check` reads and hashes this many randomly chosen blobs (0: every one).",
+    )
     lost_documents_grace_s: float = Field(
         default=300.0, ge=0,
         description="`minutes check` re-publishes a stored blob nothing covers only once it is older than this.",

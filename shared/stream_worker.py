@@ -92,6 +92,17 @@ def entry_of(raw_id: Any, fields: Mapping[Any, Any] | None, deliveries: int = 1)
     return Entry(_text(raw_id), decode_fields(fields), deliveries, known)
 
 
+def entries_of(rows: list[tuple[Any, Any]]) -> list[Entry]:
+    """Entries of reply rows, each row's raw fields let go as soon as its body is taken out: an entry's body
+    is a copy (out of FastStream's envelope), and the raw reply kept to the end held a large delivery twice."""
+    out = []
+    for raw_id, fields in rows:
+        out.append(entry_of(raw_id, fields))
+        if isinstance(fields, dict):
+            fields.clear()
+    return out
+
+
 def _rows(reply: Any) -> list[tuple[Any, Any]]:
     # RESP2 gives [[stream, rows]]; RESP3 a {stream: [rows]} mapping.
     if not reply:
@@ -316,8 +327,8 @@ class GroupWorker:
                 return []
             self._cursor = _text(rows[-1][0])
             # Delivered before (this read counted one more): the handler's rule sees the true count.
-            return await self._with_counts([entry_of(i, f) for i, f in rows])
-        return [entry_of(i, f) for i, f in rows]
+            return await self._with_counts(entries_of(rows))
+        return entries_of(rows)
 
     async def reclaim(self) -> list[Entry]:
         """Take over up to `batch` entries pending longer than `claim_idle_ms` (XAUTOCLAIM), with their
@@ -328,7 +339,7 @@ class GroupWorker:
             self.stream, self.group, self.consumer, self.claim_idle_ms, start_id="0-0", count=self.batch
         )
         rows = reply[1] if reply else []
-        return await self._with_counts([entry_of(i, f) for i, f in rows if i is not None])
+        return await self._with_counts(entries_of([(i, f) for i, f in rows if i is not None]))
 
     async def _with_counts(self, entries: list[Entry]) -> list[Entry]:
         if not entries:

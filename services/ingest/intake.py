@@ -117,12 +117,17 @@ def _read_capped(path: Path, cap: int, hasher: HashObject) -> tuple[bytes, os.st
     sha256, fed chunk by chunk."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
             raise OSError(errno.EINVAL, "not a regular file")
         chunks: list[bytes] = []
         total = 0
+        # The whole file in the first read when it is unchanged (one more byte to see a growth): joining
+        # one chunk returns it as it is, where chunks joined would hold the document twice at once.
+        want = opened.st_size + 1
         while total <= cap:
-            chunk = os.read(fd, min(CHUNK, cap + 1 - total))
+            chunk = os.read(fd, min(max(want, CHUNK), cap + 1 - total))
+            want = 0
             if not chunk:
                 break
             chunks.append(chunk)

@@ -78,7 +78,12 @@ class BrokerOutbox:
             self._script, self._script_client = client.register_script(_XADD_ALL), client
         # One correlation id for the document's events: they belong together (and it is one uuid, not 30).
         correlation = correlation_id()
-        await self._script(keys=[streams.ITEMS], args=[stream_envelope(body, correlation) for body in bodies])
+        args = []
+        for i, body in enumerate(bodies):
+            args.append(stream_envelope(body, correlation))
+            if isinstance(bodies, list):  # let the body go once framed: a large document is not held twice
+                bodies[i] = b""
+        await self._script(keys=[streams.ITEMS], args=args)
 
     async def dead_letter(self, event: Any) -> None:
         """Append to the dead-letter stream."""

@@ -140,14 +140,24 @@ async def handle_document(body: Any, message_id: str, deliveries: int, deps: Par
     return Outcome(emitted=done.result or 0, dead_lettered=done.dead_lettered)
 
 
-async def _parse_and_emit(received: DocumentReceived, deps: ParserDeps) -> int:
+async def _checked_bytes(received: DocumentReceived, deps: ParserDeps) -> bytes:
     data = await asyncio.to_thread(deps.blobs.get, received.blob_ref)
     # The id is the sha256 of the bytes: a reference to other bytes is forged or corrupt, never parsed.
     digest = sha256_hex(data)
     if digest != received.document_id:
         raise DigestMismatch(f"the blob's sha256 is {digest}, not the document_id {received.document_id}")
-    encoded = await deps.parser.parse_events(data, received)
-    await deps.outbox.emit(encoded.bodies)
+    return data
+
+
+async def _parse_and_emit(received: DocumentReceived, deps: ParserDeps) -> int:
+    # No local name for the bytes: the pool drops them once they are in the parse process, so a large
+    # document's bytes and its events are not held at once.
+    encoded = await deps.parser.parse_events(await _checked_bytes(received, deps), received)
+    # The bodies handed over in a list nothing here keeps, so the outbox can let each go once framed.
+    handed = [list(encoded.bodies)]
+    encoded = encoded._replace(bodies=())
+    count = len(handed[0])
+    await deps.outbox.emit(handed.pop())
     log.info("document parsed", kind=encoded.kind, items=encoded.items, decisions=encoded.decisions,
              municipality=encoded.municipality)
-    return len(encoded.bodies)
+    return count

@@ -56,14 +56,22 @@ def _parse(data: bytes, filename: str | None) -> ParsedMeeting:
     return parse_document(data, filename)
 
 
-def _reply(result: ParsedMeeting | bytes, received: DocumentReceived | None) -> bytes:
+def _reply(
+    result: ParsedMeeting | bytes, received: DocumentReceived | None
+) -> tuple[EncodedMeeting | None, list[bytes]]:
     """What crosses back to the worker: with `received`, the document's events already serialised (the worker
     only frames and publishes them: validating a meeting's JSON again in the worker cost five times its
-    serialisation); without, the meeting as JSON (faster across than a pickled tree of pydantic models)."""
+    serialisation); without, the meeting as JSON (faster across than a pickled tree of pydantic models).
+
+    As (the summary without its bodies, the bodies): each body crosses as a message of its own, so neither
+    side builds one pickle of a whole large document next to its parts.
+    """
     if received is None:
-        return result if isinstance(result, bytes) else result.model_dump_json().encode()
+        return None, [result if isinstance(result, bytes) else result.model_dump_json().encode()]
     meeting = ParsedMeeting.model_validate_json(result) if isinstance(result, bytes) else result
-    return pickle.dumps(encode_meeting_events(received, meeting), protocol=pickle.HIGHEST_PROTOCOL)
+    encoded = encode_meeting_events(received, meeting)
+    del meeting
+    return encoded._replace(bodies=()), list(encoded.bodies)
 
 
 def _on_cpu_limit(signum: int, frame: object) -> None:
@@ -107,7 +115,9 @@ def _child(conn: Connection, target: ParseTarget, memory_mb: int, cpu_s: float =
 
     while True:
         try:
-            data, filename, received = pickle.loads(conn.recv_bytes())
+            # The bytes cross as a message of their own (no pickle of a copy of a document of up to 50 MB).
+            filename, received = pickle.loads(conn.recv_bytes())
+            data = conn.recv_bytes()
         except EOFError:  # the worker went away
             return
         try:
@@ -120,7 +130,10 @@ def _child(conn: Connection, target: ParseTarget, memory_mb: int, cpu_s: float =
                 finally:
                     parsing.clear()
                     signal.setitimer(signal.ITIMER_PROF, 0)
-                reply = _OK + _reply(result, received)
+                del data
+                summary, parts = _reply(result, received)
+                del result
+                reply = _OK + pickle.dumps((summary, len(parts)), protocol=pickle.HIGHEST_PROTOCOL)
             except _CpuLimit:
                 reply = _ERR + pickle.dumps(ParseFailed(f"the parse needs more than {cpu_s:g} s of CPU time"))
             except MemoryError:
@@ -131,6 +144,10 @@ def _child(conn: Connection, target: ParseTarget, memory_mb: int, cpu_s: float =
                 except Exception:  # an exception that does not pickle still reports what it was
                     reply = _ERR + pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
             conn.send_bytes(reply)
+            if reply[:1] == _OK:
+                while parts:
+                    conn.send_bytes(parts.pop(0))  # each one freed once it is across
+            data = result = parts = None  # type: ignore[assignment]  # nothing of this document kept meanwhile
         except OSError:  # the worker stopped waiting (shutdown or timeout): nobody wants the answer
             return
 
@@ -184,24 +201,34 @@ class ParsePool:
 
     async def parse(self, data: bytes, filename: str | None) -> ParsedMeeting:
         """Parse in the child; DocumentError passes through, a hang or crash becomes ParseFailed."""
-        return ParsedMeeting.model_validate_json(await self._request(data, filename, None))
+        _, parts = await self._request(data, filename, None)
+        return ParsedMeeting.model_validate_json(parts[0])
 
     async def parse_events(self, data: bytes, received: DocumentReceived) -> EncodedMeeting:
-        """Parse in the child and return the document's events serialised there, ready to publish."""
-        reply: EncodedMeeting = pickle.loads(await self._request(data, received.original_name, received))
-        return reply
+        """Parse in the child and return the document's events serialised there, ready to publish.
 
-    async def _request(self, data: bytes, filename: str | None, received: DocumentReceived | None) -> bytes:
+        The caller should hold no other reference to `data`: it is dropped once sent, so a large document's
+        bytes and its events are never in the worker at once."""
+        request = self._request(data, received.original_name, received)
+        del data
+        summary, parts = await request
+        assert summary is not None
+        return summary._replace(bodies=tuple(parts))
+
+    async def _request(
+        self, data: bytes, filename: str | None, received: DocumentReceived | None
+    ) -> tuple[EncodedMeeting | None, list[bytes]]:
         """The child's answer to one document; DocumentError passes through, a hang or crash becomes ParseFailed."""
         async with self._lock:  # one document at a time per child
             self.start()
             conn = self._conn
             assert conn is not None
             self._parsing_pdf = b"%PDF-" in data[:1024]
-            request = pickle.dumps((data, filename, received), protocol=pickle.HIGHEST_PROTOCOL)
-            reply = await self._exchange(conn, request)
+            header = pickle.dumps((filename, received), protocol=pickle.HIGHEST_PROTOCOL)
+            reply, parts = await self._exchange(conn, header, [data])
         if reply[:1] == _OK:
-            return reply[1:]
+            summary, _count = pickle.loads(reply[1:])
+            return summary, parts
         error = pickle.loads(reply[1:])
         if isinstance(error, ParseFailed | MemoryError):
             # After a MemoryError or an interrupted parse the child's heap may be in any state: start afresh.
@@ -220,7 +247,9 @@ class ParsePool:
         peak = self._peak.value if self._peak is not None else 0
         return bool(peak) and peak >= self.memory_mb * 1024 * _NEAR_CAP
 
-    async def _exchange(self, conn: Connection, request: bytes) -> bytes:
+    async def _exchange(self, conn: Connection, header: bytes, payload: list[bytes]) -> tuple[bytes, list[bytes]]:
+        """Send `header` and then the one buffer in `payload` (taken out of the list, so the caller's last
+        reference goes once it is sent); the reply's head and, when it is OK, the parts that follow it."""
         loop = asyncio.get_running_loop()
         readable = loop.create_future()
         fd = conn.fileno()
@@ -231,7 +260,8 @@ class ParsePool:
 
         try:
             os.set_blocking(fd, True)
-            conn.send_bytes(request)
+            conn.send_bytes(header)
+            conn.send_bytes(payload.pop())
             loop.add_reader(fd, on_readable)
             try:
                 await self._wait_running(readable, fd)
@@ -239,7 +269,11 @@ class ParsePool:
                 loop.remove_reader(fd)
             # The loop's poller (libuv under uvloop) makes the fd non-blocking; the reply is read whole.
             os.set_blocking(fd, True)
-            return conn.recv_bytes()
+            head = conn.recv_bytes()
+            if head[:1] != _OK:
+                return head, []
+            _summary, count = pickle.loads(head[1:])
+            return head, [conn.recv_bytes() for _ in range(count)]
         except TimeoutError as exc:
             self._kill()
             raise ParseFailed(f"the parse took longer than {self.timeout_s:g} s (blocked, not computing)") from exc

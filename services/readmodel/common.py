@@ -95,6 +95,7 @@ DOCUMENT_COLUMNS = (
     documents.c.stored_at.label("doc_stored_at"),
     documents.c.parsed_at,
     documents.c.source_url,
+    documents.c.blob_fault,
 )
 PROVENANCE_COLUMNS = (
     *DOCUMENT_COLUMNS,
@@ -110,7 +111,8 @@ def provenance(row: Any, *, page: bool = True) -> dict[str, Any]:
         "document_id": row.document_id,
         "original_name": row.original_name,
         "blob_ref": row.blob_ref,
-        "blob_available": row.blob_ref is not None,
+        # Known and not found missing or corrupt by the last `minutes check` (blob_integrity.py).
+        "blob_available": row.blob_ref is not None and row.blob_fault is None,
         "content_type": row.content_type,
         "size": row.size,
         "received_at": row.received_at,

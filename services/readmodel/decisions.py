@@ -19,12 +19,14 @@ match (the rank depends on the query, so no index holds it in order), then sorts
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.readmodel import cursor as cursor_codec
 from services.readmodel.common import (
@@ -74,7 +76,6 @@ _COLUMNS: tuple[Any, ...] = (
     agenda_items.c.absent,
     agenda_items.c.votes,
     agenda_items.c.attachment_refs,
-    agenda_items.c.sections,
     agenda_items.c.position,
     decisions.c.stored_at,
     decisions.c.date_order,
@@ -175,15 +176,21 @@ def _bind_values(values: list[Any], with_rank: bool) -> list[Any]:
 
 
 async def _snippets(target: Target, match: TextMatch, found: list[Any]) -> dict[str, str | None]:
-    """The highlighted snippet of each row (by item id)."""
+    """The highlighted snippet of each row (by item id), from bounded texts: the sections are read cut to
+    `search.SNIPPET_SCAN_CHARS` (never whole: an item may hold tens of MB), and the SQLite snippet is made in
+    a thread, so a page of hits never holds up the event loop."""
+    if not found:
+        return {}
+    limit = search.SNIPPET_SCAN_CHARS
+    bodies = await _bounded_sections(target, [row.item_id for row in found], limit)
 
     def texts(row: Any) -> list[str]:
-        return [row.decision_text, row.item_title, search.sections_text(row.sections or [])]
+        return [(row.decision_text or "")[:limit], (row.item_title or "")[:limit], bodies.get(row.item_id, "")]
 
-    if match.dialect == "sqlite" or not found:
+    if match.dialect == "sqlite":
         wanted = match.query.positive_stems
-        return {row.item_id: search.snippet(texts(row), wanted) for row in found}
-    # PostgreSQL: ts_headline over the same texts, all rows of the page in one round trip.
+        return await asyncio.to_thread(lambda: {row.item_id: search.snippet(texts(row), wanted) for row in found})
+    # PostgreSQL: ts_headline over the same (bounded) texts, all rows of the page in one round trip.
     params = {
         "q": match.tsquery,
         "opts": _PG_HEADLINE_OPTIONS,
@@ -192,6 +199,13 @@ async def _snippets(target: Target, match: TextMatch, found: list[Any]) -> dict[
     }
     headlines = await rows(target, _PG_HEADLINE, params)
     return {r.id: search.pg_headline_html(r.headline) for r in headlines}
+
+
+async def _bounded_sections(target: Target, item_ids: list[str], limit: int) -> dict[str, str]:
+    if isinstance(target, AsyncEngine):
+        async with target.connect() as conn:
+            return await search.bounded_sections(conn, item_ids, limit)
+    return await search.bounded_sections(target, item_ids, limit)
 
 
 # Parametrised once: pydantic rebuilds a generic model on a cache miss, a few ms.

@@ -454,14 +454,18 @@ def _term_stems(term: tuple[str, ...]) -> tuple[str, ...]:
 
 
 async def event_facts(engine: AsyncEngine, item_id: str) -> Facts | None:
-    """The region and the sections of a stored item (None when the store has no such item)."""
+    """The region and the sections of a stored item (None when the store has no such item).
+
+    The sections as far as search indexes them (`search.INDEX_MAX_CHARS`), read cut by the database: a live
+    match then agrees with a search, and a huge item costs no more than that."""
     stmt = (
-        sa.select(meetings.c.region, agenda_items.c.sections)
+        sa.select(meetings.c.region)
         .select_from(agenda_items.join(meetings, meetings.c.document_id == agenda_items.c.document_id))
         .where(agenda_items.c.id == item_id)
     )
     async with engine.connect() as conn:
         row = (await conn.execute(stmt)).first()
-    if row is None:
-        return None
-    return Facts(region=row.region, sections=search.sections_text(row.sections or []))
+        if row is None:
+            return None
+        sections = await search.bounded_sections(conn, [item_id], search.INDEX_MAX_CHARS)
+    return Facts(region=row.region, sections=sections.get(item_id, ""))

@@ -192,6 +192,7 @@ async def get_document(target: Target, document_id: str) -> DocumentInfo | None:
             documents.c.stored_at.label("doc_stored_at"),
             documents.c.parsed_at,
             documents.c.source_url,
+            documents.c.blob_fault,
             func.coalesce(meetings.c.kind, "minutes").label("kind"),
             meetings.c.superseded_by,
         )

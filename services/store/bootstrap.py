@@ -109,7 +109,7 @@ def bootstrap(
         engine=eng,
         redis=client,
         relay=relay,
-        indexer=SearchIndexer(eng),
+        indexer=SearchIndexer(eng, max_chars=settings.index_max_chars),
         gate=gate or OutageGate("store"),
         # Well inside the reclaim idle time: an entry being handled is never taken for a dead worker's.
         keepalive_s=max(0.2, settings.claim_idle_ms / 1000 / 4),

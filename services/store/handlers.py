@@ -171,9 +171,43 @@ async def _store_one(deps: StoreDeps, entry: Entry, event: ItemsEvent, out: Hand
         out.stored.append(entry)
 
 
+# At most this many bytes of payload are validated and stored per transaction (an entry larger than this is
+# stored alone): the events of a 49 MB document, validated and serialised for the database at once, held
+# three copies of it (~360 MB in the store). Small documents are unaffected: a delivery of 100 typical entries
+# is well under it.
+CHUNK_BYTES = 4 << 20
+
+
+def chunks_by_size(entries: Sequence[Entry], limit: int = CHUNK_BYTES) -> list[list[Entry]]:
+    """`entries` in order, in runs of at most `limit` payload bytes (at least one entry per run)."""
+    runs: list[list[Entry]] = []
+    size = limit
+    for entry in entries:
+        if size + len(entry.payload) > limit and (not runs or runs[-1]):
+            runs.append([])
+            size = 0
+        runs[-1].append(entry)
+        size += len(entry.payload)
+    return runs
+
+
 async def handle_entries(deps: StoreDeps, entries: Sequence[Entry]) -> HandleResult:
-    """Store a delivery of entries; raises (leaving entries pending) unless every entry was settled."""
+    """Store a delivery of entries; raises (leaving entries pending) unless every entry was settled.
+
+    In transactions of at most CHUNK_BYTES of payload, in order, each validated just before it is stored:
+    the store's memory follows the chunk, not the delivery (every write is an idempotent upsert, so a crash
+    between two chunks only redelivers what the first one stored)."""
     out = HandleResult()
+    runs = chunks_by_size(entries)
+    if len(runs) == 1:
+        return await _handle_run(deps, runs[0], out)
+    async with kept_alive(deps, entries):  # the later runs wait while the first are stored
+        for run in runs:
+            await _handle_run(deps, run, out)
+    return out
+
+
+async def _handle_run(deps: StoreDeps, entries: Sequence[Entry], out: HandleResult) -> HandleResult:
     valid: list[tuple[Entry, ItemsEvent]] = []
     for entry in entries:
         try:

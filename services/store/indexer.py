@@ -63,8 +63,10 @@ class SearchIndexer:
         batch_size: int = BATCH,
         poll_interval_s: float = 1.0,
         min_interval_s: float = PASS_INTERVAL_S,
+        max_chars: int = search.INDEX_MAX_CHARS,
     ) -> None:
         self.engine = engine
+        self.max_chars = max_chars
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.min_interval_s = min_interval_s
@@ -90,7 +92,8 @@ class SearchIndexer:
                 taken = taken.with_for_update(skip_locked=True)
             rows = (await conn.execute(taken)).all()
             if rows:
-                await search.index_items(conn, await _index_rows(conn, sorted({r.item_id for r in rows})))
+                ids = sorted({r.item_id for r in rows})
+                await search.index_items(conn, await _index_rows(conn, ids, self.max_chars))
                 await conn.execute(delete(search_queue).where(search_queue.c.id.in_([r.id for r in rows])))
             await conn.commit()
         return len(rows)
@@ -154,17 +157,21 @@ class SearchIndexer:
                 log.exception("search indexing at shutdown failed; the items stay queued for the next start")
 
 
-async def _index_rows(conn: AsyncConnection, item_ids: Sequence[str]) -> list[search.IndexRow]:
-    """The three searchable texts of these items as stored now (an item no longer stored is skipped)."""
+async def _index_rows(conn: AsyncConnection, item_ids: Sequence[str], max_chars: int) -> list[search.IndexRow]:
+    """The three searchable texts of these items as stored now, each cut to `max_chars` by the database (an
+    item no longer stored is skipped): a huge item costs the indexer `max_chars`, not its size."""
     stmt = (
-        select(agenda_items.c.id, agenda_items.c.title, agenda_items.c.sections, decisions.c.text)
+        select(
+            agenda_items.c.id,
+            func.substr(agenda_items.c.title, 1, max_chars).label("title"),
+            func.substr(decisions.c.text, 1, max_chars).label("text"),
+        )
         .select_from(agenda_items.outerjoin(decisions, decisions.c.item_id == agenda_items.c.id))
         .where(agenda_items.c.id.in_(item_ids))
     )
-    return [
-        search.IndexRow(r.id, r.title, r.text or "", search.sections_text(r.sections or []))
-        for r in await conn.execute(stmt)
-    ]
+    found = (await conn.execute(stmt)).all()
+    bodies = await search.bounded_sections(conn, [r.id for r in found], max_chars)
+    return [search.IndexRow(r.id, r.title, r.text or "", bodies.get(r.id, "")) for r in found]
 
 
 async def queue_watermark(engine: AsyncEngine) -> int:

@@ -46,6 +46,9 @@ class Document(DocumentBase, table=True):
     content_type: str | None = None
     # The portal page of a document fetched from a source (services/ingest/sources/); revision 0011.
     source_url: str | None = None
+    # What `minutes check` last found wrong with the blob ("missing", "corrupt: …"); None when sound or not
+    # checked. Revision 0015. The API offers the original file only when this is None.
+    blob_fault: str | None = None
 
 
 # --- meetings ------------------------------------------------------------------------------------------

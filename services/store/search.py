@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -209,29 +210,71 @@ WEIGHTS = dict(zip(FIELDS, _WEIGHTS, strict=True))
 # --- snippets -------------------------------------------------------------------------------------------
 
 
+# Snippets look at most this many characters of each text (a match further on is shown from the start of the
+# text), and tokenise at most SNIPPET_WINDOW_CHARS around the first match: a page of hits costs the same
+# whatever the size of the stored items (a 49 MB document's sections once took 20 s per search).
+SNIPPET_SCAN_CHARS = 50_000
+SNIPPET_WINDOW_CHARS = 2_000
+
+
+def _first_hit(value: str, targets: set[str]) -> int | None:
+    """Offset of the first word of `value` whose stem is in `targets`, or None.
+
+    Danish Snowball stems are prefixes of the lower-cased word (the stemmer only removes and undoubles
+    endings), so a regular expression of the stems as word beginnings finds every candidate in C; each is
+    then confirmed by stemming that one word.
+    """
+    if not targets:
+        return None
+    starts = "|".join(re.escape(t) for t in sorted(targets, key=len, reverse=True))
+    for m in re.finditer(rf"(?<![^\W_])(?:{starts})[^\W_]*", value, re.IGNORECASE):
+        if _stem_all([m.group(0).lower()])[0] in targets:
+            return m.start()
+    return None
+
+
+def _excerpt(value: str, targets: set[str]) -> tuple[int, str, bool]:
+    """(offset, excerpt, has a hit): at most SNIPPET_WINDOW_CHARS of `value` around its first match (or its
+    beginning), cut at word boundaries."""
+    scanned = value[:SNIPPET_SCAN_CHARS]
+    at = _first_hit(scanned, targets)
+    start = 0 if at is None else max(0, at - SNIPPET_WINDOW_CHARS // 4)
+    stop = start + SNIPPET_WINDOW_CHARS
+    if start > 0:  # not half a word: begin after the first separator
+        cut = re.search(r"\s", value[start:at] if at is not None else value[start:stop])
+        start = start + cut.end() if cut else start
+    if stop < len(value):
+        space = value.rfind(" ", start, stop)
+        stop = space if space > start else stop
+    return start, value[start:stop], at is not None
+
+
 def snippet(texts: Sequence[str | None], wanted: Sequence[str], words: int = SNIPPET_WORDS) -> str | None:
     """HTML of the window of `words` words with the most matching stems, matches in <mark>…</mark>.
 
-    The text is HTML-escaped; the window is taken from the first of `texts` with the best count, so a hit
-    in the decision text wins over one in the title or a section when they tie. None when no text is given.
+    Bounded: only an excerpt of SNIPPET_WINDOW_CHARS around each text's first match (within its first
+    SNIPPET_SCAN_CHARS) is tokenised. The text is HTML-escaped; the window is taken from the first of `texts`
+    with the best count, so a hit in the decision text wins over one in the title or a section when they tie.
+    None when no text is given. CPU-bound: callers on an event loop run it in a thread.
     """
     targets = set(wanted)
-    best: tuple[int, int, str, list[re.Match[str]], list[bool]] | None = None
-    for value in texts:
-        if not value:
+    best: tuple[int, int, str, list[re.Match[str]], list[bool], int, bool] | None = None
+    for full in texts:
+        if not full:
             continue
+        offset, value, _ = _excerpt(full, targets)
         spans = list(_TOKEN.finditer(value))
         if not spans:
             continue
         hits = [s in targets for s in _stem_all([m.group(0).lower() for m in spans])]
         start, count = _best_window(hits, words)
         if best is None or count > best[0]:
-            best = (count, start, value, spans, hits)
+            best = (count, start, value, spans, hits, offset, offset + len(value) < len(full))
     if best is None:
         return None
-    _, start, value, spans, hits = best
+    _, start, value, spans, hits, offset, cut_after = best
     window = range(start, min(start + words, len(spans)))
-    out: list[str] = ["…"] if start > 0 else []
+    out: list[str] = ["…"] if start > 0 or offset > 0 else []
     pos = spans[window.start].start()
     for i in window:
         span = spans[i]
@@ -241,6 +284,8 @@ def snippet(texts: Sequence[str | None], wanted: Sequence[str], words: int = SNI
         pos = span.end()
     if window.stop < len(spans):
         out.append(html.escape(_flat(value[pos : spans[window.stop].start()])).rstrip() + " …")
+    elif cut_after:
+        out.append(html.escape(_flat(value[pos:])).rstrip() + " …")
     else:
         out.append(html.escape(_flat(value[pos:])))
     return "".join(out).strip()
@@ -291,6 +336,99 @@ class IndexRow:
 def sections_text(sections: Sequence[dict[str, Any]]) -> str:
     """Every section's heading and text, one after the other (the `body` of the index)."""
     return "\n".join(f"{s.get('name', '')}\n{s.get('text', '')}" for s in sections)
+
+
+# Characters of each field (title, decision, sections together) an item is indexed by, by default
+# (`MINUTES_INDEX_MAX_CHARS`): a 49 MB case presentation stemmed whole held ~400 MB in the store. The stored
+# text stays whole; words past the limit are not found by a search.
+INDEX_MAX_CHARS = 200_000
+
+# The first characters of the sections' stored JSON: the database cuts the text (a cheap copy), where taking
+# the sections apart (json_each, json_array_elements) parses all of it — 0.3 s a page of 20 items of 1.2 MB.
+_SQLITE_SECTIONS = text(
+    "SELECT id AS item_id, substr(sections, 1, :n) AS raw FROM agenda_items "
+    "WHERE id IN (SELECT value FROM json_each(:ids))"
+)
+_PG_SECTIONS = text(
+    "SELECT id AS item_id, left(CAST(sections AS text), :n) AS raw FROM agenda_items "
+    "WHERE id = ANY(CAST(:ids AS text[]))"
+)
+_DECODER = json.JSONDecoder()
+_CUT_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{0,3})?$")
+
+
+async def bounded_sections(conn: AsyncConnection, item_ids: Sequence[str], max_chars: int) -> dict[str, str]:
+    """`sections_text` of each item, cut to `max_chars`, without reading any item's sections whole.
+
+    The database sends the first characters of the stored JSON (about twice `max_chars`: escapes and keys
+    take room), which `sections_prefix` reads as far as it goes: the process never holds more of an item
+    than that, however large it is.
+    """
+    if not item_ids:
+        return {}
+    n = 2 * max_chars + 1000
+    if conn.dialect.name == "sqlite":
+        result = await conn.execute(_SQLITE_SECTIONS, {"ids": orjson.dumps(list(item_ids)).decode(), "n": n})
+    else:
+        result = await conn.execute(_PG_SECTIONS, {"ids": list(item_ids), "n": n})
+    return {row.item_id: sections_prefix(row.raw or "")[:max_chars] for row in result}
+
+
+def sections_prefix(raw: str) -> str:
+    """`sections_text` of the sections in `raw`, a prefix of their JSON array (the last one may be cut)."""
+    pos = raw.find("[") + 1
+    if not pos:
+        return ""
+    pieces: list[str] = []
+    size = len(raw)
+    while pos < size:
+        while pos < size and raw[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= size or raw[pos] == "]":
+            break
+        try:
+            section, pos = _DECODER.raw_decode(raw, pos)
+        except ValueError:  # the one the cut went through: its name and as much of its text as is there
+            pieces.append(f"{_partial_field(raw, pos, 'name')}\n{_partial_field(raw, pos, 'text')}")
+            break
+        if isinstance(section, dict):
+            pieces.append(f"{section.get('name', '')}\n{section.get('text', '')}")
+    return "\n".join(pieces)
+
+
+def _partial_field(raw: str, pos: int, key: str) -> str:
+    """The string value of `key` in the object starting at `pos` that the cut went through ("" if absent).
+
+    With `str.find`, not a regular expression: Python's `re` takes about a microsecond per character of a
+    string body, a second for a page of cut sections."""
+    at = raw.find(f'"{key}"', pos)  # a quote inside a value is escaped, so this is the key
+    colon = raw.find(":", at + len(key) + 2) if at >= 0 else -1
+    start = raw.find('"', colon + 1) + 1 if colon >= 0 else 0
+    if not start:
+        return ""
+    end = start
+    while True:
+        end = raw.find('"', end)
+        if end < 0:
+            return _partial_string(raw[start:])
+        backslashes = len(raw[start:end]) - len(raw[start:end].rstrip("\\"))
+        if backslashes % 2 == 0:
+            return _partial_string(raw[start:end])
+        end += 1
+
+
+def _partial_string(body: str) -> str:
+    """The value of a JSON string's body that may be cut anywhere (even inside an escape)."""
+    trailing = len(body) - len(body.rstrip("\\"))
+    if trailing % 2:  # a lone backslash: the cut split an escape
+        body = body[:-1]
+    elif trailing == 0:
+        body = _CUT_ESCAPE.sub("", body)
+    try:
+        value = json.loads(f'"{body}"')
+    except ValueError:
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 def fts_rowid(item_id: str) -> int:

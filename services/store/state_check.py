@@ -51,6 +51,8 @@ class Report:
     reannounced: int = 0
     # Accepted documents (bytes in the blob store) that Redis lost before they were parsed: published again.
     republished: int = 0
+    # Stored documents whose original file `minutes check` found missing or corrupt (blob_integrity.py).
+    blob_faults: int = 0
 
     @property
     def ok(self) -> bool:

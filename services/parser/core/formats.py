@@ -42,7 +42,7 @@ _EXTENSIONS: Final = {".pdf": "pdf", ".html": "html", ".htm": "html", ".docx": "
 
 def detect_format(data: bytes, filename: str | None = None) -> str:
     """The document format ("txt", "pdf", "html", "docx", "json" or "xml"), decided by content, not by name."""
-    if not data.strip():
+    if not data or data.isspace():  # not `data.strip()`: a copy of a document of up to 50 MB
         raise EmptyDocument("the document is empty")
     head = data[:1024]
     if b"%PDF-" in head:
@@ -110,7 +110,7 @@ def _native_format(sniff: bytes, data: bytes) -> str | None:
     Checked before HTML: XML exports carry HTML field bodies, which would count as HTML tags.
     """
     start = sniff.lstrip()
-    if _JSON_START.match(start) or (start[:1] in (b"{", b"[") and data.rstrip()[-1:] in (b"}", b"]")):
+    if _JSON_START.match(start) or (start[:1] in (b"{", b"[") and _last_byte(data) in (b"}", b"]")):
         return "json"
     declared = start.startswith(b"<?xml")
     m = _XML_ROOT.match(start)
@@ -122,6 +122,18 @@ def _native_format(sniff: bytes, data: bytes) -> str | None:
     if not declared and not _XML_NAME.match(root):
         return None
     return "xml"
+
+
+def _last_byte(data: bytes) -> bytes:
+    """The last byte that is not ASCII whitespace (b"" for none): `data.rstrip()[-1:]` without copying the
+    whole document."""
+    end = len(data)
+    while end > 0:
+        tail = data[max(0, end - 4096) : end].rstrip()
+        if tail:
+            return tail[-1:]
+        end -= 4096
+    return b""
 
 
 def _is_docx(data: bytes) -> bool:
