@@ -73,6 +73,13 @@ def deps_of(request: Request) -> ApiDeps:
     return deps
 
 
+async def app_deps(request: Request) -> ApiDeps:
+    """`deps_of` as a FastAPI dependency. Dependencies are `async` even when they never await: FastAPI runs
+    a plain `def` one in a worker thread, so every request paid a thread hop and a burst of 1,000 SSE clients
+    left anyio's 40 worker threads (each with a malloc arena of its own) idle in the process for good."""
+    return deps_of(request)
+
+
 async def start(deps: ApiDeps) -> None:
     """Nothing to start: the engine connects on the first request (readiness, /readyz, says when it cannot),
     so the page answers even while the database is away."""

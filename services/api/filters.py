@@ -94,7 +94,7 @@ def query_of(flt: ReadFilter, **extra: str | None) -> str:
     return urlencode(pairs)
 
 
-def api_filter(
+async def api_filter(
     q: Annotated[
         str | None, Query(description='Full-text query (Danish stemming): words, "a phrase", -exclude.')
     ] = None,
@@ -111,7 +111,8 @@ def api_filter(
     absent: Annotated[str | None, Query(description="A member absent for the item (name, any case).")] = None,
     all_versions: Annotated[bool, Query(description="Also superseded versions of meetings.")] = False,
 ) -> ReadFilter:
-    """FastAPI dependency: the filter of a list request."""
+    """FastAPI dependency: the filter of a list request. `async` though it never awaits: FastAPI runs a plain
+    `def` dependency in a worker thread, and each of those threads keeps memory of its own (see app_deps)."""
     raw = {
         "q": q,
         "municipality": municipality,

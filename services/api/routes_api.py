@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from services.api import health
-from services.api.bootstrap import ApiDeps, deps_of
+from services.api.bootstrap import ApiDeps, app_deps
 from services.api.download import inline_pdf, is_pdf, original_file
 from services.api.errors import ApiError
 from services.api.filters import api_filter, query_of
@@ -81,7 +81,7 @@ ERRORS: dict[int | str, dict[str, object]] = {
 _PAGE_NO_REF: Any = {"items": {"__all__": {"provenance": {"blob_ref"}}}}
 
 
-Deps = Annotated[ApiDeps, Depends(deps_of)]
+Deps = Annotated[ApiDeps, Depends(app_deps)]
 Filter = Annotated[ReadFilter, Depends(api_filter)]
 Cursor = Annotated[str | None, Query(max_length=2048, description="`next_cursor` of the previous page.")]
 Limit = Annotated[int | None, Query(ge=1, description="Rows per page; capped at the server's maximum.")]

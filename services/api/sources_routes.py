@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field
 
-from services.api.bootstrap import ApiDeps, deps_of
+from services.api.bootstrap import ApiDeps, app_deps
 from services.api.errors import ApiError
 from services.api.subscriptions_routes import require_token
 from services.ingest.sources import state
@@ -45,7 +45,7 @@ class SourceSpec(BaseModel):
 
 
 @router.get("", responses=ERRORS)
-async def list_sources(deps: Annotated[ApiDeps, Depends(deps_of)]) -> list[dict[str, Any]]:
+async def list_sources(deps: Annotated[ApiDeps, Depends(app_deps)]) -> list[dict[str, Any]]:
     """Every source with its state: last poll, meetings seen, the error it is in and since when."""
     return [source.as_json() for source in await state.list_sources(deps.engine)]
 

@@ -40,7 +40,7 @@ class Replayed(BaseModel):
     since: dt.datetime
 
 
-def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiDeps:
+async def require_token(request: Request, authorization: Annotated[str | None, Header()] = None) -> ApiDeps:
     """The bearer token of `MINUTES_API_TOKEN`, or 403 (none configured) / 401 (missing or wrong)."""
     deps = deps_of(request)
     configured = deps.settings.api_token
