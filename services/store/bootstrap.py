@@ -104,7 +104,7 @@ def bootstrap(
     eng = engine or db.create_engine(settings.effective_database_url)
     client = redis or Redis.from_url(resolve_redis_url(settings))
     relay = OutboxRelay(eng, client, maxlen=settings.stream_maxlen, poll_interval_s=relay_poll_s)
-    return StoreDeps(
+    deps = StoreDeps(
         settings=settings,
         engine=eng,
         redis=client,
@@ -116,6 +116,15 @@ def bootstrap(
         owns_engine=engine is None,
         owns_redis=redis is None,
     )
+    # SQLite: the relay's and the indexer's transactions on the store's writer too (one thread hop each),
+    # as long as they use the store's engine (a test may swap either).
+    deps.relay.sqlite_writer = _writer_for(deps, deps.relay.engine)
+    deps.indexer.sqlite_writer = _writer_for(deps, deps.indexer.engine)
+    return deps
+
+
+def _writer_for(deps: StoreDeps, engine: AsyncEngine) -> Callable[[], SqliteWriter | None]:
+    return lambda: deps.sqlite_writer() if deps.engine is engine else None
 
 
 async def start(deps: StoreDeps) -> None:

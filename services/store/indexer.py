@@ -30,7 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -40,6 +41,9 @@ from services.store.db import is_db_unavailable
 from services.store.models import agenda_items, decisions, search_queue
 from shared.consume import OutageGate
 from shared.logging import get_logger
+
+if TYPE_CHECKING:
+    from services.store.sqlite_writer import SqliteWriter
 
 log = get_logger(__name__)
 
@@ -74,6 +78,9 @@ class SearchIndexer:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._gate = OutageGate("store-indexer")
+        # SQLite: a pass's transaction in one thread hop on the store's plain connection
+        # (services/store/sqlite_writer.py) instead of one per statement; set by the bootstrap. None: `engine`.
+        self.sqlite_writer: Callable[[], SqliteWriter | None] | None = None
 
     def wake(self) -> None:
         """Ask for a pass now (called after a commit that queued items)."""
@@ -81,21 +88,29 @@ class SearchIndexer:
 
     async def index_batch(self) -> int:
         """One transaction: index the items of the oldest queued rows and delete those rows; how many rows."""
+        writer = self.sqlite_writer() if self.sqlite_writer is not None else None
+        if writer is not None:
+            # BEGIN IMMEDIATE there too (see below), then everything on the writer's thread in one hop.
+            return await writer.run(self._index_taken, immediate=True)
         async with self.engine.connect() as conn:
-            sqlite = conn.dialect.name == "sqlite"
-            if sqlite:
+            if conn.dialect.name == "sqlite":
                 # Take the write lock first: a read snapshot that later writes fails to upgrade in WAL mode
                 # when another writer committed in between.
                 await conn.exec_driver_sql("BEGIN IMMEDIATE")
-            taken = select(search_queue.c.id, search_queue.c.item_id).order_by(search_queue.c.id).limit(self.batch_size)
-            if not sqlite:
-                taken = taken.with_for_update(skip_locked=True)
-            rows = (await conn.execute(taken)).all()
-            if rows:
-                ids = sorted({r.item_id for r in rows})
-                await search.index_items(conn, await _index_rows(conn, ids, self.max_chars))
-                await conn.execute(delete(search_queue).where(search_queue.c.id.in_([r.id for r in rows])))
+            done = await self._index_taken(conn)
             await conn.commit()
+        return done
+
+    async def _index_taken(self, conn: AsyncConnection) -> int:
+        """Take the oldest queued rows, index their items, delete those rows (the caller commits)."""
+        taken = select(search_queue.c.id, search_queue.c.item_id).order_by(search_queue.c.id).limit(self.batch_size)
+        if conn.dialect.name != "sqlite":
+            taken = taken.with_for_update(skip_locked=True)
+        rows = (await conn.execute(taken)).all()
+        if rows:
+            ids = sorted({r.item_id for r in rows})
+            await search.index_items(conn, await _index_rows(conn, ids, self.max_chars))
+            await conn.execute(delete(search_queue).where(search_queue.c.id.in_([r.id for r in rows])))
         return len(rows)
 
     async def run_once(self) -> int:

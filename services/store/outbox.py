@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from services.store.db import is_db_unavailable
 from services.store.models import outbox
@@ -26,6 +26,9 @@ from shared.consume import OutageGate, redis_outage
 from shared.contracts.events import utcnow
 from shared.logging import get_logger
 from shared.retry import Backoff
+
+if TYPE_CHECKING:
+    from services.store.sqlite_writer import SqliteWriter
 
 log = get_logger(__name__)
 
@@ -97,6 +100,12 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._gate = OutageGate("store-relay")
+        # SQLite: the relay's two transactions of a pass in one thread hop each on the store's plain connection
+        # (services/store/sqlite_writer.py) instead of one per statement; set by the bootstrap. None: `engine`.
+        self.sqlite_writer: Callable[[], SqliteWriter | None] | None = None
+
+    def _writer(self) -> SqliteWriter | None:
+        return self.sqlite_writer() if self.sqlite_writer is not None else None
 
     def wake(self) -> None:
         """Ask the relay to publish now (called right after a commit that wrote outbox rows)."""
@@ -105,9 +114,17 @@ class OutboxRelay:
     async def fetch_unsent(self, limit: int | None = None) -> list[PendingEvent]:
         """The oldest unsent rows."""
         # A read-only transaction of its own: on SQLite a read that later writes could fail to upgrade.
+        params = {"limit": limit or self.batch_size}
+
+        async def read(conn: AsyncConnection) -> list[PendingEvent]:
+            rows = (await conn.execute(_statements()[0], params)).all()
+            return [PendingEvent(r.id, r.event_id, r.stream, r.payload) for r in rows]
+
+        writer = self._writer()
+        if writer is not None:
+            return await writer.run(read)
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(_statements()[0], {"limit": limit or self.batch_size})).all()
-        return [PendingEvent(r.id, r.event_id, r.stream, r.payload) for r in rows]
+            return await read(conn)
 
     async def publish(self, events: Sequence[PendingEvent]) -> int:
         """Publish events (one script call per stream, in order); returns how many were new to the stream."""
@@ -130,8 +147,17 @@ class OutboxRelay:
         """Mark rows sent in one UPDATE."""
         if not ids:
             return
+        params = {"ids": list(ids), "at": at or utcnow()}
+
+        async def write(conn: AsyncConnection) -> None:
+            await conn.execute(_statements()[1], params)
+
+        writer = self._writer()
+        if writer is not None:
+            await writer.run(write)
+            return
         async with self.engine.begin() as conn:
-            await conn.execute(_statements()[1], {"ids": list(ids), "at": at or utcnow()})
+            await write(conn)
 
     async def run_once(self) -> int:
         """Publish every unsent row, batch by batch; returns how many entries were added to the stream."""

@@ -68,7 +68,8 @@ class SqliteWriter:
     """Runs `work(conn)` in one transaction on a plain SQLite connection, on one thread of its own."""
 
     def __init__(self, url: str) -> None:
-        # One thread: the store writes one batch at a time, and the connection never changes threads.
+        # One thread: the store writes one batch at a time, and the connection never changes threads. The
+        # outbox relay's and the search indexer's transactions queue on it too: SQLite has one writer anyway.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store-sqlite")
         self.engine = create_engine(
             url, json_serializer=db._json_dumps, json_deserializer=orjson.loads,
@@ -76,14 +77,18 @@ class SqliteWriter:
         )
         event.listen(self.engine, "connect", db._sqlite_on_connect)
 
-    def _transaction(self, work: Callable[[AsyncConnection], Coroutine[Any, Any, T]]) -> T:
+    def _transaction(self, work: Callable[[AsyncConnection], Coroutine[Any, Any, T]], immediate: bool) -> T:
         with self.engine.begin() as conn:
-            # The repository is typed for AsyncConnection; it uses only what ImmediateConnection offers.
+            if immediate:
+                # pysqlite would BEGIN (deferred) only at the first write: take the write lock before the reads.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # The callers are typed for AsyncConnection; they use only what ImmediateConnection offers.
             return run_to_end(work(cast("AsyncConnection", ImmediateConnection(conn))))
 
-    async def run(self, work: Callable[[AsyncConnection], Coroutine[Any, Any, T]]) -> T:
-        """`work` in one transaction (committed when it returns, rolled back when it raises)."""
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work)
+    async def run(self, work: Callable[[AsyncConnection], Coroutine[Any, Any, T]], *, immediate: bool = False) -> T:
+        """`work` in one transaction (committed when it returns, rolled back when it raises); `immediate`
+        takes SQLite's write lock at the start, for work that reads what it then writes (the indexer)."""
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._transaction, work, immediate)
 
     def close(self) -> None:
         """Wait for the transaction in hand, then close the connections."""
