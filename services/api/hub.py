@@ -150,9 +150,10 @@ class Hub:
         assert self.head is not None, "start() first"
         return Subscriber(after or self.head)
 
-    async def entries(self, sub: Subscriber) -> AsyncIterator[Live]:
-        """Every entry after the subscriber's position, forever (until it is dropped: `Dropped`).
-        Registers it first; `remove` (also run by the response when the client goes) unregisters it."""
+    async def catch_up(self, sub: Subscriber) -> AsyncIterator[Live]:
+        """Registers the subscriber, then every entry after its position that the follower handed out before
+        (from Redis, with the pager); `wait` gives the rest. `remove` (also run by the response when the client
+        goes) unregisters it."""
         self.subscribers.add(sub)
         pager = self._pager
         assert pager is not None
@@ -167,14 +168,37 @@ class Hub:
                     yield live
                 if len(found) < CATCH_UP_PAGE:
                     break
+
+    async def wait(self, sub: Subscriber, timeout_s: float) -> list[Live]:
+        """The entries of the next batch that are past the subscriber's position, waiting at most `timeout_s`
+        ([] when none came: the caller's moment to ping). `Dropped` when the follower dropped it. A plain
+        await on the queue under a timeout: no task of its own, and a timeout leaves the queue intact."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                batch = await sub.queue.get()
+        except TimeoutError:
+            return []
+        if batch is None:
+            raise Dropped
+        fresh = [live for live in batch if live.pos > sub.pos]
+        if fresh:
+            sub.after, sub.pos = fresh[-1].entry.id, fresh[-1].pos
+        return fresh
+
+    async def entries(self, sub: Subscriber) -> AsyncIterator[Live]:
+        """Every entry after the subscriber's position, forever (until it is dropped: `Dropped`)."""
+        async for live in self.catch_up(sub):
+            yield live
         while True:
-            batch = await sub.queue.get()
-            if batch is None:
-                raise Dropped
-            for live in batch:
-                if live.pos > sub.pos:
-                    sub.after, sub.pos = live.entry.id, live.pos
-                    yield live
+            for live in await self.wait(sub, 3600):
+                yield live
+
+    def end_all(self) -> None:
+        """End every subscriber's stream (the server is stopping: its clients reconnect, to another process
+        or to this one once it is back, with their Last-Event-ID)."""
+        for sub in list(self.subscribers):
+            self.subscribers.discard(sub)
+            sub.queue.put_nowait(None)
 
     def remove(self, sub: Subscriber) -> None:
         """Forget the subscriber and its queue (idempotent)."""

@@ -1,4 +1,4 @@
-"""Live decisions over HTTP: `GET /api/v1/decisions/stream` as Server-Sent Events (sse-starlette).
+"""Live decisions over HTTP: `GET /api/v1/decisions/stream` as Server-Sent Events.
 
 Each SSE event is one entry of the public stream `minutes:decisions` that matches the request's filter;
 its `id:` is the Redis stream entry id, so a client that reconnects with `Last-Event-ID` resumes with the
@@ -9,22 +9,31 @@ or a time: entries added after it).
 One reader per API process feeds every client (services/api/hub.py): the number of Redis connections does
 not grow with the clients, and a client that goes leaves nothing behind. At most `MINUTES_API_MAX_STREAMS`
 streams are open at once; beyond that a request gets 429 with `Retry-After`.
+
+Each client is one coroutine, `LiveStream` (a plain ASGI response): it waits on its queue in the hub, and a
+timeout of that same wait is when it pings; a small task awaiting `receive` ends that wait when the client
+goes. sse-starlette's response ran four tasks per client (pings, disconnect, shutdown, the body) in a task
+group with their events, queues and cancel scopes, ~55 KB a client at peak; that peak stays in the process's
+memory after the clients leave (a few survivors pin CPython's arenas), so the peak per client is what bounds
+the memory after a burst (issue 22).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from services.api.bootstrap import ApiDeps, deps_of
 from services.api.errors import ApiError
 from services.api.filters import api_filter
-from services.api.hub import Dropped, Hub, Subscriber, is_redis_down
+from services.api.hub import Dropped, Hub, Live, Subscriber, is_redis_down
 from services.readmodel.filter import Matcher, ReadFilter, event_facts
 from services.store.search import SearchSyntaxError
 from shared.broker import RedisNotConfigured, resolve_redis_url
@@ -82,35 +91,96 @@ def stream_ms(moment: dt.datetime, name: str) -> int:
         raise ApiError(400, f"{name}: {exc}") from None
 
 
-async def public_events(
-    deps: ApiDeps, hub: Hub, sub: Subscriber, matcher: Matcher
-) -> AsyncIterator[ServerSentEvent]:
-    """The matching entries after the subscriber's position, forever (the hub's follower feeds them)."""
-    # First a `listening` event (no id: a client's Last-Event-ID stays as it was) naming where it starts;
-    # a client (the web page, a test) knows from it that nothing published from now on can be missed.
-    yield ServerSentEvent(data=f'{{"after": "{sub.after}"}}', event="listening", retry=RETRY_MS)
-    async for live in hub.entries(sub):
+def sse(data: str, event: str, id: str | None = None, retry: int | None = None) -> bytes:
+    """One SSE message (the field order and CRLF line ends sse-starlette wrote)."""
+    lines = [f"id: {id}"] if id is not None else []
+    lines.append(f"event: {event}")
+    lines += [f"data: {line}" for line in data.splitlines() or [""]]
+    if retry is not None:
+        lines.append(f"retry: {retry}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def ping() -> bytes:
+    """A comment line: keeps proxies from closing an idle stream; EventSource ignores it."""
+    return f": ping - {dt.datetime.now(dt.UTC).isoformat(sep=' ')}\r\n\r\n".encode()
+
+
+async def until_gone(receive: Receive, sub: Subscriber) -> None:
+    """Ends the subscriber's wait once the client disconnects. uvicorn's `send` to a closed connection does
+    not fail (it drops the bytes), and only `receive` tells; awaiting it is the one small task a client has,
+    so that its slot comes free at once rather than at the next ping."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+    sub.queue.put_nowait(None)
+
+
+class LiveStream(Response):
+    """The response of one live client: one coroutine from its `listening` event to its end. Gives the
+    stream's slot back and forgets its subscriber however it ends (`done`), even when the client left
+    before the body started."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, deps: ApiDeps, hub: Hub, sub: Subscriber, matcher: Matcher, done: Callable[[], None]) -> None:
+        # Proxies must neither cache nor buffer the stream (nginx: X-Accel-Buffering).
+        # As starlette's StreamingResponse: no `body`, so no Content-Length.
+        self.status_code = 200
+        self.background = None
+        self.init_headers({"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "Connection": "keep-alive"})
+        self.deps, self.hub, self.sub, self.matcher, self.done = deps, hub, sub, matcher, done
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            watch = asyncio.create_task(until_gone(receive, self.sub), name="live client")
+            try:
+                await self._stream(send)
+            finally:
+                watch.cancel()
+        except Dropped:
+            pass  # fell behind, or the follower stopped: the client reconnects (retry:) with its Last-Event-ID
+        except Exception as exc:
+            if not is_redis_down(exc):
+                raise
+            # A catch-up read failed on a Redis outage: the client reconnects and loses nothing.
+            log.warning("live stream lost Redis; the client will reconnect", error=str(exc)[:200])
+        finally:
+            self.done()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async def _stream(self, send: Send) -> None:
+        sub = self.sub
+
+        async def body(chunk: bytes) -> None:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+        # First a `listening` event (no id: a client's Last-Event-ID stays as it was) naming where it starts;
+        # a client (the web page, a test) knows from it that nothing published from now on can be missed.
+        await body(sse(f'{{"after": "{sub.after}"}}', "listening", retry=RETRY_MS))
+        async for live in self.hub.catch_up(sub):
+            await self._send_if_matching(live, body)
+        loop = asyncio.get_running_loop()
+        next_ping = loop.time() + PING_S
+        while True:
+            # The ping is a timeout of the same wait: no task of its own.
+            batch = await self.hub.wait(sub, max(0.0, next_ping - loop.time()))
+            for live in batch:
+                if await self._send_if_matching(live, body):
+                    next_ping = loop.time() + PING_S  # an event keeps the connection busy as well as a ping
+            if loop.time() >= next_ping:
+                await body(ping())
+                next_ping = loop.time() + PING_S
+
+    async def _send_if_matching(self, live: Live, body: Callable[[bytes], Any]) -> bool:
         event = live.event
         if event is None:
-            continue
-        facts = await event_facts(deps.engine, event.item_id) if matcher.needs_facts else None
-        if matcher.accepts(event, facts):
-            yield ServerSentEvent(data=live.entry.text, event=event.event, id=live.entry.id)
-
-
-class _LiveResponse(EventSourceResponse):
-    """Gives the stream's slot back and forgets its subscriber however the response ends, even when the
-    client left before the body started (its generator then never runs its own `finally`)."""
-
-    def __init__(self, body: AsyncIterator[ServerSentEvent], done: Callable[[], None], **kw: Any) -> None:
-        super().__init__(body, **kw)
-        self._done = done
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._done()
+            return False
+        facts = await event_facts(self.deps.engine, event.item_id) if self.matcher.needs_facts else None
+        if not self.matcher.accepts(event, facts):
+            return False
+        await body(sse(live.entry.text, event.event, id=live.entry.id))
+        return True
 
 
 async def hub_of(deps: ApiDeps) -> Hub:
@@ -132,7 +202,7 @@ async def hub_of(deps: ApiDeps) -> Hub:
 @router.get(
     "/api/v1/decisions/stream",
     tags=["decisions"],
-    response_class=EventSourceResponse,
+    response_class=LiveStream,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Matching public events, live"}},
 )
 async def decision_stream(
@@ -142,7 +212,7 @@ async def decision_stream(
         str | None, Query(max_length=64, description="Start after this stream id, or after this ISO time.")
     ] = None,
     last_event_id: Annotated[str | None, Header(max_length=64, include_in_schema=False)] = None,
-) -> EventSourceResponse:
+) -> LiveStream:
     """Server-Sent Events: each `DecisionMade` / `DecisionRevised` that matches the filter (the filters of
     `/api/v1/decisions`; `q` with the same Danish stemming) as it is published. `id:` is the stream entry
     id: reconnect with `Last-Event-ID` to resume right after it. Without it: from now on, or after `since`.
@@ -161,24 +231,8 @@ async def decision_stream(
         raise
     sub = hub.subscriber(after)
 
-    async def body() -> AsyncIterator[ServerSentEvent]:
-        try:
-            async for sse in public_events(deps, hub, sub, matcher):
-                yield sse
-        except Dropped:
-            pass  # fell behind, or the follower stopped: the client reconnects (retry:) with its Last-Event-ID
-        except Exception as exc:
-            if not is_redis_down(exc):
-                raise
-            # A catch-up read failed on a Redis outage: the client reconnects and loses nothing.
-            log.warning("live stream lost Redis; the client will reconnect", error=str(exc)[:200])
-        finally:
-            hub.remove(sub)
-
     def done() -> None:
         hub.remove(sub)
         slot.release()
 
-    return _LiveResponse(
-        body(), done, ping=PING_S, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    )
+    return LiveStream(deps, hub, sub, matcher, done)

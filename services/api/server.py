@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from services.api.app import create_app
 from shared.logging import get_logger
@@ -46,9 +47,10 @@ def url_of(sock: socket.socket) -> str:
 class _Server(uvicorn.Server):
     """Says where the page is once uvicorn accepts connections (after the app's start-up)."""
 
-    def __init__(self, config: uvicorn.Config, url: str) -> None:
+    def __init__(self, config: uvicorn.Config, url: str, app: FastAPI) -> None:
         super().__init__(config)
         self.url = url
+        self.app = app
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -59,6 +61,15 @@ class _Server(uvicorn.Server):
                 yield
             finally:
                 self._captured_signals.clear()
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        # Live streams never end by themselves: end them (their clients reconnect with their Last-Event-ID)
+        # so that the drain does not wait out its timeout.
+        deps = getattr(self.app.state, "deps", None)  # set by the lifespan's start
+        hub = deps.hub if deps is not None else None
+        if hub is not None:
+            hub.end_all()
+        await super().shutdown(sockets)
 
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
@@ -77,8 +88,9 @@ def serve(settings: Settings) -> int:
             file=sys.stderr,
         )
         return REFUSED
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         log_config=None,  # our structlog set-up (configure_logging) handles uvicorn's loggers too
         access_log=False,
         server_header=False,
@@ -86,7 +98,7 @@ def serve(settings: Settings) -> int:
         h11_max_incomplete_event_size=max(16384, settings.api_max_request_bytes * 2),
         timeout_graceful_shutdown=8,
     )
-    server = _Server(config, url_of(sock))
+    server = _Server(config, url_of(sock), app)
     try:
         server.run(sockets=[sock])
     finally:

@@ -9,7 +9,7 @@ import pytest
 
 from services.api import hub as hub_module
 from services.api.errors import ApiError
-from services.api.hub import Hub, Live, Subscriber
+from services.api.hub import Dropped, Hub, Live, Subscriber
 from services.api.limits import Busy, Slots
 from services.api.live import start_id
 from shared.stream_worker import Entry, OutOfStreamTime, millis_at
@@ -102,3 +102,19 @@ async def test_the_hub_skips_what_a_subscriber_already_sent_and_drops_one_that_f
     hub.remove(sub)
     assert hub.subscribers == set()
     await seen.aclose()
+
+
+async def test_a_wait_pings_on_its_timeout_and_a_stopping_server_ends_every_stream() -> None:
+    hub = Hub("redis://unused")
+    hub.head = "5-0"
+    sub = hub.subscriber(None)
+    hub.subscribers.add(sub)
+    # Nothing came within the timeout: an empty batch (the response's moment to ping), the subscriber intact.
+    assert await hub.wait(sub, 0.01) == []
+    assert hub.subscribers == {sub}
+    waiting = asyncio.ensure_future(hub.wait(sub, 60))
+    await asyncio.sleep(0)
+    hub.end_all()
+    with pytest.raises(Dropped):
+        await waiting
+    assert hub.subscribers == set()
