@@ -203,6 +203,8 @@ async def hub_of(deps: ApiDeps) -> Hub:
     "/api/v1/decisions/stream",
     tags=["decisions"],
     response_class=LiveStream,
+    # Said here: FastAPI reads a response class's default status from its __init__, and LiveStream has none.
+    status_code=200,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Matching public events, live"}},
 )
 async def decision_stream(
