@@ -49,17 +49,23 @@ def api_settings(database_url: str, data_dir: Path, **extra: object) -> Settings
     )
 
 
-@pytest.fixture
-async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
-    """The corpus stored (SQLite and PostgreSQL), the API on it."""
+async def stored_corpus(database_url: str, data_dir: Path, **extra: object) -> tuple[Settings, tuple[StoredDoc, ...]]:
+    """The database migrated and the corpus stored in it (its bytes in the blob store under `data_dir`); the
+    API's settings (`api_settings` with `extra`) and what was stored."""
     await migrate(database_url)
-    settings = api_settings(database_url, tmp_path / "data")
-    blobs = LocalBlobStore(settings.blobs_dir)
-    docs = with_blobs(blobs, corpus())
+    settings = api_settings(database_url, data_dir, **extra)
+    docs = with_blobs(LocalBlobStore(settings.blobs_dir), corpus())
     engine = create_engine(database_url)
     try:
         await fill(engine, docs)
     finally:
         await engine.dispose()
+    return settings, docs
+
+
+@pytest.fixture
+async def served(database_url: str, tmp_path: Path) -> AsyncIterator[Served]:
+    """The corpus stored (SQLite and PostgreSQL), the API on it."""
+    settings, docs = await stored_corpus(database_url, tmp_path / "data")
     with running_api(settings) as base:
-        yield Served(base, settings, docs, blobs)
+        yield Served(base, settings, docs, LocalBlobStore(settings.blobs_dir))

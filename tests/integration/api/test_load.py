@@ -23,10 +23,10 @@ from fastapi import FastAPI
 from services.api.bootstrap import ApiDeps
 from services.api.hub import PAGER_CONNECTIONS
 from services.store.db import create_engine, migrate
-from tests.integration.api.conftest import api_settings, with_blobs
+from tests.integration.api.conftest import api_settings, stored_corpus
 from tests.integration.api.live_helpers import live_settings, publish_doc, sse
 from tests.integration.api.server import running_app
-from tests.integration.store.corpus_store import corpus, fill
+from tests.integration.store.corpus_store import corpus
 
 pytestmark = pytest.mark.integration
 
@@ -57,16 +57,7 @@ def rss_mb() -> float:
 
 @pytest.fixture
 async def stored(database_url: str, tmp_path: Path) -> str:
-    await migrate(database_url)
-    settings = api_settings(database_url, tmp_path / "data")
-    from shared.blobs import LocalBlobStore
-
-    docs = with_blobs(LocalBlobStore(settings.blobs_dir), corpus())
-    engine = create_engine(database_url)
-    try:
-        await fill(engine, docs)
-    finally:
-        await engine.dispose()
+    await stored_corpus(database_url, tmp_path / "data")
     return database_url
 
 

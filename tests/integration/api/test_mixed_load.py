@@ -14,11 +14,9 @@ import orjson
 import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 
-from services.store.db import create_engine, migrate
-from shared.blobs import LocalBlobStore
-from tests.integration.api.conftest import api_settings, with_blobs
+from tests.integration.api.conftest import stored_corpus
 from tests.integration.api.server import running_app
-from tests.integration.store.corpus_store import StoredDoc, corpus, fill
+from tests.integration.store.corpus_store import StoredDoc
 
 pytestmark = pytest.mark.integration
 
@@ -61,14 +59,7 @@ def _mix(docs: tuple[StoredDoc, ...]) -> list[tuple[str, str]]:
 async def test_two_hundred_concurrent_mixed_requests_are_all_answered_in_full(
     database_url: str, tmp_path: Path
 ) -> None:
-    await migrate(database_url)
-    settings = api_settings(database_url, tmp_path / "data")
-    docs = with_blobs(LocalBlobStore(settings.blobs_dir), corpus())
-    engine = create_engine(database_url)
-    try:
-        await fill(engine, docs)
-    finally:
-        await engine.dispose()
+    settings, docs = await stored_corpus(database_url, tmp_path / "data")
     mix = _mix(docs)
     with running_app(settings) as (base, _app):
         limits = httpx.Limits(max_connections=REQUESTS, max_keepalive_connections=0)
