@@ -37,14 +37,19 @@ TEXTS: dict[str, Text] = {
 }
 
 
+def _lang(lang: str) -> str:
+    """`lang` when it is one of LANGUAGES, else the default: a message is never lost to an unknown language."""
+    return lang if lang in LANGUAGES else DEFAULT
+
+
 def _t(key: str, lang: str, **values: object) -> str:
-    text = TEXTS[key].of(lang if lang in LANGUAGES else DEFAULT)
+    text = TEXTS[key].of(_lang(lang))
     return text.format(**values) if values else text
 
 
 def outcome_label(event: Event, lang: str) -> str:
     """The outcome as the web page shows it (Godkendt, Taget til efterretning, …)."""
-    return CATALOG[f"outcome_{event.outcome.value}"].of(lang if lang in LANGUAGES else DEFAULT)
+    return CATALOG[f"outcome_{event.outcome.value}"].of(_lang(lang))
 
 
 def municipality_name(name: str | None, lang: str) -> str | None:
@@ -63,7 +68,7 @@ def date_text(event: Event, lang: str) -> str | None:
     day = event.meeting_date
     if day is None:
         return None
-    month = MONTHS[day.month - 1].of(lang if lang in LANGUAGES else DEFAULT)
+    month = MONTHS[day.month - 1].of(_lang(lang))
     return f"{day.day}. {month} {day.year}" if lang == "da" else f"{day.day} {month} {day.year}"
 
 
@@ -80,7 +85,7 @@ _SIDES = ("in_favour", "against", "abstaining", "reserved")
 def vote_lines(event: Event, lang: str = DEFAULT) -> list[str]:
     """Who voted how and who was absent, one line per side as the minutes print it (names or party letters,
     the count where printed): what a reader of the decision asks next. Empty when no vote is printed."""
-    lang = lang if lang in LANGUAGES else DEFAULT
+    lang = _lang(lang)
     lines = []
     if event.votes is not None:
         for side in _SIDES:
@@ -92,6 +97,14 @@ def vote_lines(event: Event, lang: str = DEFAULT) -> list[str]:
     if event.absent:
         lines.append(f"{CATALOG['absent'].of(lang)}: {', '.join(event.absent)}")
     return ["", *lines] if lines else []
+
+
+def _previous_lines(event: Event, lang: str) -> list[str]:
+    """For a revision, what the decision was before (its outcome and text); nothing for a new decision."""
+    if not isinstance(event, DecisionRevised):
+        return []
+    previously = CATALOG[f"outcome_{event.previous_outcome.value}"].of(_lang(lang))
+    return ["", _t("previously", lang, outcome=previously) + ":", event.previous_text]
 
 
 def _where(event: Event, lang: str) -> str:
@@ -117,9 +130,7 @@ def notification(event: Event, page_url: str, lang: str = DEFAULT) -> tuple[str,
         lines.append(f"{_t('case', lang)}: {event.case_number}")
     lines += ["", event.decision_text]
     lines += vote_lines(event, lang)
-    if isinstance(event, DecisionRevised):
-        previously = CATALOG[f"outcome_{event.previous_outcome.value}"].of(lang if lang in LANGUAGES else DEFAULT)
-        lines += ["", _t("previously", lang, outcome=previously) + ":", event.previous_text]
+    lines += _previous_lines(event, lang)
     lines += ["", f"{_t('open', lang)}: {decision_url(page_url, event)}"]
     return title, "\n".join(lines)
 
@@ -161,9 +172,7 @@ def entry_content(event: Event, lang: str = DEFAULT) -> str:
         lines.append(f"{_t('case', lang)}: {event.case_number}")
     lines += ["", event.decision_text]
     lines += vote_lines(event, lang)
-    if isinstance(event, DecisionRevised):
-        previously = CATALOG[f"outcome_{event.previous_outcome.value}"].of(lang if lang in LANGUAGES else DEFAULT)
-        lines += ["", _t("previously", lang, outcome=previously) + ":", event.previous_text]
+    lines += _previous_lines(event, lang)
     if event.source_url:
         # In the text, not as a second <link>: feedgen drops `rel`, and a bare link reads as "alternate".
         lines += ["", f"{_t('portal', lang)}: {event.source_url}"]
