@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,10 +174,41 @@ async def sending(workdir: Path, subs: int, events: int) -> dict[str, Any]:
     return {"subscriptions": subs, "deliveries": total, "seconds": round(took, 2), "posts_per_s": round(total / took)}
 
 
+@contextlib.contextmanager
+def _alerts_worker(
+    workdir: Path, redis_url: str, database_url: str, *, allow_private: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`minutes service alerts` as its own process (log in `workdir/alerts.log`), ready and one second past
+    its first poll so a measurement starts idle; terminated on exit."""
+    env = {
+        **os.environ,
+        "MINUTES_REDIS_URL": redis_url,
+        "MINUTES_DATABASE_URL": database_url,
+        "MINUTES_DATA_DIR": str(workdir / "alerts"),
+        "MINUTES_LOG_FORMAT": "json",
+    }
+    if allow_private:  # the benchmark's receiver listens on loopback
+        env["MINUTES_ALLOW_PRIVATE_URLS"] = "true"
+    (workdir / "alerts").mkdir()
+    with (workdir / "alerts.log").open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "minutes_cli.main", "service", "alerts"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.time() + 180
+            while '"event": "ready"' not in (workdir / "alerts.log").read_text():
+                if time.time() > deadline or proc.poll() is not None:
+                    raise RuntimeError("the alerts worker did not get ready (see alerts.log)")
+                time.sleep(0.1)
+            time.sleep(1.0)  # its first poll passes done: the measurement starts idle
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
 def cpu_per_document(workdir: Path, subs: int, docs: int, per_doc: int) -> dict[str, Any]:
     """The alerts worker's CPU per document: `docs` documents of `per_doc` decisions each, `subs` subscriptions
     (a quarter match everything, a quarter a committee, a quarter a phrase, a quarter nothing)."""
-    import subprocess
 
     import psutil
     import redis as sync_redis
@@ -208,52 +242,32 @@ def cpu_per_document(workdir: Path, subs: int, docs: int, per_doc: int) -> dict[
                 await engine.dispose()
 
         asyncio.run(setup())
-        env = {
-            **os.environ,
-            "MINUTES_REDIS_URL": server.url,
-            "MINUTES_DATABASE_URL": url,
-            "MINUTES_DATA_DIR": str(workdir / "alerts"),
-            "MINUTES_ALLOW_PRIVATE_URLS": "true",
-            "MINUTES_LOG_FORMAT": "json",
-        }
-        (workdir / "alerts").mkdir()
-        log = (workdir / "alerts.log").open("ab")
-        proc = subprocess.Popen([sys.executable, "-m", "minutes_cli.main", "service", "alerts"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.time() + 180
-            while '"event": "ready"' not in (workdir / "alerts.log").read_text():
-                if time.time() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the alerts worker did not get ready (see alerts.log)")
-                time.sleep(0.1)
-            time.sleep(1.0)  # its first poll passes done: the measurement starts idle
+            with _alerts_worker(workdir, server.url, url, allow_private=True) as proc:
 
-            async def recorded() -> int:
-                engine = create_engine(url)
-                try:
-                    return sum(s.delivered for s in await list_subscriptions(engine))
-                finally:
-                    await engine.dispose()
+                async def recorded() -> int:
+                    engine = create_engine(url)
+                    try:
+                        return sum(s.delivered for s in await list_subscriptions(engine))
+                    finally:
+                        await engine.dispose()
 
-            before = tree_cpu_seconds(proc.pid)
-            start = time.perf_counter()
-            for d in range(docs):  # one document's decisions at a time, as the relay publishes a meeting
-                pipe = client.pipeline(transaction=False)
-                for ev in events[d * per_doc : (d + 1) * per_doc]:
-                    pipe.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: ev.model_dump_json()})
-                pipe.execute()
-            deadline = time.time() + 600
-            while len(receiver.got) < expected or asyncio.run(recorded()) < expected:
-                if time.time() > deadline:
-                    raise RuntimeError(f"{len(receiver.got)} of {expected} deliveries after 600 s")
-                time.sleep(0.2)
-            took = time.perf_counter() - start
-            spent = tree_cpu_seconds(proc.pid) - before
-            rss = psutil.Process(proc.pid).memory_info().rss
+                before = tree_cpu_seconds(proc.pid)
+                start = time.perf_counter()
+                for d in range(docs):  # one document's decisions at a time, as the relay publishes a meeting
+                    pipe = client.pipeline(transaction=False)
+                    for ev in events[d * per_doc : (d + 1) * per_doc]:
+                        pipe.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: ev.model_dump_json()})
+                    pipe.execute()
+                deadline = time.time() + 600
+                while len(receiver.got) < expected or asyncio.run(recorded()) < expected:
+                    if time.time() > deadline:
+                        raise RuntimeError(f"{len(receiver.got)} of {expected} deliveries after 600 s")
+                    time.sleep(0.2)
+                took = time.perf_counter() - start
+                spent = tree_cpu_seconds(proc.pid) - before
+                rss = psutil.Process(proc.pid).memory_info().rss
         finally:
-            proc.terminate()
-            proc.wait(30)
-            log.close()
             client.close()
             server.stop()
     return {
@@ -271,8 +285,6 @@ def cpu_per_document(workdir: Path, subs: int, docs: int, per_doc: int) -> dict[
 
 def following(workdir: Path, docs: int, rate: float, per_doc: int = 14) -> dict[str, Any]:
     """The worker's CPU per document with no subscription while the stream grows at `rate` documents/s."""
-    import subprocess
-
     import redis as sync_redis
 
     from bench.cpu import tree_cpu_seconds
@@ -285,40 +297,21 @@ def following(workdir: Path, docs: int, rate: float, per_doc: int = 14) -> dict[
     server = RedisServer(workdir / "redis", appendonly=False)
     server.start()
     client = sync_redis.Redis.from_url(server.url)
-    env = {
-        **os.environ,
-        "MINUTES_REDIS_URL": server.url,
-        "MINUTES_DATABASE_URL": url,
-        "MINUTES_DATA_DIR": str(workdir / "alerts"),
-        "MINUTES_LOG_FORMAT": "json",
-    }
-    (workdir / "alerts").mkdir()
-    log = (workdir / "alerts.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "minutes_cli.main", "service", "alerts"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 180
-        while '"event": "ready"' not in (workdir / "alerts.log").read_text():
-            if time.time() > deadline or proc.poll() is not None:
-                raise RuntimeError("the alerts worker did not get ready (see alerts.log)")
-            time.sleep(0.1)
-        time.sleep(1.0)
-        before = tree_cpu_seconds(proc.pid)
-        start = time.perf_counter()
-        n = 0
-        for d in range(docs):
-            pipe = client.pipeline(transaction=False)
-            for _ in range(per_doc):
-                pipe.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: _event(n).model_dump_json()})
-                n += 1
-            pipe.execute()
-            time.sleep(max(0.0, start + (d + 1) / rate - time.perf_counter()))
-        time.sleep(1.0)  # the last entries followed
-        spent = tree_cpu_seconds(proc.pid) - before
+        with _alerts_worker(workdir, server.url, url) as proc:
+            before = tree_cpu_seconds(proc.pid)
+            start = time.perf_counter()
+            n = 0
+            for d in range(docs):
+                pipe = client.pipeline(transaction=False)
+                for _ in range(per_doc):
+                    pipe.xadd(streams.DECISIONS, {streams.PUBLIC_FIELD: _event(n).model_dump_json()})
+                    n += 1
+                pipe.execute()
+                time.sleep(max(0.0, start + (d + 1) / rate - time.perf_counter()))
+            time.sleep(1.0)  # the last entries followed
+            spent = tree_cpu_seconds(proc.pid) - before
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
         client.close()
         server.stop()
     per_document = round(spent * 1000 / docs, 2)
