@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from pydantic import TypeAdapter
 
 from minutes_cli.supervisor import Stack
 from shared import streams
-from shared.contracts.events import DecisionMade, DecisionRevised, PublicEvent
+from shared.contracts.events import DeadLettered, DecisionMade, DecisionRevised, PublicEvent
 from shared.settings import Settings
 from tests.conftest import GOLD, SEEDS
+
+if TYPE_CHECKING:  # annotations only: the corpus generator is not imported by every end-to-end test
+    from bench.corpus import GeneratedDoc
 
 
 def _gold() -> list[dict[str, Any]]:
@@ -52,6 +55,15 @@ def drop_seeds(inbox: Path, suffix: str = "") -> list[Path]:
     return out
 
 
+def drop_documents(inbox: Path, docs: Iterable[GeneratedDoc]) -> None:
+    """Put generated documents into the inbox the way a user would (write elsewhere, then move in)."""
+    staging = inbox.parent / "staging"
+    staging.mkdir(exist_ok=True)
+    for doc in docs:
+        (staging / doc.name).write_bytes(doc.data)
+        shutil.move(str(staging / doc.name), inbox / doc.name)
+
+
 _PUBLIC: TypeAdapter[DecisionMade | DecisionRevised] = TypeAdapter(PublicEvent)
 
 
@@ -63,6 +75,16 @@ def read_events(url: str) -> list[DecisionMade | DecisionRevised]:
     finally:
         client.close()
     return [_PUBLIC.validate_json(fields[streams.PUBLIC_FIELD.encode()]) for _id, fields in entries]
+
+
+def read_dead_letters(url: str) -> list[DeadLettered]:
+    """Every dead letter on the pipeline's dead-letter stream, read with a bare client."""
+    client = redis.Redis.from_url(url)
+    try:
+        rows: Any = client.xrange(streams.DEAD_LETTER)
+    finally:
+        client.close()
+    return [DeadLettered.model_validate_json(fields[b"json"]) for _id, fields in rows]
 
 
 def read_decisions(url: str) -> list[DecisionMade]:

@@ -9,23 +9,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import redis
 
-from shared import streams
-from shared.contracts.events import DeadLettered, DecisionMade, DecisionRevised
+from shared.contracts.events import DecisionMade, DecisionRevised
 from tests.e2e.bad_inputs import PNG, make_corpus, write_corpus
-from tests.e2e.harness import drop_seeds, expected_decisions, make_stack, read_events, wait_for
+from tests.e2e.harness import drop_seeds, expected_decisions, make_stack, read_dead_letters, read_events, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def _dead_letters(url: str) -> list[DeadLettered]:
-    client = redis.Redis.from_url(url)
-    try:
-        rows = client.xrange(streams.DEAD_LETTER)
-    finally:
-        client.close()
-    return [DeadLettered.model_validate_json(fields[b"json"]) for _id, fields in rows]
 
 
 def _decided_per_seed() -> dict[str, int]:
@@ -102,7 +91,7 @@ def test_bad_files_are_rejected_with_reasons_and_good_ones_processed(tmp_path: P
             if isinstance(e, DecisionRevised):
                 assert (announced[e.revises_event_id].municipality, announced[e.revises_event_id].item_number) == (
                     e.municipality, e.item_number)
-        dead = _dead_letters(url)
+        dead = read_dead_letters(url)
         # Nothing good was dead-lettered, and every rejection says why.
         assert not {d.original_name for d in dead} & set(corpus.good_seed_of)
         assert all(d.error.strip() for d in dead)
@@ -135,7 +124,7 @@ def test_a_png_the_parser_rejects_ends_in_rejected_with_its_reason(tmp_path: Pat
         wait_for(lambda: (rejected / "photo.png.reason.txt").exists(), 60, "photo.png in rejected/")
         assert (rejected / "photo.png").read_bytes() == PNG
         reason = (rejected / "photo.png.reason.txt").read_text(encoding="utf-8")
-        [letter] = [d for d in _dead_letters(url) if d.original_name == "photo.png"]
+        [letter] = [d for d in read_dead_letters(url) if d.original_name == "photo.png"]
         assert letter.service == "parser" and letter.error in reason
         assert not (inbox / "photo.png").exists()
         assert not (inbox / "processed" / "photo.png").exists()

@@ -17,12 +17,10 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-import redis
 
-from shared import streams
 from shared.contracts.events import DeadLettered
 from tests.conftest import SEEDS
-from tests.e2e.harness import make_stack, wait_for
+from tests.e2e.harness import make_stack, read_dead_letters, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -49,15 +47,6 @@ def _drop(inbox: Path, name: bytes, data: bytes) -> str:
         handle.write(data)
     os.rename(staging + b"/" + name, os.fsencode(inbox) + b"/" + name)
     return hashlib.sha256(data).hexdigest()
-
-
-def _dead_letters(url: str) -> list[DeadLettered]:
-    client = redis.Redis.from_url(url)
-    try:
-        rows: Any = client.xrange(streams.DEAD_LETTER)
-    finally:
-        client.close()
-    return [DeadLettered.model_validate_json(fields[b"json"]) for _id, fields in rows]
 
 
 def _meetings(db: Path, document_id: str) -> int:
@@ -87,7 +76,7 @@ def test_bad_native_input_is_refused_once_and_a_latin1_name_survives_download(tm
         named_id = _drop(inbox, LATIN1_NAME, seed)
 
         def refused() -> dict[str, DeadLettered]:
-            return {d.document_id: d for d in _dead_letters(url) if d.document_id in (wrong_id, deep_id)}
+            return {d.document_id: d for d in read_dead_letters(url) if d.document_id in (wrong_id, deep_id)}
 
         wait_for(lambda: len(refused()) == 2, 120, "both bad exports dead-lettered")
         letters = refused()
@@ -116,7 +105,7 @@ def test_bad_native_input_is_refused_once_and_a_latin1_name_survives_download(tm
 
         # Nothing of the refused exports was stored, and their refusals were never re-delivered meanwhile.
         assert _meetings(db, wrong_id) == 0 and _meetings(db, deep_id) == 0
-        assert sorted(d.document_id for d in _dead_letters(url) if d.document_id in (wrong_id, deep_id)) == sorted(
+        assert sorted(d.document_id for d in read_dead_letters(url) if d.document_id in (wrong_id, deep_id)) == sorted(
             [wrong_id, deep_id]
         )
     finally:

@@ -11,11 +11,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,10 +22,10 @@ import psutil
 import pytest
 import redis
 
-from bench.corpus import GeneratedDoc, generate_corpus
+from bench.corpus import generate_corpus
 from minutes_cli.runlock import DataDirLock
 from shared.redis_server import free_port
-from tests.e2e.harness import read_decisions
+from tests.e2e.harness import drop_documents, read_decisions, wait_for
 from tests.integration.cli.helpers import Cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -79,14 +77,6 @@ def small_disk(tmp_path: Path) -> Iterator[Disk]:
         subprocess.run(["umount", "-l", str(where)], capture_output=True)
 
 
-def _drop(inbox: Path, docs: list[GeneratedDoc]) -> None:
-    staging = inbox.parent / "staging"
-    staging.mkdir(exist_ok=True)
-    for doc in docs:
-        (staging / doc.name).write_bytes(doc.data)
-        shutil.move(str(staging / doc.name), inbox / doc.name)
-
-
 def _zombies(pid: int) -> list[int]:
     try:
         children = psutil.Process(pid).children(recursive=True)
@@ -122,15 +112,6 @@ def _ready(api: str) -> tuple[int, str]:
     return answer.status_code, answer.json().get("detail", "")
 
 
-def _wait(what: str, timeout: float, check: Callable[[], object]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-
-
 def test_a_full_data_dir_then_room_again_resumes_by_itself_with_nothing_lost(tmp_path: Path, small_disk: Disk) -> None:
     data, inbox = small_disk.path / "data", tmp_path / "inbox"
     inbox.mkdir()
@@ -153,22 +134,22 @@ def test_a_full_data_dir_then_room_again_resumes_by_itself_with_nothing_lost(tmp
             except Exception:  # Redis down or loading: not yet
                 return -1
 
-        _drop(inbox, before)
+        drop_documents(inbox, before)
         first = sum(d.expected_decisions for d in before)
-        _wait("the first documents' decisions", 180, lambda: announced() >= first)
-        _wait("the pipeline ready", 60, lambda: _ready(api)[0] == 200)
+        wait_for(lambda: announced() >= first, 180, "the first documents' decisions")
+        wait_for(lambda: _ready(api)[0] == 200, 60, "the pipeline ready")
 
         filler = small_disk.fill()
         assert small_disk.free() < 64 * 1024, filler
-        _drop(inbox, during)  # ingest cannot store them now
-        _wait("/readyz to report the full disk", 30, lambda: _ready(api) == (
+        drop_documents(inbox, during)  # ingest cannot store them now
+        wait_for(lambda: _ready(api) == (
             503, f"pipeline: the data dir's filesystem is full ({small_disk.free()} bytes free): nothing new can "
-            "be stored"))
+            "be stored"), 30, "/readyz to report the full disk")
         # A service killed while the disk is full is reaped and started again.
         parser = _child(cli.proc.pid, "service parser")
         parser.send_signal(signal.SIGKILL)
-        _wait("the killed parser reaped and started again", 30, lambda: not psutil.pid_exists(parser.pid)
-              and _child(cli.proc.pid, "service parser") is not None)
+        wait_for(lambda: not psutil.pid_exists(parser.pid)
+              and _child(cli.proc.pid, "service parser") is not None, 30, "the killed parser reaped and started again")
         assert _zombies(cli.proc.pid) == []
 
         # A write to Redis now fails its AOF append: Redis exits (appendfsync always), as in a backfill.
@@ -181,14 +162,14 @@ def test_a_full_data_dir_then_room_again_resumes_by_itself_with_nothing_lost(tmp
 
         with pytest.raises(redis.ConnectionError):
             write_until_refused()
-        _wait("redis-server to exit and be reaped", 30, lambda: not psutil.pid_exists(redis_pid))
-        _wait("redis-server restarted", 60, lambda: _child(cli.proc.pid, "redis-server") is not None)
+        wait_for(lambda: not psutil.pid_exists(redis_pid), 30, "redis-server to exit and be reaped")
+        wait_for(lambda: _child(cli.proc.pid, "redis-server") is not None, 60, "redis-server restarted")
         assert cli.proc.poll() is None, cli.err[-20:]  # the supervisor lives on
 
         small_disk.resize(200)  # room again: nobody touches the pipeline
         total = first + sum(d.expected_decisions for d in during)
-        _wait("every decision announced", 300, lambda: announced() >= total)
-        _wait("/readyz ready again", 120, lambda: _ready(api)[0] == 200)
+        wait_for(lambda: announced() >= total, 300, "every decision announced")
+        wait_for(lambda: _ready(api)[0] == 200, 120, "/readyz ready again")
         events = read_decisions(url)
         assert len(events) == total
         assert len({e.event_id for e in events}) == total

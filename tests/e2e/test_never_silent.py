@@ -12,11 +12,9 @@ from typing import Any, cast
 
 import httpx
 import pytest
-import redis
 
-from shared import streams
 from shared.contracts.events import DeadLettered, DecisionMade
-from tests.e2e.harness import make_stack, read_events, wait_for
+from tests.e2e.harness import make_stack, read_dead_letters, read_events, wait_for
 from tests.integration.cli.helpers import run_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -73,15 +71,6 @@ def _drop(inbox: Path, name: str, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _dead_letters(url: str) -> list[DeadLettered]:
-    client = redis.Redis.from_url(url)
-    try:
-        rows: Any = client.xrange(streams.DEAD_LETTER)
-    finally:
-        client.close()
-    return [DeadLettered.model_validate_json(fields[b"json"]) for _id, fields in rows]
-
-
 def _rows(db: Path, table: str, document_id: str) -> int:
     with contextlib.closing(sqlite3.connect(db)) as conn:
         return int(conn.execute(f"SELECT count(*) FROM {table} WHERE document_id = ?", (document_id,)).fetchone()[0])
@@ -102,7 +91,7 @@ def test_an_unknown_layout_is_dead_lettered_and_a_warning_reaches_the_api(tmp_pa
 
         # (a) The refusal is the event to await: once it is dead-lettered, nothing else happens to the document.
         def refused() -> list[DeadLettered]:
-            return [d for d in _dead_letters(url) if d.document_id == prose_id]
+            return [d for d in read_dead_letters(url) if d.document_id == prose_id]
 
         wait_for(lambda: bool(refused()), 90, "the unknown layout dead-lettered")
         [letter] = refused()

@@ -12,12 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from services.parser.core import parse_document
-from shared import streams
 from shared.contracts.events import DeadLettered, DecisionMade, DecisionRevised
-from tests.e2e.harness import make_stack, read_events, wait_for
+from tests.e2e.harness import make_stack, read_dead_letters, read_events, wait_for
 from tests.integration.cli.helpers import run_cli
 from tests.integration.sources.portal import (
     BILAG_PATH,
@@ -62,15 +60,6 @@ def _cli(tmp: Path, db: Path, data: Path, *args: str) -> Any:
                    MINUTES_ALLOW_PRIVATE_URLS="true", MINUTES_SOURCES_MIN_INTERVAL_S="0")
     assert done.returncode == 0, done.stdout + done.stderr
     return done
-
-
-def _dead_letters(url: str) -> list[DeadLettered]:
-    client = redis.Redis.from_url(url)
-    try:
-        rows: Any = client.xrange(streams.DEAD_LETTER)
-    finally:
-        client.close()
-    return [DeadLettered.model_validate_json(fields[b"json"]) for _id, fields in rows]
 
 
 def _made(url: str, document_id: str) -> list[DecisionMade]:
@@ -183,7 +172,7 @@ def test_follow_a_portal(tmp_path: Path) -> None:
             _cli(tmp_path, db, data, "sources", "poll", "greve")
 
             def refused() -> list[DeadLettered]:
-                return [d for d in _dead_letters(url) if d.document_id == _doc(empty)]
+                return [d for d in read_dead_letters(url) if d.document_id == _doc(empty)]
 
             wait_for(lambda: bool(refused()), 60, "the refused meeting dead-lettered")
             assert refused()[0].service == "parser" and "no agenda item" in refused()[0].error

@@ -10,21 +10,19 @@ import errno
 import json
 import os
 import shutil
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from structlog.testing import capture_logs
 
-from bench.corpus import GeneratedDoc, generate_corpus
+from bench.corpus import generate_corpus
 from minutes_cli.redis_supervision import SupervisedRedis
 from minutes_cli.runlock import DataDirLock
 from minutes_cli.supervisor import Stack
 from shared.redis_server import CONFIG_FILE, write_private
 from shared.settings import Settings
-from tests.e2e.harness import read_decisions
+from tests.e2e.harness import drop_documents, read_decisions, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -41,23 +39,6 @@ class FullDisk:
             self.refused += 1
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         write_private(path, text)
-
-
-def _wait(what: str, timeout: float, check: Callable[[], object]) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-
-
-def _drop(inbox: Path, docs: list[GeneratedDoc]) -> None:
-    staging = inbox.parent / "staging"
-    staging.mkdir(exist_ok=True)
-    for doc in docs:
-        (staging / doc.name).write_bytes(doc.data)
-        shutil.move(str(staging / doc.name), inbox / doc.name)
 
 
 def _zombie(pid: int) -> bool:
@@ -91,10 +72,10 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
         assert api is not None, lines[-20:]
         api = api.rstrip("/")
         assert stack.ingest_ready.wait(120)
-        _drop(settings.inbox, before)
+        drop_documents(settings.inbox, before)
         first = sum(d.expected_decisions for d in before)
-        _wait("the first decisions", 180, lambda: len(read_decisions(url)) >= first)
-        _wait("ready", 60, lambda: _ready(api)[0] == 200)
+        wait_for(lambda: len(read_decisions(url)) >= first, 180, "the first decisions")
+        wait_for(lambda: _ready(api)[0] == 200, 60, "ready")
 
         assert stack.redis is not None
         (stack.redis.server.data_dir / CONFIG_FILE).unlink()  # the restart has to write it, and cannot
@@ -103,7 +84,7 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
         assert old_redis is not None
         with capture_logs() as logs:
             stack.redis.kill()  # SIGKILL, not reaped here: the supervisor must
-            _wait("/readyz to say why", 30, lambda: _ready(api)[0] == 503 and "its restart fails" in _ready(api)[1])
+            wait_for(lambda: _ready(api)[0] == 503 and "its restart fails" in _ready(api)[1], 30, "/readyz to say why")
             _, detail = _ready(api)
             assert detail.startswith("pipeline: redis-server is down, its restart fails (OSError: [Errno 28] No space")
             # The process records cannot be written either (their folder is a file now): the restarted
@@ -114,18 +95,18 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
             old_parser = stack.pid("parser-1")
             assert old_parser is not None
             stack.kill("parser-1")
-            _wait("the parser restarted", 30, lambda: stack.pid("parser-1") not in (None, old_parser))
+            wait_for(lambda: stack.pid("parser-1") not in (None, old_parser), 30, "the parser restarted")
             assert not _zombie(old_parser) and not _zombie(old_redis)
             new_parser = stack.pid("parser-1")
             run.unlink()
             run.mkdir()
-            _wait("the parser's record", 10, lambda: (run / "parser-1.json").exists()
-                  and json.loads((run / "parser-1.json").read_text())["pid"] == new_parser)
-            _drop(settings.inbox, during)  # ingest holds them while Redis is away
-            _wait("a few restart attempts", 30, lambda: disk.refused >= 3)
+            wait_for(lambda: (run / "parser-1.json").exists()
+                  and json.loads((run / "parser-1.json").read_text())["pid"] == new_parser, 10, "the parser's record")
+            drop_documents(settings.inbox, during)  # ingest holds them while Redis is away
+            wait_for(lambda: disk.refused >= 3, 30, "a few restart attempts")
             assert stack._monitor is not None and stack._monitor.is_alive()
             disk.full = False
-            _wait("redis back", 60, lambda: stack.redis is not None and stack.redis.pid not in (None, old_redis))
+            wait_for(lambda: stack.redis is not None and stack.redis.pid not in (None, old_redis), 60, "redis back")
         said = [(e["log_level"], e["event"]) for e in logs]
         assert said.count(("error", "redis restart failed")) == 1, said  # once, though tried again and again
         assert said.count(("warning", "redis restart works again")) == 1, said
@@ -133,8 +114,8 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
         assert said.count(("error", "recording a process in the data dir failed")) == 1, said
         assert said.count(("warning", "recording a process in the data dir works again")) == 1, said
         total = first + sum(d.expected_decisions for d in during)
-        _wait("every decision announced", 240, lambda: len(read_decisions(url)) >= total)
-        _wait("ready again", 60, lambda: _ready(api)[0] == 200)
+        wait_for(lambda: len(read_decisions(url)) >= total, 240, "every decision announced")
+        wait_for(lambda: _ready(api)[0] == 200, 60, "ready again")
         events = read_decisions(url)
         assert len(events) == len({e.event_id for e in events}) == total
         assert len({(e.document_id, e.item_number) for e in events}) == total
