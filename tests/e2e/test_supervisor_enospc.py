@@ -106,7 +106,10 @@ def test_a_restart_that_cannot_write_its_config_is_retried_and_the_pipeline_heal
             wait_for(lambda: disk.refused >= 3, 30, "a few restart attempts")
             assert stack._monitor is not None and stack._monitor.is_alive()
             disk.full = False
-            wait_for(lambda: stack.redis is not None and stack.redis.pid not in (None, old_redis), 60, "redis back")
+            # Redis back, and the supervisor has said so (the line follows the restart: waiting for the pid
+            # alone raced it, so the counts below could miss the line).
+            wait_for(lambda: stack.redis is not None and stack.redis.pid not in (None, old_redis)
+                     and any(e["event"] == "redis restart works again" for e in logs), 60, "redis back")
         said = [(e["log_level"], e["event"]) for e in logs]
         assert said.count(("error", "redis restart failed")) == 1, said  # once, though tried again and again
         assert said.count(("warning", "redis restart works again")) == 1, said
