@@ -161,6 +161,27 @@ class SettleTracker:
             return True
         return False
 
+    def could_complete(
+        self, path: Path, sig: FileSig, now: float, wall_now: float, visible: bool, renamed: bool = False
+    ) -> bool:
+        """Whether `observe` would call this file complete were nobody writing it (nothing is recorded).
+
+        Asking which processes hold a file open costs a walk of /proc (milliseconds on a busy machine); the
+        answer only matters for a file that is otherwise complete, since one being written and one not yet
+        settled are both "not yet" whoever holds them. The watcher walks for these files alone.
+        """
+        if sig.is_symlink or not sig.is_regular:
+            return True
+        if visible and (renamed or sig.finalised):
+            return True
+        window = self.settle_s if visible or self.stable_s is None else self.stable_s
+        settle = max(window, self.empty_settle_s) if sig.size == 0 else window
+        previous = self._since.get(path)
+        if previous is None:
+            return wall_now - sig.mtime_ns / 1e9 >= settle
+        old_sig, since = previous
+        return old_sig == sig and now - since >= settle
+
     def forget(self, path: Path) -> None:
         """Stop tracking a path (deleted)."""
         self._since.pop(path, None)

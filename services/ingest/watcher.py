@@ -10,7 +10,6 @@ import os
 import stat
 import time
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from watchfiles import Change, awatch
@@ -50,14 +49,6 @@ def scan(root: Path, inbox: Path) -> list[tuple[Path, FileSig]]:
             except OSError:
                 continue  # vanished while scanning
     return found
-
-
-@dataclass(frozen=True)
-class Writers:
-    """Of the checked files: those whose writers can be seen, and those being written."""
-
-    visible: set[Path]
-    writing: set[Path]
 
 
 def _lstat(path: Path) -> FileSig | None:
@@ -159,13 +150,28 @@ class InboxWatcher:
                 self._tracker.forget(path)
                 continue
             sigs[path] = sig
-        # Walking /proc takes milliseconds: off the event loop.
-        busy = await asyncio.to_thread(self.being_written, sigs) if sigs else Writers(set(), set())
+        # Whose writers can be seen, and which files would be complete were nobody writing them: only those
+        # need the walk of /proc (milliseconds, off the event loop); the rest are "not yet" either way.
+        visible = self.writers_visible(sigs)
+        candidates = {
+            path: sig
+            for path, sig in sigs.items()
+            if path in visible
+            and self._tracker.could_complete(path, sig, now, wall, True, renamed=self._moved.get(path) == sig)
+        }
+        writing = await asyncio.to_thread(open_for_writing, candidates) if candidates else set()
         ready: list[Path] = []
         for path, sig in sigs.items():
-            writing = None if path not in busy.visible else path in busy.writing
             renamed = self._moved.get(path) == sig
-            if self._tracker.observe(path, sig, now, wall, writing, renamed=renamed):
+            if path not in visible:
+                writing_now: bool | None = None
+            elif path in candidates:
+                writing_now = path in writing
+            else:
+                # Not complete whoever holds it: observed as not written, which records the same as written
+                # would (its signature and since when), and the walk is asked when it could complete.
+                writing_now = False
+            if self._tracker.observe(path, sig, now, wall, writing_now, renamed=renamed):
                 self._pending.discard(path)
                 self._moved.pop(path, None)
                 self._yielded[path] = sig
@@ -174,12 +180,11 @@ class InboxWatcher:
                     break
         return sorted(ready)
 
-    def being_written(self, sigs: dict[Path, FileSig]) -> Writers:
-        """Which of these files a process has open for writing, and for which that can be known at all."""
+    def writers_visible(self, sigs: dict[Path, FileSig]) -> set[Path]:
+        """The files among these whose writers /proc shows (for the others, being written cannot be known)."""
         if self.force_polling:  # a network mount: its writers may be on another machine
-            return Writers(set(), set())
-        visible = {p for p, sig in sigs.items() if sig.is_regular and not sig.is_symlink and can_see_writers(sig.uid)}
-        return Writers(visible, open_for_writing(visible) if visible else set())
+            return set()
+        return {p for p, sig in sigs.items() if sig.is_regular and not sig.is_symlink and can_see_writers(sig.uid)}
 
     def _on_moved(self, path: Path) -> None:
         if files.is_ignored(path, self.inbox):

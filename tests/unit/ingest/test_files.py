@@ -204,3 +204,38 @@ def test_a_version_inotify_saw_renamed_into_place_is_complete_at_once_even_in_th
     assert tracker.observe(INBOX / "a.txt", same_tick, now=0.0, wall_now=1000.0, writing=False, renamed=True)
     # Opened again after the rename: a writer is at work, so not complete whatever inotify said.
     assert not tracker.observe(INBOX / "b.txt", same_tick, now=0.0, wall_now=1000.0, writing=True, renamed=True)
+
+
+def test_the_walk_for_writers_is_asked_only_when_a_file_could_complete() -> None:
+    """The watcher walks /proc only for files `could_complete` names: a file just written in place is not yet
+    complete whoever holds it, so it is not asked about; a renamed or settled one is."""
+    tracker = SettleTracker(settle_s=0.5, stable_s=10.0)
+    fresh, renamed = INBOX / "fresh.txt", INBOX / "renamed.txt"
+    sig = _written(10, 1000.0, 1000.0)
+    assert not tracker.could_complete(fresh, sig, now=0.0, wall_now=1000.0, visible=True)
+    assert tracker.could_complete(renamed, sig, now=0.0, wall_now=1000.0, visible=True, renamed=True)
+    assert not tracker.observe(fresh, sig, now=0.0, wall_now=1000.0, writing=False)
+    assert not tracker.could_complete(fresh, sig, now=0.4, wall_now=1000.4, visible=True)
+    assert tracker.could_complete(fresh, sig, now=0.5, wall_now=1000.5, visible=True)
+    # Writers unseen: the long window, and a rename proves nothing.
+    assert not tracker.could_complete(renamed, sig, now=0.0, wall_now=1000.0, visible=False, renamed=True)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.floats(0.0, 3.0), st.booleans(), st.booleans()), max_size=12))
+def test_could_complete_says_what_observe_would_say_were_nobody_writing(
+    steps: list[tuple[int, float, bool, bool]],
+) -> None:
+    """Whatever came before (writes, pauses, renames, times a writer was seen), `could_complete` is True exactly
+    when `observe(writing=False)` would return True: skipping the walk for the others changes no answer."""
+    import copy
+
+    tracker = SettleTracker(settle_s=0.5, stable_s=10.0)
+    path, now = INBOX / "a.txt", 0.0
+    for size, pause, renamed, seen_writing in steps:
+        now += pause
+        sig = _written(size, 1000.0 + now - pause, 1000.0 + now - pause)
+        probe = copy.deepcopy(tracker)
+        expected = probe.observe(path, sig, now=now, wall_now=1000.0 + now, writing=False, renamed=renamed)
+        assert tracker.could_complete(path, sig, now=now, wall_now=1000.0 + now, visible=True, renamed=renamed) \
+            == expected
+        tracker.observe(path, sig, now=now, wall_now=1000.0 + now, writing=seen_writing, renamed=renamed)
