@@ -93,24 +93,19 @@ class ReceiverThread:
 
 
 def _event(n: int) -> Any:
-    from shared.contracts.events import DecisionMade
-    from shared.contracts.meeting import Outcome
+    from shared.contracts.examples import decision_made
 
     doc = hashlib.sha256(f"bench-{n}".encode()).hexdigest()
-    return DecisionMade(
-        event_id=f"00000000-0000-0000-0000-{n:012d}",
-        municipality="Vejle Kommune",
+    return decision_made(
+        n,
+        document_id=doc,
         committee=COMMITTEES[n % 5],
         meeting_date=dt.date(2025, 1, 1),
         item_number=n % 20 + 1,
         item_title=TITLES[n % 5] + f" ({n})",
         case_number=f"25/{n:05d}",
-        outcome=Outcome.APPROVED,
         decision_text="Indstillingen blev godkendt. Udvalget anbefaler lokalplanen over for Byrådet.",
-        document_id=doc,
-        item_id=f"{doc}:{n}",
         item_url=f"https://minutes.test/items/{doc}:{n}",
-        occurred_at=dt.datetime.now(dt.UTC),
     )
 
 

@@ -18,8 +18,8 @@ from services.alerts.positions import adopt_positions, created_position
 from services.alerts.subscriptions import SubscriptionSpec, add_subscription, disable_subscription
 from services.alerts.window import Window, position, trimmed_past
 from shared import streams
-from shared.contracts.events import DecisionMade, utcnow
-from shared.contracts.meeting import Outcome
+from shared.contracts.events import DecisionMade
+from shared.contracts.examples import decision_made
 from shared.dead_letter import list_dead_letters
 from shared.stream_worker import Entry
 
@@ -27,21 +27,7 @@ pytestmark = pytest.mark.integration
 
 
 def _event(n: int) -> DecisionMade:
-    return DecisionMade(
-        event_id=f"00000000-0000-0000-0000-{n:012d}",
-        municipality="Vejle Kommune",
-        committee="Byrådet",
-        meeting_date=None,
-        item_number=1,
-        item_title=f"Punkt {n}",
-        case_number=None,
-        outcome=Outcome.APPROVED,
-        decision_text="Godkendt.",
-        document_id="d" * 64,
-        item_id=f"{'d' * 64}:{n}",
-        item_url=f"https://minutes.test/items/{n}",
-        occurred_at=utcnow(),
-    )
+    return decision_made(n)
 
 
 def _pending(n: int) -> Pending:

@@ -17,7 +17,7 @@ from services.alerts.window import position
 from services.store.db import alembic_config, create_engine, migrate
 from shared import streams
 from shared.contracts.events import DecisionMade, utcnow
-from shared.contracts.meeting import Outcome
+from shared.contracts.examples import decision_made
 from shared.settings import Settings
 from tests.integration.alerts.conftest import Receiver, caught_up, running_stack, wait_for
 
@@ -25,21 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def _event(n: int) -> DecisionMade:
-    return DecisionMade(
-        event_id=f"00000000-0000-0000-0000-{n:012d}",
-        municipality="Vejle Kommune",
-        committee="Byrådet",
-        meeting_date=None,
-        item_number=n,
-        item_title=f"Punkt {n}",
-        case_number=None,
-        outcome=Outcome.APPROVED,
-        decision_text="Godkendt.",
-        document_id="e" * 64,
-        item_id=f"{'e' * 64}:{n}",
-        item_url=f"https://minutes.test/items/{n}",
-        occurred_at=utcnow(),
-    )
+    return decision_made(n, document_id="e" * 64, item_number=n)
 
 
 def _columns(connection: Connection) -> set[str]:
