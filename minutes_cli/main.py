@@ -120,6 +120,11 @@ def service(name: ServiceName, data: DataOpt = None) -> None:
     """Run one service in the foreground (what docker compose runs); `api` serves the read API and web page."""
     from minutes_cli.runlock import DataDirLock, held_by_parent
 
+    if name is ServiceName.api:
+        from shared.memory import use_system_malloc
+
+        use_system_malloc()  # re-executes with PYTHONMALLOC=malloc: a burst of live clients' memory comes back
+
     settings = make_settings(data)
     configure_logging(settings.log_level, settings.log_format, service=name.value)
     from shared.memory import release_large_buffers

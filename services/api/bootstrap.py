@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.hub import Hub
-from services.api.limits import Slots
+from services.api.limits import AfterBurst, Slots
 from services.store.db import create_engine
 from shared.blobs import BlobStore, open_blob_store
 from shared.settings import Settings
@@ -54,7 +54,9 @@ def bootstrap(settings: Settings, *, engine: AsyncEngine | None = None, blobs: B
         # pool_timeout is a safety net only: the slots keep demand within the pool.
         export_engine=None if engine is not None else _export_engine(settings.effective_database_url, limit),
         export_slots=Slots("exports", limit, settings.api_retry_after_s),
-        stream_slots=Slots("live streams", settings.api_max_streams, settings.api_retry_after_s),
+        stream_slots=Slots(
+            "live streams", settings.api_max_streams, settings.api_retry_after_s, after_burst=AfterBurst("live streams")
+        ),
     )
 
 

@@ -13,9 +13,8 @@ streams are open at once; beyond that a request gets 429 with `Retry-After`.
 Each client is one coroutine, `LiveStream` (a plain ASGI response): it waits on its queue in the hub, and a
 timeout of that same wait is when it pings; a small task awaiting `receive` ends that wait when the client
 goes. sse-starlette's response ran four tasks per client (pings, disconnect, shutdown, the body) in a task
-group with their events, queues and cancel scopes, ~55 KB a client at peak; that peak stays in the process's
-memory after the clients leave (a few survivors pin CPython's arenas), so the peak per client is what bounds
-the memory after a burst (issue 22).
+group with their events, queues and cancel scopes, ~55 KB a client at peak. Once a burst of clients is over,
+the API gives what they used back to the system, once (`AfterBurst`, services/api/limits.py; issue 22).
 """
 
 from __future__ import annotations

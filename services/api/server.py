@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import socket
 import sys
 from collections.abc import Iterator
@@ -74,6 +75,10 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: Any = None) -> None:
         await super().startup(sockets)
         if self.started:
+            # What start-up made (modules, routes, settings) lives as long as the process: a full collection
+            # (each burst of live clients ends with one, shared/memory.py) need not walk it again.
+            gc.collect()
+            gc.freeze()
             log.info("api listening", url=self.url, docs=f"{self.url}docs")
 
 

@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 
 from services.api import hub as hub_module
+from services.api import limits as limits_module
 from services.api.errors import ApiError
 from services.api.hub import Dropped, Hub, Live, Subscriber
-from services.api.limits import Busy, Slots
+from services.api.limits import AfterBurst, Busy, Slots
 from services.api.live import start_id
 from shared.stream_worker import Entry, OutOfStreamTime, millis_at
 
@@ -29,6 +30,47 @@ def test_slots_refuse_beyond_the_bound_with_retry_after_and_come_back_once_each(
         slots.take()
     b.release()
     assert slots.in_use == 1
+
+
+async def test_memory_is_given_back_once_when_a_burst_is_over_not_per_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    returned: list[int] = []
+    monkeypatch.setattr(limits_module, "return_freed", lambda: returned.append(1) or 1.0)
+    burst = AfterBurst("live streams", drop=100, settle_s=0.05)
+    slots = Slots("live streams", 1000, 10, after_burst=burst)
+
+    # One client coming and going, again and again: never a burst.
+    for _ in range(5):
+        slots.take().release()
+    # 200 come; 130 go: still more than a quarter of the peak.
+    held = [slots.take() for _ in range(200)]
+    for slot in held[:130]:
+        slot.release()
+    await asyncio.sleep(0.2)
+    assert returned == []
+    # 60 more go (10 left): given back once, after the settle time, however many go after that.
+    for slot in held[130:190]:
+        slot.release()
+    assert returned == []
+    await asyncio.sleep(0.2)
+    assert returned == [1] and burst.peak == 10 and burst.returned == 1
+    for slot in held[190:]:
+        slot.release()
+    await asyncio.sleep(0.2)
+    assert returned == [1]  # the burst was already given back; the last few are no new one
+
+    # A burst that is over but comes back within the settle time: nothing given back.
+    held = [slots.take() for _ in range(200)]
+    for slot in held:
+        slot.release()
+    held = [slots.take() for _ in range(150)]
+    await asyncio.sleep(0.2)
+    assert returned == [1]
+    for slot in held:
+        slot.release()
+    await asyncio.sleep(0.2)
+    assert returned == [1, 1]
 
 
 @pytest.mark.parametrize(
