@@ -46,6 +46,11 @@ class Settings(BaseSettings):
         default=200_000, ge=1000,
         description="Characters of an item's title, decision and sections that search indexes (each).",
     )
+    search_indexer: Literal["process", "inline"] = Field(
+        default="process",
+        description="Where the store makes stored items searchable: a child process of its own (another core), "
+        "or inline in the store's process.",
+    )
     stream_maxlen: int = Field(default=100_000, ge=1000, description="Retention of the public decisions stream.")
     check_blob_sample: int = Field(
         default=0, ge=0,

@@ -9,10 +9,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.store import db, handlers
 from services.store.indexer import SearchIndexer
+from services.store.indexer_process import IndexerProcess
 from services.store.lost_documents import broker_publish, recover_lost_documents
 from services.store.outbox import OutboxRelay
 from services.store.sqlite_writer import SqliteWriter, sync_url
@@ -42,7 +44,7 @@ class StoreDeps:
     redis: Redis
     relay: OutboxRelay
     # Makes stored items searchable after the commit, in large batches (services/store/indexer.py).
-    indexer: SearchIndexer
+    indexer: SearchIndexer | IndexerProcess
     # SQLite: the store's transactions on a plain connection, one thread hop per batch (see `sqlite_writer`).
     writer: SqliteWriter | None = None
     writer_of: AsyncEngine | None = None  # the engine `writer` was made for
@@ -109,7 +111,7 @@ def bootstrap(
         engine=eng,
         redis=client,
         relay=relay,
-        indexer=SearchIndexer(eng, max_chars=settings.index_max_chars),
+        indexer=_indexer(settings, eng, own_engine=engine is None),
         gate=gate or OutageGate("store"),
         # Well inside the reclaim idle time: an entry being handled is never taken for a dead worker's.
         keepalive_s=max(0.2, settings.claim_idle_ms / 1000 / 4),
@@ -119,8 +121,21 @@ def bootstrap(
     # SQLite: the relay's and the indexer's transactions on the store's writer too (one thread hop each),
     # as long as they use the store's engine (a test may swap either).
     deps.relay.sqlite_writer = _writer_for(deps, deps.relay.engine)
-    deps.indexer.sqlite_writer = _writer_for(deps, deps.indexer.engine)
+    if isinstance(deps.indexer, SearchIndexer):
+        deps.indexer.sqlite_writer = _writer_for(deps, deps.indexer.engine)
     return deps
+
+
+def _indexer(settings: Settings, engine: AsyncEngine, *, own_engine: bool) -> SearchIndexer | IndexerProcess:
+    """The search indexer in a child process (services/store/indexer_process.py), unless asked otherwise or the
+    database is one only this process can open (an engine passed in, an in-memory SQLite)."""
+    url = settings.effective_database_url
+    parsed = make_url(url)
+    private = parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+    if settings.search_indexer == "process" and own_engine and not private:
+        return IndexerProcess(url, max_chars=settings.index_max_chars, log_level=settings.log_level,
+                              log_format=settings.log_format)
+    return SearchIndexer(engine, max_chars=settings.index_max_chars)
 
 
 def _writer_for(deps: StoreDeps, engine: AsyncEngine) -> Callable[[], SqliteWriter | None]:
