@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,9 +16,14 @@ from services.ingest.bootstrap import bootstrap, build_broker
 from services.ingest.handlers import IngestResult, ingest_many
 from shared.blobs import BlobStore
 from shared.broker import ensure_groups, resolve_redis_url
+from shared.logging import get_logger
 from shared.settings import Settings
 
 CHUNK = 200
+# Closing the broker and the client at the end: bounded, so a frozen Redis does not hold up a Ctrl-C.
+CLOSE_TIMEOUT_S = 5.0
+
+log = get_logger(__name__)
 
 Progress = Callable[[Sequence[IngestResult], int], None]
 
@@ -112,15 +117,26 @@ async def backfill(
     broker, publisher = build_broker(redis_url)
     client = Redis.from_url(redis_url)
     try:
-        async with broker:
-            await ensure_groups(client)
-            # watch_inbox=False: a backfill never moves or deletes the user's files.
-            deps = bootstrap(settings, redis=client, publisher=publisher, blobs=blobs, watch_inbox=False)
-            for start in range(0, len(candidates), CHUNK):
-                results = await ingest_many(candidates[start : start + CHUNK], deps)
-                report.add(results)
-                if progress:
-                    progress(results, report.total)
+        await broker.connect()
+        await ensure_groups(client)
+        # watch_inbox=False: a backfill never moves or deletes the user's files.
+        deps = bootstrap(settings, redis=client, publisher=publisher, blobs=blobs, watch_inbox=False)
+        for start in range(0, len(candidates), CHUNK):
+            results = await ingest_many(candidates[start : start + CHUNK], deps)
+            report.add(results)
+            if progress:
+                progress(results, report.total)
     finally:
-        await client.aclose()
+        await _close_quietly(broker.stop(), "broker")
+        await _close_quietly(client.aclose(), "redis client")
     return report
+
+
+async def _close_quietly(closing: Awaitable[None], what: str) -> None:
+    """Close without masking why the backfill ends: a Ctrl-C (the cancellation in flight, which the CLI turns
+    into "interrupted" and exit code 130) or the error in hand must reach the caller, not a timeout of closing
+    a connection to a Redis that is frozen or gone."""
+    try:
+        await asyncio.wait_for(closing, CLOSE_TIMEOUT_S)
+    except Exception as exc:
+        log.debug("closing after the backfill failed", what=what, error=f"{type(exc).__name__}: {exc}")

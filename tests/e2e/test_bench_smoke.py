@@ -78,8 +78,10 @@ def test_bench_smoke(tmp_path: Path) -> None:
         assert all(ms >= 0 for ms in parts.values()), (phase, parts)
         assert figures["total"] > 0, phase
         assert figures["total"] == pytest.approx(sum(parts.values()), abs=0.011), (phase, figures)
-    # 30 documents are enough work for every service to show CPU time (clock ticks are 10 ms).
-    assert all(ms > 0 for ms in cpu["backfill"]["services"].values()), cpu["backfill"]
+    # 30 documents are enough work for every service on the documents' path to show CPU time (clock ticks
+    # are 10 ms); alerts, with no subscription to match, spends ~0.3 ms a document: under one tick here.
+    assert all(ms > 0 for name, ms in cpu["backfill"]["services"].items() if not name.startswith("alerts")), \
+        cpu["backfill"]
     assert "backfill_cpu_ms_per_doc" in result["targets"]
     assert "cpu_ms_per_doc" not in result["backfill"]  # reported once, at the top level
     assert result["machine"]["cpu_count"] >= 1
