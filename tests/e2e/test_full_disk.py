@@ -177,9 +177,24 @@ def test_a_full_data_dir_then_room_again_resumes_by_itself_with_nothing_lost(tmp
         assert _zombies(cli.proc.pid) == []
         assert _said(cli, "redis died, restarting") and _said(cli, "service died, restarting")
         assert _said(cli, "supervising failed") == []  # the monitor never tripped over the full disk
-        assert cli.stop(signal.SIGINT, timeout=60) == 0
+        try:
+            code = cli.stop(signal.SIGINT, timeout=60)
+        except subprocess.TimeoutExpired:
+            # What the supervisor said last and what is still running: the step that held the stop up.
+            tree = [f"{p.pid} {p.status()} {' '.join(p.cmdline())[:120]}" for p in _family(cli.proc.pid)]
+            pytest.fail("minutes up did not stop within 60 s of Ctrl-C; last lines:\n" + "\n".join(cli.err[-30:])
+                        + "\nstill running:\n" + "\n".join(tree))
+        assert code == 0
     finally:
         cli.close()
     lock = DataDirLock(data, "test")
     lock.acquire()  # given up: a new pipeline may start here
     lock.release()
+
+
+def _family(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
