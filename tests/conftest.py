@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -128,3 +129,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'minutes.db'}"
     url: str = request.getfixturevalue("fresh_postgres_url")
     return url
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A runner started as a background job of a non-interactive shell (`sh -c '… &'`) ignores SIGINT, and an
+    ignored signal is inherited by every process it starts: the `minutes` processes that tests stop with
+    Ctrl-C would ignore it (a supervisor that never stops, an ingest that never prints its partial summary).
+    The suite restores Python's default handling, so its children start with SIGINT at its default."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
